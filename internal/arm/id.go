@@ -1,0 +1,199 @@
+// Package arm holds Bulwark's model of an Azure estate: Azure Resource Manager objects in the exact
+// shape ARM returns them, their IDs, case-insensitive property access, the service defaults for
+// absent properties, the snapshot that carries them and an index over it. It does no I/O.
+package arm
+
+import (
+	"fmt"
+	"strings"
+
+	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+)
+
+// ID is a parsed ARM resource ID. ARM treats IDs case-insensitively and returns them in varying
+// spellings (`/Subscriptions/`, `Backupvaults`), so two IDs are the same resource when their Keys are
+// equal; String keeps the spelling that was read, for display.
+type ID struct {
+	raw    string
+	key    string
+	parsed *azarm.ResourceID
+}
+
+// ParseID parses an ARM resource ID with azcore's parser. Subscription, resource group, management
+// group and tenant-level IDs are all accepted, as are extension resources at any scope.
+func ParseID(s string) (ID, error) {
+	trimmed := strings.TrimSpace(s)
+	p, err := azarm.ParseResourceID(trimmed)
+	if err != nil {
+		return ID{}, fmt.Errorf("%q is not an ARM resource ID: %w", s, err)
+	}
+	if p.ResourceType.Type == "" && p.Name == "" {
+		return ID{}, fmt.Errorf("%q is not an ARM resource ID: it names the tenant root", s)
+	}
+	return fromParsed(strings.TrimSuffix(trimmed, "/"), p), nil
+}
+
+// MustParseID is ParseID for IDs written in code and tests; it panics on a malformed ID.
+func MustParseID(s string) ID {
+	id, err := ParseID(s)
+	if err != nil {
+		panic(err)
+	}
+	return id
+}
+
+func fromParsed(raw string, p *azarm.ResourceID) ID {
+	return ID{raw: raw, key: strings.ToLower(raw), parsed: p}
+}
+
+// IsZero reports whether id is the zero ID (nothing parsed).
+func (id ID) IsZero() bool { return id.parsed == nil }
+
+// String returns the ID as it was read.
+func (id ID) String() string { return id.raw }
+
+// Key returns the canonical, lower-cased form used for comparison and map keys.
+func (id ID) Key() string { return id.key }
+
+// Equal reports whether two IDs name the same resource, ignoring case.
+func (id ID) Equal(o ID) bool { return id.key == o.key }
+
+// SubscriptionID returns the subscription the ID lives in, or "" for tenant and management-group scopes.
+func (id ID) SubscriptionID() string {
+	if id.parsed == nil {
+		return ""
+	}
+	return id.parsed.SubscriptionID
+}
+
+// ResourceGroup returns the resource group name, or "" above resource-group scope.
+func (id ID) ResourceGroup() string {
+	if id.parsed == nil {
+		return ""
+	}
+	return id.parsed.ResourceGroupName
+}
+
+// Namespace returns the resource provider namespace of the ID's own type, e.g. "Microsoft.Compute".
+func (id ID) Namespace() string {
+	if id.parsed == nil {
+		return ""
+	}
+	return id.parsed.ResourceType.Namespace
+}
+
+// Type returns the full resource type derived from the ID, e.g. "Microsoft.Network/virtualNetworks/subnets".
+func (id ID) Type() string {
+	if id.parsed == nil {
+		return ""
+	}
+	return id.parsed.ResourceType.String()
+}
+
+// Name returns the last name segment of the ID.
+func (id ID) Name() string {
+	if id.parsed == nil {
+		return ""
+	}
+	return id.parsed.Name
+}
+
+// Parent returns the resource this ID is nested under: a subnet's VNet, a database's server, a
+// resource's resource group, a resource group's subscription, and, for extension resources such as
+// locks, role assignments and diagnostic settings, the scope they are attached to. The tenant root
+// has no ID, so a subscription or management group has no parent.
+func (id ID) Parent() (ID, bool) {
+	if id.parsed == nil || id.parsed.Parent == nil {
+		return ID{}, false
+	}
+	p := id.parsed.Parent
+	if p.ResourceType.Type == "" || (p.Name == "" && p.ResourceType.String() == "Microsoft.Resources/tenants") {
+		return ID{}, false
+	}
+	// Keep the original spelling: the parent is a prefix of the raw ID.
+	raw := p.String()
+	if len(raw) <= len(id.raw) && strings.EqualFold(id.raw[:len(raw)], raw) {
+		raw = id.raw[:len(raw)]
+	}
+	return fromParsed(raw, p), true
+}
+
+// Ancestors returns the parents of id from the nearest to the outermost scope.
+func (id ID) Ancestors() []ID {
+	var out []ID
+	for p, ok := id.Parent(); ok; p, ok = p.Parent() {
+		out = append(out, p)
+	}
+	return out
+}
+
+// Contains reports whether scope is id itself or one of its ancestors: a role assignment or lock
+// at scope applies to id.
+func (scope ID) Contains(id ID) bool {
+	if scope.key == id.key {
+		return true
+	}
+	return strings.HasPrefix(id.key, scope.key+"/")
+}
+
+// SubscriptionScope returns "/subscriptions/{id}" for the ID's subscription, if it has one.
+func (id ID) SubscriptionScope() (ID, bool) {
+	for _, a := range append([]ID{id}, id.Ancestors()...) {
+		if strings.EqualFold(a.Type(), "Microsoft.Resources/subscriptions") {
+			return a, true
+		}
+	}
+	return ID{}, false
+}
+
+// ResourceGroupScope returns the ID of the resource group the ID lives in, if any.
+func (id ID) ResourceGroupScope() (ID, bool) {
+	for _, a := range append([]ID{id}, id.Ancestors()...) {
+		if strings.EqualFold(a.Type(), "Microsoft.Resources/resourceGroups") {
+			return a, true
+		}
+	}
+	return ID{}, false
+}
+
+// IsExtension reports whether the ID is an extension resource attached to another scope — a lock,
+// role assignment, diagnostic setting or Sentinel onboarding state — rather than a resource of its
+// own. Under a resource, any type from another provider namespace is an extension; directly under a
+// subscription, resource group or management group only the known extension types are, because
+// ordinary resources have those containers as parents too.
+func (id ID) IsExtension() bool {
+	p, ok := id.Parent()
+	if !ok {
+		return false
+	}
+	switch strings.ToLower(p.Type()) {
+	case "microsoft.resources/subscriptions", "microsoft.resources/resourcegroups", "microsoft.management/managementgroups":
+		return extensionTypes[strings.ToLower(id.Type())]
+	}
+	return !strings.EqualFold(p.Namespace(), id.Namespace())
+}
+
+// extensionTypes are the extension resource types Bulwark reads at container scopes.
+var extensionTypes = map[string]bool{
+	"microsoft.authorization/locks":                            true,
+	"microsoft.authorization/roleassignments":                  true,
+	"microsoft.authorization/roledefinitions":                  true,
+	"microsoft.authorization/roleeligibilityscheduleinstances": true,
+	"microsoft.authorization/roleassignmentscheduleinstances":  true,
+	"microsoft.authorization/policyassignments":                true,
+	"microsoft.insights/diagnosticsettings":                    true,
+	"microsoft.security/pricings":                              true,
+}
+
+// MarshalText writes the ID as it was read.
+func (id ID) MarshalText() ([]byte, error) { return []byte(id.raw), nil }
+
+// UnmarshalText parses an ID.
+func (id *ID) UnmarshalText(b []byte) error {
+	p, err := ParseID(string(b))
+	if err != nil {
+		return err
+	}
+	*id = p
+	return nil
+}
