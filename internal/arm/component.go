@@ -35,50 +35,69 @@ func (c Component) Title() string {
 	return "Management plane and settings"
 }
 
-// componentByType maps resource types (lower case) to components. Child types inherit their
-// top-level type's component unless listed here themselves.
-var componentByType = map[string]Component{
-	"microsoft.compute/virtualmachines":                ComponentVM,
-	"microsoft.compute/virtualmachinescalesets":        ComponentVM,
-	"microsoft.compute/disks":                          ComponentVM,
-	"microsoft.compute/snapshots":                      ComponentVM,
-	"microsoft.compute/diskencryptionsets":             ComponentVM,
-	"microsoft.compute/availabilitysets":               ComponentVM,
-	"microsoft.containerservice/managedclusters":       ComponentVM,
-	"microsoft.network/networkinterfaces":              ComponentVM,
-	"microsoft.sqlvirtualmachine/sqlvirtualmachines":   ComponentData,
-	"microsoft.storage/storageaccounts":                ComponentData,
-	"microsoft.sql/servers":                            ComponentData,
-	"microsoft.sql/managedinstances":                   ComponentData,
-	"microsoft.keyvault/vaults":                        ComponentData,
-	"microsoft.keyvault/managedhsms":                   ComponentData,
-	"microsoft.documentdb/databaseaccounts":            ComponentData,
-	"microsoft.recoveryservices/vaults":                ComponentRecovery,
-	"microsoft.dataprotection/backupvaults":            ComponentRecovery,
-	"microsoft.dataprotection/resourceguards":          ComponentRecovery,
-	"microsoft.network/virtualnetworks":                ComponentConfig,
-	"microsoft.network/networksecuritygroups":          ComponentConfig,
-	"microsoft.network/routetables":                    ComponentConfig,
-	"microsoft.network/loadbalancers":                  ComponentConfig,
-	"microsoft.network/publicipaddresses":              ComponentConfig,
-	"microsoft.network/virtualnetworkgateways":         ComponentConfig,
-	"microsoft.network/localnetworkgateways":           ComponentConfig,
-	"microsoft.network/applicationgateways":            ComponentConfig,
-	"microsoft.network/azurefirewalls":                 ComponentConfig,
-	"microsoft.network/firewallpolicies":               ComponentConfig,
-	"microsoft.network/dnszones":                       ComponentConfig,
-	"microsoft.network/privatednszones":                ComponentConfig,
-	"microsoft.network/privateendpoints":               ComponentConfig,
-	"microsoft.network/natgateways":                    ComponentConfig,
-	"microsoft.automation/automationaccounts":          ComponentAutomation,
+// componentTypes maps resource types, in their documented spelling, to components. Child types
+// inherit their top-level type's component unless listed here themselves.
+var componentTypes = map[string]Component{
+	"Microsoft.Compute/virtualMachines":                ComponentVM,
+	"Microsoft.Compute/virtualMachineScaleSets":        ComponentVM,
+	"Microsoft.Compute/disks":                          ComponentVM,
+	"Microsoft.Compute/snapshots":                      ComponentVM,
+	"Microsoft.Compute/diskEncryptionSets":             ComponentVM,
+	"Microsoft.Compute/availabilitySets":               ComponentVM,
+	"Microsoft.ContainerService/managedClusters":       ComponentVM,
+	"Microsoft.Network/networkInterfaces":              ComponentVM,
+	"Microsoft.SqlVirtualMachine/sqlVirtualMachines":   ComponentData,
+	"Microsoft.Storage/storageAccounts":                ComponentData,
+	"Microsoft.Sql/servers":                            ComponentData,
+	"Microsoft.Sql/managedInstances":                   ComponentData,
+	"Microsoft.KeyVault/vaults":                        ComponentData,
+	"Microsoft.KeyVault/managedHSMs":                   ComponentData,
+	"Microsoft.DocumentDB/databaseAccounts":            ComponentData,
+	"Microsoft.RecoveryServices/vaults":                ComponentRecovery,
+	"Microsoft.DataProtection/backupVaults":            ComponentRecovery,
+	"Microsoft.DataProtection/resourceGuards":          ComponentRecovery,
+	"Microsoft.Network/virtualNetworks":                ComponentConfig,
+	"Microsoft.Network/networkSecurityGroups":          ComponentConfig,
+	"Microsoft.Network/routeTables":                    ComponentConfig,
+	"Microsoft.Network/loadBalancers":                  ComponentConfig,
+	"Microsoft.Network/publicIPAddresses":              ComponentConfig,
+	"Microsoft.Network/virtualNetworkGateways":         ComponentConfig,
+	"Microsoft.Network/localNetworkGateways":           ComponentConfig,
+	"Microsoft.Network/applicationGateways":            ComponentConfig,
+	"Microsoft.Network/azureFirewalls":                 ComponentConfig,
+	"Microsoft.Network/firewallPolicies":               ComponentConfig,
+	"Microsoft.Network/dnszones":                       ComponentConfig,
+	"Microsoft.Network/privateDnsZones":                ComponentConfig,
+	"Microsoft.Network/privateEndpoints":               ComponentConfig,
+	"Microsoft.Network/natGateways":                    ComponentConfig,
+	"Microsoft.Automation/automationAccounts":          ComponentAutomation,
 	"microsoft.visualstudio/account":                   ComponentAutomation,
-	"microsoft.managedidentity/userassignedidentities": ComponentAutomation,
-	"microsoft.devopsinfrastructure/pools":             ComponentAutomation,
-	"microsoft.containerregistry/registries":           ComponentAutomation,
-	"microsoft.operationalinsights/workspaces":         ComponentNone,
-	"microsoft.securityinsights/onboardingstates":      ComponentNone,
-	"microsoft.resources/subscriptions":                ComponentNone,
-	"microsoft.resources/resourcegroups":               ComponentNone,
+	"Microsoft.ManagedIdentity/userAssignedIdentities": ComponentAutomation,
+	"Microsoft.DevOpsInfrastructure/pools":             ComponentAutomation,
+	"Microsoft.ContainerRegistry/registries":           ComponentAutomation,
+	"Microsoft.OperationalInsights/workspaces":         ComponentNone,
+	"Microsoft.SecurityInsights/onboardingStates":      ComponentNone,
+	"Microsoft.Resources/subscriptions":                ComponentNone,
+	"Microsoft.Resources/resourceGroups":               ComponentNone,
+}
+
+var componentByType, canonicalType = func() (map[string]Component, map[string]string) {
+	c := make(map[string]Component, len(componentTypes))
+	n := make(map[string]string, len(componentTypes))
+	for t, comp := range componentTypes {
+		c[strings.ToLower(t)] = comp
+		n[strings.ToLower(t)] = t
+	}
+	return c, n
+}()
+
+// CanonicalType returns the documented spelling of a known resource type ("microsoft.compute/virtualmachines",
+// as Resource Graph returns it, becomes "Microsoft.Compute/virtualMachines"); unknown types are returned as given.
+func CanonicalType(typ string) string {
+	if t, ok := canonicalType[strings.ToLower(typ)]; ok {
+		return t
+	}
+	return typ
 }
 
 // ComponentOf returns the component a resource type belongs to. Child types (blobServices,

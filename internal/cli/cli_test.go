@@ -1,0 +1,254 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/cobra"
+
+	"github.com/bulwarkhq/bulwark/internal/snapshot"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func run(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return result{code, out.String(), errb.String()}
+}
+
+const kvJSON = `{"id":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1","type":"Microsoft.KeyVault/vaults","name":"kv1","properties":{}}`
+
+func TestScripts(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good.json", "["+kvJSON+"]")
+	bad := write("bad.json", "[\n,]")
+	tests := []struct {
+		name    string
+		stdin   string
+		args    []string
+		code    int
+		stdout  []string // substrings
+		stderr  []string
+		noColor bool
+	}{
+		{name: "no arguments prints help", args: nil, code: 0, stdout: []string{"Usage:", "bulwark demo"}},
+		{name: "version", args: []string{"version"}, code: 0, stdout: []string{"bulwark ", "go      go1."}},
+		{name: "unknown output format", args: []string{"version", "-o", "yaml"}, code: ExitUsage, stderr: []string{`output format "yaml" is not offered here; choose one of: table, json`, "Run 'bulwark version --help'"}},
+		{name: "unknown command", args: []string{"frobnicate"}, code: ExitUsage, stderr: []string{`unknown command "frobnicate" for "bulwark"`}},
+		{name: "unknown subcommand", args: []string{"snapshot", "frob"}, code: ExitUsage, stderr: []string{`unknown command "frob" for "bulwark snapshot"`}},
+		{name: "unknown flag", args: []string{"demo", "--frob"}, code: ExitUsage, stderr: []string{"unknown flag: --frob"}},
+		{name: "extra argument", args: []string{"version", "now"}, code: ExitUsage, stderr: []string{"takes no arguments"}},
+		{name: "inspect needs input", args: []string{"snapshot", "inspect"}, code: ExitUsage, stderr: []string{"no estate given"}},
+		{name: "inspect a file", args: []string{"snapshot", "inspect", good}, code: 0, stdout: []string{"1 object in 1 subscription from 1 file", "Microsoft.KeyVault/vaults  B"}},
+		{name: "inspect stdin", stdin: `{"value":[` + kvJSON + `]}`, args: []string{"snapshot", "inspect", "-"}, code: 0, stdout: []string{"ARM list response"}},
+		{name: "inspect via --snapshot", args: []string{"snapshot", "inspect", "--snapshot", good}, code: 0, stdout: []string{"1 object"}},
+		{name: "inspect missing file", args: []string{"snapshot", "inspect", filepath.Join(dir, "nope.json")}, code: ExitRuntime, stderr: []string{"nope.json", "no such file"}},
+		{name: "inspect invalid JSON", args: []string{"snapshot", "inspect", good, bad}, code: ExitRuntime,
+			stdout: []string{"Invalid inputs (1)", "bad.json:2:1: invalid JSON"}, stderr: []string{"bad.json:2:1: invalid JSON: invalid character ','"}},
+		{name: "merge refuses invalid input", args: []string{"snapshot", "merge", "-o", filepath.Join(dir, "never.json"), bad}, code: ExitRuntime, stderr: []string{"bad.json:2:1", "nothing was written"}},
+		{name: "completion needs a shell", args: []string{"completion"}, code: ExitUsage},
+		{name: "completion unknown shell", args: []string{"completion", "tcsh"}, code: ExitUsage, stderr: []string{`unknown shell "tcsh"`}},
+		{name: "completion bash", args: []string{"completion", "bash"}, code: 0, stdout: []string{"bash completion V2 for bulwark"}},
+		{name: "completion zsh", args: []string{"completion", "zsh"}, code: 0, stdout: []string{"#compdef bulwark"}},
+		{name: "completion fish", args: []string{"completion", "fish"}, code: 0, stdout: []string{"complete -c bulwark"}},
+		{name: "completion powershell", args: []string{"completion", "powershell"}, code: 0, stdout: []string{"Register-ArgumentCompleter"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, tt.stdin, tt.args...)
+			if r.code != tt.code {
+				t.Errorf("exit code %d, want %d\nstdout: %s\nstderr: %s", r.code, tt.code, r.stdout, r.stderr)
+			}
+			for _, s := range tt.stdout {
+				if !strings.Contains(r.stdout, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, r.stdout)
+				}
+			}
+			for _, s := range tt.stderr {
+				if !strings.Contains(r.stderr, s) {
+					t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+				}
+			}
+			if strings.Contains(r.stdout, "\x1b[") {
+				t.Error("colour codes written to a non-terminal")
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "never.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Error("merge wrote a file despite invalid input")
+	}
+}
+
+func TestHelpEverywhere(t *testing.T) {
+	var walk func(c *cobra.Command)
+	var paths [][]string
+	walk = func(c *cobra.Command) {
+		paths = append(paths, strings.Fields(c.CommandPath())[1:])
+		for _, s := range c.Commands() {
+			if !s.Hidden && s.Name() != "help" {
+				walk(s)
+			}
+		}
+	}
+	walk(NewRootCmd(&App{}))
+	if len(paths) < 6 {
+		t.Fatalf("only %d commands found", len(paths))
+	}
+	for _, p := range paths {
+		r := run(t, "", append(p, "--help")...)
+		if r.code != 0 || !strings.Contains(r.stdout, "Usage:") {
+			t.Errorf("bulwark %s --help: code %d\n%s%s", strings.Join(p, " "), r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	tests := map[error]int{
+		nil:                                 ExitOK,
+		&FailOnError{Count: 3}:              ExitFindings,
+		fmt.Errorf("x: %w", &FailOnError{}): ExitFindings,
+		usagef("bad flag"):                  ExitUsage,
+		errors.New("boom"):                  ExitRuntime,
+		context.Canceled:                    ExitRuntime,
+	}
+	for err, want := range tests {
+		if got := exitCode(err); got != want {
+			t.Errorf("exitCode(%v) = %d, want %d", err, got, want)
+		}
+	}
+}
+
+func TestVersionJSON(t *testing.T) {
+	r := run(t, "", "version", "-o", "json")
+	var v VersionInfo
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || r.code != 0 {
+		t.Fatalf("code %d, %v: %s", r.code, err, r.stdout)
+	}
+	if !strings.HasPrefix(v.GoVersion, "go") || v.Version == "" || v.Commit == "" {
+		t.Errorf("incomplete version: %+v", v)
+	}
+}
+
+func TestMergeRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.json")
+	b := filepath.Join(dir, "b.json")
+	os.WriteFile(a, []byte("["+kvJSON+"]"), 0o644)
+	os.WriteFile(b, []byte(`{"value":[`+strings.Replace(kvJSON, "kv1", "kv2", 2)+`,`+strings.Replace(kvJSON, "/subscriptions/s/", "/Subscriptions/s/", 1)+`]}`), 0o644)
+	out := filepath.Join(dir, "merged.json")
+	r := run(t, "", "snapshot", "merge", "-o", out, a, b)
+	if r.code != 0 {
+		t.Fatalf("merge: %d %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "wrote "+out+": 2 objects") {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+	res, err := snapshot.Load(context.Background(), []string{out}, snapshot.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Files[0].Shape != snapshot.ShapeSnapshot || len(res.Snapshot.Resources) != 2 {
+		t.Errorf("merged file: shape %s, %d objects", res.Files[0].Shape, len(res.Snapshot.Resources))
+	}
+	// -q silences the note; the snapshot still goes to stdout with -o -.
+	r = run(t, "", "snapshot", "merge", "-q", a)
+	if r.stderr != "" || !strings.Contains(r.stdout, `"schema": "bulwark.snapshot/v1"`) {
+		t.Errorf("quiet merge to stdout: stderr %q", r.stderr)
+	}
+}
+
+func TestDemo(t *testing.T) {
+	r := run(t, "", "demo")
+	if r.code != 0 {
+		t.Fatalf("demo: %d\n%s", r.code, r.stderr)
+	}
+	golden(t, "demo.golden", r.stdout)
+
+	r = run(t, "", "demo", "-o", "json")
+	var rep demoReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Warnings) != 0 {
+		t.Errorf("the demo estate must load without warnings: %+v", rep.Warnings)
+	}
+	if len(rep.Estate.Subscriptions) != 2 || rep.Estate.Objects < 80 {
+		t.Errorf("estate too small: %d subscriptions, %d objects", len(rep.Estate.Subscriptions), rep.Estate.Objects)
+	}
+	for _, c := range rep.Estate.Components {
+		if c.ID != "" && c.Resources == 0 {
+			t.Errorf("component %s has no resources", c.ID)
+		}
+	}
+}
+
+func TestDemoOut(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "contoso")
+	r := run(t, "", "demo", "--out", dir)
+	if r.code != 0 {
+		t.Fatalf("demo --out: %d %s", r.code, r.stderr)
+	}
+	for _, p := range []string{"README.md", "apps.yaml", "bulwark.yaml", "estate/recovery.json", "iac/shop/network.json", "activity/rest/activity-2026-11-25.json"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
+			t.Errorf("missing %s: %v", p, err)
+		}
+	}
+	// The written estate loads like the embedded one.
+	r = run(t, "", "snapshot", "inspect", "-o", "json", filepath.Join(dir, "estate"))
+	var rep inspectReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 {
+		t.Fatalf("inspect written estate: %d %v", r.code, err)
+	}
+	if len(rep.Skipped) != 0 || len(rep.Summary.Errors) != 1 {
+		t.Errorf("written estate: %d skipped, %d collection errors", len(rep.Skipped), len(rep.Summary.Errors))
+	}
+	if r := run(t, "", "demo", "--out", dir); r.code != ExitUsage || !strings.Contains(r.stderr, "--force") {
+		t.Errorf("second --out without --force: %d %s", r.code, r.stderr)
+	}
+	if r := run(t, "", "demo", "--out", dir, "--force"); r.code != 0 {
+		t.Errorf("--force: %d %s", r.code, r.stderr)
+	}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/cli -update to create it)", err)
+	}
+	if d := cmp.Diff(string(want), got); d != "" {
+		t.Errorf("%s differs (-want +got); run with -update if the change is intended\n%s", name, d)
+	}
+}

@@ -1,0 +1,278 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/snapshot"
+)
+
+// NewCmdSnapshot builds `bulwark snapshot` and its subcommands.
+func NewCmdSnapshot(app *App) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "snapshot",
+		Short: "Inspect and merge estate snapshots",
+		Long: `A snapshot is a list of Azure Resource Manager objects in the exact shapes ARM returns them.
+Bulwark reads and merges any mix of: Bulwark snapshots ({"schema":"bulwark.snapshot/v1",…}),
+ARM list responses ({"value":[…]}), Resource Graph results ({"data":[…]} or tables) and the arrays
+that 'az graph query' and 'az … list' print, single ARM objects, and Azure REST API example files.
+Folders are read recursively (*.json, *.jsonl, and gzip); '-' reads standard input.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newCmdSnapshotInspect(app), newCmdSnapshotMerge(app))
+	return cmd
+}
+
+// snapshotInputs is the repeatable --snapshot flag every estate-reading command takes.
+type snapshotInputs struct{ paths []string }
+
+func (s *snapshotInputs) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&s.paths, "snapshot", nil, "estate input: a file, a folder or - for stdin (repeatable)")
+}
+
+func (s *snapshotInputs) load(ctx context.Context, app *App, extra []string) (*snapshot.Result, error) {
+	paths := append(append([]string(nil), s.paths...), extra...)
+	if len(paths) == 0 {
+		return nil, usagef("no estate given: pass files or folders (or --snapshot PATH, or - for stdin)")
+	}
+	res, err := snapshot.Load(ctx, paths, snapshot.Options{Stdin: app.Stdin})
+	if err != nil {
+		return res, fmt.Errorf("load snapshot: %w", err)
+	}
+	return res, nil
+}
+
+type inspectReport struct {
+	Files     []snapshot.FileSummary `json:"files"`
+	Summary   snapshot.Summary       `json:"summary"`
+	Skipped   []snapshot.Skip        `json:"skipped"`
+	Conflicts []snapshot.Conflict    `json:"conflicts"`
+	Invalid   []string               `json:"invalid"`
+}
+
+func newCmdSnapshotInspect(app *App) *cobra.Command {
+	var in snapshotInputs
+	cmd := &cobra.Command{
+		Use:   "inspect PATH...",
+		Short: "Count what an estate holds, by type, subscription and source, with every load warning",
+		Example: `  bulwark snapshot inspect ./estate
+  az graph query -q "resources" --first 1000 -o json | bulwark snapshot inspect -
+  bulwark snapshot inspect -o json snapshot.json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := app.format("table", "json")
+			if err != nil {
+				return err
+			}
+			res, loadErr := in.load(cmd.Context(), app, args)
+			var u usageError
+			if res == nil || errors.As(loadErr, &u) {
+				return loadErr
+			}
+			rep := inspectReport{Files: res.Files, Summary: snapshot.Summarize(res.Snapshot),
+				Skipped: res.Skipped, Conflicts: res.Conflicts, Invalid: []string{}}
+			if !app.Verbose {
+				rep.Skipped = res.Warnings()
+			}
+			if rep.Skipped == nil {
+				rep.Skipped = []snapshot.Skip{}
+			}
+			if rep.Conflicts == nil {
+				rep.Conflicts = []snapshot.Conflict{}
+			}
+			rep.Invalid = splitErrors(loadErr)
+			if format == "json" {
+				err = writeJSON(app.Stdout, rep)
+			} else {
+				err = renderInspect(app, rep)
+			}
+			if err != nil {
+				return err
+			}
+			return loadErr
+		},
+	}
+	in.register(cmd)
+	return cmd
+}
+
+// splitErrors lists the messages of a joined error, one per file.
+func splitErrors(err error) []string {
+	out := []string{}
+	if err == nil {
+		return out
+	}
+	var j interface{ Unwrap() []error }
+	for errors.As(err, &j) {
+		errs := j.Unwrap()
+		if len(errs) == 1 {
+			err = errs[0]
+			continue
+		}
+		for _, e := range errs {
+			out = append(out, splitErrors(e)...)
+		}
+		return out
+	}
+	return append(out, err.Error())
+}
+
+func renderInspect(app *App, rep inspectReport) error {
+	st := styler{on: app.color()}
+	w := app.Stdout
+	fmt.Fprintf(w, "%s %s in %s from %s\n\n", st.bold("Estate:"), plural(rep.Summary.Objects, "object", "objects"),
+		plural(len(rep.Summary.Subscriptions), "subscription", "subscriptions"), plural(len(rep.Files), "file", "files"))
+
+	fmt.Fprintln(w, st.bold("Subscriptions"))
+	t := newTable(w, "subscription", "name", "objects")
+	for _, s := range rep.Summary.Subscriptions {
+		t.row(s.ID, dash(s.DisplayName), strconv.Itoa(s.Objects))
+	}
+	t.flush()
+
+	fmt.Fprintln(w, "\n"+st.bold("Types"))
+	t = newTable(w, "type", "component", "count")
+	for _, ty := range rep.Summary.Types {
+		t.row(ty.Type, componentLabel(ty.Component), strconv.Itoa(ty.Count))
+	}
+	t.flush()
+
+	fmt.Fprintln(w, "\n"+st.bold("Sources"))
+	t = newTable(w, "file", "shape", "objects", "skipped")
+	for _, f := range rep.Files {
+		t.row(f.Name, string(f.Shape), strconv.Itoa(f.Objects), strconv.Itoa(f.Skipped))
+	}
+	t.flush()
+
+	if len(rep.Summary.Errors) > 0 {
+		fmt.Fprintf(w, "\n%s (%d): what could not be collected; checks that need it report unknown\n", st.warn("Collection errors"), len(rep.Summary.Errors))
+		for _, e := range rep.Summary.Errors {
+			fmt.Fprintf(w, "  %s  %s: %s\n", e.Scope, e.Operation, e.Message)
+		}
+	}
+	if len(rep.Skipped) > 0 {
+		fmt.Fprintf(w, "\n%s (%d)\n", st.warn("Skipped"), len(rep.Skipped))
+		for _, s := range rep.Skipped {
+			fmt.Fprintf(w, "  %s %s: %s\n", s.File, s.Path, s.Reason)
+		}
+	}
+	if len(rep.Conflicts) > 0 {
+		if app.Verbose {
+			fmt.Fprintf(w, "\nDuplicates with different content (%d): the newer version was kept\n", len(rep.Conflicts))
+			for _, c := range rep.Conflicts {
+				fmt.Fprintf(w, "  %s\n    kept    %s\n    dropped %s\n", c.ID, c.Kept, c.Dropped)
+			}
+		} else {
+			fmt.Fprintf(w, "\n%s found in several inputs with different content; the newer was kept (-v lists them)\n",
+				plural(len(rep.Conflicts), "object was", "objects were"))
+		}
+	}
+	if len(rep.Invalid) > 0 {
+		fmt.Fprintf(w, "\n%s (%d)\n", st.warn("Invalid inputs"), len(rep.Invalid))
+		for _, e := range rep.Invalid {
+			fmt.Fprintf(w, "  %s\n", e)
+		}
+	}
+	return nil
+}
+
+func componentLabel(c arm.Component) string {
+	if c == arm.ComponentNone {
+		return "-"
+	}
+	return string(c)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func newCmdSnapshotMerge(app *App) *cobra.Command {
+	var in snapshotInputs
+	var out string
+	cmd := &cobra.Command{
+		Use:   "merge -o FILE PATH...",
+		Short: "Merge estate files into one bulwark.snapshot/v1 file",
+		Long: `Merge estate files into one bulwark.snapshot/v1 file. Objects are deduplicated by ID ignoring
+case; where two inputs differ, the newer one wins (a snapshot's collectedAt, else the file's
+modification time) and -v says which. Nothing is written when any input is invalid.`,
+		Example: `  bulwark snapshot merge -o estate.json az-resources.json locks/ graph-export.json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			res, err := in.load(cmd.Context(), app, args)
+			if err != nil {
+				return fmt.Errorf("%w\nnothing was written", err)
+			}
+			for _, s := range res.Skipped {
+				if !s.Info || app.Verbose {
+					app.notef("skipped %s %s: %s", s.File, s.Path, s.Reason)
+				}
+			}
+			for _, c := range res.Conflicts {
+				if app.Verbose {
+					app.notef("duplicate %s: kept %s, dropped %s", c.ID, c.Kept, c.Dropped)
+				}
+			}
+			if len(res.Conflicts) > 0 && !app.Verbose {
+				app.notef("%s found in several inputs with different content; the newer was kept (-v lists them)",
+					plural(len(res.Conflicts), "object was", "objects were"))
+			}
+			if err := writeSnapshot(out, app.Stdout, res.Snapshot); err != nil {
+				return err
+			}
+			if out != "-" {
+				app.notef("wrote %s: %s", out, plural(len(res.Snapshot.Resources), "object", "objects"))
+			}
+			return nil
+		},
+	}
+	in.register(cmd)
+	// -o here names the output file, as in the issue's "snapshot merge -o out.json"; the format is
+	// always a bulwark.snapshot/v1 JSON document.
+	cmd.Flags().StringVarP(&out, "output", "o", "-", "file to write the merged snapshot to (- for stdout)")
+	return cmd
+}
+
+// writeSnapshot writes atomically: a temporary file in the same folder, renamed into place.
+func writeSnapshot(path string, stdout io.Writer, s *arm.Snapshot) error {
+	if s.CollectedAt.IsZero() {
+		s.CollectedAt = time.Now().UTC().Truncate(time.Second)
+	}
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode snapshot: %w", err)
+	}
+	data = append(data, '\n')
+	if path == "-" {
+		_, err := stdout.Write(data)
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".bulwark-snapshot-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

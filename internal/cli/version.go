@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// Set at build time: go build -ldflags "-X github.com/bulwarkhq/bulwark/internal/cli.version=v1.2.3 -X …cli.commit=abc123".
+var (
+	version = ""
+	commit  = ""
+)
+
+// VersionInfo is what `bulwark version` reports.
+type VersionInfo struct {
+	Version   string `json:"version"`
+	Commit    string `json:"commit"`
+	GoVersion string `json:"goVersion"`
+	Platform  string `json:"platform"`
+}
+
+func buildVersion() VersionInfo {
+	v := VersionInfo{Version: version, Commit: commit, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v.Version == "" && bi.Main.Version != "" {
+			v.Version = bi.Main.Version // set by `go install …@vX.Y.Z`
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && v.Commit == "" {
+				v.Commit = s.Value
+			}
+		}
+	}
+	if v.Version == "" {
+		v.Version = "(devel)"
+	}
+	if v.Commit == "" {
+		v.Commit = "unknown"
+	}
+	return v
+}
+
+// NewCmdVersion builds `bulwark version`.
+func NewCmdVersion(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version, commit and Go version",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			format, err := app.format("table", "json")
+			if err != nil {
+				return err
+			}
+			v := buildVersion()
+			if format == "json" {
+				return writeJSON(app.Stdout, v)
+			}
+			_, err = fmt.Fprintf(app.Stdout, "bulwark %s\ncommit  %s\ngo      %s %s\n", v.Version, v.Commit, v.GoVersion, v.Platform)
+			return err
+		},
+	}
+}
