@@ -25,12 +25,25 @@ func ParseID(s string) (ID, error) {
 	trimmed := strings.TrimSpace(s)
 	p, err := azarm.ParseResourceID(trimmed)
 	if err != nil {
-		return ID{}, fmt.Errorf("%q is not an ARM resource ID: %w", s, err)
+		return ID{}, fmt.Errorf("%q is not an ARM resource ID: %s", s, idProblem(trimmed, err))
 	}
 	if p.ResourceType.Type == "" && p.Name == "" {
 		return ID{}, fmt.Errorf("%q is not an ARM resource ID: it names the tenant root", s)
 	}
 	return fromParsed(strings.TrimSuffix(trimmed, "/"), p), nil
+}
+
+// idProblem says what is wrong with an ID azcore rejected, without repeating the ID.
+func idProblem(s string, err error) string {
+	switch {
+	case s == "":
+		return "it is empty"
+	case !strings.HasPrefix(s, "/"):
+		return "it does not start with '/'"
+	case strings.Contains(err.Error(), s):
+		return "it does not follow /subscriptions/{id}/resourceGroups/{group}/providers/{namespace}/{type}/{name}"
+	}
+	return err.Error()
 }
 
 // MustParseID is ParseID for IDs written in code and tests; it panics on a malformed ID.

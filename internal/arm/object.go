@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
+
+	"github.com/bulwarkhq/bulwark/internal/jsonscan"
 )
 
 // Source says where an object was read: the file (or "-" for stdin, "embedded:…" for the demo) and
@@ -22,7 +25,8 @@ func (s Source) String() string {
 }
 
 // Object is one ARM object exactly as ARM returned it. Raw keeps the bytes for writing the object
-// back out unchanged; property access goes through Get and Prop.
+// back out unchanged; property access goes through Get and Prop, which decode the properties on
+// first use (loading 100,000 objects only reads their id and type).
 type Object struct {
 	ID     ID
 	Raw    json.RawMessage
@@ -31,19 +35,46 @@ type Object struct {
 	// (Azure's SQL replication-link list responses omit it, for one).
 	TypeDerived bool
 
-	typ    string
-	fields map[string]any
+	typ      string
+	once     sync.Once
+	fields   map[string]any
+	fieldErr error
 }
 
-// NewObject decodes one ARM object. It fails when the JSON is not an object, has no string "id", or
-// the ID does not parse; a missing "type" is derived from the ID.
+// head is what loading needs from an object; the rest is decoded lazily.
+type head struct {
+	ID   any
+	Type any
+}
+
+// NewObject reads one ARM object. It fails when raw is not a JSON object, has no string "id", or
+// the ID does not parse; a missing "type" is derived from the ID. raw is kept, not copied.
 func NewObject(raw []byte, src Source) (*Object, error) {
-	fields, err := decodeObject(raw)
-	if err != nil {
-		return nil, err
+	if !json.Valid(raw) {
+		var v any
+		return nil, json.Unmarshal(raw, &v)
 	}
-	idv, _ := lookupKey(fields, "id")
-	ids, ok := idv.(string)
+	return NewObjectFromValid(raw, src)
+}
+
+// NewObjectFromValid is NewObject for input already known to be valid JSON (the loader validates
+// each file once), which it does not validate again.
+func NewObjectFromValid(raw []byte, src Source) (*Object, error) {
+	if b := firstNonSpace(raw); b != '{' {
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("not a JSON object but %s", jsonKind(v))
+	}
+	var h head
+	if v, ok := jsonscan.Lookup(raw, "id"); ok {
+		_ = json.Unmarshal(v, &h.ID)
+	}
+	if v, ok := jsonscan.Lookup(raw, "type"); ok {
+		_ = json.Unmarshal(v, &h.Type)
+	}
+	ids, ok := h.ID.(string)
 	if !ok || strings.TrimSpace(ids) == "" {
 		return nil, errNoID
 	}
@@ -51,17 +82,35 @@ func NewObject(raw []byte, src Source) (*Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := &Object{ID: id, Raw: compact(raw), Source: src, fields: fields}
-	if t, ok := lookupKey(fields, "type"); ok {
-		if ts, ok := t.(string); ok && ts != "" {
-			o.typ = ts
-		}
-	}
-	if o.typ == "" {
+	o := &Object{ID: id, Raw: raw, Source: src}
+	if ts, ok := h.Type.(string); ok && ts != "" {
+		o.typ = ts
+	} else {
 		o.typ = id.Type()
 		o.TypeDerived = true
 	}
 	return o, nil
+}
+
+func firstNonSpace(b []byte) byte {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return c
+	}
+	return 0
+}
+
+// decoded returns the object's fields, decoding them on first use.
+func (o *Object) decoded() map[string]any {
+	o.once.Do(func() {
+		if o.fields == nil {
+			o.fields, o.fieldErr = decodeObject(o.Raw)
+		}
+	})
+	return o.fields
 }
 
 // MustObject builds an object from JSON written in code and tests; it panics when NewObject fails.
@@ -93,12 +142,16 @@ func decodeObject(raw []byte) (map[string]any, error) {
 	return m, nil
 }
 
-func compact(raw []byte) json.RawMessage {
-	var b bytes.Buffer
-	if err := json.Compact(&b, raw); err != nil {
-		return append(json.RawMessage(nil), raw...)
+// SameContent reports whether two objects hold the same JSON, ignoring insignificant whitespace.
+func SameContent(a, b *Object) bool {
+	if bytes.Equal(a.Raw, b.Raw) {
+		return true
 	}
-	return b.Bytes()
+	var ca, cb bytes.Buffer
+	if json.Compact(&ca, a.Raw) != nil || json.Compact(&cb, b.Raw) != nil {
+		return false
+	}
+	return bytes.Equal(ca.Bytes(), cb.Bytes())
 }
 
 func jsonKind(v any) string {
@@ -148,7 +201,7 @@ func (o *Object) Tag(name string) (string, bool) {
 // matching keys case-insensitively; numeric segments index arrays. It does not apply service defaults:
 // use Prop for that.
 func (o *Object) Get(path string) Value {
-	var cur any = o.fields
+	var cur any = o.decoded()
 	for _, seg := range strings.Split(path, ".") {
 		switch c := cur.(type) {
 		case map[string]any:

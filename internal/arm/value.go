@@ -106,7 +106,7 @@ func (v Value) List() []Value {
 
 // Get reads a dotted path below this value, case-insensitively.
 func (v Value) Get(path string) Value {
-	o := Object{fields: map[string]any{"v": v.v}}
+	o := &Object{fields: map[string]any{"v": v.v}}
 	r := o.Get("v." + path)
 	r.path = v.path + "." + path
 	return r

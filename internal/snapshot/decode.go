@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/jsonscan"
 )
 
 // Shape names the kind of document a file held.
@@ -131,6 +132,12 @@ func Decode(f File) (*Decoded, error) {
 // splitValues returns the top-level JSON values of data: one for a normal document, several for
 // JSON lines or concatenated documents.
 func splitValues(name string, data []byte) ([]json.RawMessage, error) {
+	if json.Valid(data) { // the common case, one document: no copy, no decoder buffering
+		if len(bytes.TrimSpace(data)) == 0 {
+			return nil, nil
+		}
+		return []json.RawMessage{data}, nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	var out []json.RawMessage
 	for {
@@ -197,10 +204,7 @@ func (d *Decoded) top(raw json.RawMessage, path string) error {
 		d.skip(path, "top-level value is not a JSON object or array")
 		return nil
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return &SyntaxError{File: d.File, Msg: err.Error()}
-	}
+	m := members(raw)
 	key := func(k string) (json.RawMessage, bool) { return lookup(m, k) }
 
 	if s, ok := key("schema"); ok && strings.HasPrefix(unquote(s), "bulwark.snapshot/") {
@@ -265,12 +269,16 @@ func (d *Decoded) snapshot(m map[string]json.RawMessage, schema, path string) er
 		return &SyntaxError{File: d.File, Msg: fmt.Sprintf("unsupported snapshot schema %q (this version reads %q)", schema, arm.SchemaV1)}
 	}
 	var head struct {
-		CollectedAt string             `json:"collectedAt"`
-		TenantID    string             `json:"tenantId"`
-		Errors      []arm.CollectError `json:"errors"`
+		CollectedAt string
+		TenantID    string
+		Errors      []arm.CollectError
 	}
-	if err := json.Unmarshal(mustMarshal(m), &head); err != nil {
-		return &SyntaxError{File: d.File, Msg: "snapshot header: " + err.Error()}
+	for k, dst := range map[string]any{"collectedAt": &head.CollectedAt, "tenantId": &head.TenantID, "errors": &head.Errors} {
+		if v, ok := lookup(m, k); ok && firstByte(v) != 'n' {
+			if err := json.Unmarshal(v, dst); err != nil {
+				return &SyntaxError{File: d.File, Msg: fmt.Sprintf("snapshot %q: %v", k, err)}
+			}
+		}
 	}
 	if head.CollectedAt != "" {
 		t, err := time.Parse(time.RFC3339Nano, head.CollectedAt)
@@ -290,10 +298,7 @@ func (d *Decoded) snapshot(m map[string]json.RawMessage, schema, path string) er
 
 // restExample takes every 2xx response body of an Azure REST API example file.
 func (d *Decoded) restExample(raw json.RawMessage, path string) error {
-	var responses map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &responses); err != nil {
-		return &SyntaxError{File: d.File, Msg: err.Error()}
-	}
+	responses := members(raw)
 	codes := make([]string, 0, len(responses))
 	for c := range responses {
 		codes = append(codes, c)
@@ -303,25 +308,16 @@ func (d *Decoded) restExample(raw json.RawMessage, path string) error {
 		if !strings.HasPrefix(code, "2") {
 			continue
 		}
-		var resp map[string]json.RawMessage
-		if json.Unmarshal(responses[code], &resp) != nil {
-			continue
-		}
-		body, ok := lookup(resp, "body")
+		body, ok := lookup(members(responses[code]), "body")
 		p := path + "." + code + ".body"
 		if !ok || firstByte(body) == 'n' {
 			continue // 202/204 responses carry no body
 		}
-		if firstByte(body) == '{' {
-			var bm map[string]json.RawMessage
-			if json.Unmarshal(body, &bm) == nil {
-				if v, ok := lookup(bm, "value"); ok && firstByte(v) == '[' {
-					if err := d.elements(v, p+".value"); err != nil {
-						return err
-					}
-					continue
-				}
+		if v, ok := lookup(members(body), "value"); ok && firstByte(v) == '[' {
+			if err := d.elements(v, p+".value"); err != nil {
+				return err
 			}
+			continue
 		}
 		d.element(body, p)
 	}
@@ -356,14 +352,26 @@ func (d *Decoded) graphTable(raw json.RawMessage, path string) error {
 }
 
 func (d *Decoded) elements(raw json.RawMessage, path string) error {
-	var list []json.RawMessage
-	if err := json.Unmarshal(raw, &list); err != nil {
-		return &SyntaxError{File: d.File, Msg: err.Error()}
-	}
-	for i, e := range list {
+	jsonscan.Array(raw, func(i int, e []byte) bool {
 		d.element(e, path+"["+strconv.Itoa(i)+"]")
-	}
+		return true
+	})
 	return nil
+}
+
+// members splits a (validated) JSON object into its members; nil for anything else.
+func members(raw []byte) map[string]json.RawMessage {
+	var m map[string]json.RawMessage
+	jsonscan.Object(raw, func(k string, v []byte) bool {
+		if m == nil {
+			m = map[string]json.RawMessage{}
+		}
+		if _, dup := m[k]; !dup {
+			m[k] = v
+		}
+		return true
+	})
+	return m
 }
 
 // element loads one candidate ARM object or records why it was skipped.
@@ -372,7 +380,7 @@ func (d *Decoded) element(raw json.RawMessage, path string) {
 		d.skip(path, "not a JSON object")
 		return
 	}
-	o, err := arm.NewObject(raw, arm.Source{File: d.File, Path: path})
+	o, err := arm.NewObjectFromValid(raw, arm.Source{File: d.File, Path: path})
 	switch {
 	case err == nil:
 		if isActivityObject(o) {
@@ -384,17 +392,13 @@ func (d *Decoded) element(raw json.RawMessage, path string) {
 		}
 		d.Objects = append(d.Objects, o)
 	case arm.IsNoID(err):
-		var m map[string]json.RawMessage
-		_ = json.Unmarshal(raw, &m)
-		if isActivityEvent(m) {
+		if isActivityEvent(members(raw)) {
 			d.skip(path, "Activity Log event, not an ARM resource (events are read by bulwark detect)")
 			return
 		}
 		d.skip(path, `no "id": not an ARM object`)
 	default:
-		var m map[string]json.RawMessage
-		_ = json.Unmarshal(raw, &m)
-		if isActivityEvent(m) {
+		if isActivityEvent(members(raw)) {
 			d.skip(path, "Activity Log event, not an ARM resource (events are read by bulwark detect)")
 			return
 		}
@@ -414,7 +418,12 @@ func isActivityEvent(m map[string]json.RawMessage) bool {
 	return op && t
 }
 
+// isActivityObject recognises Activity Log events that do have a parseable "id" (REST EventData).
+// The byte search keeps ordinary objects from being decoded in full at load time.
 func isActivityObject(o *arm.Object) bool {
+	if !bytes.Contains(o.Raw, []byte(`"eventDataId"`)) && !bytes.Contains(o.Raw, []byte(`"eventTimestamp"`)) {
+		return false
+	}
 	return o.Get("eventDataId").Exists() || o.Get("eventTimestamp").Exists()
 }
 

@@ -1,7 +1,6 @@
 package snapshot
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -221,7 +220,7 @@ func Merge(ctx context.Context, files []File) (*Result, error) {
 				continue
 			}
 			prev := entries[pos]
-			if bytes.Equal(prev.obj.Raw, o.Raw) {
+			if arm.SameContent(prev.obj, o) {
 				continue
 			}
 			newer := prev.file != fi && !t.Before(prev.time)

@@ -1,0 +1,164 @@
+// Package jsonscan walks JSON that is already known to be valid, without decoding or copying it:
+// the members of an object and the elements of an array as sub-slices of the input. The snapshot
+// loader validates each file once with encoding/json.Valid and then uses this to split 100,000
+// resources without re-validating them at every level.
+package jsonscan
+
+import (
+	"encoding/json"
+	"strings"
+	"unicode/utf8"
+)
+
+// Object calls fn with each member of the JSON object raw, in order, until fn returns false. It
+// reports whether raw is an object. raw must be valid JSON; keys are unescaped.
+func Object(raw []byte, fn func(key string, val []byte) bool) bool {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return false
+	}
+	i = skipSpace(raw, i+1)
+	if i < len(raw) && raw[i] == '}' {
+		return true
+	}
+	for i < len(raw) {
+		kEnd := skipString(raw, i)
+		key := unquote(raw[i:kEnd])
+		i = skipSpace(raw, kEnd)
+		i = skipSpace(raw, i+1) // ':'
+		vEnd := skipValue(raw, i)
+		if !fn(key, raw[i:vEnd]) {
+			return true
+		}
+		i = skipSpace(raw, vEnd)
+		if i >= len(raw) || raw[i] == '}' {
+			return true
+		}
+		i = skipSpace(raw, i+1) // ','
+	}
+	return true
+}
+
+// Array calls fn with each element of the JSON array raw until fn returns false. It reports whether
+// raw is an array. raw must be valid JSON.
+func Array(raw []byte, fn func(i int, val []byte) bool) bool {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '[' {
+		return false
+	}
+	i = skipSpace(raw, i+1)
+	if i < len(raw) && raw[i] == ']' {
+		return true
+	}
+	for n := 0; i < len(raw); n++ {
+		end := skipValue(raw, i)
+		if !fn(n, raw[i:end]) {
+			return true
+		}
+		i = skipSpace(raw, end)
+		if i >= len(raw) || raw[i] == ']' {
+			return true
+		}
+		i = skipSpace(raw, i+1)
+	}
+	return true
+}
+
+// Lookup returns the value of the member key of the object raw, preferring an exact match and
+// accepting a case-insensitive one, as ARM keys vary in case.
+func Lookup(raw []byte, key string) ([]byte, bool) {
+	var exact, folded []byte
+	Object(raw, func(k string, v []byte) bool {
+		if k == key {
+			exact = v
+			return false
+		}
+		if folded == nil && strings.EqualFold(k, key) {
+			folded = v
+		}
+		return true
+	})
+	if exact != nil {
+		return exact, true
+	}
+	return folded, folded != nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\r', '\n':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// skipString returns the index just past the string starting at b[i] == '"'.
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue returns the index just past the value starting at b[i].
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return i
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	for ; i < len(b); i++ { // number, true, false, null
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\r', '\n':
+			return i
+		}
+	}
+	return i
+}
+
+func unquote(s []byte) string {
+	if len(s) >= 2 && !containsByte(s, '\\') && utf8.Valid(s) {
+		return string(s[1 : len(s)-1])
+	}
+	var out string
+	if json.Unmarshal(s, &out) != nil {
+		return ""
+	}
+	return out
+}
+
+func containsByte(s []byte, c byte) bool {
+	for _, b := range s {
+		if b == c {
+			return true
+		}
+	}
+	return false
+}
