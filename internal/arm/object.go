@@ -60,7 +60,7 @@ func NewObject(raw []byte, src Source) (*Object, error) {
 // NewObjectFromValid is NewObject for input already known to be valid JSON (the loader validates
 // each file once), which it does not validate again.
 func NewObjectFromValid(raw []byte, src Source) (*Object, error) {
-	if b := firstNonSpace(raw); b != '{' {
+	if jsonscan.First(raw) != '{' {
 		var v any
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return nil, err
@@ -90,17 +90,6 @@ func NewObjectFromValid(raw []byte, src Source) (*Object, error) {
 		o.TypeDerived = true
 	}
 	return o, nil
-}
-
-func firstNonSpace(b []byte) byte {
-	for _, c := range b {
-		switch c {
-		case ' ', '\t', '\r', '\n':
-			continue
-		}
-		return c
-	}
-	return 0
 }
 
 // decoded returns the object's fields, decoding them on first use.
@@ -205,7 +194,7 @@ func (o *Object) Get(path string) Value {
 	for _, seg := range strings.Split(path, ".") {
 		switch c := cur.(type) {
 		case map[string]any:
-			v, ok := lookupKey(c, seg)
+			v, ok := jsonscan.LookupMap(c, seg)
 			if !ok {
 				return Value{path: path}
 			}
@@ -234,18 +223,6 @@ func (o *Object) Prop(path string) Value {
 		return Value{v: d.value, ok: true, path: path, def: &d}
 	}
 	return v
-}
-
-func lookupKey(m map[string]any, key string) (any, bool) {
-	if v, ok := m[key]; ok {
-		return v, true
-	}
-	for k, v := range m {
-		if strings.EqualFold(k, key) {
-			return v, true
-		}
-	}
-	return nil, false
 }
 
 func index(seg string) (int, bool) {

@@ -84,6 +84,29 @@ func Lookup(raw []byte, key string) ([]byte, bool) {
 	return folded, folded != nil
 }
 
+// First returns the first byte of raw that is not JSON whitespace — '{', '[', '"', 'n', a digit… —
+// which says what kind of value raw holds; 0 when raw is blank.
+func First(raw []byte) byte {
+	if i := skipSpace(raw, 0); i < len(raw) {
+		return raw[i]
+	}
+	return 0
+}
+
+// LookupMap returns m[key], preferring an exact match and accepting a case-insensitive one.
+func LookupMap[V any](m map[string]V, key string) (V, bool) {
+	if v, ok := m[key]; ok {
+		return v, true
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	var zero V
+	return zero, false
+}
+
 func skipSpace(b []byte, i int) int {
 	for i < len(b) {
 		switch b[i] {

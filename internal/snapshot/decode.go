@@ -432,27 +432,10 @@ func (d *Decoded) skip(path, reason string) {
 }
 
 func lookup(m map[string]json.RawMessage, key string) (json.RawMessage, bool) {
-	if v, ok := m[key]; ok {
-		return v, true
-	}
-	for k, v := range m {
-		if strings.EqualFold(k, key) {
-			return v, true
-		}
-	}
-	return nil, false
+	return jsonscan.LookupMap(m, key)
 }
 
-func firstByte(raw json.RawMessage) byte {
-	for _, b := range raw {
-		switch b {
-		case ' ', '\t', '\r', '\n':
-			continue
-		}
-		return b
-	}
-	return 0
-}
+func firstByte(raw json.RawMessage) byte { return jsonscan.First(raw) }
 
 func unquote(raw json.RawMessage) string {
 	var s string
