@@ -1,0 +1,123 @@
+// Package config reads bulwark.yaml: the settings that tune checks and detections to an estate
+// (which tag marks business-critical resources, break-glass accounts, severity overrides, the RPO).
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is bulwark.yaml. Every field has a default (Default), so an empty file is valid.
+type Config struct {
+	Criticality struct {
+		Tag    string   `yaml:"tag"`
+		Values []string `yaml:"values"`
+	} `yaml:"criticality"`
+	ApplicationTag string            `yaml:"applicationTag"`
+	BreakGlass     []string          `yaml:"breakGlass"`     // principal object IDs exempt from standing-access checks
+	RecoveryTag    string            `yaml:"recoveryTag"`    // marks storage holding recovery material (RI-001)
+	BuildAgentTag  map[string]string `yaml:"buildAgentTag"`  // marks build agents (DEV-001)
+	BuildAgentName []string          `yaml:"buildAgentName"` // name patterns for build agents, * wildcards
+	RPO            Duration          `yaml:"rpo"`            // backup age beyond which VM-001 warns
+	Severities     map[string]string `yaml:"severities"`     // check ID → info|low|medium|high|critical
+}
+
+// Duration is a time.Duration written as "36h", "90m" or "7d".
+type Duration struct{ time.Duration }
+
+// UnmarshalYAML accepts Go durations and a "d" suffix for days.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	d.Duration = v
+	return nil
+}
+
+// ParseDuration parses "4h", "90m", "1h30m" and "7d".
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasSuffix(s, "d") {
+		var days float64
+		if _, err := fmt.Sscanf(strings.TrimSuffix(s, "d"), "%g", &days); err == nil && days >= 0 {
+			return time.Duration(days * 24 * float64(time.Hour)), nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not a duration (examples: 4h, 90m, 7d)", s)
+	}
+	return d, nil
+}
+
+// Default returns the settings used when no bulwark.yaml is given.
+func Default() Config {
+	var c Config
+	c.Criticality.Tag = "criticality"
+	c.Criticality.Values = []string{"high", "critical", "mission-critical"}
+	c.ApplicationTag = "app"
+	c.RecoveryTag = "bulwark:recovery"
+	c.BuildAgentTag = map[string]string{"role": "build-agent"}
+	c.BuildAgentName = []string{"*agent*", "*runner*"}
+	c.RPO = Duration{36 * time.Hour}
+	return c
+}
+
+// Load reads bulwark.yaml at path over the defaults. Unknown keys are errors naming the line.
+func Load(path string) (Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("read settings: %w", err)
+	}
+	defer f.Close()
+	c, err := Parse(f)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Severity names accepted in overrides.
+var severityNames = []string{"info", "low", "medium", "high", "critical"}
+
+// Parse reads settings from r over the defaults.
+func Parse(r io.Reader) (Config, error) {
+	c := Default()
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return c, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return c, err
+	}
+	for id, sev := range c.Severities {
+		ok := false
+		for _, n := range severityNames {
+			ok = ok || strings.EqualFold(sev, n)
+		}
+		if !ok {
+			return c, fmt.Errorf("severities: %s: %q is not one of %s", id, sev, strings.Join(severityNames, ", "))
+		}
+	}
+	return c, nil
+}
+
+// IsBreakGlass reports whether a principal object ID is on the break-glass list.
+func (c Config) IsBreakGlass(principalID string) bool {
+	for _, b := range c.BreakGlass {
+		if strings.EqualFold(strings.TrimSpace(b), principalID) {
+			return true
+		}
+	}
+	return false
+}

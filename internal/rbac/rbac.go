@@ -1,0 +1,224 @@
+// Package rbac evaluates Azure role-based access control over a snapshot: which principals can
+// perform an action on a resource, through which assignment, and whether that access is standing
+// (an active assignment) or just-in-time (a PIM eligibility schedule instance).
+package rbac
+
+import (
+	"strings"
+
+	"github.com/bulwarkhq/bulwark/internal/arm"
+)
+
+// Role is a role definition: built-in (embedded or from the snapshot) or custom.
+type Role struct {
+	GUID       string
+	Name       string
+	Custom     bool
+	Actions    []string
+	NotActions []string
+}
+
+// Allows reports whether the role grants action: some action pattern matches and no notActions
+// pattern does. Matching ignores case and `*` matches any run of characters, as ARM does.
+func (r *Role) Allows(action string) bool {
+	ok := false
+	for _, a := range r.Actions {
+		if Match(a, action) {
+			ok = true
+			break
+		}
+	}
+	if !ok {
+		return false
+	}
+	for _, n := range r.NotActions {
+		if Match(n, action) {
+			return false
+		}
+	}
+	return true
+}
+
+// Match reports whether an action pattern ("Microsoft.Authorization/*/Delete", "*") matches action.
+func Match(pattern, action string) bool {
+	p, a := strings.ToLower(pattern), strings.ToLower(action)
+	// Iterative wildcard match; patterns are short.
+	pi, ai, star, mark := 0, 0, -1, 0
+	for ai < len(a) {
+		switch {
+		case pi < len(p) && p[pi] == '*':
+			star, mark = pi, ai
+			pi++
+		case pi < len(p) && p[pi] == a[ai]:
+			pi++
+			ai++
+		case star >= 0:
+			pi = star + 1
+			mark++
+			ai = mark
+		default:
+			return false
+		}
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}
+
+// Assignment is one role assignment or PIM eligibility.
+type Assignment struct {
+	Object        *arm.Object
+	Scope         string // as written: "/", "/providers/Microsoft.Management/managementGroups/mg", "/subscriptions/…"
+	RoleGUID      string
+	PrincipalID   string
+	PrincipalType string // User, Group, ServicePrincipal, ForeignGroup
+	Eligible      bool   // a PIM eligibility schedule instance, not standing access
+}
+
+// Model holds the roles and assignments of an estate.
+type Model struct {
+	roles       map[string]*Role // by lower-case GUID
+	assignments []Assignment
+	mgAncestors map[string][]string // subscription ID (lower) → management group names
+}
+
+// New reads role definitions, role assignments and eligibility schedule instances from the index;
+// definitions in the snapshot override the embedded built-in table.
+func New(x *arm.Index) *Model {
+	m := &Model{roles: map[string]*Role{}, mgAncestors: map[string][]string{}}
+	for i := range builtins {
+		r := builtins[i]
+		m.roles[strings.ToLower(r.GUID)] = &r
+	}
+	for _, o := range x.OfType("Microsoft.Authorization/roleDefinitions") {
+		r := &Role{GUID: o.ID.Name(), Custom: o.Get("properties.type").Is("CustomRole")}
+		r.Name, _ = o.Get("properties.roleName").String()
+		for _, p := range o.Get("properties.permissions").List() {
+			r.Actions = append(r.Actions, strs(p.Get("actions"))...)
+			r.NotActions = append(r.NotActions, strs(p.Get("notActions"))...)
+		}
+		m.roles[strings.ToLower(r.GUID)] = r
+	}
+	add := func(o *arm.Object, eligible bool) {
+		a := Assignment{Object: o, Eligible: eligible}
+		a.Scope, _ = o.Get("properties.scope").String()
+		if a.Scope == "" {
+			if p, ok := o.ID.Parent(); ok {
+				a.Scope = p.String()
+			} else {
+				a.Scope = "/"
+			}
+		}
+		rd, _ := o.Get("properties.roleDefinitionId").String()
+		a.RoleGUID = rd[strings.LastIndexByte(rd, '/')+1:]
+		a.PrincipalID, _ = o.Get("properties.principalId").String()
+		a.PrincipalType, _ = o.Get("properties.principalType").String()
+		if eligible {
+			if s, ok := o.Get("properties.status").String(); ok && !strings.EqualFold(s, "Provisioned") && !strings.EqualFold(s, "Accepted") {
+				return // expired or revoked eligibility grants nothing
+			}
+		}
+		m.assignments = append(m.assignments, a)
+	}
+	for _, o := range x.OfType("Microsoft.Authorization/roleAssignments") {
+		add(o, false)
+	}
+	for _, o := range x.OfType("Microsoft.Authorization/roleEligibilityScheduleInstances") {
+		add(o, true)
+	}
+	for _, s := range x.OfType("Microsoft.Resources/subscriptions") {
+		for _, mg := range s.Get("properties.managementGroupAncestorsChain").List() {
+			if n, ok := mg.Get("name").String(); ok {
+				k := strings.ToLower(s.ID.SubscriptionID())
+				m.mgAncestors[k] = append(m.mgAncestors[k], strings.ToLower(n))
+			}
+		}
+	}
+	return m
+}
+
+func strs(v arm.Value) []string {
+	var out []string
+	for _, e := range v.List() {
+		if s, ok := e.String(); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Role returns a role by GUID.
+func (m *Model) Role(guid string) (*Role, bool) {
+	r, ok := m.roles[strings.ToLower(guid)]
+	return r, ok
+}
+
+// RoleName returns a role's name, or its GUID when the definition is unknown.
+func (m *Model) RoleName(guid string) string {
+	if r, ok := m.Role(guid); ok && r.Name != "" {
+		return r.Name
+	}
+	return guid
+}
+
+// Covers reports whether an assignment scope applies to target: the scope is target or one of its
+// ancestors, the tenant root "/", or a management group above target's subscription.
+func (m *Model) Covers(scope string, target arm.ID) bool {
+	s := strings.TrimSuffix(strings.TrimSpace(scope), "/")
+	if s == "" {
+		return true
+	}
+	ls := strings.ToLower(s)
+	if strings.HasPrefix(ls, "/providers/microsoft.management/managementgroups/") {
+		name := ls[strings.LastIndexByte(ls, '/')+1:]
+		for _, mg := range m.mgAncestors[strings.ToLower(target.SubscriptionID())] {
+			if mg == name {
+				return true
+			}
+		}
+		return false
+	}
+	return target.Key() == ls || strings.HasPrefix(target.Key(), ls+"/")
+}
+
+// Grant is a principal's access to an action on a target, through one assignment.
+type Grant struct {
+	Assignment
+	Role *Role
+}
+
+// Who returns every assignment (active and eligible) that grants action on target. Assignments
+// whose role definition is unknown are skipped: the caller can list them with Unknown.
+func (m *Model) Who(target arm.ID, action string) []Grant {
+	var out []Grant
+	for _, a := range m.assignments {
+		if !m.Covers(a.Scope, target) {
+			continue
+		}
+		r, ok := m.Role(a.RoleGUID)
+		if !ok || !r.Allows(action) {
+			continue
+		}
+		out = append(out, Grant{Assignment: a, Role: r})
+	}
+	return out
+}
+
+// Assignments returns every assignment and eligibility.
+func (m *Model) Assignments() []Assignment { return m.assignments }
+
+// UnknownRoles returns assignments whose role definition is neither built in nor in the snapshot.
+func (m *Model) UnknownRoles() []Assignment {
+	var out []Assignment
+	for _, a := range m.assignments {
+		if _, ok := m.Role(a.RoleGUID); !ok {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// HasAssignmentData reports whether the snapshot held any role assignment at all; without it, the
+// identity checks cannot tell "nobody" from "not collected".
+func (m *Model) HasAssignmentData() bool { return len(m.assignments) > 0 }
