@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io/fs"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -13,7 +14,11 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/bulwarkhq/bulwark/examples"
+	"github.com/bulwarkhq/bulwark/internal/apps"
 	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/assess"
+	"github.com/bulwarkhq/bulwark/internal/config"
+	"github.com/bulwarkhq/bulwark/internal/iac"
 	"github.com/bulwarkhq/bulwark/internal/snapshot"
 )
 
@@ -94,47 +99,56 @@ func TestEstateQuirks(t *testing.T) {
 
 func isDefault(v arm.Value) bool { _, ok := v.Default(); return ok }
 
-// Every resource the README names in its check table exists in the estate.
-func TestReadmeNamesExist(t *testing.T) {
-	_, x := loadEstate(t)
-	names := map[string]bool{}
-	for _, o := range x.All() {
-		names[strings.ToLower(o.Name())] = true
+// The README's table of expected results is pinned: every name listed under pass, fail, warn or
+// unknown for a check is a result of that check with that status, and every check has a row.
+func TestReadmeExpectedResults(t *testing.T) {
+	res, _ := loadEstate(t)
+	appsFile, err := apps.Load(filepath.Join(examples.Root, "apps.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(filepath.Join(examples.Root, "bulwark.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := iac.Load([]string{filepath.Join(examples.Root, "iac")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := assess.Run(assess.NewEnv(assess.Inputs{Snapshot: res.Snapshot, Config: cfg, Apps: appsFile, IaC: inv}), assess.Checks())
+	got := map[string]map[string]bool{} // check → "status name"
+	for _, r := range rep.Results {
+		if got[r.CheckID] == nil {
+			got[r.CheckID] = map[string]bool{}
+		}
+		got[r.CheckID][string(r.Status)+" "+r.Name] = true
 	}
 	readme, err := fs.ReadFile(examples.FS, examples.Root+"/README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	table := string(readme)
-	table = table[strings.Index(table, "## What is wrong on purpose"):strings.Index(table, "## The attack")]
-	notResources := map[string]bool{ // principals, apps, property values
-		"alice": true, "bob": true, "carol": true, "grp-secops": true, "grp-platform-admins": true, "id-deploy-pipeline": true,
-		"sp-backup-automation": true, "payments": true, "shop": true, "contoso-prod": true, "contoso-shared": true,
-		"alwayson": true, "enabled": true, "disabled": true, "unlocked": true, "locked": true, "pt0s": true, "local": true,
-		"cannotdelete": true, "readonly": true, "alllogs": true, "administrative": true, "errors": true, "apps.yaml": true,
-		"sharedeleteretentionpolicy": true, "authorization.json": true,
-		"snet-sqlmi": true, // a subnet inside vnet-payments, checked below
-	}
-	tok := regexp.MustCompile("`([A-Za-z0-9][A-Za-z0-9./-]*)`")
-	checked := 0
-	for _, m := range tok.FindAllStringSubmatch(table, -1) {
-		n := strings.ToLower(m[1])
-		if notResources[n] || notResources[m[1]] || strings.HasPrefix(n, "microsoft.") {
+	tok := regexp.MustCompile("`([^`]+)`")
+	rows := map[string]bool{}
+	statuses := []assess.Status{assess.Pass, assess.Fail, assess.Warn, assess.Unknown}
+	for _, line := range strings.Split(string(readme), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 7 || !regexp.MustCompile(`^ [A-Z]+-\d{3} $`).MatchString(cells[1]) {
 			continue
 		}
-		for _, part := range strings.Split(n, "/") { // "stpaydata01/payments-share"
-			checked++
-			if !names[part] {
-				t.Errorf("README names %q, which is not in the estate", part)
+		id := strings.TrimSpace(cells[1])
+		rows[id] = true
+		for i, st := range statuses {
+			for _, m := range tok.FindAllStringSubmatch(cells[2+i], -1) {
+				if !got[id][string(st)+" "+m[1]] {
+					t.Errorf("README says %s is %s for %s; the assessment disagrees", m[1], st, id)
+				}
 			}
 		}
 	}
-	vnet, ok := x.Get("/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-payments/providers/Microsoft.Network/virtualNetworks/vnet-payments")
-	if !ok || !strings.Contains(string(vnet.Raw), `"name":"snet-sqlmi"`) {
-		t.Error("vnet-payments must have the subnet snet-sqlmi that its template lacks")
-	}
-	if checked < 60 {
-		t.Errorf("only %d names checked; did the README table move?", checked)
+	for _, c := range assess.Checks() {
+		if !rows[c.ID] {
+			t.Errorf("README has no expected results for %s", c.ID)
+		}
 	}
 }
 

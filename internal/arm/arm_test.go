@@ -177,6 +177,16 @@ func TestIndex(t *testing.T) {
 	if got := x.ExtensionsAt(MustParseID(sub), "Microsoft.Authorization/locks"); len(got) != 1 {
 		t.Errorf("locks at subscription = %d", len(got))
 	}
+	// Descendants reach through parents that are not in the snapshot.
+	item := MustObject(`{"id":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v/replicationFabrics/f/replicationProtectionContainers/c/replicationProtectedItems/i","type":"Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers/replicationProtectedItems"}`)
+	vault := MustObject(`{"id":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v","type":"Microsoft.RecoveryServices/vaults"}`)
+	vx := NewIndex([]*Object{item, vault, objs[0]})
+	if got := vx.Descendants(vault.ID, item.Type()); len(got) != 1 || got[0] != item {
+		t.Errorf("descendants of the vault: %v", got)
+	}
+	if got := vx.Descendants(MustParseID("/subscriptions/S/resourceGroups/RG"), ""); len(got) != 3 {
+		t.Errorf("descendants of the group: %d", len(got))
+	}
 	// A duplicate ID replaces the earlier object.
 	dup := MustObject(`{"id":"/subscriptions/S/resourceGroups/RG/providers/Microsoft.Storage/storageAccounts/st","type":"Microsoft.Storage/storageAccounts","name":"new"}`)
 	x = NewIndex(append(objs, dup))

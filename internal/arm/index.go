@@ -13,6 +13,7 @@ type Index struct {
 	byID     map[string]*Object
 	byType   map[string][]*Object
 	children map[string][]*Object
+	sorted   []*Object // by ID key, for prefix (descendant) ranges
 }
 
 // NewIndex indexes objects. When two objects share an ID the later one wins; loaders deduplicate
@@ -23,6 +24,10 @@ func NewIndex(objects []*Object) *Index {
 		byType:   make(map[string][]*Object),
 		children: make(map[string][]*Object),
 	}
+	defer func() {
+		x.sorted = append([]*Object(nil), x.objects...)
+		sort.Slice(x.sorted, func(i, j int) bool { return x.sorted[i].ID.Key() < x.sorted[j].ID.Key() })
+	}()
 	for _, o := range objects {
 		if prev, ok := x.byID[o.ID.Key()]; ok {
 			x.remove(prev)
@@ -98,19 +103,18 @@ func (x *Index) ChildrenOfType(id ID, typ string) []*Object {
 	return out
 }
 
-// Descendants returns every object nested anywhere below id (protected items below a vault, say).
+// Descendants returns every object nested anywhere below id, of the given type ("" for all) —
+// protected items below a vault, say, even when the fabrics and containers between them are not
+// in the snapshot.
 func (x *Index) Descendants(id ID, typ string) []*Object {
+	prefix := id.Key() + "/"
+	i := sort.Search(len(x.sorted), func(i int) bool { return x.sorted[i].ID.Key() >= prefix })
 	var out []*Object
-	var walk func(ID)
-	walk = func(p ID) {
-		for _, c := range x.children[p.Key()] {
-			if typ == "" || c.IsType(typ) {
-				out = append(out, c)
-			}
-			walk(c.ID)
+	for ; i < len(x.sorted) && strings.HasPrefix(x.sorted[i].ID.Key(), prefix); i++ {
+		if typ == "" || x.sorted[i].IsType(typ) {
+			out = append(out, x.sorted[i])
 		}
 	}
-	walk(id)
 	return out
 }
 

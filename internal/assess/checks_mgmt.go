@@ -1,0 +1,268 @@
+package assess
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/rbac"
+)
+
+// criticalTargets returns every critical top-level resource.
+func criticalTargets(e *Env) []Target {
+	var out []Target
+	for _, o := range e.Index.All() {
+		if ok, _ := e.Critical(o); ok {
+			out = append(out, Target{Obj: o})
+		}
+	}
+	return out
+}
+
+func lockEvidence(locks []*arm.Object) []Evidence {
+	var ev []Evidence
+	for _, l := range locks {
+		lv, _ := l.Get("properties.level").String()
+		ev = append(ev, Evidence{Path: l.ID.String(), Value: lv})
+	}
+	return ev
+}
+
+func scopeNames(id arm.ID) string {
+	var parts []string
+	parts = append(parts, "the resource")
+	if rg := id.ResourceGroup(); rg != "" {
+		parts = append(parts, "resource group "+rg)
+	}
+	if s := id.SubscriptionID(); s != "" {
+		parts = append(parts, "subscription "+s)
+	}
+	return strings.Join(parts, ", ")
+}
+
+var checkLOCK001 = &Check{
+	ID: "LOCK-001", Title: "Critical resources are protected by a lock", Area: AreaManagement, Principle: AssumeBreach, Severity: High,
+	Rationale: "The guidance's first step is to lock what an attacker destroys first: recovery infrastructure, data services, keys, " +
+		"the workspace that receives the activity log and the hub network. A CanNotDelete lock forces an attacker to remove it " +
+		"first — an extra, logged step that buys detection time — and stops accidental deletes.",
+	Fix: Remediation{
+		Text: "Add a CanNotDelete lock on the resource (or its resource group). Lift it only through the controlled lock procedure (bulwark lock release).",
+		Command: func(t Target) string {
+			return "az lock create --name bulwark-no-delete --lock-type CanNotDelete --resource " + t.ID()
+		},
+		Bicep: "resource lock 'Microsoft.Authorization/locks@2020-05-01' = {\n  name: 'bulwark-no-delete'\n  scope: target\n" +
+			"  properties: { level: 'CanNotDelete', notes: 'Lift only through the controlled lock procedure' }\n}",
+	},
+	Targets: criticalTargets,
+	Eval: func(e *Env, t Target) Verdict {
+		if ce, ok := e.collectFailed(t.Obj.ID, "locks"); ok {
+			return unknown("the locks of subscription "+t.Obj.ID.SubscriptionID(), ev(ce.Operation, ce.Message))
+		}
+		if !e.locksSeen {
+			return unknown("Microsoft.Authorization/locks (GET /subscriptions/{s}/providers/Microsoft.Authorization/locks)")
+		}
+		_, why := e.Critical(t.Obj)
+		locks := e.Locks(t.Obj.ID)
+		if len(locks) == 0 {
+			return fail(fmt.Sprintf("critical (%s) and not locked", why), ev("locks on "+scopeNames(t.Obj.ID), "none"))
+		}
+		return pass(fmt.Sprintf("critical (%s) and locked", why), lockEvidence(locks)...)
+	},
+}
+
+// readOnlyBreaks lists resource types a ReadOnly lock breaks, with why.
+var readOnlyBreaks = map[string]string{
+	"microsoft.storage/storageaccounts":          "listing storage account keys is a POST and is blocked",
+	"microsoft.containerservice/managedclusters": "AKS cannot scale, upgrade or rotate certificates",
+	"microsoft.compute/virtualmachines":          "VMs cannot be started, stopped or resized",
+	"microsoft.compute/virtualmachinescalesets":  "scale sets cannot scale",
+	"microsoft.web/sites":                        "App Service cannot list publishing credentials or swap slots",
+	"microsoft.web/serverfarms":                  "App Service plans cannot scale",
+	"microsoft.recoveryservices/vaults":          "Site Recovery failover and backup operations fail",
+}
+
+var checkLOCK002 = &Check{
+	ID: "LOCK-002", Title: "Lock scope fits the resource", Area: AreaManagement, Principle: AssumeBreach, Severity: Medium,
+	Rationale: "A lock that breaks operations gets removed, and then protects nothing. ReadOnly blocks POST operations such as " +
+		"listing storage keys, starting VMs or failing over; the guidance recommends CanNotDelete and locking the specific " +
+		"resource (\"lock the VNet, not the resource group\") so that operations continue.",
+	Fix: Remediation{
+		Text: "Replace ReadOnly locks on resources that must keep operating with CanNotDelete, and move whole-group locks to the critical resources in the group.",
+		Command: func(t Target) string {
+			p, _ := t.Obj.ID.Parent()
+			return "az lock delete --ids " + t.ID() + " && az lock create --name bulwark-no-delete --lock-type CanNotDelete --resource " + p.String()
+		},
+	},
+	Targets: func(e *Env) []Target { return e.ofTypes("Microsoft.Authorization/locks") },
+	Eval: func(e *Env, t Target) Verdict {
+		level := prop(t.Obj, "properties.level")
+		scope, _ := t.Obj.ID.Parent()
+		covered := append([]*arm.Object{}, e.Index.Descendants(scope, "")...)
+		if o, ok := e.Index.Get(scope.String()); ok {
+			covered = append(covered, o)
+		}
+		if t.Obj.Get("properties.level").Is("ReadOnly") {
+			broken := map[string]bool{}
+			for _, o := range covered {
+				if why, ok := readOnlyBreaks[strings.ToLower(o.Type())]; ok && !o.ID.IsExtension() {
+					broken[o.Name()+": "+why] = true
+				}
+			}
+			if len(broken) > 0 {
+				names := sortedKeys(broken)
+				return fail(fmt.Sprintf("ReadOnly lock breaks %d resources it covers", len(names)), append([]Evidence{level}, ev("breaks", strings.Join(names, "; ")))...)
+			}
+		}
+		if strings.EqualFold(scope.Type(), "Microsoft.Resources/resourceGroups") {
+			return warn("locks the whole resource group "+scope.Name()+"; a lock on its critical resources would do", level, ev("scope", scope.String()))
+		}
+		return pass("lock scope fits", level, ev("scope", scope.String()))
+	},
+}
+
+const lockDelete = "Microsoft.Authorization/locks/delete"
+
+// standing returns the active grants of action on target that are not break-glass accounts.
+func (e *Env) standing(target arm.ID, action string) (active, eligible []rbac.Grant) {
+	for _, g := range e.RBAC.Who(target, action) {
+		if e.Config.IsBreakGlass(g.PrincipalID) {
+			continue
+		}
+		if g.Eligible {
+			eligible = append(eligible, g)
+		} else {
+			active = append(active, g)
+		}
+	}
+	return active, eligible
+}
+
+func grantEvidence(gs []rbac.Grant) []Evidence {
+	var out []Evidence
+	for _, g := range gs {
+		kind := "active"
+		if g.Eligible {
+			kind = "PIM-eligible"
+		}
+		out = append(out, Evidence{Path: g.Object.ID.String(), Value: fmt.Sprintf("%s %s %s holds %s at %s", kind, g.PrincipalType, g.PrincipalID, g.Role.Name, g.Scope)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Value < out[j].Value })
+	return out
+}
+
+var checkLOCK003 = &Check{
+	ID: "LOCK-003", Title: "No standing access to remove locks", Area: AreaManagement, Principle: LeastPrivilege, Severity: Critical,
+	Rationale: "A lock only helps if the attacker cannot simply delete it. Every principal that holds Microsoft.Authorization/locks/delete " +
+		"permanently (Owner, User Access Administrator, custom roles with Microsoft.Authorization/*) is one stolen credential away from " +
+		"unlocking everything. The guidance asks for just-in-time elevation (PIM) for this right, with break-glass accounts the only exception.",
+	Fix: Remediation{
+		Text: "Remove the standing assignment and make the principal eligible through Privileged Identity Management instead; keep break-glass accounts on the allow-list in bulwark.yaml.",
+		Command: func(t Target) string {
+			return "az role assignment list --scope " + t.ID() + " --include-inherited --query \"[?roleDefinitionName=='Owner' || roleDefinitionName=='User Access Administrator']\" -o table"
+		},
+	},
+	Targets: criticalTargets,
+	Eval: func(e *Env, t Target) Verdict {
+		if !e.RBAC.HasAssignmentData() {
+			return unknown("Microsoft.Authorization/roleAssignments")
+		}
+		active, eligible := e.standing(t.Obj.ID, lockDelete)
+		if len(active) > 0 {
+			return fail(fmt.Sprintf("%d principals can delete its locks at any time", len(active)), grantEvidence(active)...)
+		}
+		return pass(fmt.Sprintf("no standing lock-delete access (%d PIM-eligible)", len(eligible)), grantEvidence(eligible)...)
+	},
+}
+
+func subscriptions(e *Env) []Target {
+	out := e.ofTypes("Microsoft.Resources/subscriptions")
+	if len(out) > 0 {
+		return out
+	}
+	// No subscription objects: synthesise targets from the subscriptions seen in IDs.
+	seen := map[string]bool{}
+	for _, o := range e.Index.All() {
+		if s, ok := o.ID.SubscriptionScope(); ok && !seen[s.Key()] {
+			seen[s.Key()] = true
+			out = append(out, Target{Obj: arm.MustObject(`{"id":"` + s.String() + `","type":"Microsoft.Resources/subscriptions"}`)})
+		}
+	}
+	return out
+}
+
+var privileged = map[string]bool{strings.ToLower(rbac.Owner): true, strings.ToLower(rbac.Contributor): true, strings.ToLower(rbac.UserAccessAdministrator): true}
+
+// atOrAbove reports whether a scope is the subscription itself, a management group or the root.
+func atOrAbove(scope string, sub arm.ID) bool {
+	s := strings.ToLower(strings.TrimSuffix(scope, "/"))
+	return s == "" || s == sub.Key() || strings.HasPrefix(s, "/providers/microsoft.management/managementgroups/")
+}
+
+func subscriptionGrants(e *Env, sub arm.ID, principalType string, roles map[string]bool) (active, eligible []rbac.Grant) {
+	for _, a := range e.RBAC.Assignments() {
+		if !roles[strings.ToLower(a.RoleGUID)] || !strings.EqualFold(a.PrincipalType, principalType) || e.Config.IsBreakGlass(a.PrincipalID) {
+			continue
+		}
+		if !atOrAbove(a.Scope, sub) || !e.RBAC.Covers(a.Scope, sub) {
+			continue
+		}
+		r, _ := e.RBAC.Role(a.RoleGUID)
+		g := rbac.Grant{Assignment: a, Role: r}
+		if a.Eligible {
+			eligible = append(eligible, g)
+		} else {
+			active = append(active, g)
+		}
+	}
+	return active, eligible
+}
+
+var checkIAM001 = &Check{
+	ID: "IAM-001", Title: "Privileged roles are just-in-time", Area: AreaManagement, Principle: LeastPrivilege, Severity: High,
+	Rationale: "Destructive attacks start with a privileged identity. Users who hold Owner, Contributor or User Access Administrator on " +
+		"a whole subscription around the clock turn one phished password into an estate-wide deletion; PIM makes the same access " +
+		"time-bound, approved and logged.",
+	Fix: Remediation{
+		Text: "Convert standing privileged assignments of users at subscription or management-group scope into PIM eligible assignments.",
+		Command: func(t Target) string {
+			return "az role assignment list --scope " + t.ID() + " --query \"[?principalType=='User']\" -o table"
+		},
+	},
+	Targets: subscriptions,
+	Eval: func(e *Env, t Target) Verdict {
+		if !e.RBAC.HasAssignmentData() {
+			return unknown("Microsoft.Authorization/roleAssignments")
+		}
+		active, eligible := subscriptionGrants(e, t.Obj.ID, "User", privileged)
+		if len(active) > 0 {
+			return fail(fmt.Sprintf("%d users hold privileged roles permanently", len(active)), grantEvidence(active)...)
+		}
+		return pass(fmt.Sprintf("no standing privileged users (%d PIM-eligible)", len(eligible)), grantEvidence(eligible)...)
+	},
+}
+
+var checkIAM002 = &Check{
+	ID: "IAM-002", Title: "Automation identities are least-privileged", Area: AreaManagement, Principle: LeastPrivilege, Severity: High,
+	Rationale: "Pipeline and automation identities hold credentials that live in many places (agents, variable groups, scripts). " +
+		"Owner or User Access Administrator on a subscription lets whoever steals them grant themselves anything and remove every " +
+		"protection; deployments need scoped roles, not ownership.",
+	Fix: Remediation{
+		Text: "Give automation identities Contributor (or narrower) on the resource groups they deploy to, and remove Owner/User Access Administrator at subscription scope.",
+		Command: func(t Target) string {
+			return "az role assignment list --scope " + t.ID() + " --query \"[?principalType=='ServicePrincipal']\" -o table"
+		},
+	},
+	Targets: subscriptions,
+	Eval: func(e *Env, t Target) Verdict {
+		if !e.RBAC.HasAssignmentData() {
+			return unknown("Microsoft.Authorization/roleAssignments")
+		}
+		roles := map[string]bool{strings.ToLower(rbac.Owner): true, strings.ToLower(rbac.UserAccessAdministrator): true}
+		active, _ := subscriptionGrants(e, t.Obj.ID, "ServicePrincipal", roles)
+		if len(active) > 0 {
+			return fail(fmt.Sprintf("%d service principals or managed identities own the subscription", len(active)), grantEvidence(active)...)
+		}
+		return pass("no automation identity holds Owner or User Access Administrator on the subscription")
+	},
+}

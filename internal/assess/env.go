@@ -1,0 +1,214 @@
+package assess
+
+import (
+	"strings"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/internal/apps"
+	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/config"
+	"github.com/bulwarkhq/bulwark/internal/graph"
+	"github.com/bulwarkhq/bulwark/internal/iac"
+	"github.com/bulwarkhq/bulwark/internal/rbac"
+)
+
+// Env is everything checks read: the snapshot, its index, and models derived from it once.
+type Env struct {
+	Snapshot *arm.Snapshot
+	Index    *arm.Index
+	Config   config.Config
+	Apps     *apps.File // nil without apps.yaml
+	Members  *apps.Membership
+	Graph    *graph.Graph
+	RBAC     *rbac.Model
+	IaC      *iac.Inventory // nil without --iac
+	Now      time.Time      // the snapshot's collection time: ages are measured from it
+
+	protectedItems    map[string][]*arm.Object // source resource ID key → Recovery Services protected items
+	backupInstances   map[string][]*arm.Object // data source ID key → Backup vault instances
+	replicated        map[string][]*arm.Object // VM ID key → Site Recovery replicated items
+	activityWorkspace map[string][]*arm.Object // workspace ID key → subscription diagnostic settings sending to it
+	locksSeen         bool
+}
+
+// Inputs are what NewEnv builds an Env from.
+type Inputs struct {
+	Snapshot *arm.Snapshot
+	Config   config.Config
+	Apps     *apps.File
+	IaC      *iac.Inventory
+}
+
+// NewEnv derives the models every check shares.
+func NewEnv(in Inputs) *Env {
+	x := in.Snapshot.Index()
+	e := &Env{Snapshot: in.Snapshot, Index: x, Config: in.Config, Apps: in.Apps, IaC: in.IaC, Now: in.Snapshot.CollectedAt}
+	if e.Now.IsZero() {
+		e.Now = time.Now().UTC()
+	}
+	e.Members = apps.Resolve(in.Apps, x, in.Config)
+	e.Graph = graph.Build(x, appDeps{e})
+	e.RBAC = rbac.New(x)
+	e.protectedItems = map[string][]*arm.Object{}
+	for _, it := range x.OfType("Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems") {
+		seen := map[string]bool{}
+		for _, p := range []string{"properties.sourceResourceId", "properties.virtualMachineId"} {
+			if s, ok := it.Get(p).String(); ok && s != "" {
+				k := strings.ToLower(strings.TrimSuffix(s, "/"))
+				if !seen[k] {
+					seen[k] = true
+					e.protectedItems[k] = append(e.protectedItems[k], it)
+				}
+			}
+		}
+	}
+	e.backupInstances = map[string][]*arm.Object{}
+	for _, bi := range x.OfType("Microsoft.DataProtection/backupVaults/backupInstances") {
+		if s, ok := bi.Get("properties.dataSourceInfo.resourceID").String(); ok {
+			k := strings.ToLower(s)
+			e.backupInstances[k] = append(e.backupInstances[k], bi)
+		}
+	}
+	e.replicated = map[string][]*arm.Object{}
+	for _, ri := range x.OfType("Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers/replicationProtectedItems") {
+		if s, ok := ri.Get("properties.providerSpecificDetails.fabricObjectId").String(); ok {
+			k := strings.ToLower(s)
+			e.replicated[k] = append(e.replicated[k], ri)
+		}
+	}
+	e.activityWorkspace = map[string][]*arm.Object{}
+	for _, ds := range x.OfType("Microsoft.Insights/diagnosticSettings") {
+		if p, ok := ds.ID.Parent(); !ok || !strings.EqualFold(p.Type(), "Microsoft.Resources/subscriptions") {
+			continue
+		}
+		if ws, ok := ds.Get("properties.workspaceId").String(); ok && ws != "" {
+			k := strings.ToLower(ws)
+			e.activityWorkspace[k] = append(e.activityWorkspace[k], ds)
+		}
+	}
+	e.locksSeen = len(x.OfType("Microsoft.Authorization/locks")) > 0
+	return e
+}
+
+// appDeps adapts the membership and apps.yaml to the graph's application dependencies.
+type appDeps struct{ e *Env }
+
+func (a appDeps) Of(id arm.ID) (string, bool) {
+	name, how, ok := a.e.Members.Of(id)
+	return name, ok && how != apps.ByGroupName
+}
+
+func (a appDeps) DependsOn(app string) []string {
+	if x, ok := a.e.Apps.Find(app); ok {
+		return x.DependsOn
+	}
+	return nil
+}
+
+// collectFailed reports a collection error for scope (or a scope above it) whose operation
+// mentions what, so that a check can say unknown instead of fail.
+func (e *Env) collectFailed(id arm.ID, what string) (arm.CollectError, bool) {
+	for _, ce := range e.Snapshot.Errors {
+		if !strings.Contains(strings.ToLower(ce.Operation), strings.ToLower(what)) {
+			continue
+		}
+		scope, err := arm.ParseID(ce.Scope)
+		if err == nil && scope.Contains(id) {
+			return ce, true
+		}
+	}
+	return arm.CollectError{}, false
+}
+
+// topLevel reports whether o is a resource in its own right (not a child setting, an extension or
+// a container).
+func topLevel(o *arm.Object) bool {
+	if o.ID.IsExtension() || strings.Count(o.Type(), "/") != 1 {
+		return false
+	}
+	return !strings.HasPrefix(strings.ToLower(o.Type()), "microsoft.resources/")
+}
+
+// BusinessCritical reports whether o is business-critical: tagged with a criticality value from
+// the settings, or in an application marked critical in apps.yaml.
+func (e *Env) BusinessCritical(o *arm.Object) (bool, string) {
+	tag := e.Config.Criticality.Tag
+	if v, ok := o.Tag(tag); ok {
+		for _, want := range e.Config.Criticality.Values {
+			if strings.EqualFold(v, want) {
+				return true, "tag " + tag + "=" + v
+			}
+		}
+	}
+	if a, ok := e.Members.App(o.ID); ok && a.Critical {
+		return true, "application " + a.Name + " is critical"
+	}
+	return false, ""
+}
+
+// Critical reports whether o is critical by kind (what an attacker destroys first) or
+// business-critical, and why.
+func (e *Env) Critical(o *arm.Object) (bool, string) {
+	if !topLevel(o) {
+		return false, ""
+	}
+	t := strings.ToLower(o.Type())
+	switch arm.ComponentOf(t) {
+	case arm.ComponentRecovery:
+		return true, "recovery infrastructure"
+	case arm.ComponentData:
+		return true, "data service"
+	}
+	switch t {
+	case "microsoft.operationalinsights/workspaces":
+		if len(e.activityWorkspace[o.ID.Key()]) > 0 {
+			return true, "receives the activity log"
+		}
+	case "microsoft.network/virtualnetworkgateways", "microsoft.network/azurefirewalls", "microsoft.network/dnszones", "microsoft.network/privatednszones":
+		return true, "hub network"
+	case "microsoft.network/virtualnetworks":
+		if len(o.Get("properties.virtualNetworkPeerings").List()) > 0 {
+			return true, "hub network (peered VNet)"
+		}
+		for _, s := range o.Get("properties.subnets").List() {
+			if n, _ := s.Get("name").String(); strings.EqualFold(n, "GatewaySubnet") {
+				return true, "hub network (VNet with a gateway)"
+			}
+		}
+	}
+	return e.BusinessCritical(o)
+}
+
+// Locks returns the CanNotDelete and ReadOnly locks that apply to id: on it or any scope above.
+func (e *Env) Locks(id arm.ID) []*arm.Object {
+	return e.Index.ExtensionsCovering(id, "Microsoft.Authorization/locks")
+}
+
+// ofTypes returns the top-level objects of the given types.
+func (e *Env) ofTypes(types ...string) []Target {
+	var out []Target
+	for _, t := range types {
+		for _, o := range e.Index.OfType(t) {
+			out = append(out, Target{Obj: o})
+		}
+	}
+	return out
+}
+
+// regionKey normalises "West Europe" and "westeurope".
+func regionKey(s string) string {
+	return strings.ToLower(strings.ReplaceAll(s, " ", ""))
+}
+
+// vmBackups returns the Recovery Services protected items backing up a resource.
+func (e *Env) vmBackups(id arm.ID) []*arm.Object { return e.protectedItems[id.Key()] }
+
+// vaultOf returns the Recovery Services vault a protected item lives in.
+func (e *Env) vaultOf(item *arm.Object) (*arm.Object, bool) {
+	for _, a := range item.ID.Ancestors() {
+		if strings.EqualFold(a.Type(), "Microsoft.RecoveryServices/vaults") {
+			return e.Index.Get(a.String())
+		}
+	}
+	return nil, false
+}

@@ -1,0 +1,243 @@
+package assess
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/bulwarkhq/bulwark/internal/arm"
+)
+
+// Checks is the catalogue, in report order. It is the one list: adding a check means adding it here.
+func Checks() []*Check {
+	return []*Check{
+		checkLOCK001, checkLOCK002, checkLOCK003, checkIAM001, checkIAM002,
+		checkVM001, checkVM002, checkVM003, checkVM004, checkVM005, checkAKS001, checkAKS002,
+		checkST001, checkST002, checkST003, checkST004, checkST005, checkST006, checkST007, checkST008,
+		checkSQL001, checkSQL002, checkSQL003, checkSQL004, checkSQL005, checkKV001, checkKV002, checkCOSMOS001,
+		checkRSV001, checkRSV002, checkRSV003, checkRSV004, checkRSV005, checkBV001, checkBV002, checkBV003, checkASR001, checkRI001,
+		checkCFG001, checkCFG002,
+		checkDEV001, checkDEV002, checkDEV003,
+		checkDET001, checkDET002, checkDET003, checkDET004,
+		checkRSP001, checkRSP002, checkRSP003,
+	}
+}
+
+// Select filters the catalogue: only the IDs in include (all when empty), minus those in exclude.
+// Unknown IDs are errors.
+func Select(include, exclude []string) ([]*Check, error) {
+	all := Checks()
+	byID := map[string]*Check{}
+	for _, c := range all {
+		byID[strings.ToUpper(c.ID)] = c
+	}
+	for _, id := range append(append([]string(nil), include...), exclude...) {
+		if byID[strings.ToUpper(id)] == nil {
+			return nil, fmt.Errorf("unknown check %q", id)
+		}
+	}
+	skip := map[string]bool{}
+	for _, id := range exclude {
+		skip[strings.ToUpper(id)] = true
+	}
+	keep := map[string]bool{}
+	for _, id := range include {
+		keep[strings.ToUpper(id)] = true
+	}
+	var out []*Check
+	for _, c := range all {
+		if skip[c.ID] || len(keep) > 0 && !keep[c.ID] {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// Report is the outcome of an assessment.
+type Report struct {
+	Results []Result           `json:"results"`
+	Scores  Scores             `json:"scores"`
+	Counts  map[Status]int     `json:"counts"`
+	Unknown map[string]int     `json:"unknownBecause"` // missing input → results it made unknown
+	Errors  []arm.CollectError `json:"collectionErrors"`
+	Checks  int                `json:"checks"`
+}
+
+// Run evaluates checks over the environment. Results come ranked: findings first, the largest
+// risk (severity × blast radius) first; then the rest by check and resource.
+func Run(e *Env, checks []*Check) *Report {
+	rep := &Report{Counts: map[Status]int{}, Unknown: map[string]int{}, Errors: e.Snapshot.Errors, Checks: len(checks)}
+	if rep.Errors == nil {
+		rep.Errors = []arm.CollectError{}
+	}
+	for _, c := range checks {
+		sev := c.Severity
+		if s, ok := e.Config.Severities[c.ID]; ok {
+			if v, err := ParseSeverity(s); err == nil {
+				sev = v
+			}
+		}
+		for _, t := range c.Targets(e) {
+			v := c.Eval(e, t)
+			r := Result{Check: c, CheckID: c.ID, Title: c.Title, Area: c.Area, Principle: c.Principle, Severity: sev,
+				Resource: t.ID(), Name: t.Name(), Status: v.Status, Message: v.Message, Evidence: v.Evidence, Missing: v.Missing}
+			if r.Evidence == nil {
+				r.Evidence = []Evidence{}
+			}
+			if t.Obj != nil {
+				r.Type = arm.CanonicalType(t.Obj.Type())
+				r.BlastRadius = e.Graph.BlastRadius(t.Obj.ID)
+				if app, _, ok := e.Members.Of(t.Obj.ID); ok {
+					r.App = app
+				}
+			} else {
+				r.App = t.App
+			}
+			if r.Failed() && c.Fix.Command != nil {
+				r.Command = c.Fix.Command(t)
+			}
+			rep.Counts[r.Status]++
+			if r.Status == Unknown {
+				rep.Unknown[r.Missing]++
+			}
+			rep.Results = append(rep.Results, r)
+		}
+	}
+	sort.SliceStable(rep.Results, func(i, j int) bool {
+		a, b := rep.Results[i], rep.Results[j]
+		if a.Failed() != b.Failed() {
+			return a.Failed()
+		}
+		if ra, rb := a.Risk(), b.Risk(); ra != rb {
+			return ra > rb
+		}
+		if a.CheckID != b.CheckID {
+			return a.CheckID < b.CheckID
+		}
+		return a.Resource < b.Resource
+	})
+	rep.Scores = score(rep.Results)
+	return rep
+}
+
+// severityWeight weighs severities in scores and ranking.
+var severityWeight = [...]float64{Info: 0.5, Low: 1, Medium: 2, High: 4, Critical: 8}
+
+// Risk orders findings: severity weight, grown by the logarithm of the blast radius, halved for warnings.
+func (r Result) Risk() float64 {
+	w := severityWeight[r.Severity] * (1 + math.Log2(1+float64(r.BlastRadius)))
+	if r.Status == Warn {
+		w /= 2
+	}
+	if !r.Failed() {
+		return 0
+	}
+	return w
+}
+
+// Score is the weighted share of applicable (resource, check) pairs that pass; warnings count half.
+type Score struct {
+	Name       string  `json:"name"`
+	Score      float64 `json:"score"` // 0–100; NaN-free: 100 when nothing applies
+	Pass       int     `json:"pass"`
+	Warn       int     `json:"warn"`
+	Fail       int     `json:"fail"`
+	Unknown    int     `json:"unknown"`
+	Applicable int     `json:"applicable"`
+}
+
+// Scores groups scores by area, by principle and for the estate.
+type Scores struct {
+	Estate     Score   `json:"estate"`
+	Areas      []Score `json:"areas"`
+	Principles []Score `json:"principles"`
+}
+
+type acc struct {
+	s         Score
+	got, want float64
+}
+
+func (a *acc) add(r Result) {
+	switch r.Status {
+	case Unknown:
+		a.s.Unknown++
+		return
+	case NA:
+		return
+	}
+	w := severityWeight[r.Severity] * (1 + math.Log2(1+float64(r.BlastRadius)))
+	a.s.Applicable++
+	a.want += w
+	switch r.Status {
+	case Pass:
+		a.s.Pass++
+		a.got += w
+	case Warn:
+		a.s.Warn++
+		a.got += w / 2
+	case Fail:
+		a.s.Fail++
+	}
+}
+
+func (a *acc) done() Score {
+	a.s.Score = 100
+	if a.want > 0 {
+		a.s.Score = math.Round(1000*a.got/a.want) / 10
+	}
+	return a.s
+}
+
+func score(results []Result) Scores {
+	estate := &acc{s: Score{Name: "estate"}}
+	areas := map[Area]*acc{}
+	principles := map[Principle]*acc{}
+	for _, r := range results {
+		estate.add(r)
+		if areas[r.Area] == nil {
+			areas[r.Area] = &acc{s: Score{Name: r.Area.Title()}}
+		}
+		areas[r.Area].add(r)
+		if principles[r.Principle] == nil {
+			principles[r.Principle] = &acc{s: Score{Name: string(r.Principle)}}
+		}
+		principles[r.Principle].add(r)
+	}
+	out := Scores{Estate: estate.done()}
+	for _, a := range Areas {
+		if areas[a] != nil {
+			out.Areas = append(out.Areas, areas[a].done())
+		}
+	}
+	for _, p := range Principles {
+		if principles[p] != nil {
+			out.Principles = append(out.Principles, principles[p].done())
+		}
+	}
+	return out
+}
+
+// Findings returns the fail and warn results, ranked.
+func (r *Report) Findings() []Result {
+	var out []Result
+	for _, x := range r.Results {
+		if x.Failed() {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// AtOrAbove counts findings (fail) whose severity is at least min: what --fail-on gates.
+func (r *Report) AtOrAbove(min Severity) int {
+	n := 0
+	for _, x := range r.Results {
+		if x.Status == Fail && x.Severity >= min {
+			n++
+		}
+	}
+	return n
+}
