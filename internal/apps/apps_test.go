@@ -13,12 +13,12 @@ const rgPay = "/subscriptions/s/resourceGroups/rg-pay"
 func TestParseErrors(t *testing.T) {
 	for in, want := range map[string]string{
 		"apps:\n  - name: a\n  - name: A\n":                                   `line 3: application "A" is already defined at line 2`,
-		"apps:\n  - name: a\n    dependsOn: [b]\n":                             `line 2: application "a" depends on "b", which is not defined`,
+		"apps:\n  - name: a\n    dependsOn: [b]\n":                            `line 2: application "a" depends on "b", which is not defined`,
 		"apps:\n  - name: a\n    resources:\n      - resourceGroup: rg-pay\n": `line 2: application "a": "rg-pay" is not an ARM resource ID`,
-		"apps:\n  - name: a\n    resources:\n      - {}\n":                     "needs exactly one of id, resourceGroup or tag",
-		"apps:\n  - name: a\n    rto: soon\n":                                  `line 3: "soon" is not a duration`,
-		"apps:\n  - name: a\n    owner: x\n    colour: blue\n":               "line 4: field colour not found",
-		"apps:\n  - owner: x\n":                                                "line 2: application without a name",
+		"apps:\n  - name: a\n    resources:\n      - {}\n":                    "needs exactly one of id, resourceGroup or tag",
+		"apps:\n  - name: a\n    rto: soon\n":                                 `line 3: "soon" is not a duration`,
+		"apps:\n  - name: a\n    owner: x\n    colour: blue\n":                "line 4: field colour not found",
+		"apps:\n  - owner: x\n":                                               "line 2: application without a name",
 		"apps:\n  - name: a\n    drills:\n      - date: yesterday\n":          `drill date "yesterday" is not YYYY-MM-DD`,
 	} {
 		_, err := Parse(strings.NewReader(in))

@@ -47,6 +47,16 @@ func (s Severity) String() string {
 // MarshalText writes the severity's name.
 func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads a severity's name.
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, err := ParseSeverity(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
 // ParseSeverity reads a severity name, ignoring case.
 func ParseSeverity(name string) (Severity, error) {
 	for i, n := range severityNames {
@@ -196,6 +206,7 @@ type Result struct {
 	Missing     string     `json:"missing,omitempty"`
 	BlastRadius int        `json:"blastRadius"`
 	Command     string     `json:"command,omitempty"`
+	Source      string     `json:"source,omitempty"` // the input file the resource was read from
 }
 
 // Failed reports whether the result is a finding (fail or warn).

@@ -33,6 +33,10 @@ func age(e *Env, v arm.Value) (time.Duration, bool) {
 
 func days(d time.Duration) string { return fmt.Sprintf("%.1f days", d.Hours()/24) }
 
+func hours(d time.Duration) string {
+	return strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
+}
+
 var checkVM001 = &Check{
 	ID: "VM-001", Title: "VMs are backed up", Area: AreaVM, Principle: AssumeBreach, Severity: High,
 	Rationale: "When a VM and its disks are deleted or encrypted, Azure Backup is the way back. The guidance asks for every VM to be " +
@@ -60,7 +64,7 @@ var checkVM001 = &Check{
 			return warn("backed up, but protection is "+state.Value, Evidence{Path: it.ID.String() + " properties.protectionState", Value: state.Value})
 		}
 		if a, ok := age(e, it.Get("properties.lastBackupTime")); ok && a > e.Config.RPO.Duration {
-			return warn(fmt.Sprintf("last backup is %s old, beyond the %s RPO", days(a), e.Config.RPO.Duration), Evidence{Path: it.ID.String() + " properties.lastBackupTime", Value: last.Value})
+			return warn(fmt.Sprintf("last backup is %s old, beyond the %s RPO", days(a), hours(e.Config.RPO.Duration)), Evidence{Path: it.ID.String() + " properties.lastBackupTime", Value: last.Value})
 		}
 		return pass("backed up", Evidence{Path: it.ID.String() + " properties.protectionState", Value: state.Value}, Evidence{Path: "properties.lastBackupTime", Value: last.Value})
 	},

@@ -76,6 +76,7 @@ Start with 'bulwark demo', which runs on an embedded example estate with no Azur
 
 	root.AddCommand(
 		NewCmdDemo(app),
+		NewCmdAssess(app),
 		NewCmdSnapshot(app),
 		NewCmdVersion(app),
 		NewCmdCompletion(app),

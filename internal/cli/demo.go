@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,6 +13,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bulwarkhq/bulwark/examples"
+	"github.com/bulwarkhq/bulwark/internal/apps"
+	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/assess"
+	"github.com/bulwarkhq/bulwark/internal/config"
+	"github.com/bulwarkhq/bulwark/internal/iac"
 	"github.com/bulwarkhq/bulwark/internal/snapshot"
 )
 
@@ -25,6 +31,13 @@ type demoReport struct {
 	Files    int              `json:"files"`
 	Warnings []snapshot.Skip  `json:"warnings"`
 	Steps    []string         `json:"steps"`
+	Assess   demoAssess       `json:"assessment"`
+}
+
+type demoAssess struct {
+	Scores      assess.Scores         `json:"scores"`
+	Counts      map[assess.Status]int `json:"counts"`
+	TopFindings []assess.Result       `json:"topFindings"`
 }
 
 // NewCmdDemo builds `bulwark demo`: Bulwark's whole job on the embedded Contoso estate, offline.
@@ -55,10 +68,19 @@ command can be run on them by hand.`,
 			if err != nil {
 				return fmt.Errorf("load the embedded estate: %w", err)
 			}
-			rep := demoReport{Estate: snapshot.Summarize(res.Snapshot), Files: len(res.Files), Warnings: res.Warnings(), Steps: []string{"estate"}}
+			rep := demoReport{Estate: snapshot.Summarize(res.Snapshot), Files: len(res.Files), Warnings: res.Warnings(), Steps: []string{"estate", "assess"}}
 			if rep.Warnings == nil {
 				rep.Warnings = []snapshot.Skip{}
 			}
+			ar, err := demoAssessment(res.Snapshot)
+			if err != nil {
+				return fmt.Errorf("assess the embedded estate: %w", err)
+			}
+			top := ar.Findings()
+			if len(top) > 10 {
+				top = top[:10]
+			}
+			rep.Assess = demoAssess{Scores: ar.Scores, Counts: ar.Counts, TopFindings: top}
 			if format == "json" {
 				return writeJSON(app.Stdout, rep)
 			}
@@ -95,8 +117,49 @@ func renderDemo(app *App, rep demoReport) error {
 	for _, s := range rep.Warnings {
 		fmt.Fprintf(w, "%s %s %s: %s\n", st.warn("warning:"), s.File, s.Path, s.Reason)
 	}
-	fmt.Fprintf(w, "\nThe demo inputs are in the binary: 'bulwark demo --out DIR' writes them out, then\n'bulwark snapshot inspect DIR/estate' shows every object and where it came from.\n")
+	a := rep.Assess
+	fmt.Fprintf(w, "\n%s estate score %.1f/100 — %d pass, %d warn, %d fail, %d unknown\n", st.bold("2. Assess"),
+		a.Scores.Estate.Score, a.Counts[assess.Pass], a.Counts[assess.Warn], a.Counts[assess.Fail], a.Counts[assess.Unknown])
+	t = newTable(w, "  ", "area", "score", "fail")
+	for _, s := range a.Scores.Areas {
+		t.row("  ", s.Name, fmt.Sprintf("%.1f", s.Score), strconv.Itoa(s.Fail))
+	}
+	t.flush()
+	fmt.Fprintf(w, "\n   Top findings, by severity and blast radius:\n")
+	t = newTable(w, "  ", "#", "severity", "check", "resource", "blast", "finding")
+	for i, r := range a.TopFindings {
+		t.row("  ", strconv.Itoa(i+1), r.Severity.String(), r.CheckID, r.Name, strconv.Itoa(r.BlastRadius), r.Message)
+	}
+	t.flush()
+	fmt.Fprintf(w, "\nThe demo inputs are in the binary: 'bulwark demo --out DIR' writes them out, then\n"+
+		"  bulwark snapshot inspect DIR/estate\n"+
+		"  bulwark assess --snapshot DIR/estate --apps DIR/apps.yaml --iac DIR/iac --config DIR/bulwark.yaml -o html > report.html\n")
 	return nil
+}
+
+// demoAssessment assesses the embedded estate with its embedded apps.yaml, bulwark.yaml and IaC.
+func demoAssessment(snap *arm.Snapshot) (*assess.Report, error) {
+	read := func(name string) ([]byte, error) { return fs.ReadFile(examples.FS, examples.Root+"/"+name) }
+	data, err := read("apps.yaml")
+	if err != nil {
+		return nil, err
+	}
+	appsFile, err := apps.Parse(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("embedded apps.yaml: %w", err)
+	}
+	if data, err = read("bulwark.yaml"); err != nil {
+		return nil, err
+	}
+	cfg, err := config.Parse(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("embedded bulwark.yaml: %w", err)
+	}
+	inv, err := iac.LoadFS(examples.FS, examples.Root+"/iac")
+	if err != nil {
+		return nil, err
+	}
+	return assess.Run(assess.NewEnv(assess.Inputs{Snapshot: snap, Config: cfg, Apps: appsFile, IaC: inv}), assess.Checks()), nil
 }
 
 // topTypes renders the most frequent types as "virtualMachines 6, disks 7, …".

@@ -48,26 +48,42 @@ func Load(paths []string) (*Inventory, error) {
 			}
 			continue
 		}
-		err = filepath.WalkDir(p, func(f string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() {
-				if f != p && strings.HasPrefix(d.Name(), ".") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if n := strings.ToLower(d.Name()); strings.HasSuffix(n, ".json") || strings.HasSuffix(n, ".tfstate") {
-				return inv.loadFile(f)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("read IaC %s: %w", p, err)
+		if err := inv.addFS(os.DirFS(p), ".", func(rel string) string { return filepath.Join(p, filepath.FromSlash(rel)) }); err != nil {
+			return nil, err
 		}
 	}
 	return inv, nil
+}
+
+// LoadFS reads every template and state file below root in fsys (the embedded demo's iac/).
+func LoadFS(fsys fs.FS, root string) (*Inventory, error) {
+	inv := &Inventory{}
+	if err := inv.addFS(fsys, root, func(rel string) string { return rel }); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+func (inv *Inventory) addFS(fsys fs.FS, root string, display func(string) string) error {
+	return fs.WalkDir(fsys, root, func(f string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("read IaC %s: %w", display(f), err)
+		}
+		if d.IsDir() {
+			if f != root && strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if n := strings.ToLower(d.Name()); strings.HasSuffix(n, ".json") || strings.HasSuffix(n, ".tfstate") {
+			data, err := fs.ReadFile(fsys, f)
+			if err != nil {
+				return fmt.Errorf("read IaC %s: %w", display(f), err)
+			}
+			return inv.Add(display(f), data)
+		}
+		return nil
+	})
 }
 
 func (inv *Inventory) loadFile(path string) error {

@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bulwarkhq/bulwark/internal/apps"
+	"github.com/bulwarkhq/bulwark/internal/assess"
+	"github.com/bulwarkhq/bulwark/internal/config"
+	"github.com/bulwarkhq/bulwark/internal/iac"
+	"github.com/bulwarkhq/bulwark/internal/report"
+)
+
+type assessOptions struct {
+	in      snapshotInputs
+	iac     []string
+	apps    string
+	config  string
+	failOn  string
+	include []string
+	exclude []string
+}
+
+// NewCmdAssess builds `bulwark assess`.
+func NewCmdAssess(app *App) *cobra.Command {
+	var opts assessOptions
+	cmd := &cobra.Command{
+		Use:   "assess --snapshot PATH... [flags]",
+		Short: "Assess an estate against the guidance and rank the gaps by blast radius",
+		Long: `Assess every resource of an estate against the checks of the guidance (locks, just-in-time
+access, backup, soft delete, immutability, multi-user authorization, replication, IaC, detection and
+response readiness). Each result is pass, fail, warn, unknown (an input is missing: the report says
+which) or n/a, with the evidence seen. Findings are ranked by severity and blast radius.
+
+Formats: table (default), json (schema bulwark.assessment/v1, docs/assessment-json.md), sarif
+(SARIF 2.1.0 for GitHub code scanning), markdown, html (one self-contained file).`,
+		Example: `  bulwark assess --snapshot ./estate --apps apps.yaml --iac ./infra
+  bulwark assess --snapshot estate.json -o sarif > bulwark.sarif
+  bulwark assess --snapshot estate.json -o html > report.html
+  bulwark assess --snapshot estate.json --fail-on high --check KV-002 --check RSV-001`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := app.format(report.Formats...)
+			if err != nil {
+				return err
+			}
+			var min assess.Severity
+			if opts.failOn != "" {
+				if min, err = assess.ParseSeverity(opts.failOn); err != nil {
+					return usagef("--fail-on: %v", err)
+				}
+			}
+			checks, err := assess.Select(opts.include, opts.exclude)
+			if err != nil {
+				return usagef("%v (bulwark assess --help lists the catalogue in CHECKS.md; IDs look like KV-002)", err)
+			}
+			cfg := config.Default()
+			if opts.config != "" {
+				if cfg, err = config.Load(opts.config); err != nil {
+					return err
+				}
+			}
+			var appsFile *apps.File
+			if opts.apps != "" {
+				if appsFile, err = apps.Load(opts.apps); err != nil {
+					return err
+				}
+			}
+			var inv *iac.Inventory
+			if len(opts.iac) > 0 {
+				if inv, err = iac.Load(opts.iac); err != nil {
+					return err
+				}
+				for _, n := range inv.Notes {
+					app.notef("iac: %s", n)
+				}
+			}
+			res, err := opts.in.load(cmd.Context(), app, args)
+			if err != nil {
+				return err
+			}
+			for _, s := range res.Warnings() {
+				app.notef("skipped %s %s: %s", s.File, s.Path, s.Reason)
+			}
+			env := assess.NewEnv(assess.Inputs{Snapshot: res.Snapshot, Config: cfg, Apps: appsFile, IaC: inv})
+			rep := assess.Run(env, checks)
+			meta := report.Meta{Version: buildVersion().Version, GeneratedAt: time.Now(), CollectedAt: env.Now, Objects: len(res.Snapshot.Resources),
+				Inputs: append(append([]string(nil), opts.in.paths...), args...), Apps: opts.apps, IaC: opts.iac, Color: app.color(), Verbose: app.Verbose}
+			if err := report.Write(app.Stdout, format, rep, checks, meta); err != nil {
+				return fmt.Errorf("write report: %w", err)
+			}
+			if opts.failOn != "" {
+				if n := rep.AtOrAbove(min); n > 0 {
+					app.notef("%d failed results at or above --fail-on %s", n, min)
+					return &FailOnError{Count: n, Threshold: min.String()}
+				}
+			}
+			return nil
+		},
+	}
+	opts.in.register(cmd)
+	f := cmd.Flags()
+	f.StringArrayVar(&opts.iac, "iac", nil, "ARM templates, Terraform state or plan JSON (file or folder, repeatable)")
+	f.StringVar(&opts.apps, "apps", "", "apps.yaml: applications, dependencies, recovery objectives, drills")
+	f.StringVar(&opts.config, "config", "", "bulwark.yaml: criticality tag, break-glass accounts, severity overrides, RPO")
+	f.StringVar(&opts.failOn, "fail-on", "", "exit 1 when a check fails at or above this severity (info|low|medium|high|critical)")
+	f.StringArrayVar(&opts.include, "check", nil, "run only this check (repeatable)")
+	f.StringArrayVar(&opts.exclude, "skip", nil, "skip this check (repeatable)")
+	return cmd
+}

@@ -1,0 +1,159 @@
+package report
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/bulwarkhq/bulwark/internal/assess"
+)
+
+type htmlBar struct {
+	Label       string
+	Score       float64
+	Width, Y    float64
+	Color, Note string
+}
+
+type htmlData struct {
+	Meta      Meta
+	Rep       *assess.Report
+	Summary   string
+	Unknown   []string
+	Donut     template.HTML
+	Areas     []htmlBar
+	Principle []htmlBar
+	AreaH     int
+	PrinH     int
+	Top       []assess.Result
+	All       []assess.Result
+	AreaNames []string
+}
+
+func scoreColor(s float64) string {
+	switch {
+	case s < 50:
+		return "#c62828"
+	case s < 80:
+		return "#ef8f00"
+	}
+	return "#2e7d32"
+}
+
+func bars(scores []assess.Score) ([]htmlBar, int) {
+	var out []htmlBar
+	for i, s := range scores {
+		out = append(out, htmlBar{Label: s.Name, Score: s.Score, Width: math.Max(2, s.Score*3.6), Y: float64(i * 30),
+			Color: scoreColor(s.Score), Note: fmt.Sprintf("%d pass · %d warn · %d fail · %d unknown", s.Pass, s.Warn, s.Fail, s.Unknown)})
+	}
+	return out, len(scores)*30 + 4
+}
+
+// donut draws the estate score as an inline SVG ring.
+func donut(score float64) template.HTML {
+	const r = 52.0
+	c := 2 * math.Pi * r
+	filled := c * score / 100
+	return template.HTML(fmt.Sprintf(`<svg class="donut" viewBox="0 0 140 140" width="140" height="140" role="img" aria-label="Estate score %.1f out of 100">
+<circle cx="70" cy="70" r="%.0f" fill="none" stroke="#e5e7eb" stroke-width="16"/>
+<circle cx="70" cy="70" r="%.0f" fill="none" stroke="%s" stroke-width="16" stroke-dasharray="%.2f %.2f" transform="rotate(-90 70 70)"/>
+<text x="70" y="76" text-anchor="middle" font-size="24" font-weight="700">%.1f</text></svg>`, score, r, r, scoreColor(score), filled, c-filled, score))
+}
+
+// HTML writes one self-contained file: inline CSS, inline SVG charts, inline script; no external
+// assets, so it can be mailed or attached to a ticket.
+func HTML(w io.Writer, rep *assess.Report, meta Meta) error {
+	d := htmlData{Meta: meta, Rep: rep, Summary: summaryLine(rep), Unknown: unknownLines(rep), Donut: donut(rep.Scores.Estate.Score),
+		Top: top(rep, 10), All: rep.Results}
+	d.Areas, d.AreaH = bars(areasWorstFirst(rep))
+	d.Principle, d.PrinH = bars(rep.Scores.Principles)
+	for _, s := range rep.Scores.Areas {
+		d.AreaNames = append(d.AreaNames, s.Name)
+	}
+	return htmlTemplate.Execute(w, d)
+}
+
+var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"lower": strings.ToLower,
+	"inc":   func(i int) int { return i + 1 },
+	"evidence": func(r assess.Result) string {
+		var s []string
+		for _, e := range r.Evidence {
+			s = append(s, e.String())
+		}
+		return strings.Join(s, "\n")
+	},
+	"date": func(m Meta) string { return m.CollectedAt.UTC().Format("2006-01-02 15:04 UTC") },
+}).Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Bulwark assessment — {{printf "%.1f" .Rep.Scores.Estate.Score}}/100</title>
+<style>
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1200px;color:#111827;padding:0 16px}
+h1{margin:0 0 4px}h2{margin-top:32px;border-bottom:1px solid #e5e7eb;padding-bottom:4px}
+.head{display:flex;gap:24px;align-items:center}.muted{color:#6b7280}
+table{border-collapse:collapse;width:100%;margin-top:8px}th,td{border-bottom:1px solid #e5e7eb;padding:6px 8px;text-align:left;vertical-align:top}
+th{background:#f9fafb;position:sticky;top:0}td.num{text-align:right}
+.status{font-weight:600;text-transform:uppercase;font-size:12px}.fail{color:#c62828}.warn{color:#b45309}.pass{color:#2e7d32}.unknown,.na{color:#6b7280}
+code{font-size:12px;word-break:break-all}pre{white-space:pre-wrap;margin:0;font-size:12px}
+.filters{display:flex;gap:12px;margin:12px 0;flex-wrap:wrap}input,select{font:inherit;padding:4px 8px}
+</style></head><body>
+<div class="head">{{.Donut}}<div><h1>Bulwark assessment</h1>
+<div class="muted">Estate snapshot of {{date .Meta}} · {{.Meta.Objects}} ARM objects · {{.Rep.Checks}} checks</div>
+<p id="summary"><strong>Estate score {{printf "%.1f" .Rep.Scores.Estate.Score}}/100</strong> — {{.Summary}}</p>
+{{range .Unknown}}<div class="muted">{{.}}</div>{{end}}
+{{range .Rep.Errors}}<div class="muted">not collected: {{.Scope}} — {{.Operation}}: {{.Message}}</div>{{end}}
+</div></div>
+
+<h2>Scores by area</h2>
+<svg id="area-chart" width="100%" height="{{.AreaH}}" viewBox="0 0 760 {{.AreaH}}" role="img" aria-label="Scores by area">
+{{range .Areas}}<g transform="translate(0,{{.Y}})"><text x="0" y="18" font-size="13">{{.Label}}</text>
+<rect x="300" y="4" width="360" height="18" fill="#f3f4f6"/><rect x="300" y="4" width="{{.Width}}" height="18" fill="{{.Color}}"><title>{{.Note}}</title></rect>
+<text x="668" y="18" font-size="13" font-weight="600">{{printf "%.1f" .Score}}</text></g>
+{{end}}</svg>
+<h2>Scores by Zero Trust principle</h2>
+<svg id="principle-chart" width="100%" height="{{.PrinH}}" viewBox="0 0 760 {{.PrinH}}" role="img" aria-label="Scores by principle">
+{{range .Principle}}<g transform="translate(0,{{.Y}})"><text x="0" y="18" font-size="13">{{.Label}}</text>
+<rect x="300" y="4" width="360" height="18" fill="#f3f4f6"/><rect x="300" y="4" width="{{.Width}}" height="18" fill="{{.Color}}"><title>{{.Note}}</title></rect>
+<text x="668" y="18" font-size="13" font-weight="600">{{printf "%.1f" .Score}}</text></g>
+{{end}}</svg>
+
+<h2>Top findings</h2>
+<table id="top"><thead><tr><th>#</th><th>Severity</th><th>Check</th><th>Resource</th><th>Blast radius</th><th>Finding</th><th>Fix</th></tr></thead><tbody>
+{{range $i, $r := .Top}}<tr><td class="num">{{inc $i}}</td><td class="status {{$r.Status}}">{{$r.Severity}}</td><td>{{$r.CheckID}}</td><td title="{{$r.Resource}}">{{$r.Name}}</td><td class="num">{{$r.BlastRadius}}</td><td>{{$r.Message}}</td><td><code>{{$r.Command}}</code></td></tr>
+{{end}}</tbody></table>
+
+<h2>All results</h2>
+<div class="filters">
+<label>Search <input id="q" type="search" placeholder="check, resource, app…"></label>
+<label>Status <select id="status"><option value="">all</option><option>fail</option><option>warn</option><option>unknown</option><option>pass</option><option>n/a</option></select></label>
+<label>Area <select id="area"><option value="">all</option>{{range .AreaNames}}<option>{{.}}</option>{{end}}</select></label>
+<span id="shown" class="muted"></span>
+</div>
+<table id="results"><thead><tr><th>Status</th><th>Severity</th><th>Check</th><th>Resource</th><th>App</th><th>Finding</th><th>Evidence</th></tr></thead><tbody>
+{{range .All}}<tr data-status="{{.Status}}" data-area="{{.Area.Title}}" data-text="{{lower .CheckID}} {{lower .Name}} {{lower .App}} {{lower .Resource}}"><td class="status {{if eq .Status "n/a"}}na{{else}}{{.Status}}{{end}}">{{.Status}}</td><td>{{.Severity}}</td><td title="{{.Title}}">{{.CheckID}}</td><td title="{{.Resource}}">{{.Name}}</td><td>{{.App}}</td><td>{{.Message}}</td><td><pre>{{evidence .}}</pre></td></tr>
+{{end}}</tbody></table>
+<script>
+(function(){
+  var q=document.getElementById('q'), st=document.getElementById('status'), ar=document.getElementById('area');
+  var rows=Array.prototype.slice.call(document.querySelectorAll('#results tbody tr'));
+  function apply(){
+    var text=q.value.trim().toLowerCase(), s=st.value, a=ar.value, n=0;
+    rows.forEach(function(r){
+      var ok=(!text||r.dataset.text.indexOf(text)>=0)&&(!s||r.dataset.status===s)&&(!a||r.dataset.area===a);
+      r.hidden=!ok; if(ok)n++;
+    });
+    document.getElementById('shown').textContent=n+' of '+rows.length+' results';
+  }
+  // A link such as report.html#q=kv-002&status=fail opens the report filtered.
+  var h=new URLSearchParams(location.hash.slice(1));
+  if(h.get('q'))q.value=h.get('q'); if(h.get('status'))st.value=h.get('status'); if(h.get('area'))ar.value=h.get('area');
+  [q,st,ar].forEach(function(el){el.addEventListener('input',apply);el.addEventListener('change',apply);});
+  apply();
+})();
+</script>
+<p class="muted">Generated by Bulwark {{.Meta.Version}}.</p>
+</body></html>
+`))

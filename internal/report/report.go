@@ -1,0 +1,154 @@
+// Package report renders an assessment for people and tools: a terminal table, a stable JSON
+// document, SARIF 2.1.0 for code-scanning tools, Markdown for tickets and one self-contained HTML
+// file for management. Every format renders the same assess.Report.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/internal/assess"
+)
+
+// Meta describes the run a report comes from.
+type Meta struct {
+	Version     string
+	GeneratedAt time.Time
+	CollectedAt time.Time
+	Objects     int
+	Inputs      []string
+	Apps        string
+	IaC         []string
+	Color       bool
+	Verbose     bool
+}
+
+// Formats offered by the assess command, the default first.
+var Formats = []string{"table", "json", "sarif", "markdown", "html"}
+
+// Write renders rep in format.
+func Write(w io.Writer, format string, rep *assess.Report, checks []*assess.Check, meta Meta) error {
+	switch format {
+	case "table":
+		return Table(w, rep, meta)
+	case "json":
+		return JSON(w, rep, checks, meta)
+	case "sarif":
+		return SARIF(w, rep, checks, meta)
+	case "markdown":
+		return Markdown(w, rep, meta)
+	case "html":
+		return HTML(w, rep, meta)
+	}
+	return fmt.Errorf("unknown format %q", format)
+}
+
+// JSONSchema is the schema tag of the JSON document (documented in docs/assessment-json.md).
+const JSONSchema = "bulwark.assessment/v1"
+
+type jsonDoc struct {
+	Schema      string          `json:"schema"`
+	Version     string          `json:"bulwarkVersion"`
+	GeneratedAt time.Time       `json:"generatedAt"`
+	Snapshot    jsonSnapshot    `json:"snapshot"`
+	Summary     jsonSummary     `json:"summary"`
+	Scores      assess.Scores   `json:"scores"`
+	Checks      []*assess.Check `json:"checks"`
+	Results     []assess.Result `json:"results"`
+}
+
+type jsonSnapshot struct {
+	CollectedAt time.Time `json:"collectedAt"`
+	Objects     int       `json:"objects"`
+	Inputs      []string  `json:"inputs"`
+	Apps        string    `json:"apps,omitempty"`
+	IaC         []string  `json:"iac"`
+	Errors      any       `json:"collectionErrors"`
+}
+
+type jsonSummary struct {
+	Counts         map[assess.Status]int `json:"counts"`
+	UnknownBecause map[string]int        `json:"unknownBecause"`
+	Checks         int                   `json:"checks"`
+}
+
+// JSON writes the stable machine-readable document.
+func JSON(w io.Writer, rep *assess.Report, checks []*assess.Check, meta Meta) error {
+	doc := jsonDoc{Schema: JSONSchema, Version: meta.Version, GeneratedAt: meta.GeneratedAt.UTC(),
+		Snapshot: jsonSnapshot{CollectedAt: meta.CollectedAt.UTC(), Objects: meta.Objects, Inputs: nonNil(meta.Inputs), Apps: meta.Apps, IaC: nonNil(meta.IaC), Errors: rep.Errors},
+		Summary:  jsonSummary{Counts: rep.Counts, UnknownBecause: rep.Unknown, Checks: rep.Checks},
+		Scores:   rep.Scores, Checks: checks, Results: rep.Results}
+	if doc.Results == nil {
+		doc.Results = []assess.Result{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// summaryLine says how many results of each status there are and why the unknowns are unknown.
+func summaryLine(rep *assess.Report) string {
+	c := rep.Counts
+	s := fmt.Sprintf("%d pass, %d warn, %d fail, %d unknown, %d n/a", c[assess.Pass], c[assess.Warn], c[assess.Fail], c[assess.Unknown], c[assess.NA])
+	return s
+}
+
+func unknownLines(rep *assess.Report) []string {
+	type kv struct {
+		k string
+		n int
+	}
+	var list []kv
+	for k, n := range rep.Unknown {
+		list = append(list, kv{k, n})
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].n != list[j].n {
+			return list[i].n > list[j].n
+		}
+		return list[i].k < list[j].k
+	})
+	var out []string
+	for _, e := range list {
+		out = append(out, fmt.Sprintf("%d unknown: %s is not in the snapshot", e.n, e.k))
+	}
+	return out
+}
+
+// areasWorstFirst orders area scores from the lowest score.
+func areasWorstFirst(rep *assess.Report) []assess.Score {
+	out := append([]assess.Score(nil), rep.Scores.Areas...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Score < out[j].Score })
+	return out
+}
+
+func findingsOf(rep *assess.Report, areaTitle string) []assess.Result {
+	var out []assess.Result
+	for _, r := range rep.Findings() {
+		if r.Area.Title() == areaTitle {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func top(rep *assess.Report, n int) []assess.Result {
+	f := rep.Findings()
+	if len(f) > n {
+		f = f[:n]
+	}
+	return f
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,0 +1,157 @@
+package report
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/bulwarkhq/bulwark/internal/assess"
+)
+
+// SARIF 2.1.0 types: only the parts Bulwark fills.
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool       sarifTool      `json:"tool"`
+	Results    []sarifResult  `json:"results"`
+	Properties map[string]any `json:"properties,omitempty"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	InformationURI string      `json:"informationUri"`
+	Version        string      `json:"version,omitempty"`
+	SemanticVer    string      `json:"semanticVersion,omitempty"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifText struct {
+	Text     string `json:"text"`
+	Markdown string `json:"markdown,omitempty"`
+}
+
+type sarifRule struct {
+	ID               string         `json:"id"`
+	Name             string         `json:"name"`
+	ShortDescription sarifText      `json:"shortDescription"`
+	FullDescription  sarifText      `json:"fullDescription"`
+	Help             sarifText      `json:"help"`
+	DefaultConfig    map[string]any `json:"defaultConfiguration"`
+	Properties       map[string]any `json:"properties"`
+}
+
+type sarifResult struct {
+	RuleID              string            `json:"ruleId"`
+	RuleIndex           int               `json:"ruleIndex"`
+	Level               string            `json:"level"`
+	Message             sarifText         `json:"message"`
+	Locations           []sarifLocation   `json:"locations"`
+	PartialFingerprints map[string]string `json:"partialFingerprints"`
+	Properties          map[string]any    `json:"properties"`
+}
+
+type sarifLocation struct {
+	PhysicalLocation *sarifPhysical `json:"physicalLocation,omitempty"`
+	LogicalLocations []sarifLogical `json:"logicalLocations"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation map[string]string `json:"artifactLocation"`
+	Region           map[string]int    `json:"region"`
+}
+
+type sarifLogical struct {
+	Name               string `json:"name"`
+	FullyQualifiedName string `json:"fullyQualifiedName"`
+	Kind               string `json:"kind"`
+}
+
+// securitySeverity maps severities to GitHub's security-severity scale (0–10).
+var securitySeverity = map[assess.Severity]string{assess.Info: "1.0", assess.Low: "3.0", assess.Medium: "5.5", assess.High: "8.0", assess.Critical: "9.5"}
+
+func sarifLevel(r assess.Result) string {
+	if r.Status == assess.Warn {
+		return "warning"
+	}
+	switch r.Severity {
+	case assess.Critical, assess.High:
+		return "error"
+	case assess.Medium:
+		return "warning"
+	}
+	return "note"
+}
+
+// SARIF writes SARIF 2.1.0: a rule per check and a result per finding (fail or warn), located at
+// the input file the resource was read from and, logically, at the resource's ARM ID.
+func SARIF(w io.Writer, rep *assess.Report, checks []*assess.Check, meta Meta) error {
+	driver := sarifDriver{Name: "bulwark", InformationURI: "https://github.com/bulwarkhq/bulwark", Version: meta.Version}
+	index := map[string]int{}
+	for i, c := range checks {
+		index[c.ID] = i
+		help := c.Fix.Text
+		md := "**Remediation.** " + c.Fix.Text
+		if c.Fix.Policy != nil {
+			help += " Built-in Azure Policy: " + c.Fix.Policy.Name + " (" + c.Fix.Policy.ID + ")."
+			md += "\n\nBuilt-in Azure Policy: *" + c.Fix.Policy.Name + "* (`" + c.Fix.Policy.ID + "`)."
+		}
+		driver.Rules = append(driver.Rules, sarifRule{
+			ID: c.ID, Name: ruleName(c.Title),
+			ShortDescription: sarifText{Text: c.Title}, FullDescription: sarifText{Text: c.Rationale},
+			Help:          sarifText{Text: help, Markdown: md},
+			DefaultConfig: map[string]any{"level": sarifLevel(assess.Result{Status: assess.Fail, Severity: c.Severity})},
+			Properties: map[string]any{"security-severity": securitySeverity[c.Severity], "precision": "high",
+				"tags": []string{"security", "azure", string(c.Principle), "area:" + string(c.Area)}},
+		})
+	}
+	run := sarifRun{Tool: sarifTool{Driver: driver}, Results: []sarifResult{}, Properties: map[string]any{
+		"estateScore": rep.Scores.Estate.Score, "counts": rep.Counts, "unknownBecause": rep.Unknown}}
+	for _, r := range rep.Findings() {
+		loc := sarifLocation{LogicalLocations: []sarifLogical{{Name: r.Name, FullyQualifiedName: r.Resource, Kind: "resource"}}}
+		if r.Source != "" && r.Source != "-" {
+			uri := filepath.ToSlash(strings.TrimPrefix(r.Source, "embedded:"))
+			loc.PhysicalLocation = &sarifPhysical{ArtifactLocation: map[string]string{"uri": uri}, Region: map[string]int{"startLine": 1}}
+		}
+		var evs []string
+		for _, e := range r.Evidence {
+			evs = append(evs, e.String())
+		}
+		msg := fmt.Sprintf("%s (%s): %s.", r.Name, r.Resource, r.Message)
+		if len(evs) > 0 {
+			msg += " Evidence: " + strings.Join(evs, "; ") + "."
+		}
+		if r.Command != "" {
+			msg += " Fix: " + r.Command
+		}
+		sum := sha256.Sum256([]byte(r.CheckID + "|" + strings.ToLower(r.Resource)))
+		run.Results = append(run.Results, sarifResult{
+			RuleID: r.CheckID, RuleIndex: index[r.CheckID], Level: sarifLevel(r), Message: sarifText{Text: msg},
+			Locations: []sarifLocation{loc}, PartialFingerprints: map[string]string{"bulwarkFinding/v1": hex.EncodeToString(sum[:16])},
+			Properties: map[string]any{"status": r.Status, "severity": r.Severity, "blastRadius": r.BlastRadius, "app": r.App},
+		})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}})
+}
+
+// ruleName turns a title into the PascalCase identifier SARIF rules carry.
+func ruleName(title string) string {
+	var b strings.Builder
+	for _, f := range strings.FieldsFunc(title, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') }) {
+		b.WriteString(strings.ToUpper(f[:1]) + f[1:])
+	}
+	return b.String()
+}
