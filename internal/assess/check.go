@@ -234,6 +234,14 @@ func prop(o *arm.Object, path string) Evidence {
 
 func ev(path, value string) Evidence { return Evidence{Path: path, Value: value} }
 
+// count renders "1 principal" or "3 principals".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 func sortedKeys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {

@@ -153,7 +153,7 @@ var checkST005 = &Check{
 		}
 		switch {
 		case locked > 0:
-			return pass(fmt.Sprintf("%d containers have locked immutability policies", locked), append([]Evidence{acct}, ev...)...)
+			return pass(count(locked, "container has a locked immutability policy", "containers have locked immutability policies"), append([]Evidence{acct}, ev...)...)
 		case unlocked > 0:
 			return warn("container immutability policies exist but none is locked", append([]Evidence{acct}, ev...)...)
 		}

@@ -111,7 +111,7 @@ var checkLOCK002 = &Check{
 			}
 			if len(broken) > 0 {
 				names := sortedKeys(broken)
-				return fail(fmt.Sprintf("ReadOnly lock breaks %d resources it covers", len(names)), append([]Evidence{level}, ev("breaks", strings.Join(names, "; ")))...)
+				return fail("ReadOnly lock breaks "+count(len(names), "resource", "resources")+" it covers", append([]Evidence{level}, ev("breaks", strings.Join(names, "; ")))...)
 			}
 		}
 		if strings.EqualFold(scope.Type(), "Microsoft.Resources/resourceGroups") {
@@ -169,7 +169,7 @@ var checkLOCK003 = &Check{
 		}
 		active, eligible := e.standing(t.Obj.ID, lockDelete)
 		if len(active) > 0 {
-			return fail(fmt.Sprintf("%d principals can delete its locks at any time", len(active)), grantEvidence(active)...)
+			return fail(count(len(active), "principal", "principals")+" can delete its locks at any time", grantEvidence(active)...)
 		}
 		return pass(fmt.Sprintf("no standing lock-delete access (%d PIM-eligible)", len(eligible)), grantEvidence(eligible)...)
 	},
@@ -236,7 +236,7 @@ var checkIAM001 = &Check{
 		}
 		active, eligible := subscriptionGrants(e, t.Obj.ID, "User", privileged)
 		if len(active) > 0 {
-			return fail(fmt.Sprintf("%d users hold privileged roles permanently", len(active)), grantEvidence(active)...)
+			return fail(count(len(active), "user holds", "users hold")+" privileged roles permanently", grantEvidence(active)...)
 		}
 		return pass(fmt.Sprintf("no standing privileged users (%d PIM-eligible)", len(eligible)), grantEvidence(eligible)...)
 	},
@@ -261,7 +261,7 @@ var checkIAM002 = &Check{
 		roles := map[string]bool{strings.ToLower(rbac.Owner): true, strings.ToLower(rbac.UserAccessAdministrator): true}
 		active, _ := subscriptionGrants(e, t.Obj.ID, "ServicePrincipal", roles)
 		if len(active) > 0 {
-			return fail(fmt.Sprintf("%d service principals or managed identities own the subscription", len(active)), grantEvidence(active)...)
+			return fail(count(len(active), "service principal or managed identity owns", "service principals or managed identities own")+" the subscription", grantEvidence(active)...)
 		}
 		return pass("no automation identity holds Owner or User Access Administrator on the subscription")
 	},

@@ -69,7 +69,7 @@ var checkCFG002 = &Check{
 		for _, df := range diffs {
 			evs = append(evs, Evidence{Path: df.Path, Value: "declared " + df.Declared + ", live " + df.Live})
 		}
-		return fail(fmt.Sprintf("%d differences: a redeploy would not restore what runs", len(diffs)), evs...)
+		return fail(count(len(diffs), "difference", "differences")+": a redeploy would not restore what runs", evs...)
 	},
 }
 

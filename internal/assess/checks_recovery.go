@@ -223,7 +223,7 @@ var checkBV003 = &Check{
 		g := prop(t.Obj, "properties.isVaultProtectedByResourceGuard")
 		reqs := t.Obj.Get("properties.resourceGuardOperationRequests").List()
 		if b, _ := t.Obj.Prop("properties.isVaultProtectedByResourceGuard").Bool(); b || len(reqs) > 0 {
-			return pass(fmt.Sprintf("protected by a Resource Guard (%d critical operations)", len(reqs)), g)
+			return pass("protected by a Resource Guard ("+count(len(reqs), "critical operation", "critical operations")+")", g)
 		}
 		return fail("no Resource Guard", g, ev("properties.resourceGuardOperationRequests", "none"))
 	},
@@ -260,13 +260,13 @@ var checkASR001 = &Check{
 			why = append(why, "no lock")
 		}
 		if len(standing) > 0 {
-			why = append(why, fmt.Sprintf("%d standing Owner/Site Recovery Contributor assignments", len(standing)))
+			why = append(why, count(len(standing), "standing Owner/Site Recovery Contributor assignment", "standing Owner/Site Recovery Contributor assignments"))
 		}
 		evs := append(lockEvidence(locks), grantEvidence(standing)...)
 		if len(why) > 0 {
-			return fail(fmt.Sprintf("%d replicated items exposed: %s", len(items), strings.Join(why, ", ")), evs...)
+			return fail(count(len(items), "replicated item", "replicated items")+" exposed: "+strings.Join(why, ", "), evs...)
 		}
-		return pass(fmt.Sprintf("%d replicated items, vault locked, no standing replication admins", len(items)), evs...)
+		return pass(count(len(items), "replicated item", "replicated items")+", vault locked, no standing replication admins", evs...)
 	},
 }
 
