@@ -164,8 +164,8 @@ var checkLOCK003 = &Check{
 	},
 	Targets: criticalTargets,
 	Eval: func(e *Env, t Target) Verdict {
-		if !e.RBAC.HasAssignmentData() {
-			return unknown("Microsoft.Authorization/roleAssignments")
+		if !e.rbacCollected(t.Obj.ID) {
+			return unknown("the role assignments of subscription " + t.Obj.ID.SubscriptionID())
 		}
 		active, eligible := e.standing(t.Obj.ID, lockDelete)
 		if len(active) > 0 {
@@ -231,8 +231,8 @@ var checkIAM001 = &Check{
 	},
 	Targets: subscriptions,
 	Eval: func(e *Env, t Target) Verdict {
-		if !e.RBAC.HasAssignmentData() {
-			return unknown("Microsoft.Authorization/roleAssignments")
+		if !e.rbacCollected(t.Obj.ID) {
+			return unknown("the role assignments of subscription " + t.Obj.ID.SubscriptionID())
 		}
 		active, eligible := subscriptionGrants(e, t.Obj.ID, "User", privileged)
 		if len(active) > 0 {
@@ -255,8 +255,8 @@ var checkIAM002 = &Check{
 	},
 	Targets: subscriptions,
 	Eval: func(e *Env, t Target) Verdict {
-		if !e.RBAC.HasAssignmentData() {
-			return unknown("Microsoft.Authorization/roleAssignments")
+		if !e.rbacCollected(t.Obj.ID) {
+			return unknown("the role assignments of subscription " + t.Obj.ID.SubscriptionID())
 		}
 		roles := map[string]bool{strings.ToLower(rbac.Owner): true, strings.ToLower(rbac.UserAccessAdministrator): true}
 		active, _ := subscriptionGrants(e, t.Obj.ID, "ServicePrincipal", roles)

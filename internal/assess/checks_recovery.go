@@ -245,7 +245,7 @@ var checkASR001 = &Check{
 		if len(items) == 0 {
 			return na("no replicated items")
 		}
-		if !e.locksSeen || !e.RBAC.HasAssignmentData() {
+		if !e.locksSeen || !e.rbacCollected(t.Obj.ID) {
 			return unknown("locks and role assignments")
 		}
 		var standing []rbac.Grant

@@ -135,6 +135,7 @@ func checkCases() map[string][]checkCase {
 			{name: "standing owner", objs: []string{kvOK, assign(sub, "a1", owner, "alice", "User")}, target: "kv1", want: Fail},
 			{name: "break-glass allowed", objs: []string{kvOK, assign(sub, "a1", owner, "bg", "User")}, cfg: "breakGlass: [bg]\n", target: "kv1", want: Pass},
 			{name: "contributor cannot", objs: []string{kvOK, assign(sub, "a1", contributor, "bob", "User")}, target: "kv1", want: Pass},
+			{name: "assignments of another subscription only", objs: []string{kvOK, assign(sub2, "a1", owner, "alice", "User")}, target: "kv1", want: Unknown},
 		},
 		"IAM-001": {
 			{name: "eligible only", objs: []string{subObj, eligible(sub, "e1", owner, "alice"), assign(sub, "a1", "acdd72a7-3385-48ef-bd42-f606fba81ae7", "alice", "User")}, target: "prod", want: Pass},

@@ -29,6 +29,7 @@ type Env struct {
 	replicated        map[string][]*arm.Object // VM ID key → Site Recovery replicated items
 	activityWorkspace map[string][]*arm.Object // workspace ID key → subscription diagnostic settings sending to it
 	locksSeen         bool
+	rbacSeen          map[string]bool // subscription ID (lower) → some role assignment applies to it
 }
 
 // Inputs are what NewEnv builds an Env from.
@@ -87,7 +88,31 @@ func NewEnv(in Inputs) *Env {
 		}
 	}
 	e.locksSeen = len(x.OfType("Microsoft.Authorization/locks")) > 0
+	e.rbacSeen = map[string]bool{}
 	return e
+}
+
+// rbacCollected reports whether the snapshot holds role assignments that apply to id's
+// subscription. Every real subscription has at least one, so none at all means they were not
+// collected, and identity checks must say unknown rather than pass.
+func (e *Env) rbacCollected(id arm.ID) bool {
+	subScope, ok := id.SubscriptionScope()
+	if !ok {
+		return e.RBAC.HasAssignmentData()
+	}
+	k := subScope.Key()
+	if seen, ok := e.rbacSeen[k]; ok {
+		return seen
+	}
+	seen := false
+	for _, a := range e.RBAC.Assignments() {
+		if e.RBAC.Covers(a.Scope, subScope) || strings.HasPrefix(strings.ToLower(a.Scope), k+"/") {
+			seen = true
+			break
+		}
+	}
+	e.rbacSeen[k] = seen
+	return seen
 }
 
 // appDeps adapts the membership and apps.yaml to the graph's application dependencies.
