@@ -252,3 +252,58 @@ func golden(t *testing.T, name, got string) {
 		t.Errorf("%s differs (-want +got); run with -update if the change is intended\n%s", name, d)
 	}
 }
+
+func TestAssessCommand(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "contoso")
+	if r := run(t, "", "demo", "--out", dir); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	base := []string{"assess", "--snapshot", filepath.Join(dir, "estate"), "--apps", filepath.Join(dir, "apps.yaml"), "--iac", filepath.Join(dir, "iac"), "--config", filepath.Join(dir, "bulwark.yaml")}
+	with := func(extra ...string) []string { return append(append([]string(nil), base...), extra...) }
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string
+		stderr []string
+	}{
+		{name: "table", args: with(), code: 0, stdout: []string{"Estate score 60.0/100", "Top findings", "LOCK-003"},
+			stderr: []string{"rt-shop-{0}", "parameter 'environment' has no default value"}},
+		{name: "fail-on critical", args: with("--fail-on", "critical", "-q"), code: ExitFindings, stdout: []string{"Estate score"}},
+		{name: "fail-on met only by skipped checks", args: with("--fail-on", "critical", "--check", "ST-006"), code: 0},
+		{name: "one check", args: with("--check", "kv-002", "-o", "json"), code: 0, stdout: []string{`"check": "KV-002"`, `"schema": "bulwark.assessment/v1"`}},
+		{name: "sarif", args: with("-o", "sarif", "--skip", "RSP-001"), code: 0, stdout: []string{`"version": "2.1.0"`}},
+		{name: "markdown", args: with("-o", "markdown"), code: 0, stdout: []string{"## Top findings"}},
+		{name: "html", args: with("-o", "html"), code: 0, stdout: []string{"<!DOCTYPE html>", "Scores by area"}},
+		{name: "unknown check", args: with("--check", "KV-999"), code: ExitUsage, stderr: []string{`unknown check "KV-999"`}},
+		{name: "bad severity", args: with("--fail-on", "severe"), code: ExitUsage, stderr: []string{`unknown severity "severe"`}},
+		{name: "bad format", args: with("-o", "pdf"), code: ExitUsage, stderr: []string{"choose one of: table, json, sarif, markdown, html"}},
+		{name: "missing apps file", args: []string{"assess", "--snapshot", filepath.Join(dir, "estate"), "--apps", filepath.Join(dir, "nope.yaml")}, code: ExitRuntime, stderr: []string{"nope.yaml"}},
+		{name: "no snapshot", args: []string{"assess"}, code: ExitUsage, stderr: []string{"no estate given"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, "", tt.args...)
+			if r.code != tt.code {
+				t.Errorf("exit %d, want %d\n%s", r.code, tt.code, r.stderr)
+			}
+			for _, s := range tt.stdout {
+				if !strings.Contains(r.stdout, s) {
+					t.Errorf("stdout lacks %q", s)
+				}
+			}
+			for _, s := range tt.stderr {
+				if !strings.Contains(r.stderr, s) {
+					t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+				}
+			}
+		})
+	}
+	// A bad apps.yaml names the file and line.
+	bad := filepath.Join(dir, "bad-apps.yaml")
+	os.WriteFile(bad, []byte("apps:\n  - name: a\n    dependsOn: [ghost]\n"), 0o644)
+	r := run(t, "", "assess", "--snapshot", filepath.Join(dir, "estate"), "--apps", bad)
+	if r.code != ExitRuntime || !strings.Contains(r.stderr, bad+`: line 2: application "a" depends on "ghost", which is not defined`) {
+		t.Errorf("bad apps.yaml: %d %s", r.code, r.stderr)
+	}
+}
