@@ -123,10 +123,14 @@ func (id ID) Parent() (ID, bool) {
 	if p.ResourceType.Type == "" || (p.Name == "" && p.ResourceType.String() == "Microsoft.Resources/tenants") {
 		return ID{}, false
 	}
-	// Keep the original spelling: the parent is a prefix of the raw ID.
+	// Keep the original spelling: the parent is a prefix of the raw ID, and (for the ASCII that
+	// ARM IDs are made of) its key is the same prefix of the key, so nothing is lowered again.
 	raw := p.String()
 	if len(raw) <= len(id.raw) && strings.EqualFold(id.raw[:len(raw)], raw) {
 		raw = id.raw[:len(raw)]
+		if len(id.key) == len(id.raw) {
+			return ID{raw: raw, key: id.key[:len(raw)], parsed: p}, true
+		}
 	}
 	return fromParsed(raw, p), true
 }

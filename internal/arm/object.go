@@ -181,9 +181,22 @@ func (o *Object) Location() string {
 	return s
 }
 
-// Tag returns the value of a tag, matching the tag name case-insensitively as ARM does.
+// Tag returns the value of a tag, matching the tag name case-insensitively as ARM does. It reads
+// the raw JSON, so looking at tags does not decode the whole object.
 func (o *Object) Tag(name string) (string, bool) {
-	return o.Get("tags." + name).String()
+	tags, ok := jsonscan.Lookup(o.Raw, "tags")
+	if !ok || jsonscan.First(tags) != '{' {
+		return "", false
+	}
+	v, ok := jsonscan.Lookup(tags, name)
+	if !ok || jsonscan.First(v) != '"' {
+		return "", false
+	}
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		return "", false
+	}
+	return s, true
 }
 
 // Get returns the value at a dotted path ("properties.securitySettings.softDeleteSettings.softDeleteState"),

@@ -9,15 +9,17 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/rbac"
 )
 
-// criticalTargets returns every critical top-level resource.
+// criticalTargets returns every critical top-level resource (computed once per Env).
 func criticalTargets(e *Env) []Target {
-	var out []Target
-	for _, o := range e.Index.All() {
-		if ok, _ := e.Critical(o); ok {
-			out = append(out, Target{Obj: o})
+	if e.critical == nil {
+		e.critical = []Target{}
+		for _, o := range e.Index.All() {
+			if ok, _ := e.Critical(o); ok {
+				e.critical = append(e.critical, Target{Obj: o})
+			}
 		}
 	}
-	return out
+	return e.critical
 }
 
 func lockEvidence(locks []*arm.Object) []Evidence {

@@ -30,6 +30,7 @@ type Env struct {
 	activityWorkspace map[string][]*arm.Object // workspace ID key → subscription diagnostic settings sending to it
 	locksSeen         bool
 	rbacSeen          map[string]bool // subscription ID (lower) → some role assignment applies to it
+	critical          []Target        // computed on first use
 }
 
 // Inputs are what NewEnv builds an Env from.

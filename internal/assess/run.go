@@ -72,6 +72,13 @@ func Run(e *Env, checks []*Check) *Report {
 	if rep.Errors == nil {
 		rep.Errors = []arm.CollectError{}
 	}
+	type pending struct {
+		c       *Check
+		sev     Severity
+		targets []Target
+	}
+	var work []pending
+	total := 0
 	for _, c := range checks {
 		sev := c.Severity
 		if s, ok := e.Config.Severities[c.ID]; ok {
@@ -79,7 +86,14 @@ func Run(e *Env, checks []*Check) *Report {
 				sev = v
 			}
 		}
-		for _, t := range c.Targets(e) {
+		ts := c.Targets(e)
+		total += len(ts)
+		work = append(work, pending{c, sev, ts})
+	}
+	rep.Results = make([]Result, 0, total)
+	for _, w := range work {
+		c, sev := w.c, w.sev
+		for _, t := range w.targets {
 			v := c.Eval(e, t)
 			r := Result{Check: c, CheckID: c.ID, Title: c.Title, Area: c.Area, Principle: c.Principle, Severity: sev,
 				Resource: t.ID(), Name: t.Name(), Status: v.Status, Message: v.Message, Evidence: v.Evidence, Missing: v.Missing}
@@ -106,12 +120,19 @@ func Run(e *Env, checks []*Check) *Report {
 			rep.Results = append(rep.Results, r)
 		}
 	}
-	sort.SliceStable(rep.Results, func(i, j int) bool {
-		a, b := rep.Results[i], rep.Results[j]
+	// Sort indexes, not the large Result values, then lay the results out once in order.
+	order := make([]int, len(rep.Results))
+	risk := make([]float64, len(rep.Results))
+	for i := range order {
+		order[i] = i
+		risk[i] = rep.Results[i].Risk()
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		a, b := &rep.Results[order[i]], &rep.Results[order[j]]
 		if a.Failed() != b.Failed() {
 			return a.Failed()
 		}
-		if ra, rb := a.Risk(), b.Risk(); ra != rb {
+		if ra, rb := risk[order[i]], risk[order[j]]; ra != rb {
 			return ra > rb
 		}
 		if a.CheckID != b.CheckID {
@@ -119,6 +140,11 @@ func Run(e *Env, checks []*Check) *Report {
 		}
 		return a.Resource < b.Resource
 	})
+	sorted := make([]Result, len(order))
+	for i, k := range order {
+		sorted[i] = rep.Results[k]
+	}
+	rep.Results = sorted
 	rep.Scores = score(rep.Results)
 	return rep
 }

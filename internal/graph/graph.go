@@ -71,10 +71,8 @@ func Build(x *arm.Index, deps AppDeps) *Graph {
 		props := o.Get("properties").Interface()
 		walkStrings(props, "properties", func(path, s string) {
 			if len(s) > 1 && s[0] == '/' {
-				if id, err := arm.ParseID(s); err == nil {
-					if to, ok := g.nearest(id, true); ok && to != from {
-						g.add(from, to, path)
-					}
+				if to, ok := g.nearestKey(s); ok && to != from {
+					g.add(from, to, path)
 				}
 				return
 			}
@@ -153,6 +151,27 @@ func (g *Graph) nearest(id arm.ID, self bool) (int32, bool) {
 		if p, ok := g.pos[a.Key()]; ok {
 			return p, true
 		}
+	}
+	return 0, false
+}
+
+// nearestKey resolves an ID-shaped string to the nearest object at or above it without parsing:
+// it lowers the string and drops trailing /type/name pairs until an object's key matches. Only
+// strings under /subscriptions/ or /providers/ are considered.
+func (g *Graph) nearestKey(s string) (int32, bool) {
+	k := strings.ToLower(strings.TrimSuffix(s, "/"))
+	if !strings.HasPrefix(k, "/subscriptions/") && !strings.HasPrefix(k, "/providers/") {
+		return 0, false
+	}
+	for len(k) > 0 {
+		if p, ok := g.pos[k]; ok {
+			return p, true
+		}
+		i := strings.LastIndexByte(k, '/')
+		if i <= 0 {
+			return 0, false
+		}
+		k = k[:i]
 	}
 	return 0, false
 }

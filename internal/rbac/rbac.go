@@ -80,6 +80,7 @@ type Assignment struct {
 type Model struct {
 	roles       map[string]*Role // by lower-case GUID
 	assignments []Assignment
+	byScope     map[string][]int    // assignment scope key → indexes into assignments
 	mgAncestors map[string][]string // subscription ID (lower) → management group names
 }
 
@@ -126,6 +127,11 @@ func New(x *arm.Index) *Model {
 	}
 	for _, o := range x.OfType("Microsoft.Authorization/roleEligibilityScheduleInstances") {
 		add(o, true)
+	}
+	m.byScope = map[string][]int{}
+	for i, a := range m.assignments {
+		k := scopeKey(a.Scope)
+		m.byScope[k] = append(m.byScope[k], i)
 	}
 	for _, s := range x.OfType("Microsoft.Resources/subscriptions") {
 		for _, mg := range s.Get("properties.managementGroupAncestorsChain").List() {
@@ -188,14 +194,32 @@ type Grant struct {
 	Role *Role
 }
 
+func scopeKey(scope string) string {
+	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(scope), "/"))
+}
+
+// covering returns the indexes of the assignments whose scope covers target: at target or an
+// ancestor, at the root, or at a management group above its subscription. It looks scopes up
+// instead of scanning every assignment, so per-resource checks stay linear in estate size.
+func (m *Model) covering(target arm.ID) []int {
+	var out []int
+	out = append(out, m.byScope[target.Key()]...)
+	for _, a := range target.Ancestors() {
+		out = append(out, m.byScope[a.Key()]...)
+	}
+	out = append(out, m.byScope[""]...)
+	for _, mg := range m.mgAncestors[strings.ToLower(target.SubscriptionID())] {
+		out = append(out, m.byScope["/providers/microsoft.management/managementgroups/"+mg]...)
+	}
+	return out
+}
+
 // Who returns every assignment (active and eligible) that grants action on target. Assignments
 // whose role definition is unknown are skipped: the caller can list them with Unknown.
 func (m *Model) Who(target arm.ID, action string) []Grant {
 	var out []Grant
-	for _, a := range m.assignments {
-		if !m.Covers(a.Scope, target) {
-			continue
-		}
+	for _, i := range m.covering(target) {
+		a := m.assignments[i]
 		r, ok := m.Role(a.RoleGUID)
 		if !ok || !r.Allows(action) {
 			continue
