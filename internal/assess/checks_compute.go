@@ -87,7 +87,7 @@ var checkVM002 = &Check{
 	ID: "VM-002", Title: "Backups of VMs are protected from deletion", Area: AreaVM, Principle: AssumeBreach, Severity: High,
 	Rationale: "Ransomware crews delete backups before they encrypt. A VM's backup is only a recovery path if its vault keeps deleted " +
 		"backups (soft delete) and refuses early deletion (immutability); this reports the vault's weakness on the VM, where its owner sees it.",
-	Fix: Remediation{
+	Fix: Remediation{Bicep: bicepRSV,
 		Text: "Turn soft delete to always-on and lock immutability on the vault holding this VM's backup.",
 		Command: func(t Target) string {
 			return "az backup vault update --resource-group <vault-rg> --name <vault> --soft-delete-state AlwaysON --immutability-state Locked"

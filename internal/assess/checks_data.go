@@ -47,7 +47,7 @@ func blobPropsCmd(flags string) func(t Target) string {
 var checkST001 = blobCheck("ST-001", "Blob soft delete", High,
 	"Deleted or overwritten blobs are recoverable only while soft delete keeps them. The guidance asks for soft delete on every "+
 		"account, long enough to notice an attack (at least 7 days), and without permanent delete, which lets an attacker skip the bin.",
-	Remediation{Text: "Enable blob soft delete for at least 7 days (14 or more recommended) and disallow permanent delete.",
+	Remediation{Bicep: bicepBlob, Text: "Enable blob soft delete for at least 7 days (14 or more recommended) and disallow permanent delete.",
 		Command: blobPropsCmd("--enable-delete-retention true --delete-retention-days 14")}, false,
 	func(bs *arm.Object) Verdict {
 		en, d, perm := prop(bs, "properties.deleteRetentionPolicy.enabled"), prop(bs, "properties.deleteRetentionPolicy.days"), prop(bs, "properties.deleteRetentionPolicy.allowPermanentDelete")
@@ -67,7 +67,7 @@ var checkST001 = blobCheck("ST-001", "Blob soft delete", High,
 
 var checkST002 = blobCheck("ST-002", "Container soft delete", Medium,
 	"Deleting a container deletes every blob in it at once. Container soft delete lets the container and its contents be restored.",
-	Remediation{Text: "Enable container soft delete for at least 7 days.", Command: blobPropsCmd("--enable-container-delete-retention true --container-delete-retention-days 14")}, false,
+	Remediation{Bicep: bicepBlob, Text: "Enable container soft delete for at least 7 days.", Command: blobPropsCmd("--enable-container-delete-retention true --container-delete-retention-days 14")}, false,
 	func(bs *arm.Object) Verdict {
 		en, d := prop(bs, "properties.containerDeleteRetentionPolicy.enabled"), prop(bs, "properties.containerDeleteRetentionPolicy.days")
 		on, _ := bs.Prop("properties.containerDeleteRetentionPolicy.enabled").Bool()
@@ -84,7 +84,7 @@ var checkST002 = blobCheck("ST-002", "Container soft delete", Medium,
 var checkST003 = blobCheck("ST-003", "Blob versioning", Medium,
 	"Ransomware overwrites blobs with encrypted copies rather than deleting them. Versioning keeps the previous version of every "+
 		"overwritten blob, so the original can be restored.",
-	Remediation{Text: "Enable blob versioning.", Command: blobPropsCmd("--enable-versioning true")}, false,
+	Remediation{Bicep: bicepBlob, Text: "Enable blob versioning.", Command: blobPropsCmd("--enable-versioning true")}, false,
 	func(bs *arm.Object) Verdict {
 		if b, _ := bs.Prop("properties.isVersioningEnabled").Bool(); b {
 			return pass("versioning is on", prop(bs, "properties.isVersioningEnabled"))
@@ -95,7 +95,7 @@ var checkST003 = blobCheck("ST-003", "Blob versioning", Medium,
 var checkST004 = blobCheck("ST-004", "Point-in-time restore", Medium,
 	"Point-in-time restore rolls a whole account's block blobs back to before an attack in one operation, instead of restoring "+
 		"blob by blob. It needs versioning, change feed and blob soft delete, with a restore window shorter than the soft-delete window.",
-	Remediation{Text: "Enable versioning, change feed and soft delete, then point-in-time restore with a window shorter than soft delete.",
+	Remediation{Bicep: bicepBlob, Text: "Enable versioning, change feed and soft delete, then point-in-time restore with a window shorter than soft delete.",
 		Command: blobPropsCmd("--enable-versioning true --enable-change-feed true --enable-delete-retention true --delete-retention-days 14 --enable-restore-policy true --restore-days 13")}, true,
 	func(bs *arm.Object) Verdict {
 		ev := []Evidence{prop(bs, "properties.restorePolicy.enabled"), prop(bs, "properties.restorePolicy.days"), prop(bs, "properties.isVersioningEnabled"),
@@ -118,7 +118,7 @@ var checkST005 = &Check{
 	ID: "ST-005", Title: "Immutable storage for business-critical data", Area: AreaData, Principle: AssumeBreach, Severity: High, BusinessCritical: true,
 	Rationale: "Immutability (WORM) is the only storage protection an administrator cannot switch off once locked: neither deletion nor " +
 		"overwrite is possible before the retention ends. The guidance asks for it on business-critical data, locked.",
-	Fix: Remediation{
+	Fix: Remediation{Bicep: bicepImmutableAccount,
 		Text: "Enable version-level immutability on the account (or time-based retention on its containers) and lock the policy once tested.",
 		Command: func(t Target) string {
 			return "az storage container immutability-policy create --account-name " + name(t) + " --resource-group " + rg(t) + " --container-name <container> --period 30"
@@ -167,7 +167,7 @@ var checkST006 = &Check{
 	ID: "ST-006", Title: "Geo-redundant storage", Area: AreaData, Principle: AssumeBreach, Severity: Medium,
 	Rationale: "Geo-redundant storage keeps a copy in the paired region, which survives the loss of the primary region and lets " +
 		"Microsoft-managed or customer-initiated failover bring data back. The built-in policy audits every account.",
-	Fix: Remediation{
+	Fix: Remediation{Bicep: bicepGZRS,
 		Text: "Move the account to GZRS (or GRS where zone redundancy is unavailable).",
 		Command: func(t Target) string {
 			return "az storage account update --name " + name(t) + " --resource-group " + rg(t) + " --sku Standard_GZRS"
@@ -190,7 +190,7 @@ var checkST006 = &Check{
 var checkST007 = &Check{
 	ID: "ST-007", Title: "File share soft delete", Area: AreaData, Principle: AssumeBreach, Severity: Medium,
 	Rationale: "A deleted Azure file share, with all its files, is gone unless share soft delete keeps it. Azure Backup for file shares also relies on it.",
-	Fix: Remediation{
+	Fix: Remediation{Bicep: bicepFiles,
 		Text: "Enable share soft delete for at least 7 days.",
 		Command: func(t Target) string {
 			return "az storage account file-service-properties update --account-name " + name(t) + " --resource-group " + rg(t) + " --enable-delete-retention true --delete-retention-days 14"
@@ -270,7 +270,7 @@ var checkSQL001 = &Check{
 	ID: "SQL-001", Title: "SQL databases keep point-in-time backups", Area: AreaData, Principle: AssumeBreach, Severity: High,
 	Rationale: "Point-in-time restore recovers a database as it was before rows were deleted or encrypted, and restores dropped " +
 		"databases. A week is the minimum to notice an attack; the maximum is 35 days.",
-	Fix: Remediation{
+	Fix: Remediation{Bicep: bicepSQLSTR,
 		Text: "Set short-term retention to at least 7 days (14–35 recommended).",
 		Command: func(t Target) string {
 			return "az sql db str-policy set --resource-group " + rg(t) + " --server " + server(t) + " --name " + name(t) + " --retention-days 14 --diffbackup-hours 12"
@@ -298,7 +298,7 @@ var checkSQL002 = &Check{
 	ID: "SQL-002", Title: "SQL databases keep long-term geo backups", Area: AreaData, Principle: AssumeBreach, Severity: Medium,
 	Rationale: "Long-term retention keeps weekly, monthly or yearly full backups for years, and geo-redundant backup storage keeps " +
 		"them readable when the primary region is lost; locally redundant backups die with the region.",
-	Fix: Remediation{
+	Fix: Remediation{Bicep: bicepSQLLTR,
 		Text: "Configure long-term retention and geo-redundant backup storage.",
 		Command: func(t Target) string {
 			return "az sql db ltr-policy set --resource-group " + rg(t) + " --server " + server(t) + " --name " + name(t) + " --weekly-retention P4W --monthly-retention P12M --yearly-retention P5Y --week-of-year 1"
@@ -340,7 +340,7 @@ var checkSQL003 = &Check{
 	ID: "SQL-003", Title: "SQL databases can fail over to another region", Area: AreaData, Principle: AssumeBreach, Severity: Medium,
 	Rationale: "A failover group or geo-replica keeps a readable copy in another region that can take over within minutes, instead " +
 		"of a geo-restore that takes hours.",
-	Fix: Remediation{
+	Fix: Remediation{Bicep: bicepFailoverGroup,
 		Text: "Add the database to a failover group with a server in another region.",
 		Command: func(t Target) string {
 			return "az sql failover-group create --name fg-" + server(t) + " --resource-group " + rg(t) + " --server " + server(t) + " --partner-server <secondary-server> --add-db " + name(t)
@@ -370,7 +370,7 @@ var checkSQL004 = &Check{
 	ID: "SQL-004", Title: "SQL managed instances can fail over", Area: AreaData, Principle: AssumeBreach, Severity: Medium,
 	Rationale: "A managed instance in an instance failover group has a secondary in another region; geo-redundant backup storage " +
 		"keeps its backups restorable when the region is lost.",
-	Fix: Remediation{
+	Fix: Remediation{Bicep: bicepInstanceFailoverGroup,
 		Text: "Create an instance failover group with a secondary instance and use geo-redundant backup storage.",
 		Command: func(t Target) string {
 			return "az sql instance-failover-group create --name fg-" + name(t) + " --resource-group " + rg(t) + " --mi " + name(t) + " --partner-mi <secondary-mi> --partner-resource-group <secondary-rg>"
@@ -439,7 +439,7 @@ var checkKV001 = &Check{
 	ID: "KV-001", Title: "Key Vault soft delete", Area: AreaData, Principle: AssumeBreach, Severity: High,
 	Rationale: "Keys encrypt disks, storage, databases and backups: a deleted key makes all of them unreadable. Soft delete keeps a " +
 		"deleted vault recoverable for its retention period (90 days by default).",
-	Fix: Remediation{
+	Fix: Remediation{Bicep: bicepKeyVault,
 		Text:   "Soft delete cannot be turned on for an old vault that has it off; migrate the secrets to a new vault (soft delete is mandatory for new vaults). Keep retention at 90 days.",
 		Policy: &Policy{Name: "Key vaults should have soft delete enabled", ID: "1e66c121-a66a-4b1f-9b83-0fd99bf0fc2d"},
 	},
@@ -484,7 +484,7 @@ var checkCOSMOS001 = &Check{
 	ID: "COSMOS-001", Title: "Cosmos DB continuous backup", Area: AreaData, Principle: AssumeBreach, Severity: Medium, BusinessCritical: true,
 	Rationale: "Continuous backup restores a Cosmos DB account, database or container to any second in the last 7 or 30 days, " +
 		"including after deletion, without a support request; periodic backup keeps only a few snapshots.",
-	Fix: Remediation{
+	Fix: Remediation{Bicep: bicepCosmos,
 		Text: "Migrate the account to continuous backup (30-day tier for business-critical data).",
 		Command: func(t Target) string {
 			return "az cosmosdb update --name " + name(t) + " --resource-group " + rg(t) + " --backup-policy-type Continuous --continuous-tier Continuous30Days"

@@ -219,7 +219,7 @@ var checkDET001 = &Check{
 	ID: "DET-001", Title: "Activity log reaches a workspace", Area: AreaDetection, Principle: VerifyExplicitly, Severity: High,
 	Rationale: "Every destructive operation is written to the activity log, which Azure keeps for only 90 days and cannot query at " +
 		"scale. Detection needs the Administrative, Security, Policy and Alert categories flowing to a Log Analytics workspace.",
-	Fix: Remediation{Text: "Create a subscription diagnostic setting sending allLogs to the security workspace.",
+	Fix: Remediation{Bicep: bicepDiag, Text: "Create a subscription diagnostic setting sending allLogs to the security workspace.",
 		Command: func(t Target) string {
 			return "az monitor diagnostic-settings subscription create --name activity-to-sentinel --location westeurope --subscription " + t.Obj.ID.SubscriptionID() +
 				" --workspace <workspace-id> --logs '[{\"categoryGroup\":\"allLogs\",\"enabled\":true}]'"
@@ -273,7 +273,7 @@ func activityWorkspaces(e *Env) []Target {
 var checkDET002 = &Check{
 	ID: "DET-002", Title: "Microsoft Sentinel watches it", Area: AreaDetection, Principle: VerifyExplicitly, Severity: Medium,
 	Rationale: "A workspace that nobody queries detects nothing. Sentinel (or Bulwark's rules exported to it) runs detections over the activity log continuously.",
-	Fix: Remediation{Text: "Onboard the workspace to Microsoft Sentinel.", Command: func(t Target) string {
+	Fix: Remediation{Bicep: bicepSentinel, Text: "Onboard the workspace to Microsoft Sentinel.", Command: func(t Target) string {
 		return "az sentinel onboarding-state create --resource-group " + rg(t) + " --workspace-name " + name(t) + " --name default"
 	}},
 	Targets: activityWorkspaces,
@@ -292,7 +292,7 @@ var checkDET003 = &Check{
 	ID: "DET-003", Title: "Defender for Cloud plans", Area: AreaDetection, Principle: VerifyExplicitly, Severity: Medium,
 	Rationale: "Defender for Resource Manager, Key Vault, Storage and servers alert on the suspicious operations that precede " +
 		"destruction (mass deletes, unusual key access, anomalous ARM calls); the free tier does not.",
-	Fix: Remediation{Text: "Enable the Standard tier of the listed plans.", Command: func(t Target) string {
+	Fix: Remediation{Bicep: bicepDefender, Text: "Enable the Standard tier of the listed plans.", Command: func(t Target) string {
 		return "az security pricing create --subscription " + t.Obj.ID.SubscriptionID() + " --tier Standard --name <plan>"
 	}},
 	Targets: subscriptions,
@@ -329,7 +329,7 @@ var checkDET004 = &Check{
 	ID: "DET-004", Title: "The log itself is protected", Area: AreaDetection, Principle: AssumeBreach, Severity: High,
 	Rationale: "Attackers delete the evidence too. The workspace that receives the activity log needs a lock, and retention long " +
 		"enough (90 days or more) to investigate an intrusion that started weeks before the destruction.",
-	Fix: Remediation{Text: "Lock the workspace and set retention to at least 90 days.", Command: func(t Target) string {
+	Fix: Remediation{Bicep: bicepWorkspace, Text: "Lock the workspace and set retention to at least 90 days.", Command: func(t Target) string {
 		return "az monitor log-analytics workspace update --resource-group " + rg(t) + " --workspace-name " + name(t) + " --retention-time 365"
 	}},
 	Targets: activityWorkspaces,

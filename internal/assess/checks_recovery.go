@@ -21,7 +21,7 @@ var checkRSV001 = &Check{
 	ID: "RSV-001", Title: "Vault soft delete is always on", Area: AreaRecovery, Principle: AssumeBreach, Severity: Critical,
 	Rationale: "Soft delete keeps deleted backups for at least 14 days. Attackers turn it off first (it is one API call), then delete " +
 		"the backups; always-on soft delete cannot be turned off by anyone. Retention shorter than 14 days leaves too little time to notice.",
-	Fix: Remediation{Text: "Set soft delete to always-on with at least 14 days of retention.", Command: vaultCmd("--soft-delete-state AlwaysON --soft-delete-duration 14"),
+	Fix: Remediation{Bicep: bicepRSV, Text: "Set soft delete to always-on with at least 14 days of retention.", Command: vaultCmd("--soft-delete-state AlwaysON --soft-delete-duration 14"),
 		Policy: &Policy{Name: "[Preview]: Soft delete should be enabled for Recovery Services Vaults", ID: "31b8092a-36b8-434b-9af7-5ec844364148"}},
 	Targets: rsVaults,
 	Eval: func(e *Env, t Target) Verdict {
@@ -44,7 +44,7 @@ var checkRSV002 = &Check{
 	ID: "RSV-002", Title: "Vault immutability is locked", Area: AreaRecovery, Principle: AssumeBreach, Severity: High,
 	Rationale: "Immutability stops anyone from deleting recovery points before they expire or shortening retention. Unlocked, an " +
 		"administrator (or an attacker with their rights) can still disable it; locked, it is irreversible.",
-	Fix: Remediation{Text: "Enable immutability, test it, then lock it.", Command: vaultCmd("--immutability-state Locked"),
+	Fix: Remediation{Bicep: bicepRSV, Text: "Enable immutability, test it, then lock it.", Command: vaultCmd("--immutability-state Locked"),
 		Policy: &Policy{Name: "[Preview]: Immutability must be enabled for Recovery Services vaults", ID: "d6f6f560-14b7-49a4-9fc8-d2c3a9807868"}},
 	Targets: rsVaults,
 	Eval: func(e *Env, t Target) Verdict {
@@ -70,7 +70,7 @@ var checkRSV003 = &Check{
 	Rationale: "Multi-user authorization puts critical vault operations (disable soft delete, reduce retention, remove protection) " +
 		"behind a Resource Guard owned by someone else — ideally in another subscription and tenant team — so one compromised " +
 		"backup admin cannot destroy backups alone.",
-	Fix: Remediation{
+	Fix: Remediation{Bicep: bicepGuardProxy,
 		Text: "Create a Resource Guard in a separate subscription owned by the security team and associate it with the vault.",
 		Command: func(t Target) string {
 			return "az backup vault resource-guard-mapping update --resource-group " + rg(t) + " --vault-name " + name(t) + " --resource-guard-id <guard-id>"
@@ -99,7 +99,7 @@ var checkRSV004 = &Check{
 	ID: "RSV-004", Title: "Cross-region restore", Area: AreaRecovery, Principle: AssumeBreach, Severity: Medium,
 	Rationale: "A geo-redundant vault keeps backups in the paired region, but only cross-region restore lets you restore from there " +
 		"when the primary region is unavailable. A locally redundant vault holding critical backups loses them with the region.",
-	Fix: Remediation{Text: "Enable cross-region restore on geo-redundant vaults; move critical backups to geo-redundant vaults.",
+	Fix: Remediation{Bicep: bicepRSV, Text: "Enable cross-region restore on geo-redundant vaults; move critical backups to geo-redundant vaults.",
 		Command: func(t Target) string {
 			return "az backup vault backup-properties set --resource-group " + rg(t) + " --name " + name(t) + " --cross-region-restore-flag true"
 		}},
@@ -135,7 +135,7 @@ var checkRSV005 = &Check{
 	ID: "RSV-005", Title: "Vault encryption keys are safe", Area: AreaRecovery, Principle: AssumeBreach, Severity: High,
 	Rationale: "A vault encrypted with a customer-managed key is only as safe as that key: purge the key and every backup in the vault " +
 		"is unreadable. The key's vault needs soft delete, purge protection and a lock.",
-	Fix:     Remediation{Text: "Enable purge protection and a CanNotDelete lock on the Key Vault that holds the vault's key."},
+	Fix:     Remediation{Bicep: bicepKeyVault, Text: "Enable purge protection and a CanNotDelete lock on the Key Vault that holds the vault's key."},
 	Targets: rsVaults,
 	Eval: func(e *Env, t Target) Verdict {
 		uri, ok := t.Obj.Get("properties.encryption.keyVaultProperties.keyUri").String()
@@ -181,7 +181,7 @@ var checkBV001 = &Check{
 	ID: "BV-001", Title: "Backup vault soft delete always on", Area: AreaRecovery, Principle: AssumeBreach, Severity: Critical,
 	Rationale: "Backup vaults (disks, blobs, AKS, databases) keep deleted backup instances only while soft delete is on; always-on " +
 		"cannot be turned off by an attacker.",
-	Fix: Remediation{Text: "Set soft delete to always-on.", Command: func(t Target) string {
+	Fix: Remediation{Bicep: bicepBV, Text: "Set soft delete to always-on.", Command: func(t Target) string {
 		return "az dataprotection backup-vault update --resource-group " + rg(t) + " --vault-name " + name(t) + " --soft-delete-state AlwaysOn"
 	}, Policy: &Policy{Name: "[Preview]: Soft delete should be enabled for Backup Vaults", ID: "9798d31d-6028-4dee-8643-46102185c016"}},
 	Targets: bVaults,
@@ -201,7 +201,7 @@ var checkBV001 = &Check{
 var checkBV002 = &Check{
 	ID: "BV-002", Title: "Backup vault immutability locked", Area: AreaRecovery, Principle: AssumeBreach, Severity: High,
 	Rationale: "Locked immutability makes recovery points in a Backup vault impossible to delete before expiry, by anyone.",
-	Fix: Remediation{Text: "Enable and lock immutability.", Command: func(t Target) string {
+	Fix: Remediation{Bicep: bicepBV, Text: "Enable and lock immutability.", Command: func(t Target) string {
 		return "az dataprotection backup-vault update --resource-group " + rg(t) + " --vault-name " + name(t) + " --immutability-state Locked"
 	}, Policy: &Policy{Name: "[Preview]: Immutability must be enabled for backup vaults", ID: "2514263b-bc0d-4b06-ac3e-f262c0979018"}},
 	Targets: bVaults,
@@ -217,7 +217,7 @@ var checkBV002 = &Check{
 var checkBV003 = &Check{
 	ID: "BV-003", Title: "Backup vault multi-user authorization", Area: AreaRecovery, Principle: LeastPrivilege, Severity: High,
 	Rationale: "A Resource Guard on a Backup vault makes deleting backup instances and disabling soft delete need a second party's approval.",
-	Fix:       Remediation{Text: "Associate a Resource Guard owned by the security team with the vault."},
+	Fix:       Remediation{Bicep: bicepBV, Text: "Associate a Resource Guard owned by the security team with the vault."},
 	Targets:   bVaults,
 	Eval: func(e *Env, t Target) Verdict {
 		g := prop(t.Obj, "properties.isVaultProtectedByResourceGuard")
@@ -274,7 +274,7 @@ var checkRI001 = &Check{
 	ID: "RI-001", Title: "Recovery documents and templates are immutable", Area: AreaRecovery, Principle: AssumeBreach, Severity: High,
 	Rationale: "Runbooks, templates and documentation needed to recover are themselves a target: the guidance asks to keep them where " +
 		"an attacker cannot delete or alter them — locked, with soft delete and immutability.",
-	Fix: Remediation{Text: "Lock the account, enable blob soft delete and versioning, and apply a locked immutability policy to the containers holding recovery material."},
+	Fix: Remediation{Bicep: bicepImmutableAccount, Text: "Lock the account, enable blob soft delete and versioning, and apply a locked immutability policy to the containers holding recovery material."},
 	Targets: func(e *Env) []Target {
 		var out []Target
 		for _, o := range e.Index.OfType("Microsoft.Storage/storageAccounts") {

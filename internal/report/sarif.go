@@ -103,6 +103,9 @@ func SARIF(w io.Writer, rep *assess.Report, checks []*assess.Check, meta Meta) e
 		index[c.ID] = i
 		help := c.Fix.Text
 		md := "**Remediation.** " + c.Fix.Text
+		if c.Fix.Bicep != "" {
+			md += "\n\n```bicep\n" + c.Fix.Bicep + "\n```"
+		}
 		if c.Fix.Policy != nil {
 			help += " Built-in Azure Policy: " + c.Fix.Policy.Name + " (" + c.Fix.Policy.ID + ")."
 			md += "\n\nBuilt-in Azure Policy: *" + c.Fix.Policy.Name + "* (`" + c.Fix.Policy.ID + "`)."
