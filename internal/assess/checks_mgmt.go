@@ -123,6 +123,15 @@ var checkLOCK002 = &Check{
 	},
 }
 
+// needRBAC returns an unknown verdict when the role assignments of id's subscription are not in
+// the snapshot.
+func (e *Env) needRBAC(id arm.ID) (Verdict, bool) {
+	if !e.rbacCollected(id) {
+		return unknown("the role assignments of subscription " + id.SubscriptionID()), false
+	}
+	return Verdict{}, true
+}
+
 const lockDelete = "Microsoft.Authorization/locks/delete"
 
 // standing returns the active grants of action on target that are not break-glass accounts.
@@ -166,8 +175,8 @@ var checkLOCK003 = &Check{
 	},
 	Targets: criticalTargets,
 	Eval: func(e *Env, t Target) Verdict {
-		if !e.rbacCollected(t.Obj.ID) {
-			return unknown("the role assignments of subscription " + t.Obj.ID.SubscriptionID())
+		if v, ok := e.needRBAC(t.Obj.ID); !ok {
+			return v
 		}
 		active, eligible := e.standing(t.Obj.ID, lockDelete)
 		if len(active) > 0 {
@@ -233,8 +242,8 @@ var checkIAM001 = &Check{
 	},
 	Targets: subscriptions,
 	Eval: func(e *Env, t Target) Verdict {
-		if !e.rbacCollected(t.Obj.ID) {
-			return unknown("the role assignments of subscription " + t.Obj.ID.SubscriptionID())
+		if v, ok := e.needRBAC(t.Obj.ID); !ok {
+			return v
 		}
 		active, eligible := subscriptionGrants(e, t.Obj.ID, "User", privileged)
 		if len(active) > 0 {
@@ -257,8 +266,8 @@ var checkIAM002 = &Check{
 	},
 	Targets: subscriptions,
 	Eval: func(e *Env, t Target) Verdict {
-		if !e.rbacCollected(t.Obj.ID) {
-			return unknown("the role assignments of subscription " + t.Obj.ID.SubscriptionID())
+		if v, ok := e.needRBAC(t.Obj.ID); !ok {
+			return v
 		}
 		roles := map[string]bool{strings.ToLower(rbac.Owner): true, strings.ToLower(rbac.UserAccessAdministrator): true}
 		active, _ := subscriptionGrants(e, t.Obj.ID, "ServicePrincipal", roles)
