@@ -128,6 +128,9 @@ func (fm *fieldMatcher) lookup(ev Event, paths []string) (any, bool) {
 }
 
 func (fm *fieldMatcher) match(ev Event) bool {
+	if fm.keyword {
+		return fm.matchKeywords(ev)
+	}
 	v, ok := fm.lookup(ev, fm.paths)
 	switch {
 	case fm.exists >= 0:
