@@ -14,6 +14,7 @@ type Error struct {
 	Msg    string
 }
 
+// Error formats the error as file:line:column: rule "title": message.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -34,6 +35,7 @@ func quote(s string) string { return "\"" + s + "\"" }
 // each invalid one.
 type Errors []*Error
 
+// Error lists every error, one per line.
 func (es Errors) Error() string {
 	var lines []string
 	for _, e := range es {

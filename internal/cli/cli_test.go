@@ -307,3 +307,49 @@ func TestAssessCommand(t *testing.T) {
 		t.Errorf("bad apps.yaml: %d %s", r.code, r.stderr)
 	}
 }
+
+func TestRulesCommands(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, data string) {
+		p := filepath.Join(dir, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rule := "title: Lock deleted\nlogsource: {product: azure, service: activitylogs}\ndetection:\n  selection:\n    operationName: MICROSOFT.AUTHORIZATION/LOCKS/DELETE\n    resultType: Success\n  condition: selection\nlevel: high\n"
+	write("good/lock.yml", rule)
+	write("good/lock.tests/match/upper.json", `{"operationName":"MICROSOFT.AUTHORIZATION/LOCKS/DELETE","resultType":"Success","time":"2026-11-25T21:47:10Z"}`)
+	write("good/lock.tests/match/lines.json", "{\"operationName\":\"Microsoft.Authorization/locks/delete\",\"resultType\":\"success\"}\n{\"operationName\":\"microsoft.authorization/locks/delete\",\"resultType\":\"Success\"}\n")
+	write("good/lock.tests/nomatch/start.json", `[{"operationName":"MICROSOFT.AUTHORIZATION/LOCKS/DELETE","resultType":"Start"}]`)
+
+	r := run(t, "", "rules", "lint", filepath.Join(dir, "good"))
+	if r.code != 0 || !strings.Contains(r.stdout, "1 rule in 1 file: 1 valid") {
+		t.Errorf("lint good: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, "", "rules", "test", "-v", filepath.Join(dir, "good"))
+	if r.code != 0 || !strings.Contains(r.stdout, "4 passed, 0 failed") {
+		t.Errorf("test good: %d %s", r.code, r.stdout)
+	}
+
+	write("bad/broken.yml", strings.Replace(rule, "operationName:", "operationName|startswth:", 1))
+	r = run(t, "", "rules", "lint", filepath.Join(dir, "bad"))
+	if r.code != ExitFindings || !strings.Contains(r.stdout, `broken.yml:5:5: rule "Lock deleted": unknown modifier "startswth" on "operationName"`) {
+		t.Errorf("lint bad: %d %s", r.code, r.stdout)
+	}
+	r = run(t, "", "rules", "lint", "-o", "json", filepath.Join(dir, "bad"))
+	var lr lintReport
+	if json.Unmarshal([]byte(r.stdout), &lr) != nil || len(lr.Invalid) != 1 || lr.Invalid[0].Line != 5 {
+		t.Errorf("lint json: %s", r.stdout)
+	}
+
+	write("fails/lock.yml", rule)
+	write("fails/lock.tests/nomatch/oops.json", `{"operationName":"MICROSOFT.AUTHORIZATION/LOCKS/DELETE","resultType":"Success"}`)
+	r = run(t, "", "rules", "test", filepath.Join(dir, "fails"))
+	if r.code != ExitFindings || !strings.Contains(r.stdout, "FAIL") || !strings.Contains(r.stdout, "oops.json should not match (matched Lock deleted)") {
+		t.Errorf("test failing: %d %s", r.code, r.stdout)
+	}
+	if r := run(t, "", "rules", "lint", filepath.Join(dir, "nowhere")); r.code != ExitRuntime {
+		t.Errorf("missing path: %d", r.code)
+	}
+}

@@ -33,13 +33,20 @@ func (e *FailOnError) Error() string {
 	return fmt.Sprintf("%d results at or above --fail-on %s", e.Count, e.Threshold)
 }
 
+// CheckError reports that a check the command performs failed (invalid rules, failing rule
+// tests); the details have already been written.
+type CheckError struct{ Msg string }
+
+func (e *CheckError) Error() string { return e.Msg }
+
 func exitCode(err error) int {
 	var u usageError
 	var f *FailOnError
+	var c *CheckError
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.As(err, &f):
+	case errors.As(err, &f), errors.As(err, &c):
 		return ExitFindings
 	case errors.As(err, &u):
 		return ExitUsage

@@ -1,0 +1,279 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bulwarkhq/bulwark/sigma"
+)
+
+// NewCmdRules builds `bulwark rules`.
+func NewCmdRules(app *App) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "rules",
+		Short: "Validate and test Sigma rules",
+		Long: `Bulwark's detection rules are Sigma rules (detection and correlation rules, every modifier of the
+v2.1 appendix). 'lint' validates rule files; 'test' runs each rule against its sample events.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newCmdRulesLint(app), newCmdRulesTest(app))
+	return cmd
+}
+
+type lintReport struct {
+	Files        int            `json:"files"`
+	Rules        int            `json:"rules"`
+	Valid        int            `json:"valid"`
+	Correlations int            `json:"correlations"`
+	Invalid      []*sigma.Error `json:"invalid"`
+	Placeholders []string       `json:"needPlaceholders"` // valid rules whose %placeholders% need values before they can run
+}
+
+func countRuleFiles(paths []string) int {
+	n := 0
+	for _, p := range paths {
+		filepath.WalkDir(p, func(f string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && (strings.HasSuffix(strings.ToLower(f), ".yml") || strings.HasSuffix(strings.ToLower(f), ".yaml")) {
+				n++
+			}
+			return nil
+		})
+	}
+	return n
+}
+
+func newCmdRulesLint(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:     "lint PATH...",
+		Short:   "Validate Sigma rule files; exit 1 when any rule is invalid",
+		Example: "  bulwark rules lint ./rules\n  bulwark rules lint -o json sigma/rules/cloud/azure",
+		Args:    minArgs(1, "rule files or folders"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := app.format("table", "json")
+			if err != nil {
+				return err
+			}
+			for _, p := range args {
+				if _, err := os.Stat(p); err != nil {
+					return fmt.Errorf("read rules: %w", err)
+				}
+			}
+			rules, errs := sigma.LoadFiles(args...)
+			rs, cerrs := sigma.NewRuleSet(rules, sigma.Options{Lenient: true})
+			errs = append(errs, cerrs...)
+			rep := lintReport{Files: countRuleFiles(args), Rules: len(rules) + countParseFailures(errs), Valid: len(rs.Rules) + len(rs.Correlations),
+				Correlations: len(rs.Correlations), Invalid: errs}
+			if rep.Invalid == nil {
+				rep.Invalid = []*sigma.Error{}
+			}
+			for r, names := range rs.Placeholders {
+				rep.Placeholders = append(rep.Placeholders, fmt.Sprintf("%s:%d: %s needs %%%s%%", r.File, r.Line, r.Title, strings.Join(names, "%, %")))
+			}
+			sort.Strings(rep.Placeholders)
+			if format == "json" {
+				if err := writeJSON(app.Stdout, rep); err != nil {
+					return err
+				}
+			} else {
+				for _, e := range errs {
+					fmt.Fprintln(app.Stdout, e)
+				}
+				if app.Verbose {
+					for _, p := range rep.Placeholders {
+						fmt.Fprintln(app.Stdout, "placeholder: "+p)
+					}
+				}
+				fmt.Fprintf(app.Stdout, "%s in %s: %d valid (%d correlation), %d invalid, %d need placeholder values to run\n",
+					plural(rep.Rules, "rule", "rules"), plural(rep.Files, "file", "files"), rep.Valid, rep.Correlations, len(errs), len(rep.Placeholders))
+			}
+			if len(errs) > 0 {
+				return &CheckError{Msg: plural(len(errs), "invalid rule", "invalid rules")}
+			}
+			return nil
+		},
+	}
+}
+
+// countParseFailures counts rules that failed before they could be counted as parsed.
+func countParseFailures(errs sigma.Errors) int {
+	n := 0
+	for _, e := range errs {
+		if !strings.Contains(e.Msg, "correlation refers to") {
+			n++
+		}
+	}
+	return n
+}
+
+type ruleTest struct {
+	Rule   string `json:"rule"`
+	Event  string `json:"event"`
+	Expect string `json:"expect"` // match or nomatch
+	Pass   bool   `json:"pass"`
+	Detail string `json:"detail,omitempty"`
+}
+
+func newCmdRulesTest(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "test PATH...",
+		Short: "Run each rule against its sample events; exit 1 on any failure",
+		Long: `Run each rule against its sample events. Beside a rule file rule.yml, the folder
+rule.tests/match/ holds events the rule must match and rule.tests/nomatch/ events it must not.
+Each *.json file holds one event (a JSON object), an array of events, or JSON lines.`,
+		Example: "  bulwark rules test ./rules",
+		Args:    minArgs(1, "rule files or folders"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := app.format("table", "json")
+			if err != nil {
+				return err
+			}
+			var results []ruleTest
+			var loadErrs sigma.Errors
+			for _, root := range args {
+				err := filepath.WalkDir(root, func(f string, d os.DirEntry, err error) error {
+					if err != nil {
+						return err
+					}
+					n := strings.ToLower(d.Name())
+					if d.IsDir() || !(strings.HasSuffix(n, ".yml") || strings.HasSuffix(n, ".yaml")) {
+						return nil
+					}
+					loadErrs = append(loadErrs, runRuleTests(f, &results)...)
+					return nil
+				})
+				if err != nil {
+					return fmt.Errorf("read rules: %w", err)
+				}
+			}
+			failed := 0
+			for _, r := range results {
+				if !r.Pass {
+					failed++
+				}
+			}
+			if format == "json" {
+				if results == nil {
+					results = []ruleTest{}
+				}
+				if err := writeJSON(app.Stdout, map[string]any{"tests": results, "failed": failed, "invalid": loadErrs}); err != nil {
+					return err
+				}
+			} else {
+				for _, e := range loadErrs {
+					fmt.Fprintln(app.Stdout, e)
+				}
+				for _, r := range results {
+					if !r.Pass || app.Verbose {
+						status := "PASS"
+						if !r.Pass {
+							status = "FAIL"
+						}
+						fmt.Fprintf(app.Stdout, "%s %s: %s should %s%s\n", status, r.Rule, r.Event, map[string]string{"match": "match", "nomatch": "not match"}[r.Expect], detail(r.Detail))
+					}
+				}
+				fmt.Fprintf(app.Stdout, "%d passed, %d failed\n", len(results)-failed, failed)
+			}
+			if failed > 0 || len(loadErrs) > 0 {
+				return &CheckError{Msg: fmt.Sprintf("%d rule tests failed, %d rules invalid", failed, len(loadErrs))}
+			}
+			return nil
+		},
+	}
+}
+
+func detail(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
+}
+
+// runRuleTests runs the sample events of one rule file.
+func runRuleTests(file string, out *[]ruleTest) sigma.Errors {
+	dir := strings.TrimSuffix(strings.TrimSuffix(file, filepath.Ext(file)), ".") + ".tests"
+	if _, err := os.Stat(dir); err != nil {
+		return nil
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return sigma.Errors{{File: file, Msg: err.Error()}}
+	}
+	rules, errs := sigma.ParseRules(file, data)
+	rs, cerrs := sigma.NewRuleSet(rules, sigma.Options{})
+	if errs = append(errs, cerrs...); len(errs) > 0 {
+		return errs
+	}
+	for _, expect := range []string{"match", "nomatch"} {
+		files, _ := filepath.Glob(filepath.Join(dir, expect, "*.json"))
+		sort.Strings(files)
+		for _, f := range files {
+			events, err := readEvents(f)
+			if err != nil {
+				*out = append(*out, ruleTest{Rule: file, Event: f, Expect: expect, Detail: err.Error()})
+				continue
+			}
+			for i, ev := range events {
+				name := f
+				if len(events) > 1 {
+					name = fmt.Sprintf("%s[%d]", f, i)
+				}
+				var hits []string
+				rs.Match(ev, func(r *sigma.Rule) { hits = append(hits, r.Title) })
+				pass := (len(hits) > 0) == (expect == "match")
+				d := ""
+				if len(hits) > 0 {
+					d = "matched " + strings.Join(hits, ", ")
+				}
+				*out = append(*out, ruleTest{Rule: file, Event: name, Expect: expect, Pass: pass, Detail: d})
+			}
+		}
+	}
+	return nil
+}
+
+// readEvents reads a JSON object, an array of objects, or JSON lines.
+func readEvents(file string) ([]sigma.Event, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	data = bytes.TrimSpace(data)
+	var objs []map[string]any
+	if len(data) > 0 && data[0] == '[' {
+		if err := json.Unmarshal(data, &objs); err != nil {
+			return nil, fmt.Errorf("not a JSON array of events: %v", err)
+		}
+	} else {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		for dec.More() {
+			var m map[string]any
+			if err := dec.Decode(&m); err != nil {
+				return nil, fmt.Errorf("event %d: %v", len(objs)+1, err)
+			}
+			objs = append(objs, m)
+		}
+	}
+	var out []sigma.Event
+	for _, m := range objs {
+		ev := &sigma.MapEvent{Data: m}
+		for _, k := range []string{"time", "eventTimestamp", "TimeGenerated"} {
+			if s, ok := m[k].(string); ok {
+				if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+					ev.At = t
+					break
+				}
+			}
+		}
+		out = append(out, ev)
+	}
+	return out, nil
+}

@@ -1,0 +1,32 @@
+// Package sigma is a complete Sigma engine for structured events: it parses detection and
+// correlation rules, compiles them into matchers that evaluate without reflection or per-event
+// allocation, and correlates matches over event time.
+//
+// Rules follow the Sigma rules specification and the correlation rules specification (v2.1):
+// search identifiers as maps, lists of maps and keyword lists; null and empty values; wildcards
+// * and ? with backslash escapes; conditions with and, or, not, parentheses, "1 of" and "all of"
+// patterns and "them"; every modifier of the v2.1 appendix that applies to structured events
+// (contains, startswith, endswith, all, exists, cased, neq, re with i/m/s, base64, base64offset,
+// utf16le, utf16be, utf16, wide, windash, cidr, lt, lte, gt, gte, fieldref, expand, and the time
+// modifiers minute, hour, day, week, month, year). Matching ignores case unless cased or re is
+// used; regular expressions are RE2, so hostile rules cannot backtrack catastrophically.
+// Unknown modifiers, malformed conditions and schema violations are errors with file, line and
+// column; a rule set loads every valid rule and reports each invalid one.
+//
+// A RuleSet indexes rules by the literal values they require on a field (an Azure rule usually
+// requires an operationName, or an operationName ending in "/delete"), so an event is only tested
+// against rules that can match it.
+//
+// A Correlator runs the correlation rules — event_count, value_count, temporal,
+// temporal_ordered, value_sum, value_avg and value_percentile, with group-by, aliases, chaining
+// and generate — on event time. Matches are held until the watermark (the latest event time seen
+// minus Options.Lateness, 20 minutes by default) passes them and are then processed in time
+// order, so out-of-order input within the lateness produces exactly the alerts sorted input
+// produces. Conditions that only ask for "at least" (gt, gte) fire as soon as they hold in a
+// sliding window; others (lt, lte, eq, neq, ranges, averages) are decided when a window of
+// timespan length closes. An alert consumes the events that made it. value_percentile compares
+// the share (in percent) of the window's events that carry the newest event's value.
+//
+// Events are read through the small Event interface; MapEvent adapts decoded JSON. Field names
+// can be mapped (Options.FieldMap) so one rule can address the same data under different names.
+package sigma

@@ -1,0 +1,50 @@
+package sigma_test
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/sigma"
+)
+
+func Example() {
+	rules, errs := sigma.ParseRules("rules.yml", []byte(`
+title: Resource lock deleted
+name: lock_deleted
+logsource: {product: azure, service: activitylogs}
+detection:
+    selection:
+        operationName: MICROSOFT.AUTHORIZATION/LOCKS/DELETE
+        resultType: Success
+    condition: selection
+level: high
+---
+title: Locks deleted in a burst
+correlation:
+    type: event_count
+    rules: [lock_deleted]
+    group-by: [caller]
+    timespan: 10m
+    condition:
+        gte: 3
+`))
+	if len(errs) > 0 {
+		fmt.Println(errs)
+		return
+	}
+	rs, errs := sigma.NewRuleSet(rules, sigma.Options{})
+	if len(errs) > 0 {
+		fmt.Println(errs)
+		return
+	}
+	c := rs.NewCorrelator()
+	start := time.Date(2026, 11, 25, 21, 47, 0, 0, time.UTC)
+	for i := 0; i < 3; i++ {
+		ev := &sigma.MapEvent{At: start.Add(time.Duration(i) * time.Minute), Data: map[string]any{
+			"operationName": "Microsoft.Authorization/locks/delete", "resultType": "Success", "caller": "attacker@contoso.example"}}
+		c.Process(ev, func(a sigma.Alert) { fmt.Println("alert:", a.Rule.Title, a.Value) })
+	}
+	c.Flush(func(a sigma.Alert) { fmt.Println("alert:", a.Rule.Title, a.Value, a.Group["caller"]) })
+	// Output:
+	// alert: Locks deleted in a burst 3 attacker@contoso.example
+}
