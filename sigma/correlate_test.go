@@ -315,7 +315,9 @@ correlation:
             new_network_connection: destination.ip
 `
 	rs := loadSet(t, yml, Options{MaxGroups: 2})
-	nested := func(sec int, kv map[string]any) MapEvent { return MapEvent{Data: kv, At: t0.Add(time.Duration(sec) * time.Second)} }
+	nested := func(sec int, kv map[string]any) MapEvent {
+		return MapEvent{Data: kv, At: t0.Add(time.Duration(sec) * time.Second)}
+	}
 	events := []MapEvent{
 		nested(0, map[string]any{"http": map[string]any{"response": map[string]any{"status_code": 500}}, "destination": map[string]any{"ip": "10.0.0.5"}, "source": map[string]any{"ip": "198.51.100.7"}}),
 		nested(4, map[string]any{"event": map[string]any{"category": "network"}, "source": map[string]any{"ip": "10.0.0.5"}, "destination": map[string]any{"ip": "198.51.100.7"}}),
