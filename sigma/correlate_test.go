@@ -165,6 +165,15 @@ func TestCorrelationSpecExamples(t *testing.T) {
 	}
 	cases := []tc{
 		{file: "event_count.yml", events: failed, want: []string{"Many failed logins @21:49:30 value=100 events=100 ComputerName=HOST1"}},
+		{file: "event_count_ecs.yml", events: func() []MapEvent {
+			var es []MapEvent
+			for i := 0; i < 100; i++ {
+				e := ev(i*30, "EventID", 4625)
+				e.Data["dns"] = map[string]any{"question": map[string]any{"name": "login.contoso.example"}}
+				es = append(es, e)
+			}
+			return es
+		}(), want: []string{"Many failed logins @21:49:30 value=100 events=100 dns.question.name=login.contoso.example"}},
 		{file: "value_count.yml", events: users, want: []string{"Failed login @13:30:00 value=100 events=100 ComputerName=HOST1,WorkstationName=WS1"}},
 		{file: "temporal.yml", events: []MapEvent{
 			ev(0, "CommandLine", "net user /domain", "ComputerName", "PC1", "User", "bob"),
