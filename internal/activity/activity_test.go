@@ -1,0 +1,160 @@
+package activity
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const contoso = "../../examples/contoso/activity"
+
+func readAll(t *testing.T, paths ...string) ([]*Event, *Reader) {
+	t.Helper()
+	r := &Reader{}
+	var out []*Event
+	if err := r.Read(context.Background(), paths, func(e *Event) error { out = append(out, e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out, r
+}
+
+// canonical renders the fields rules use, so formats can be compared.
+func canonical(e *Event) string {
+	get := func(p string) string { v, _ := e.Field(p); return fmt.Sprint(v) }
+	return strings.Join([]string{e.At.Format("15:04:05.000"), strings.ToUpper(get("operationName")), get("resultType"), get("category"), get("caller"),
+		get("callerIpAddress"), get("correlationId"), strings.ToLower(get("resourceId")), get("principalId"),
+		get("properties.requestbody.properties.softDeleteFeatureState"), get("properties.requestbody.Properties.RoleDefinitionId"),
+		get("identity.authorization.evidence.role")}, " | ")
+}
+
+func TestFormatsAgree(t *testing.T) {
+	sets := map[string][]string{}
+	for name, p := range map[string]string{
+		"diagnostic": filepath.Join(contoso, "diagnostic-export"),
+		"rest":       filepath.Join(contoso, "rest", "activity-2026-11-25.json"),
+		"la-json":    filepath.Join(contoso, "log-analytics", "AzureActivity-2026-11-25.json"),
+		"la-csv":     filepath.Join(contoso, "log-analytics", "AzureActivity-2026-11-25.csv"),
+	} {
+		evs, r := readAll(t, p)
+		if len(r.Problems) != 0 {
+			t.Errorf("%s: problems %v", name, r.Problems)
+		}
+		var lines []string
+		for _, e := range evs {
+			lines = append(lines, canonical(e))
+		}
+		sort.Strings(lines)
+		sets[name] = lines
+		if len(lines) != 109 || r.Duplicates != 1 {
+			t.Errorf("%s: %d events, %d duplicates; want 109 and 1", name, len(lines), r.Duplicates)
+		}
+	}
+	for _, n := range []string{"rest", "la-json", "la-csv"} {
+		if d := cmp.Diff(sets["diagnostic"], sets[n]); d != "" {
+			t.Errorf("%s differs from the diagnostic export (-diag +%s)\n%s", n, n, d)
+		}
+	}
+}
+
+func TestTraps(t *testing.T) {
+	evs, _ := readAll(t, filepath.Join(contoso, "diagnostic-export"))
+	var roleWrite, sdOff *Event
+	for _, e := range evs {
+		if strings.EqualFold(e.OperationName, "MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/WRITE") && e.ResultType == "Start" && strings.HasPrefix(e.CallerIPAddress, "203.") {
+			roleWrite = e
+		}
+		if strings.EqualFold(e.OperationName, "MICROSOFT.RECOVERYSERVICES/VAULTS/BACKUPCONFIG/WRITE") && e.ResultType == "Start" && sdOff == nil {
+			sdOff = e
+		}
+	}
+	if roleWrite == nil || sdOff == nil {
+		t.Fatal("events not found")
+	}
+	// Caller derived from claims (upn); principal from objectidentifier.
+	if roleWrite.Caller != "alice@contoso.example" || roleWrite.PrincipalID != "a11ce000-0000-4000-8000-000000000001" {
+		t.Errorf("caller %q principal %q", roleWrite.Caller, roleWrite.PrincipalID)
+	}
+	// The request body is a JSON string: the string and its fields are both reachable.
+	body, _ := roleWrite.Field("properties.requestbody")
+	if s, ok := body.(string); !ok || !strings.Contains(s, `"PrincipalType":"ServicePrincipal"`) {
+		t.Errorf("requestbody string: %v", body)
+	}
+	if v, _ := roleWrite.Field("properties.requestbody.Properties.PrincipalId"); v != "7f3a0000-0000-4000-8000-0000000000ff" {
+		t.Errorf("requestbody field: %v", v)
+	}
+	// Log Analytics column names resolve to the same values.
+	for _, col := range []string{"OperationNameValue", "ActivityStatusValue", "CategoryValue", "Caller", "CallerIpAddress", "CorrelationId", "_ResourceId", "ResourceProviderValue", "SubscriptionId", "ResourceGroup"} {
+		if v, ok := sdOff.Field(col); !ok || v == "" {
+			t.Errorf("column %s does not resolve", col)
+		}
+	}
+	if v, _ := sdOff.Field("ResourceProviderValue"); !strings.EqualFold(v.(string), "Microsoft.RecoveryServices") {
+		t.Errorf("provider %v", v)
+	}
+	// Service principals: caller is the application ID.
+	for _, e := range evs {
+		if e.CallerIPAddress == "198.51.100.23" && e.Caller != "7f3a1111-aaaa-4bbb-8ccc-000000000fff" {
+			t.Fatalf("SP caller %q", e.Caller)
+		}
+	}
+}
+
+func TestStatusSpellings(t *testing.T) {
+	for in, want := range map[string]string{"Started": "Start", "Accepted": "Accept", "Succeeded": "Success", "Failed": "Failure", "success": "Success", "BeginRequest": "Start"} {
+		if got := normStatus(in); got != want {
+			t.Errorf("%s → %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestMalformedLinesAreSkipped(t *testing.T) {
+	dir := t.TempDir()
+	good := `{"time":"2026-11-25T21:47:10Z","operationName":"MICROSOFT.AUTHORIZATION/LOCKS/DELETE","resultType":"Success","resourceId":"/subscriptions/s/providers/Microsoft.Authorization/locks/l","correlationId":"c1"}`
+	data := good + "\n{\"time\": broken\n" + strings.Replace(good, "c1", "c2", 1) + "\n" + `{"operationName":"x"}` + "\n"
+	p := filepath.Join(dir, "PT1H.json")
+	os.WriteFile(p, []byte(data), 0o644)
+	evs, r := readAll(t, p)
+	if len(evs) != 2 {
+		t.Errorf("%d events, want 2", len(evs))
+	}
+	var probs []string
+	for _, pr := range r.Problems {
+		probs = append(probs, pr.String())
+	}
+	want := []string{p + ":2: malformed JSON", p + ":4: no event time (time, eventTimestamp or TimeGenerated)"}
+	if d := cmp.Diff(want, probs); d != "" {
+		t.Errorf("(-want +got)\n%s", d)
+	}
+}
+
+func TestLegacyLogAnalyticsOperation(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "legacy.json")
+	os.WriteFile(p, []byte(`[{"TimeGenerated":"2020-01-01T10:00:00Z","OperationName":"Supprimer la machine virtuelle","ActivityStatus":"Succeeded","Caller":"x@y","ResourceId":"/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/virtualMachines/v","Authorization":"{\"action\":\"Microsoft.Compute/virtualMachines/delete\",\"scope\":\"/subscriptions/s\"}","Properties":"{\"message\":\"Microsoft.Compute/virtualMachines/delete\"}"}]`), 0o644)
+	evs, r := readAll(t, p)
+	if len(evs) != 1 || evs[0].OperationName != "Microsoft.Compute/virtualMachines/delete" || evs[0].ResultType != "Success" || len(r.Problems) > 0 {
+		t.Errorf("legacy: %+v %v", evs, r.Problems)
+	}
+}
+
+func TestAdeleCSV(t *testing.T) {
+	p := "../../../shared/reference/activity/azureActivity_adele.csv"
+	if _, err := os.Stat(p); err != nil {
+		t.Skip("reference data not present")
+	}
+	evs, r := readAll(t, p)
+	if len(r.Problems) != 0 || len(evs)+r.Duplicates != 23 {
+		t.Errorf("%d events + %d duplicates, problems %v", len(evs), r.Duplicates, r.Problems)
+	}
+	for _, e := range evs {
+		if e.Caller != "AdeleV@M365x816222.OnMicrosoft.com" || e.At.Year() != 2021 || e.CallerIPAddress == "" {
+			t.Fatalf("row decoded wrong: %+v", e)
+		}
+	}
+}

@@ -1,0 +1,160 @@
+// Package activity reads Azure Activity Log events in every format users have — REST "EventData"
+// (az monitor activity-log list), the diagnostic-settings export (storage JSON lines, Event Hubs
+// {"records":[…]}), and Log Analytics AzureActivity (JSON and the portal's CSV, new and legacy
+// columns) — and normalises them to one canonical event that Sigma rules address by the
+// diagnostic-export field names. Every Log Analytics column name resolves to the same value.
+package activity
+
+import (
+	"encoding/json"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Format names the shape an event was read from.
+type Format string
+
+// The formats.
+const (
+	FormatREST         Format = "rest"
+	FormatDiagnostic   Format = "diagnostic"
+	FormatLogAnalytics Format = "log-analytics"
+)
+
+// Event is one Activity Log event in canonical form. String fields hold the values as logged
+// (operation names keep their case); ResultType is normalised to Start, Accept, Success or Failure.
+type Event struct {
+	At              time.Time
+	OperationName   string
+	ResultType      string
+	ResultSignature string
+	Category        string
+	Caller          string
+	CallerIPAddress string
+	CorrelationID   string
+	OperationID     string
+	EventDataID     string
+	ResourceID      string
+	Level           string
+	PrincipalID     string // the caller's object ID, from claims or authorization evidence
+	AppID           string // the caller's application ID, for service principals
+	Format          Format
+	Source          string // file:line (or file:row for CSV)
+
+	// Raw JSON of the nested parts, decoded when a rule first looks inside them.
+	propertiesRaw string
+	identityRaw   string
+	authRaw       string // REST and Log Analytics keep authorization apart from claims
+	claimsRaw     string
+	httpRaw       string
+
+	once       sync.Once
+	properties map[string]any
+	identity   map[string]any
+}
+
+// Time implements sigma.Event.
+func (e *Event) Time() time.Time { return e.At }
+
+// decodeObject parses a JSON object, or returns nil.
+func decodeObject(raw string) map[string]any {
+	if raw == "" {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal([]byte(raw), &m) != nil {
+		// Log Analytics sometimes double-encodes: a JSON string holding JSON.
+		var s string
+		if json.Unmarshal([]byte(raw), &s) == nil && json.Unmarshal([]byte(s), &m) == nil {
+			return m
+		}
+		return nil
+	}
+	return m
+}
+
+// nested decodes properties and identity once, and parses request and response bodies written as
+// JSON strings, keeping the string too: "requestbody" stays the string, and its fields are also
+// reachable below it.
+func (e *Event) nested() {
+	e.once.Do(func() {
+		e.properties = decodeObject(e.propertiesRaw)
+		if e.properties == nil {
+			e.properties = map[string]any{}
+		}
+		for k, v := range e.properties {
+			if s, ok := v.(string); ok && len(s) > 1 && (s[0] == '{' || s[0] == '[') && looksLikeBody(k) {
+				var parsed any
+				if json.Unmarshal([]byte(s), &parsed) == nil {
+					e.properties[k] = bodyValue{raw: s, parsed: parsed}
+				}
+			}
+		}
+		e.identity = decodeObject(e.identityRaw)
+		if e.identity == nil {
+			e.identity = map[string]any{}
+		}
+		if a := decodeObject(e.authRaw); a != nil {
+			e.identity["authorization"] = a
+		}
+		if c := decodeObject(e.claimsRaw); c != nil {
+			e.identity["claims"] = c
+		}
+	})
+}
+
+func looksLikeBody(k string) bool {
+	k = strings.ToLower(k)
+	return strings.Contains(k, "body") || k == "statusmessage"
+}
+
+// bodyValue is a request/response body that arrived as a JSON string: matching the field compares
+// the string, and paths below it reach the parsed JSON.
+type bodyValue struct {
+	raw    string
+	parsed any
+}
+
+// Properties returns the event's properties (decoded on first use).
+func (e *Event) Properties() map[string]any { e.nested(); return e.properties }
+
+// Identity returns identity.authorization and identity.claims (decoded on first use).
+func (e *Event) Identity() map[string]any { e.nested(); return e.identity }
+
+// RequestBody returns properties.requestbody parsed, when it is JSON.
+func (e *Event) RequestBody() (map[string]any, bool) {
+	v, ok := lookupFold(e.Properties(), "requestbody")
+	if !ok {
+		return nil, false
+	}
+	switch b := v.(type) {
+	case bodyValue:
+		m, ok := b.parsed.(map[string]any)
+		return m, ok
+	case map[string]any:
+		return b, true
+	}
+	return nil, false
+}
+
+// Key identifies the event for deduplication: its eventDataId, or its operation, resource, status
+// and time when the format has none (the diagnostic export).
+func (e *Event) Key() string {
+	if e.EventDataID != "" {
+		return e.EventDataID
+	}
+	return e.At.UTC().Format(time.RFC3339Nano) + "|" + strings.ToLower(e.OperationName) + "|" + e.ResultType + "|" + e.CorrelationID + "|" + strings.ToLower(e.ResourceID)
+}
+
+func lookupFold(m map[string]any, key string) (any, bool) {
+	if v, ok := m[key]; ok {
+		return v, true
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return nil, false
+}

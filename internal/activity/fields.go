@@ -1,0 +1,270 @@
+package activity
+
+import (
+	"strings"
+	"time"
+)
+
+// fieldID names a canonical field.
+type fieldID uint8
+
+const (
+	fNone fieldID = iota
+	fTime
+	fOperationName
+	fResultType
+	fResultSignature
+	fCategory
+	fCaller
+	fCallerIP
+	fCorrelationID
+	fOperationID
+	fEventDataID
+	fResourceID
+	fSubscriptionID
+	fResourceGroup
+	fResourceProvider
+	fLevel
+	fPrincipalID
+	fAppID
+	fProperties
+	fIdentity
+	fAuthorization
+	fClaims
+)
+
+// Taxonomy lists the canonical fields and every other name that resolves to each (REST and Log
+// Analytics spellings); docs/activity-fields.md publishes it.
+var Taxonomy = []struct {
+	Field   string
+	Aliases []string
+	Note    string
+}{
+	{"time", []string{"eventTimestamp", "TimeGenerated"}, "event time (UTC)"},
+	{"operationName", []string{"operationName.value", "OperationNameValue"}, "e.g. MICROSOFT.AUTHORIZATION/LOCKS/DELETE; legacy Log Analytics rows take it from Authorization.action or Properties.message, never from the localised OperationName"},
+	{"resultType", []string{"status", "status.value", "ActivityStatusValue", "ActivityStatus"}, "normalised to Start, Accept, Success or Failure"},
+	{"resultSignature", []string{"subStatus", "subStatus.value", "ActivitySubstatusValue", "ActivitySubstatus"}, ""},
+	{"category", []string{"category.value", "CategoryValue", "Category", "properties.eventCategory"}, "Administrative, Security, Policy, …"},
+	{"caller", []string{"Caller"}, "UPN, else application ID; derived from identity.claims in the diagnostic export"},
+	{"callerIpAddress", []string{"httpRequest.clientIpAddress", "CallerIpAddress"}, ""},
+	{"correlationId", []string{"CorrelationId"}, "shared by the child deletes of a resource-group delete"},
+	{"operationId", []string{"properties.operationId", "OperationId"}, ""},
+	{"eventDataId", []string{"EventDataId"}, "absent in the diagnostic export"},
+	{"resourceId", []string{"ResourceId", "_ResourceId"}, ""},
+	{"subscriptionId", []string{"SubscriptionId"}, "derived from resourceId"},
+	{"resourceGroup", []string{"resourceGroupName", "ResourceGroup"}, "derived from resourceId"},
+	{"resourceProvider", []string{"resourceProviderName", "resourceProviderName.value", "ResourceProviderValue", "ResourceProvider"}, "derived from resourceId"},
+	{"level", []string{"Level"}, ""},
+	{"principalId", []string{"bulwark.principalId"}, "the caller's object ID (claims objectidentifier or authorization evidence)"},
+	{"appId", []string{"bulwark.appId"}, "the caller's application ID (claims appid)"},
+	{"properties.*", []string{"Properties_d.*", "Properties.*"}, "request and response bodies are also parsed: properties.requestbody.properties.roleDefinitionId"},
+	{"identity.authorization.*", []string{"authorization.*", "Authorization_d.*", "Authorization.*"}, ""},
+	{"identity.claims.*", []string{"claims.*", "Claims_d.*", "Claims.*"}, ""},
+}
+
+var fieldIDs = func() map[string]fieldID {
+	m := map[string]fieldID{}
+	ids := []fieldID{fTime, fOperationName, fResultType, fResultSignature, fCategory, fCaller, fCallerIP, fCorrelationID, fOperationID, fEventDataID,
+		fResourceID, fSubscriptionID, fResourceGroup, fResourceProvider, fLevel, fPrincipalID, fAppID}
+	for i, id := range ids {
+		t := Taxonomy[i]
+		m[strings.ToLower(t.Field)] = id
+		for _, a := range t.Aliases {
+			m[strings.ToLower(a)] = id
+		}
+	}
+	for _, p := range []string{"properties", "properties_d"} {
+		m[p] = fProperties
+	}
+	m["identity"] = fIdentity
+	for _, p := range []string{"authorization", "authorization_d", "identity.authorization"} {
+		m[p] = fAuthorization
+	}
+	for _, p := range []string{"claims", "claims_d", "identity.claims"} {
+		m[p] = fClaims
+	}
+	delete(m, "properties.eventcategory") // a real property: resolved inside properties
+	delete(m, "properties.operationid")
+	return m
+}()
+
+// resolve maps a field path to a canonical field and the rest of the path below it.
+func resolve(path string) (fieldID, string) {
+	var buf [64]byte
+	if len(path) <= len(buf) {
+		low := buf[:len(path)]
+		for i := 0; i < len(path); i++ {
+			c := path[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			low[i] = c
+		}
+		if id, ok := fieldIDs[string(low)]; ok {
+			return id, ""
+		}
+	}
+	// Nested: the longest known prefix.
+	for i := len(path) - 1; i > 0; i-- {
+		if path[i] != '.' {
+			continue
+		}
+		if id, ok := fieldIDs[strings.ToLower(path[:i])]; ok && id >= fProperties {
+			return id, path[i+1:]
+		}
+	}
+	return fNone, ""
+}
+
+// Field implements sigma.Event.
+func (e *Event) Field(path string) (any, bool) {
+	id, rest := resolve(path)
+	str := func(s string) (any, bool) { return s, s != "" }
+	switch id {
+	case fTime:
+		return e.At.UTC().Format(time.RFC3339Nano), !e.At.IsZero()
+	case fOperationName:
+		return str(e.OperationName)
+	case fResultType:
+		return str(e.ResultType)
+	case fResultSignature:
+		return str(e.ResultSignature)
+	case fCategory:
+		return str(e.Category)
+	case fCaller:
+		return str(e.Caller)
+	case fCallerIP:
+		return str(e.CallerIPAddress)
+	case fCorrelationID:
+		return str(e.CorrelationID)
+	case fOperationID:
+		return str(e.OperationID)
+	case fEventDataID:
+		return str(e.EventDataID)
+	case fResourceID:
+		return str(e.ResourceID)
+	case fSubscriptionID:
+		return str(segmentAfter(e.ResourceID, "subscriptions"))
+	case fResourceGroup:
+		return str(segmentAfter(e.ResourceID, "resourcegroups"))
+	case fResourceProvider:
+		return str(provider(e.ResourceID))
+	case fLevel:
+		return str(e.Level)
+	case fPrincipalID:
+		return str(e.PrincipalID)
+	case fAppID:
+		return str(e.AppID)
+	case fProperties:
+		return descend(e.Properties(), rest)
+	case fIdentity:
+		return descend(e.Identity(), rest)
+	case fAuthorization:
+		a, _ := e.Identity()["authorization"].(map[string]any)
+		return descend(a, rest)
+	case fClaims:
+		c, _ := e.Identity()["claims"].(map[string]any)
+		return descend(c, rest)
+	}
+	return nil, false
+}
+
+// descend walks a dotted path in decoded JSON, matching keys exactly and then ignoring case; a
+// JSON-string body is the string at its own path and its parsed JSON below it. Claim URIs contain
+// dots, so a longer key is tried before splitting.
+func descend(m map[string]any, path string) (any, bool) {
+	if m == nil {
+		return nil, false
+	}
+	if path == "" {
+		return m, true
+	}
+	if v, ok := lookupFold(m, path); ok {
+		return unwrap(v), true
+	}
+	for i := 0; i < len(path); i++ {
+		if path[i] != '.' {
+			continue
+		}
+		v, ok := lookupFold(m, path[:i])
+		if !ok {
+			continue
+		}
+		switch x := v.(type) {
+		case map[string]any:
+			if r, ok := descend(x, path[i+1:]); ok {
+				return r, true
+			}
+		case bodyValue:
+			if pm, ok := x.parsed.(map[string]any); ok {
+				if r, ok := descend(pm, path[i+1:]); ok {
+					return r, true
+				}
+			}
+		}
+	}
+	return nil, false
+}
+
+func unwrap(v any) any {
+	if b, ok := v.(bodyValue); ok {
+		return b.raw
+	}
+	return v
+}
+
+// Keywords implements sigma.Event.
+func (e *Event) Keywords(fn func(string) bool) bool {
+	for _, s := range []string{e.OperationName, e.ResultType, e.ResultSignature, e.Category, e.Caller, e.CallerIPAddress, e.ResourceID} {
+		if s != "" && fn(s) {
+			return true
+		}
+	}
+	return walk(e.Properties(), fn) || walk(e.Identity(), fn)
+}
+
+func walk(v any, fn func(string) bool) bool {
+	switch x := v.(type) {
+	case string:
+		return fn(x)
+	case bodyValue:
+		return fn(x.raw)
+	case map[string]any:
+		for _, e := range x {
+			if walk(e, fn) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if walk(e, fn) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// segmentAfter returns the ID segment after a key segment ("subscriptions" → the GUID).
+func segmentAfter(id, key string) string {
+	parts := strings.Split(strings.Trim(id, "/"), "/")
+	for i := 0; i+1 < len(parts); i++ {
+		if strings.EqualFold(parts[i], key) {
+			return parts[i+1]
+		}
+	}
+	return ""
+}
+
+func provider(id string) string {
+	parts := strings.Split(strings.Trim(id, "/"), "/")
+	for i := len(parts) - 2; i >= 0; i-- {
+		if strings.EqualFold(parts[i], "providers") {
+			return parts[i+1]
+		}
+	}
+	if segmentAfter(id, "resourcegroups") != "" || segmentAfter(id, "subscriptions") != "" {
+		return "Microsoft.Resources"
+	}
+	return ""
+}

@@ -1,0 +1,340 @@
+package activity
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/bulwarkhq/bulwark/internal/jsonscan"
+)
+
+// Problem is a line or row that could not be read; reading goes on after it.
+type Problem struct {
+	Source string // file:line
+	Msg    string
+}
+
+func (p Problem) String() string { return p.Source + ": " + p.Msg }
+
+// Reader reads events from files, folders and stdin.
+type Reader struct {
+	Stdin io.Reader
+	// Problems collects malformed lines and rows, each with file and line.
+	Problems []Problem
+	// Duplicates counts events seen twice (the same eventDataId, or the same operation, status,
+	// resource and time).
+	Duplicates int
+	seen       map[string]struct{}
+}
+
+// Read calls fn for every event in paths (files, folders read recursively, "-" for stdin), in file
+// order. Malformed lines are recorded in r.Problems and skipped; only unreadable inputs stop it.
+func (r *Reader) Read(ctx context.Context, paths []string, fn func(*Event) error) error {
+	if r.seen == nil {
+		r.seen = map[string]struct{}{}
+	}
+	for _, p := range paths {
+		if p == "-" {
+			if r.Stdin == nil {
+				return errors.New("-: no standard input")
+			}
+			if err := r.readStream(ctx, "-", r.Stdin, fn); err != nil {
+				return err
+			}
+			continue
+		}
+		info, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("read activity: %w", err)
+		}
+		var files []string
+		if info.IsDir() {
+			err := filepath.WalkDir(p, func(f string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				if d.IsDir() {
+					if f != p && strings.HasPrefix(d.Name(), ".") {
+						return filepath.SkipDir
+					}
+					return nil
+				}
+				n := strings.ToLower(d.Name())
+				for _, ext := range []string{".json", ".jsonl", ".csv", ".json.gz", ".jsonl.gz", ".csv.gz"} {
+					if strings.HasSuffix(n, ext) {
+						files = append(files, f)
+						break
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("read activity %s: %w", p, err)
+			}
+			sort.Strings(files) // the storage layout y=/m=/d=/h= sorts in time order
+		} else {
+			files = []string{p}
+		}
+		for _, f := range files {
+			fh, err := os.Open(f)
+			if err != nil {
+				return fmt.Errorf("read activity: %w", err)
+			}
+			err = r.readStream(ctx, f, fh, fn)
+			fh.Close()
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (r *Reader) problem(src string, format string, args ...any) {
+	r.Problems = append(r.Problems, Problem{Source: src, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (r *Reader) emit(e *Event, fn func(*Event) error) error {
+	k := e.Key()
+	if _, dup := r.seen[k]; dup {
+		r.Duplicates++
+		return nil
+	}
+	r.seen[k] = struct{}{}
+	return fn(e)
+}
+
+func (r *Reader) readStream(ctx context.Context, name string, in io.Reader, fn func(*Event) error) error {
+	br := bufio.NewReaderSize(in, 1<<20)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("%s: gzip: %w", name, err)
+		}
+		defer zr.Close()
+		br = bufio.NewReaderSize(zr, 1<<20)
+	}
+	// Skip a UTF-8 BOM, then look at the first byte to choose the shape.
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
+		br.Discard(3)
+	}
+	first := firstNonSpace(br)
+	switch first {
+	case '{':
+		return r.readJSONLines(ctx, name, br, fn)
+	case '[':
+		return r.readDocument(name, br, fn)
+	case 0:
+		return nil
+	}
+	return r.readCSV(name, br, fn)
+}
+
+func firstNonSpace(br *bufio.Reader) byte {
+	for i := 1; ; i++ {
+		b, err := br.Peek(i)
+		if err != nil || len(b) < i {
+			return 0
+		}
+		c := b[i-1]
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			return c
+		}
+	}
+}
+
+// readJSONLines reads one JSON value per line: events, or {"records":[…]} / {"value":[…]} pages.
+// A whole pretty-printed document also works: lines are joined until a value is complete.
+func (r *Reader) readJSONLines(ctx context.Context, name string, br *bufio.Reader, fn func(*Event) error) error {
+	lineNo := 0
+	var pending []byte
+	startLine := 0
+	for {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			buf := append([]byte(nil), line...)
+			for err == bufio.ErrBufferFull {
+				line, err = br.ReadSlice('\n')
+				buf = append(buf, line...)
+			}
+			line = buf
+		}
+		if len(line) > 0 {
+			lineNo++
+			trimmed := bytes.TrimSpace(line)
+			complete := len(trimmed) > 0 && trimmed[0] == '{' && trimmed[len(trimmed)-1] == '}' && json.Valid(trimmed)
+			switch {
+			case complete:
+				if len(pending) > 0 { // a partial record before a complete one was malformed
+					r.problem(fmt.Sprintf("%s:%d", name, startLine), "malformed JSON")
+					pending = pending[:0]
+				}
+				if e := r.value(ctx, fmt.Sprintf("%s:%d", name, lineNo), string(trimmed), fn); e != nil {
+					return e
+				}
+			case len(trimmed) > 0:
+				if len(pending) == 0 {
+					startLine = lineNo
+				}
+				pending = append(pending, line...)
+				if json.Valid(pending) {
+					if e := r.value(ctx, fmt.Sprintf("%s:%d", name, startLine), string(bytes.TrimSpace(pending)), fn); e != nil {
+						return e
+					}
+					pending = pending[:0]
+				} else if len(pending) > 64<<20 {
+					r.problem(fmt.Sprintf("%s:%d", name, startLine), "malformed JSON (record over 64 MB)")
+					pending = pending[:0]
+				}
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if lineNo%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	if len(bytes.TrimSpace(pending)) > 0 {
+		r.problem(fmt.Sprintf("%s:%d", name, startLine), "malformed JSON (incomplete at end of file)")
+	}
+	return nil
+}
+
+// value dispatches one JSON value: an event, or a page of events.
+func (r *Reader) value(ctx context.Context, src, raw string, fn func(*Event) error) error {
+	rec, ok := scanRecord(raw)
+	if !ok {
+		r.problem(src, "not a JSON object")
+		return nil
+	}
+	for _, k := range []string{"records", "value"} {
+		if list, ok := rec[k]; ok && jsonscan.First([]byte(list)) == '[' {
+			i := 0
+			var err error
+			jsonscan.Array([]byte(list), func(_ int, v []byte) bool {
+				i++
+				err = r.one(fmt.Sprintf("%s %s[%d]", src, k, i-1), string(v), fn)
+				return err == nil
+			})
+			return err
+		}
+	}
+	return r.one(src, raw, fn)
+}
+
+func (r *Reader) one(src, raw string, fn func(*Event) error) error {
+	rec, ok := scanRecord(raw)
+	if !ok {
+		r.problem(src, "not a JSON object")
+		return nil
+	}
+	e, err := fromRecord(rec, src)
+	if err != nil {
+		r.problem(src, "%v", err)
+		return nil
+	}
+	return r.emit(e, fn)
+}
+
+// readDocument reads a JSON array of events (az monitor activity-log list, Log Analytics JSON).
+func (r *Reader) readDocument(name string, br *bufio.Reader, fn func(*Event) error) error {
+	data, err := io.ReadAll(br)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if !json.Valid(data) {
+		var v any
+		err := json.Unmarshal(data, &v)
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			line := bytes.Count(data[:se.Offset], []byte("\n")) + 1
+			r.problem(fmt.Sprintf("%s:%d", name, line), "malformed JSON: %v", err)
+		} else {
+			r.problem(name, "malformed JSON: %v", err)
+		}
+		return nil
+	}
+	var ferr error
+	jsonscan.Array(data, func(i int, v []byte) bool {
+		ferr = r.one(fmt.Sprintf("%s [%d]", name, i), string(v), fn)
+		return ferr == nil
+	})
+	return ferr
+}
+
+// csvColumns maps the portal export's headers ("TimeGenerated [UTC]") to column names.
+func csvColumn(h string) string {
+	h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+	if i := strings.Index(h, " ["); i > 0 {
+		h = h[:i]
+	}
+	return h
+}
+
+// readCSV reads the CSV that the Log Analytics portal exports.
+func (r *Reader) readCSV(name string, br *bufio.Reader, fn func(*Event) error) error {
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
+	header, err := cr.Read()
+	if err != nil {
+		r.problem(name+":1", "not CSV: %v", err)
+		return nil
+	}
+	cols := make([]string, len(header))
+	for i, h := range header {
+		cols[i] = csvColumn(h)
+	}
+	for {
+		row, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		line, _ := cr.FieldPos(0)
+		src := fmt.Sprintf("%s:%d", name, line)
+		if err != nil {
+			r.problem(src, "malformed CSV: %v", err)
+			continue
+		}
+		if len(row) != len(cols) {
+			r.problem(src, "%d columns, the header has %d", len(row), len(cols))
+			continue
+		}
+		rec := record{}
+		for i, c := range cols {
+			if row[i] == "" {
+				continue
+			}
+			v := row[i]
+			if t := strings.TrimSpace(v); strings.HasPrefix(t, "{") && json.Valid([]byte(t)) {
+				rec[strings.ToLower(c)] = t
+			} else {
+				b, _ := json.Marshal(v)
+				rec[strings.ToLower(c)] = string(b)
+			}
+		}
+		e, err := fromRecord(rec, src)
+		if err != nil {
+			r.problem(src, "%v", err)
+			continue
+		}
+		if err := r.emit(e, fn); err != nil {
+			return err
+		}
+	}
+}
