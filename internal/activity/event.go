@@ -42,6 +42,12 @@ type Event struct {
 	Format          Format
 	Source          string // file:line (or file:row for CSV)
 
+	// Enrichment set by the detector, in event-time order: the actor (the caller, or whoever granted
+	// the caller its role in the same attack) and, for the child deletes of a resource-group delete,
+	// that group's resource ID.
+	Actor     string
+	CascadeOf string
+
 	// Raw JSON of the nested parts, decoded when a rule first looks inside them.
 	propertiesRaw string
 	identityRaw   string

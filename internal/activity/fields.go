@@ -27,6 +27,8 @@ const (
 	fLevel
 	fPrincipalID
 	fAppID
+	fActor
+	fCascadeOf
 	fProperties
 	fIdentity
 	fAuthorization
@@ -57,6 +59,8 @@ var Taxonomy = []struct {
 	{"level", []string{"Level"}, ""},
 	{"principalId", []string{"bulwark.principalId"}, "the caller's object ID (claims objectidentifier or authorization evidence)"},
 	{"appId", []string{"bulwark.appId"}, "the caller's application ID (claims appid)"},
+	{"bulwark.actor", nil, "the caller, or the principal that granted the caller a privileged role within 24 h (set by bulwark detect)"},
+	{"bulwark.cascadeOf", nil, "for a child delete of a resource-group delete, the group's resource ID (set by bulwark detect)"},
 	{"properties.*", []string{"Properties_d.*", "Properties.*"}, "request and response bodies are also parsed: properties.requestbody.properties.roleDefinitionId"},
 	{"identity.authorization.*", []string{"authorization.*", "Authorization_d.*", "Authorization.*"}, ""},
 	{"identity.claims.*", []string{"claims.*", "Claims_d.*", "Claims.*"}, ""},
@@ -65,7 +69,7 @@ var Taxonomy = []struct {
 var fieldIDs = func() map[string]fieldID {
 	m := map[string]fieldID{}
 	ids := []fieldID{fTime, fOperationName, fResultType, fResultSignature, fCategory, fCaller, fCallerIP, fCorrelationID, fOperationID, fEventDataID,
-		fResourceID, fSubscriptionID, fResourceGroup, fResourceProvider, fLevel, fPrincipalID, fAppID}
+		fResourceID, fSubscriptionID, fResourceGroup, fResourceProvider, fLevel, fPrincipalID, fAppID, fActor, fCascadeOf}
 	for i, id := range ids {
 		t := Taxonomy[i]
 		m[strings.ToLower(t.Field)] = id
@@ -155,6 +159,13 @@ func (e *Event) Field(path string) (any, bool) {
 		return str(e.PrincipalID)
 	case fAppID:
 		return str(e.AppID)
+	case fActor:
+		if e.Actor == "" {
+			return str(e.Caller)
+		}
+		return str(e.Actor)
+	case fCascadeOf:
+		return str(e.CascadeOf)
 	case fProperties:
 		return descend(e.Properties(), rest)
 	case fIdentity:

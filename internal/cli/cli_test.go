@@ -353,3 +353,60 @@ func TestRulesCommands(t *testing.T) {
 		t.Errorf("missing path: %d", r.code)
 	}
 }
+
+// TestBuiltinRulePack holds the shipped rule pack to its contract: every rule is valid, every
+// detection rule has match and nomatch samples in all three Activity Log formats, and every
+// sample behaves as labelled.
+func TestBuiltinRulePack(t *testing.T) {
+	root := filepath.Join("..", "..", "rules")
+	r := run(t, "", "rules", "lint", root)
+	if r.code != 0 || !strings.Contains(r.stdout, "0 invalid") {
+		t.Fatalf("lint: %d %s", r.code, r.stdout)
+	}
+	r = run(t, "", "rules", "test", "-o", "json", root)
+	var rep struct {
+		Failed int        `json:"failed"`
+		Tests  []ruleTest `json:"tests"`
+	}
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &rep) != nil || rep.Failed != 0 {
+		t.Fatalf("test: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	results := rep.Tests
+	perRule := map[string]map[string]bool{}
+	for _, res := range results {
+		if !res.Pass {
+			t.Errorf("%s %s: %s", res.Rule, res.Event, res.Detail)
+		}
+		if perRule[res.Rule] == nil {
+			perRule[res.Rule] = map[string]bool{}
+		}
+		perRule[res.Rule][res.Expect+"/"+filepath.Base(res.Event)] = true
+	}
+	files, _ := filepath.Glob(filepath.Join(root, "*", "*.yml"))
+	detections := 0
+	for _, f := range files {
+		if strings.Contains(f, "correlation") {
+			continue
+		}
+		detections++
+		found := false
+		for rule, seen := range perRule {
+			if !strings.Contains(rule, strings.TrimSuffix(filepath.Base(f), ".yml")) {
+				continue
+			}
+			found = true
+			for _, want := range []string{"match/diagnostic.json", "match/rest.json", "match/log-analytics.json",
+				"nomatch/diagnostic.json", "nomatch/rest.json", "nomatch/log-analytics.json"} {
+				if !seen[want] {
+					t.Errorf("%s: no sample %s", f, want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no samples tested", f)
+		}
+	}
+	if detections < 30 {
+		t.Errorf("only %d detection rules in the pack", detections)
+	}
+}

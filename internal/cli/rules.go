@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bulwarkhq/bulwark/internal/activity"
 	"github.com/bulwarkhq/bulwark/sigma"
 )
 
@@ -240,8 +242,20 @@ func runRuleTests(file string, out *[]ruleTest) sigma.Errors {
 	return nil
 }
 
-// readEvents reads a JSON object, an array of objects, or JSON lines.
+// readEvents reads a sample file: Activity Log events in any of their formats (decoded exactly as
+// bulwark detect decodes them), or else plain JSON objects.
 func readEvents(file string) ([]sigma.Event, error) {
+	r := &activity.Reader{}
+	var evs []sigma.Event
+	err := r.Read(context.Background(), []string{file}, func(e *activity.Event) error { evs = append(evs, e); return nil })
+	if err == nil && len(evs) > 0 && len(r.Problems) == 0 {
+		return evs, nil
+	}
+	return readJSONEvents(file)
+}
+
+// readJSONEvents reads a JSON object, an array of objects, or JSON lines.
+func readJSONEvents(file string) ([]sigma.Event, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
