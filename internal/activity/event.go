@@ -129,8 +129,12 @@ func (e *Event) Properties() map[string]any { e.nested(); return e.properties }
 func (e *Event) Identity() map[string]any { e.nested(); return e.identity }
 
 // RequestBody returns properties.requestbody parsed, when it is JSON.
-func (e *Event) RequestBody() (map[string]any, bool) {
-	v, ok := lookupFold(e.Properties(), "requestbody")
+func (e *Event) RequestBody() (map[string]any, bool) { return e.Body("requestbody") }
+
+// Body returns a properties body ("requestbody", "responseBody"; any case) parsed, when it is a
+// JSON object.
+func (e *Event) Body(name string) (map[string]any, bool) {
+	v, ok := lookupFold(e.Properties(), name)
 	if !ok {
 		return nil, false
 	}

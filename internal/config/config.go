@@ -27,6 +27,48 @@ type Config struct {
 	BuildAgentName []string          `yaml:"buildAgentName"` // name patterns for build agents, * wildcards
 	RPO            Duration          `yaml:"rpo"`            // backup age beyond which VM-001 warns
 	Severities     map[string]string `yaml:"severities"`     // check ID → info|low|medium|high|critical
+	Detection      Detection         `yaml:"detection"`
+}
+
+// Detection tunes the built-in correlation rules without editing them.
+type Detection struct {
+	// Correlations maps a correlation rule's name (or ID) to new thresholds and windows:
+	//
+	//	detection:
+	//	  correlations:
+	//	    corr_mass_deletion: {threshold: 20, timespan: 1h}
+	Correlations map[string]CorrelationOverride `yaml:"correlations"`
+}
+
+// CorrelationOverride replaces a correlation rule's window and the bound of its "at least"
+// condition (gte, or gt). Zero values keep the rule's own.
+type CorrelationOverride struct {
+	Timespan  Duration `yaml:"timespan"`
+	Threshold float64  `yaml:"threshold"`
+	Line      int      `yaml:"-"`
+}
+
+// UnmarshalYAML records the line of an override so errors can name it.
+func (o *CorrelationOverride) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: a correlation override is a mapping {threshold: N, timespan: D}", n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; k.Value != "timespan" && k.Value != "threshold" {
+			return fmt.Errorf("line %d: field %s not found (want threshold or timespan)", k.Line, k.Value)
+		}
+	}
+	type plain CorrelationOverride
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	if p.Threshold < 0 {
+		return fmt.Errorf("line %d: threshold %g is negative", n.Line, p.Threshold)
+	}
+	*o = CorrelationOverride(p)
+	o.Line = n.Line
+	return nil
 }
 
 // Duration is a time.Duration written as "36h", "90m" or "7d".

@@ -1,0 +1,163 @@
+package detect
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/internal/activity"
+	"github.com/bulwarkhq/bulwark/sigma"
+)
+
+// Alert is a rule that matched. A detection rule's alert is one operation (its Start, Accept and
+// Success events fold into it); a correlation rule's alert is one group of events, and repeated
+// firings of the same rule for the same group within its window fold into it.
+type Alert struct {
+	ID         string            `json:"id"`
+	Type       string            `json:"type"` // detection or correlation
+	Rule       RuleRef           `json:"rule"`
+	Time       time.Time         `json:"time"` // event time of the event that completed the first match
+	Last       time.Time         `json:"last"` // event time of the latest event folded in
+	Actor      string            `json:"actor"`
+	Group      map[string]string `json:"group,omitempty"`
+	EventCount int               `json:"eventCount"`
+	Events     []EventRef        `json:"events"` // capped at 50
+	Incident   string            `json:"incident,omitempty"`
+
+	key  string
+	seen map[string]struct{}
+}
+
+// RuleRef names the rule of an alert.
+type RuleRef struct {
+	ID          string   `json:"id"`
+	Name        string   `json:"name,omitempty"`
+	Title       string   `json:"title"`
+	Level       string   `json:"level"`
+	Stage       string   `json:"stage,omitempty"`
+	Attack      []string `json:"attack,omitempty"` // ATT&CK tags without the "attack." prefix
+	Description string   `json:"description,omitempty"`
+	File        string   `json:"file,omitempty"`
+}
+
+// EventRef is the part of an event an analyst needs to find it again.
+type EventRef struct {
+	Time            time.Time `json:"time"`
+	OperationName   string    `json:"operationName"`
+	ResultType      string    `json:"resultType"`
+	Caller          string    `json:"caller"`
+	CallerIPAddress string    `json:"callerIpAddress,omitempty"`
+	ResourceID      string    `json:"resourceId"`
+	CorrelationID   string    `json:"correlationId,omitempty"`
+	OperationID     string    `json:"operationId,omitempty"`
+	CascadeOf       string    `json:"cascadeOf,omitempty"`
+	Source          string    `json:"source,omitempty"` // file:line
+}
+
+func refOf(e *activity.Event) EventRef {
+	return EventRef{Time: e.At.UTC(), OperationName: e.OperationName, ResultType: e.ResultType, Caller: e.Caller,
+		CallerIPAddress: e.CallerIPAddress, ResourceID: e.ResourceID, CorrelationID: e.CorrelationID,
+		OperationID: e.OperationID, CascadeOf: e.CascadeOf, Source: e.Source}
+}
+
+// RuleRefOf describes a rule.
+func RuleRefOf(r *sigma.Rule) RuleRef {
+	ref := RuleRef{ID: r.ID, Name: r.Name, Title: r.Title, Level: strings.ToLower(r.Level), Description: r.Description, File: r.File}
+	if ref.ID == "" {
+		ref.ID = r.Name
+	}
+	if s, ok := r.Custom["bulwark.stage"].(string); ok {
+		ref.Stage = s
+	}
+	for _, t := range r.Tags {
+		if strings.HasPrefix(strings.ToLower(t), "attack.") {
+			ref.Attack = append(ref.Attack, t[len("attack."):])
+		}
+	}
+	return ref
+}
+
+// buildingBlock reports whether a correlation rule only feeds others (level informational, like
+// the per-stage rules of the built-in pack): its alerts are not reported.
+func buildingBlock(r *sigma.Rule) bool {
+	return r.Correlation != nil && strings.EqualFold(r.Level, "informational")
+}
+
+func (d *Detector) onAlert(a sigma.Alert) {
+	if buildingBlock(a.Rule) || len(a.Events) == 0 {
+		return
+	}
+	first, ok := a.Events[0].(*activity.Event)
+	if !ok {
+		return
+	}
+	ref := RuleRefOf(a.Rule)
+	var key, actor string
+	if a.Rule.Correlation == nil {
+		key = ref.ID + "|" + opKey(first)
+		actor = first.Actor
+	} else {
+		actor = a.Group["bulwark.actor"]
+		if actor == "" {
+			actor = first.Actor
+		}
+		key = ref.ID + "|" + groupKey(a.Group)
+	}
+	if prev, ok := d.byKey[key]; ok && (a.Rule.Correlation == nil || !a.Time.After(prev.Last.Add(a.Rule.Correlation.Timespan))) {
+		d.stats.Duplicates++
+		prev.add(a.Events)
+		if a.Rule.Correlation != nil {
+			prev.EventCount = max(prev.EventCount, len(prev.seen))
+		}
+		if a.Time.After(prev.Last) {
+			prev.Last = a.Time
+		}
+		return
+	}
+	al := &Alert{Type: "detection", Rule: ref, Time: a.Time.UTC(), Last: a.Time.UTC(), Actor: actor, Group: a.Group, key: key, seen: map[string]struct{}{}}
+	if a.Rule.Correlation != nil {
+		al.Type = "correlation"
+		al.ID = hash(key, opKey(first), first.ResultType)
+	} else {
+		al.ID = hash(key)
+	}
+	al.add(a.Events)
+	if a.Rule.Correlation != nil && a.EventCount > al.EventCount {
+		al.EventCount = a.EventCount
+	}
+	d.alerts = append(d.alerts, al)
+	d.byKey[key] = al
+	d.watch(actor)
+}
+
+func (al *Alert) add(evs []sigma.Event) {
+	for _, se := range evs {
+		e, ok := se.(*activity.Event)
+		if !ok {
+			continue
+		}
+		k := opKey(e) + "|" + e.ResultType
+		if _, dup := al.seen[k]; dup {
+			continue
+		}
+		al.seen[k] = struct{}{}
+		al.EventCount++
+		if len(al.Events) < maxAlertEvents {
+			al.Events = append(al.Events, refOf(e))
+		}
+	}
+	sort.SliceStable(al.Events, func(i, j int) bool { return al.Events[i].Time.Before(al.Events[j].Time) })
+}
+
+func groupKey(g map[string]string) string {
+	keys := make([]string, 0, len(g))
+	for k := range g {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k + "=" + strings.ToLower(g[k]) + ";")
+	}
+	return b.String()
+}

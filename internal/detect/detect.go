@@ -1,0 +1,337 @@
+// Package detect runs Sigma rules over Activity Log events and turns their alerts into incidents.
+//
+// Events go through four steps, in event-time order: a reorder buffer (events are held until the
+// watermark — the latest event time seen minus the lateness — passes them, so shuffled input
+// within the lateness is processed exactly like sorted input); enrichment (the actor: a principal
+// that was granted a role is attributed to whoever granted it, so "A grants B, B destroys" is one
+// actor; and cascade: the child deletes of a resource-group delete carry that group's ID);
+// tracking (what each actor changed, bounded by Options.MaxActors); and the sigma.Correlator.
+// Finish groups the alerts by actor into incidents.
+package detect
+
+import (
+	"container/heap"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/internal/activity"
+	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/config"
+	"github.com/bulwarkhq/bulwark/internal/graph"
+	"github.com/bulwarkhq/bulwark/rules"
+	"github.com/bulwarkhq/bulwark/sigma"
+)
+
+// Options configure a Detector.
+type Options struct {
+	Rules     []*sigma.Rule                         // detection and correlation rules (see LoadRules)
+	Overrides map[string]config.CorrelationOverride // bulwark.yaml detection.correlations
+	Lateness  time.Duration                         // default 20 minutes
+	// MaxGroups caps the groups each correlation rule keeps (default 100,000); MaxActors caps the
+	// actors whose changes are tracked (default 100,000, least recently seen evicted first; actors
+	// with an alert are kept); MaxLinks caps remembered role grants and resource-group deletes.
+	MaxGroups, MaxActors, MaxLinks int
+	Since, Until                   time.Time // events outside [Since, Until) are skipped
+	Estate                         *Estate   // optional: components and blast radius
+}
+
+// Estate is the snapshot an incident's resources are looked up in.
+type Estate struct {
+	Index *arm.Index
+	Graph *graph.Graph
+}
+
+// Stats count what a run saw.
+type Stats struct {
+	Events     int `json:"events"`
+	Skipped    int `json:"skippedOutsideTimeRange"`
+	Late       int `json:"late"`            // arrived after the watermark had passed them
+	Evicted    int `json:"evictedActors"`   // actors dropped at MaxActors
+	LinksLost  int `json:"linksDropped"`    // grants and group deletes dropped at MaxLinks
+	Groups     int `json:"correlationGroups"`
+	GroupsLost int `json:"correlationGroupsEvicted"`
+	Duplicates int `json:"duplicateAlerts"` // Start/Accept/Success of one operation folded into one alert
+}
+
+// LoadRules returns the built-in pack (unless builtin is false) and the rules in paths.
+func LoadRules(builtin bool, paths ...string) ([]*sigma.Rule, sigma.Errors) {
+	var out []*sigma.Rule
+	var errs sigma.Errors
+	if builtin {
+		fs.WalkDir(rules.FS, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := rules.FS.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			rs, es := sigma.ParseRules("rules/"+p, data)
+			out, errs = append(out, rs...), append(errs, es...)
+			return nil
+		})
+	}
+	if len(paths) > 0 {
+		rs, es := sigma.LoadFiles(paths...)
+		out, errs = append(out, rs...), append(errs, es...)
+	}
+	return out, errs
+}
+
+// ApplyOverrides sets the windows and thresholds bulwark.yaml gives for correlation rules,
+// identified by name or ID. An override for a rule that does not exist, or a threshold for a rule
+// without an "at least" condition, is an error naming the rule and the line.
+func ApplyOverrides(rs []*sigma.Rule, ov map[string]config.CorrelationOverride) error {
+	names := make([]string, 0, len(ov))
+	for k := range ov {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		o := ov[name]
+		var r *sigma.Rule
+		for _, c := range rs {
+			if c.Correlation != nil && (c.Name == name || strings.EqualFold(c.ID, name)) {
+				r = c
+			}
+		}
+		if r == nil {
+			return fmt.Errorf("line %d: detection.correlations.%s: no correlation rule has that name or ID", o.Line, name)
+		}
+		if o.Timespan.Duration > 0 {
+			r.Correlation.Timespan = o.Timespan.Duration
+		}
+		if o.Threshold > 0 {
+			key := ""
+			for _, k := range []string{"gte", "gt"} {
+				if _, ok := r.Correlation.Condition[k]; ok {
+					key = k
+				}
+			}
+			if key == "" {
+				return fmt.Errorf("line %d: detection.correlations.%s: a %s rule has no threshold to set", o.Line, name, r.Correlation.Type)
+			}
+			r.Correlation.Condition[key] = o.Threshold
+		}
+	}
+	return nil
+}
+
+// Detector processes events and builds incidents. It is not safe for concurrent use.
+type Detector struct {
+	opts    Options
+	rs      *sigma.RuleSet
+	corr    *sigma.Correlator
+	buf     eventHeap
+	maxSeen time.Time
+	seq     int
+
+	grants   *lru[string, string] // principal key → actor of the grantor
+	cascades *lru[string, string] // correlation ID → resource group ID
+	actors   *lru[string, *actorState]
+	watched  map[string]*actorState // actors with at least one alert
+
+	alerts []*Alert
+	byKey  map[string]*Alert
+	stats  Stats
+}
+
+// New compiles the rules (after overrides) and returns a Detector.
+func New(opts Options) (*Detector, sigma.Errors, error) {
+	if opts.Lateness <= 0 {
+		opts.Lateness = 20 * time.Minute
+	}
+	if opts.MaxGroups <= 0 {
+		opts.MaxGroups = 100_000
+	}
+	if opts.MaxActors <= 0 {
+		opts.MaxActors = 100_000
+	}
+	if opts.MaxLinks <= 0 {
+		opts.MaxLinks = 100_000
+	}
+	if err := ApplyOverrides(opts.Rules, opts.Overrides); err != nil {
+		return nil, nil, err
+	}
+	rs, errs := sigma.NewRuleSet(opts.Rules, sigma.Options{Lateness: opts.Lateness, MaxGroups: opts.MaxGroups, MaxAlertEvents: maxAlertEvents})
+	if len(rs.Rules) == 0 {
+		return nil, errs, fmt.Errorf("no valid detection rules")
+	}
+	d := &Detector{opts: opts, rs: rs, corr: rs.NewCorrelator(),
+		grants: newLRU[string, string](opts.MaxLinks), cascades: newLRU[string, string](opts.MaxLinks),
+		actors: newLRU[string, *actorState](opts.MaxActors), watched: map[string]*actorState{}, byKey: map[string]*Alert{}}
+	return d, errs, nil
+}
+
+const maxAlertEvents = 50
+
+// Process takes one event, in any order within the lateness.
+func (d *Detector) Process(e *activity.Event) {
+	if (!d.opts.Since.IsZero() && e.At.Before(d.opts.Since)) || (!d.opts.Until.IsZero() && !e.At.Before(d.opts.Until)) {
+		d.stats.Skipped++
+		return
+	}
+	d.stats.Events++
+	if e.At.After(d.maxSeen) {
+		d.maxSeen = e.At
+	} else if e.At.Before(d.maxSeen.Add(-d.opts.Lateness)) {
+		d.stats.Late++
+	}
+	d.seq++
+	heap.Push(&d.buf, queued{e, e.Key(), d.seq})
+	wm := d.maxSeen.Add(-d.opts.Lateness)
+	for len(d.buf) > 0 && !d.buf[0].e.At.After(wm) {
+		d.release(heap.Pop(&d.buf).(queued).e)
+	}
+}
+
+// Finish processes everything still held, closes the correlation windows and returns the alerts
+// and incidents.
+func (d *Detector) Finish() Result {
+	for len(d.buf) > 0 {
+		d.release(heap.Pop(&d.buf).(queued).e)
+	}
+	d.corr.Flush(d.onAlert)
+	d.stats.Groups = d.corr.Groups()
+	d.stats.GroupsLost = d.corr.Evicted
+	d.stats.Evicted = d.actors.evicted
+	d.stats.LinksLost = d.grants.evicted + d.cascades.evicted
+	incidents := d.incidents()
+	sort.SliceStable(d.alerts, func(i, j int) bool { return d.alerts[i].Time.Before(d.alerts[j].Time) })
+	return Result{Alerts: d.alerts, Incidents: incidents, Stats: d.stats}
+}
+
+// Result is what a run found.
+type Result struct {
+	Alerts    []*Alert
+	Incidents []*Incident
+	Stats     Stats
+}
+
+func (d *Detector) release(e *activity.Event) {
+	d.enrich(e)
+	d.track(e)
+	d.corr.Process(e, d.onAlert)
+}
+
+// principalKey normalises an object ID: the claims write it with dashes, authorization evidence
+// without.
+func principalKey(id string) string {
+	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(id), "-", ""))
+}
+
+const (
+	opRoleAssignmentWrite = "microsoft.authorization/roleassignments/write"
+	opResourceGroupDelete = "microsoft.resources/subscriptions/resourcegroups/delete"
+)
+
+func (d *Detector) enrich(e *activity.Event) {
+	e.Actor = e.Caller
+	if e.PrincipalID != "" {
+		if a, ok := d.grants.get(principalKey(e.PrincipalID)); ok {
+			e.Actor = a
+		}
+	}
+	op := strings.ToLower(e.OperationName)
+	switch {
+	case op == opRoleAssignmentWrite && e.ResultType != "Failure":
+		if grantee := granteeOf(e); grantee != "" && principalKey(grantee) != principalKey(e.PrincipalID) {
+			d.grants.put(principalKey(grantee), e.Actor)
+			if st := d.actor(e.Actor); st != nil {
+				st.grant(grantee, e)
+			}
+		}
+	case op == opResourceGroupDelete && e.CorrelationID != "":
+		d.cascades.put(strings.ToLower(e.CorrelationID), e.ResourceID)
+	case e.CorrelationID != "":
+		if rg, ok := d.cascades.get(strings.ToLower(e.CorrelationID)); ok && !strings.EqualFold(rg, e.ResourceID) &&
+			strings.HasPrefix(strings.ToLower(e.ResourceID), strings.ToLower(rg)+"/") {
+			e.CascadeOf = rg
+		}
+	}
+}
+
+// granteeOf returns the principal a role assignment write grants to, from the request body (Start)
+// or the response body (Success).
+func granteeOf(e *activity.Event) string {
+	for _, body := range []string{"requestbody", "responseBody"} {
+		b, ok := e.Body(body)
+		if !ok {
+			continue
+		}
+		props, _ := foldGet(b, "properties").(map[string]any)
+		if p, ok := foldGet(props, "principalId").(string); ok && p != "" {
+			return p
+		}
+	}
+	return ""
+}
+
+func foldGet(m map[string]any, key string) any {
+	if m == nil {
+		return nil
+	}
+	if v, ok := m[key]; ok {
+		return v
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, key) {
+			return v
+		}
+	}
+	return nil
+}
+
+// hash returns a short deterministic identifier.
+func hash(parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(h[:8])
+}
+
+// opKey identifies one operation the same way in every log format: the Start, Accept and Success
+// events of one call share it.
+func opKey(e *activity.Event) string {
+	id := e.OperationID
+	if id == "" {
+		id = e.CorrelationID
+	}
+	if id == "" {
+		id = e.At.UTC().Truncate(time.Second).Format(time.RFC3339)
+	}
+	return strings.ToLower(e.OperationName) + "|" + strings.ToLower(e.ResourceID) + "|" + strings.ToLower(id)
+}
+
+type queued struct {
+	e   *activity.Event
+	key string
+	seq int
+}
+
+// eventHeap orders events by time, then by key (so equal times do not depend on arrival order),
+// then by arrival.
+type eventHeap []queued
+
+func (h eventHeap) Len() int { return len(h) }
+func (h eventHeap) Less(i, j int) bool {
+	if !h[i].e.At.Equal(h[j].e.At) {
+		return h[i].e.At.Before(h[j].e.At)
+	}
+	if h[i].key != h[j].key {
+		return h[i].key < h[j].key
+	}
+	return h[i].seq < h[j].seq
+}
+func (h eventHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *eventHeap) Push(x any)   { *h = append(*h, x.(queued)) }
+func (h *eventHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	old[len(old)-1] = queued{}
+	*h = old[:len(old)-1]
+	return x
+}

@@ -1,0 +1,265 @@
+package detect
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/internal/arm"
+)
+
+// Lookback is how long before an incident's first alert the actor's changes still belong to it.
+const Lookback = time.Hour
+
+// Stages of the destructive kill chain, in order.
+var Stages = []string{"privilege", "impairment", "recovery", "destruction"}
+
+// Levels of Sigma rules, lowest first.
+var Levels = []string{"informational", "low", "medium", "high", "critical"}
+
+// LevelRank returns the position of a level in Levels, or -1.
+func LevelRank(l string) int {
+	for i, n := range Levels {
+		if strings.EqualFold(l, n) {
+			return i
+		}
+	}
+	return -1
+}
+
+// Incident is the alerts of one actor — a caller and the principals it granted roles — joined the
+// way an analyst would, with what the actor changed and what can still be undone.
+type Incident struct {
+	ID         string          `json:"id"` // "INC-" and a hash of the first alert's ID
+	Title      string          `json:"title"`
+	Severity   string          `json:"severity"` // the highest alert level, raised by the stages reached
+	Actor      string          `json:"actor"`
+	Stages     []string        `json:"stages"` // in kill-chain order
+	First      time.Time       `json:"first"`
+	Last       time.Time       `json:"last"`
+	Principals []*Principal    `json:"principals"`
+	SourceIPs  []string        `json:"sourceIps"`
+	Alerts     []string        `json:"alerts"` // alert IDs, oldest first
+	Timeline   []TimelineEntry `json:"timeline"`
+	Resources  []*Resource     `json:"resources"`
+	// ResourcesNotListed counts resources beyond the per-actor cap (5,000).
+	ResourcesNotListed int            `json:"resourcesNotListed,omitempty"`
+	Recovery           map[string]int `json:"recovery"` // resources per recovery status
+}
+
+// TimelineEntry is one alert in an incident's timeline.
+type TimelineEntry struct {
+	Time       time.Time `json:"time"`
+	Alert      string    `json:"alert"`
+	Type       string    `json:"type"`
+	Stage      string    `json:"stage,omitempty"`
+	Level      string    `json:"level"`
+	Title      string    `json:"title"`
+	Caller     string    `json:"caller,omitempty"`
+	Operation  string    `json:"operationName,omitempty"`
+	ResourceID string    `json:"resourceId,omitempty"`
+}
+
+// opens reports whether an alert opens an incident: a high or critical detection, or any
+// reported correlation.
+func opens(a *Alert) bool {
+	return a.Type == "correlation" || LevelRank(a.Rule.Level) >= LevelRank("high")
+}
+
+func (d *Detector) incidents() []*Incident {
+	byActor := map[string][]*Alert{}
+	var actors []string
+	for _, a := range d.alerts {
+		if _, ok := byActor[a.Actor]; !ok {
+			actors = append(actors, a.Actor)
+		}
+		byActor[a.Actor] = append(byActor[a.Actor], a)
+	}
+	var out []*Incident
+	for _, actor := range actors {
+		alerts := byActor[actor]
+		open := false
+		for _, a := range alerts {
+			open = open || opens(a)
+		}
+		if !open {
+			continue
+		}
+		out = append(out, d.incident(actor, alerts))
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].First.Before(out[j].First) })
+	return out
+}
+
+func (d *Detector) incident(actor string, alerts []*Alert) *Incident {
+	sort.SliceStable(alerts, func(i, j int) bool {
+		if !alerts[i].Time.Equal(alerts[j].Time) {
+			return alerts[i].Time.Before(alerts[j].Time)
+		}
+		return alerts[i].ID < alerts[j].ID
+	})
+	inc := &Incident{ID: "INC-" + hash(alerts[0].ID), Actor: actor, First: alerts[0].Time, Recovery: map[string]int{}}
+	stages := map[string]bool{}
+	rank := 0
+	for _, a := range alerts {
+		a.Incident = inc.ID
+		inc.Alerts = append(inc.Alerts, a.ID)
+		if a.Rule.Stage != "" {
+			stages[a.Rule.Stage] = true
+		}
+		rank = max(rank, LevelRank(a.Rule.Level))
+		if a.Last.After(inc.Last) {
+			inc.Last = a.Last
+		}
+		te := TimelineEntry{Time: a.Time, Alert: a.ID, Type: a.Type, Stage: a.Rule.Stage, Level: a.Rule.Level, Title: a.Rule.Title}
+		if a.Type == "detection" && len(a.Events) > 0 {
+			te.Caller, te.Operation, te.ResourceID = a.Events[0].Caller, a.Events[0].OperationName, a.Events[0].ResourceID
+		}
+		inc.Timeline = append(inc.Timeline, te)
+	}
+	for _, s := range Stages {
+		if stages[s] {
+			inc.Stages = append(inc.Stages, s)
+		}
+	}
+	// Severity rises with the stages reached: one stage is at least medium, two high, three critical.
+	byStages := []int{0, 2, 3, 4, 4}[len(inc.Stages)]
+	inc.Severity = Levels[max(rank, byStages)]
+
+	// What the actor did in the hour before the first alert belongs to the incident; earlier
+	// changes (yesterday's routine work by the same account) do not.
+	st := d.actor(actor)
+	from := inc.First.Add(-Lookback)
+	for _, k := range st.porder {
+		if p := st.principals[k]; !p.LastSeen.Before(from) || !p.GrantedAt.Before(from) {
+			inc.Principals = append(inc.Principals, p)
+		}
+	}
+	for ip, at := range st.ips {
+		if !at.Before(from) {
+			inc.SourceIPs = append(inc.SourceIPs, ip)
+		}
+	}
+	sort.Strings(inc.SourceIPs)
+	inc.ResourcesNotListed = st.overflow
+	inc.Resources = d.resources(st, alerts, from)
+	for _, r := range inc.Resources {
+		inc.Recovery[r.Recovery.Status]++
+	}
+	inc.Title = title(inc)
+	return inc
+}
+
+func title(inc *Incident) string {
+	deleted := 0
+	for _, r := range inc.Resources {
+		if r.Deleted {
+			deleted++
+		}
+	}
+	what := "Destructive activity"
+	switch {
+	case len(inc.Stages) == len(Stages):
+		what = "Destructive kill chain"
+	case len(inc.Stages) > 0:
+		what = strings.ToUpper(inc.Stages[0][:1]) + inc.Stages[0][1:]
+		for i, s := range inc.Stages[1:] {
+			if i == len(inc.Stages)-2 {
+				what += " and " + s
+			} else {
+				what += ", " + s
+			}
+		}
+	}
+	t := fmt.Sprintf("%s by %s", what, inc.Actor)
+	if n := len(inc.Principals); n > 1 {
+		t += fmt.Sprintf(" (%d principals)", n)
+	}
+	if deleted > 0 {
+		t += fmt.Sprintf(": %d resources deleted", deleted)
+	}
+	return t
+}
+
+// resources lists what the actor changed, adds the snapshot's resources under deleted resource
+// groups, and classifies each one's recovery.
+func (d *Detector) resources(st *actorState, alerts []*Alert, from time.Time) []*Resource {
+	f := &incidentFacts{purgedVaults: map[string]bool{}, softDeleteOff: map[string]time.Time{}, deletedVaults: map[string]bool{},
+		deletedResources: map[string]bool{}, estate: d.opts.Estate}
+	var out []*Resource
+	for _, k := range st.rorder {
+		if r := st.resources[k]; !r.Last.Before(from) {
+			out = append(out, r)
+		}
+	}
+	for _, r := range out {
+		if id, err := arm.ParseID(r.ID); err == nil {
+			r.Type, r.Name = id.Type(), id.Name()
+		}
+		typ := strings.ToLower(r.Type)
+		if r.Deleted {
+			f.deletedResources[strings.ToLower(r.ID)] = true
+			if typ == "microsoft.recoveryservices/vaults" || typ == "microsoft.dataprotection/backupvaults" {
+				f.deletedVaults[strings.ToLower(r.ID)] = true
+			}
+		}
+		if strings.HasSuffix(typ, "/deletedvaults") && r.Status != "Failure" {
+			f.purgedVaults[strings.ToLower(r.Name)] = true
+		}
+	}
+	for _, a := range alerts {
+		if a.Rule.Name != "inh_vault_soft_delete_disabled" && a.Rule.Name != "inh_vault_protection_reduced" {
+			continue
+		}
+		for _, e := range a.Events {
+			if v := vaultOf(e.ResourceID); v != "" {
+				if t, ok := f.softDeleteOff[v]; !ok || e.Time.Before(t) {
+					f.softDeleteOff[v] = e.Time
+				}
+			}
+		}
+	}
+	// Resources under a deleted resource group that the log does not show deleted one by one.
+	if x := d.opts.Estate; x != nil {
+		listed := map[string]bool{}
+		for _, r := range out {
+			listed[strings.ToLower(r.ID)] = true
+		}
+		for _, r := range append([]*Resource(nil), out...) {
+			if !r.Deleted || !strings.EqualFold(r.Type, "Microsoft.Resources/resourceGroups") {
+				continue
+			}
+			id, err := arm.ParseID(r.ID)
+			if err != nil {
+				continue
+			}
+			for _, o := range x.Index.Descendants(id, "") {
+				if listed[strings.ToLower(o.ID.String())] || o.ID.IsExtension() {
+					continue
+				}
+				listed[strings.ToLower(o.ID.String())] = true
+				c := &Resource{ID: o.ID.String(), Type: o.Type(), Name: o.Name(), Operations: []string{}, Status: r.Status,
+					Deleted: true, CascadeOf: r.ID, Inferred: true, First: r.First, Last: r.Last}
+				f.deletedResources[strings.ToLower(c.ID)] = true
+				out = append(out, c)
+			}
+		}
+	}
+	for _, r := range out {
+		if x := d.opts.Estate; x != nil {
+			if o, ok := x.Index.Get(r.ID); ok {
+				r.InSnapshot = true
+				if x.Graph != nil {
+					n := x.Graph.BlastRadius(o.ID)
+					r.BlastRadius = &n
+				}
+			}
+		}
+		if c := arm.ComponentOf(r.Type); c != "" {
+			r.Component = string(c)
+		}
+		r.Recovery = recoveryOf(r, f)
+	}
+	return out
+}

@@ -1,0 +1,172 @@
+package detect
+
+import (
+	"strings"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/internal/activity"
+)
+
+// Caps on what one actor's state holds, so a hostile log cannot grow it without bound.
+const (
+	maxResourcesPerActor  = 5000
+	maxPrincipalsPerActor = 100
+	maxIPsPerActor        = 100
+)
+
+// actorState is what one actor (a caller and every principal it granted a role) changed.
+type actorState struct {
+	actor      string
+	principals map[string]*Principal
+	porder     []string
+	ips        map[string]time.Time // source IP → last seen
+	resources  map[string]*Resource
+	rorder     []string
+	overflow   int // resources beyond maxResourcesPerActor
+}
+
+// Principal is one identity acting in an incident.
+type Principal struct {
+	Caller      string    `json:"caller,omitempty"`      // as logged: a UPN, or an application ID
+	PrincipalID string    `json:"principalId,omitempty"` // object ID
+	AppID       string    `json:"appId,omitempty"`
+	GrantedBy   string    `json:"grantedBy,omitempty"` // the caller that granted this principal a role during the attack
+	GrantedAt   time.Time `json:"grantedAt,omitzero"`
+	FirstSeen   time.Time `json:"firstSeen,omitzero"`
+	LastSeen    time.Time `json:"lastSeen,omitzero"`
+}
+
+// Resource is one resource an incident's actor changed.
+type Resource struct {
+	ID          string    `json:"id"`
+	Type        string    `json:"type"`
+	Name        string    `json:"name"`
+	Component   string    `json:"component,omitempty"`   // A–E when the type belongs to one
+	BlastRadius *int      `json:"blastRadius,omitempty"` // resources that depend on it (with --snapshot)
+	InSnapshot  bool      `json:"inSnapshot,omitempty"`
+	Operations  []string  `json:"operations"` // distinct operations, first seen first
+	Status      string    `json:"status"`     // result of the latest event: Start, Accept, Success, Failure
+	Deleted     bool      `json:"deleted"`
+	CascadeOf   string    `json:"cascadeOf,omitempty"` // the resource group whose delete removed it
+	Inferred    bool      `json:"inferred,omitempty"`  // not in the log: in the snapshot under a deleted resource group
+	First       time.Time `json:"first"`
+	Last        time.Time `json:"last"`
+	Recovery    Recovery  `json:"recovery"`
+
+	ops map[string]string // operation (lower case) → latest status
+}
+
+func (d *Detector) actor(name string) *actorState {
+	if st, ok := d.watched[name]; ok {
+		return st
+	}
+	if st, ok := d.actors.get(name); ok {
+		return st
+	}
+	st := &actorState{actor: name, principals: map[string]*Principal{}, ips: map[string]time.Time{}, resources: map[string]*Resource{}}
+	d.actors.put(name, st)
+	return st
+}
+
+// watch keeps an actor's state for good: it has an alert and may become an incident.
+func (d *Detector) watch(name string) {
+	if _, ok := d.watched[name]; ok {
+		return
+	}
+	st := d.actor(name)
+	d.actors.del(name)
+	d.watched[name] = st
+}
+
+// mutating reports whether an operation changes something (reads are not tracked).
+func mutating(op string) bool {
+	op = strings.ToLower(op)
+	return strings.HasSuffix(op, "/write") || strings.HasSuffix(op, "/delete") || strings.HasSuffix(op, "/action")
+}
+
+func isDelete(op string) bool { return strings.HasSuffix(strings.ToLower(op), "/delete") }
+
+func (d *Detector) track(e *activity.Event) {
+	if !mutating(e.OperationName) || e.ResourceID == "" {
+		return
+	}
+	st := d.actor(e.Actor)
+	st.principal(e)
+	if _, ok := st.ips[e.CallerIPAddress]; e.CallerIPAddress != "" && (ok || len(st.ips) < maxIPsPerActor) {
+		st.ips[e.CallerIPAddress] = e.At
+	}
+	key := strings.ToLower(e.ResourceID)
+	r, ok := st.resources[key]
+	if !ok {
+		if len(st.resources) >= maxResourcesPerActor {
+			st.overflow++
+			return
+		}
+		if e.ResultType == "Failure" {
+			return // a failed attempt on a resource the actor has not otherwise touched
+		}
+		r = &Resource{ID: e.ResourceID, First: e.At, ops: map[string]string{}}
+		st.resources[key] = r
+		st.rorder = append(st.rorder, key)
+	}
+	opl := strings.ToLower(e.OperationName)
+	if _, seen := r.ops[opl]; !seen {
+		r.Operations = append(r.Operations, e.OperationName)
+	}
+	r.ops[opl] = e.ResultType
+	r.Status = e.ResultType
+	r.Last = e.At
+	if e.CascadeOf != "" {
+		r.CascadeOf = e.CascadeOf
+	}
+	r.Deleted = false
+	for op, status := range r.ops {
+		if isDelete(op) && status != "Failure" {
+			r.Deleted = true
+		}
+	}
+}
+
+func (st *actorState) principal(e *activity.Event) {
+	key := principalKey(e.PrincipalID)
+	if key == "" {
+		key = strings.ToLower(e.Caller)
+	}
+	p, ok := st.principals[key]
+	if !ok {
+		if len(st.principals) >= maxPrincipalsPerActor {
+			return
+		}
+		p = &Principal{}
+		st.principals[key] = p
+		st.porder = append(st.porder, key)
+	}
+	if p.Caller == "" {
+		p.Caller = e.Caller
+	}
+	if p.PrincipalID == "" {
+		p.PrincipalID = e.PrincipalID
+	}
+	if p.AppID == "" && e.AppID != "" && !strings.Contains(e.Caller, "@") { // users sign in through an app too
+		p.AppID = e.AppID
+	}
+	if p.FirstSeen.IsZero() {
+		p.FirstSeen = e.At
+	}
+	p.LastSeen = e.At
+}
+
+// grant records that the actor's caller granted grantee a role.
+func (st *actorState) grant(grantee string, e *activity.Event) {
+	key := principalKey(grantee)
+	p, ok := st.principals[key]
+	if !ok {
+		if len(st.principals) >= maxPrincipalsPerActor {
+			return
+		}
+		p = &Principal{PrincipalID: grantee}
+		st.principals[key] = p
+		st.porder = append(st.porder, key)
+	}
+	p.GrantedBy, p.GrantedAt = e.Caller, e.At
+}
