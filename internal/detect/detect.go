@@ -50,9 +50,9 @@ type Estate struct {
 type Stats struct {
 	Events     int `json:"events"`
 	Skipped    int `json:"skippedOutsideTimeRange"`
-	Late       int `json:"late"`            // arrived after the watermark had passed them
-	Evicted    int `json:"evictedActors"`   // actors dropped at MaxActors
-	LinksLost  int `json:"linksDropped"`    // grants and group deletes dropped at MaxLinks
+	Late       int `json:"late"`          // arrived after the watermark had passed them
+	Evicted    int `json:"evictedActors"` // actors dropped at MaxActors
+	LinksLost  int `json:"linksDropped"`  // grants and group deletes dropped at MaxLinks
 	Groups     int `json:"correlationGroups"`
 	GroupsLost int `json:"correlationGroupsEvicted"`
 	Duplicates int `json:"duplicateAlerts"` // Start/Accept/Success of one operation folded into one alert

@@ -21,9 +21,9 @@ const (
 
 // incidentFacts are what the recovery of one resource depends on elsewhere in the incident.
 type incidentFacts struct {
-	purgedVaults     map[string]bool // Key Vault names (lower case) purged
+	purgedVaults     map[string]bool      // Key Vault names (lower case) purged
 	softDeleteOff    map[string]time.Time // Recovery Services vault IDs (lower case) → when soft delete was disabled
-	deletedVaults    map[string]bool // backup vault IDs (lower case) deleted
+	deletedVaults    map[string]bool      // backup vault IDs (lower case) deleted
 	estate           *Estate
 	deletedResources map[string]bool
 }
