@@ -294,12 +294,10 @@ func hash(parts ...string) string {
 }
 
 // opKey identifies one operation the same way in every log format: the Start, Accept and Success
-// events of one call share it.
+// events of one call share it. It uses the correlation ID, not the operation ID, because the
+// diagnostic-settings export does not carry operation IDs.
 func opKey(e *activity.Event) string {
-	id := e.OperationID
-	if id == "" {
-		id = e.CorrelationID
-	}
+	id := e.CorrelationID
 	if id == "" {
 		id = e.At.UTC().Truncate(time.Second).Format(time.RFC3339)
 	}

@@ -2,27 +2,274 @@ package detect
 
 import (
 	"context"
+	"encoding/json"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/activity"
+	"github.com/bulwarkhq/bulwark/internal/config"
 )
 
-func runDetect(t testing.TB, opts Options, paths ...string) Result {
+const contoso = "../../examples/contoso/activity/"
+
+var formats = map[string]string{
+	"rest":              contoso + "rest",
+	"diagnostic-export": contoso + "diagnostic-export",
+	"log-analytics-json": contoso + "log-analytics/AzureActivity-2026-11-25.json",
+	"log-analytics-csv":  contoso + "log-analytics/AzureActivity-2026-11-25.csv",
+}
+
+func builtin(t testing.TB) Options {
 	t.Helper()
-	if opts.Rules == nil {
-		rs, errs := LoadRules(true)
-		if len(errs) > 0 {
-			t.Fatal(errs)
-		}
-		opts.Rules = rs
+	rs, errs := LoadRules(true)
+	if len(errs) > 0 {
+		t.Fatal(errs)
 	}
+	return Options{Rules: rs}
+}
+
+func readAll(t testing.TB, paths ...string) []*activity.Event {
+	t.Helper()
+	r := &activity.Reader{}
+	var evs []*activity.Event
+	if err := r.Read(context.Background(), paths, func(e *activity.Event) error { evs = append(evs, e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Problems) > 0 {
+		t.Fatalf("problems: %v", r.Problems)
+	}
+	return evs
+}
+
+func detect(t testing.TB, opts Options, evs []*activity.Event) Result {
+	t.Helper()
 	d, errs, err := New(opts)
 	if err != nil || len(errs) > 0 {
 		t.Fatal(err, errs)
 	}
-	r := &activity.Reader{}
-	if err := r.Read(context.Background(), paths, func(e *activity.Event) error { d.Process(e); return nil }); err != nil {
-		t.Fatal(err)
+	for _, e := range evs {
+		d.Process(e)
 	}
 	return d.Finish()
+}
+
+// fingerprint is what must not depend on the input format or order: every alert (ID, rule, time,
+// actor, events) and every incident without its per-event source locations.
+func fingerprint(t *testing.T, r Result) string {
+	t.Helper()
+	var b strings.Builder
+	for _, a := range r.Alerts {
+		b.WriteString(a.ID + " " + a.Rule.Name + " " + a.Rule.Title + " " + a.Time.Format(time.RFC3339) + " " + a.Actor + " " + a.Incident)
+		for _, e := range a.Events {
+			b.WriteString(" " + e.ResultType + ":" + strings.ToLower(e.ResourceID))
+		}
+		b.WriteString("\n")
+	}
+	for _, inc := range r.Incidents {
+		data, err := json.Marshal(inc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(data)
+		b.WriteString("\n")
+	}
+	// Logs spell IDs and operation names in different cases (the diagnostic export upper-cases them).
+	return strings.ToLower(b.String())
+}
+
+func TestContosoAttack(t *testing.T) {
+	var want string
+	for _, name := range []string{"rest", "diagnostic-export", "log-analytics-json", "log-analytics-csv"} {
+		res := detect(t, builtin(t), readAll(t, formats[name]))
+		if len(res.Incidents) != 1 {
+			t.Fatalf("%s: %d incidents", name, len(res.Incidents))
+		}
+		inc := res.Incidents[0]
+		if inc.Actor != "alice@contoso.example" || strings.Join(inc.Stages, ",") != "privilege,impairment,recovery,destruction" || inc.Severity != "critical" {
+			t.Errorf("%s: incident %s by %s, stages %v, severity %s", name, inc.ID, inc.Actor, inc.Stages, inc.Severity)
+		}
+		ids := map[string]bool{}
+		for _, p := range inc.Principals {
+			ids[principalKey(p.PrincipalID)] = true
+			if principalKey(p.PrincipalID) == principalKey("7f3a0000-0000-4000-8000-0000000000ff") && p.GrantedBy != "alice@contoso.example" {
+				t.Errorf("%s: service principal granted by %q", name, p.GrantedBy)
+			}
+		}
+		if len(inc.Principals) != 2 || !ids[principalKey("a11ce000-0000-4000-8000-000000000001")] || !ids[principalKey("7f3a0000-0000-4000-8000-0000000000ff")] {
+			t.Errorf("%s: principals %+v", name, inc.Principals)
+		}
+		rules := map[string]int{}
+		for _, a := range res.Alerts {
+			rules[a.Rule.Name]++
+			if a.Actor == "dave@contoso.example" && a.Incident != "" {
+				t.Errorf("%s: benign alert %s joined incident %s", name, a.Rule.Title, a.Incident)
+			}
+		}
+		for _, r := range []string{"corr_full_chain", "corr_mass_deletion", "corr_sabotage_then_destruction"} {
+			if rules[r] != 1 {
+				t.Errorf("%s: %s fired %d times, want once", name, r, rules[r])
+			}
+		}
+		if rules["imp_lock_deleted"] != 5 || rules["priv_privileged_role_assigned"] != 1 {
+			t.Errorf("%s: alerts per rule %v", name, rules)
+		}
+		byName := map[string]*Resource{}
+		for _, r := range inc.Resources {
+			if !strings.HasSuffix(strings.ToLower(r.Type), "/deletedvaults") {
+				byName[strings.ToLower(r.Name)] = r
+			}
+		}
+		for res, status := range map[string]string{"kv-shop-app": Lost, "kv-pay-cmk": Reversible, "stshopassets01": Reversible,
+			"rsv-shop-weu": Lost, "shopdb": Reversible, "vm-shop-web01": Unknown, "payments-no-delete": Reversible} {
+			if r := byName[res]; r == nil || !r.Deleted || r.Recovery.Status != status {
+				t.Errorf("%s: resource %s: %+v, want deleted and %s", name, res, r, status)
+			}
+		}
+		if r := byName["vm-legacy01"]; r == nil || !strings.HasSuffix(strings.ToLower(r.CascadeOf), "/resourcegroups/rg-legacy") {
+			t.Errorf("%s: vm-legacy01 not attributed to the rg-legacy delete: %+v", name, r)
+		}
+		got := fingerprint(t, res)
+		if want == "" {
+			want = got
+		} else if got != want {
+			t.Errorf("%s: alerts or incidents differ from rest:\n%s\nwant\n%s", name, got, want)
+		}
+	}
+}
+
+// TestBenignDayOnly: the day before the attack raises alerts (a snapshot deleted, a VM
+// deallocated) but no incident.
+func TestBenignDayOnly(t *testing.T) {
+	opts := builtin(t)
+	opts.Until = time.Date(2026, 11, 25, 21, 0, 0, 0, time.UTC)
+	res := detect(t, opts, readAll(t, formats["rest"]))
+	if len(res.Incidents) != 0 || len(res.Alerts) != 2 {
+		t.Errorf("%d incidents, %d alerts", len(res.Incidents), len(res.Alerts))
+	}
+	if res.Stats.Skipped == 0 {
+		t.Error("--until skipped nothing")
+	}
+}
+
+// TestShuffledWithinLateness: any arrival order in which no event comes more than the lateness
+// after a later one gives the same alerts and incidents as sorted input.
+func TestShuffledWithinLateness(t *testing.T) {
+	evs := readAll(t, formats["rest"])
+	want := fingerprint(t, detect(t, builtin(t), evs))
+	for seed := int64(1); seed <= 20; seed++ {
+		rng := rand.New(rand.NewSource(seed))
+		// Jitter each event's arrival by up to 15 minutes, then sort by arrival.
+		type arrival struct {
+			e  *activity.Event
+			at time.Time
+		}
+		arr := make([]arrival, len(evs))
+		for i, e := range evs {
+			arr[i] = arrival{e, e.At.Add(time.Duration(rng.Int63n(int64(15 * time.Minute))))}
+		}
+		sort.Slice(arr, func(i, j int) bool { return arr[i].at.Before(arr[j].at) })
+		shuffled := make([]*activity.Event, len(arr))
+		for i, a := range arr {
+			shuffled[i] = a.e
+		}
+		if got := fingerprint(t, detect(t, builtin(t), shuffled)); got != want {
+			t.Fatalf("seed %d: shuffled input differs:\n%s\nwant\n%s", seed, got, want)
+		}
+	}
+	// Reversed input (az monitor activity-log list order) fed straight to the detector is beyond
+	// the lateness; the Reader puts each file in order, so reading it gives the same result.
+	rev := append([]*activity.Event(nil), evs...)
+	sort.SliceStable(rev, func(i, j int) bool { return rev[i].At.After(rev[j].At) })
+	if got := fingerprint(t, detect(t, builtin(t), rev)); got == want {
+		t.Error("reversed input beyond the lateness should not be correlated like sorted input")
+	}
+}
+
+// TestAdele runs a real Log Analytics export of a destructive burst.
+func TestAdele(t *testing.T) {
+	path := filepath.Join("..", "..", "..", "shared", "reference", "activity", "azureActivity_adele.csv")
+	if _, err := os.Stat(path); err != nil {
+		t.Skip("reference data absent")
+	}
+	res := detect(t, builtin(t), readAll(t, path))
+	if len(res.Incidents) != 1 {
+		t.Fatalf("%d incidents", len(res.Incidents))
+	}
+	inc := res.Incidents[0]
+	if inc.Actor != "AdeleV@M365x816222.OnMicrosoft.com" || strings.Join(inc.Stages, ",") != "destruction" {
+		t.Errorf("incident by %s, stages %v", inc.Actor, inc.Stages)
+	}
+	// Counted from the file: 6 resources deleted by direct calls (2 of them resource groups) and 4
+	// deleted as children of the resource-group deletes (same correlation ID).
+	want := map[string]string{
+		"okta-new": "", "linux01": "", "messagetracerg77": "", "oneloginlogs1234": "", "btpoc": "", "ey_demo": "",
+		"resilent": "btpoc", "azuresentinel-create-reslientincident": "btpoc",
+		"azureloganalyticsdatacollector": "ey_demo", "sentinel-ingest-aad-signinlog": "ey_demo",
+	}
+	got := map[string]string{}
+	for _, r := range inc.Resources {
+		if r.Deleted {
+			got[r.Name] = r.CascadeOf[strings.LastIndex(r.CascadeOf, "/")+1:]
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d deleted resources, want %d: %v", len(got), len(want), got)
+	}
+	for name, rg := range want {
+		if g, ok := got[name]; !ok || !strings.EqualFold(g, rg) {
+			t.Errorf("%s: deleted %v, cascade of %q, want %q", name, ok, g, rg)
+		}
+	}
+}
+
+func TestOverrides(t *testing.T) {
+	parse := func(y string) map[string]config.CorrelationOverride {
+		c, err := config.Parse(strings.NewReader(y))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Detection.Correlations
+	}
+	massDeletion := func(yaml string) *Alert {
+		opts := builtin(t)
+		opts.Overrides = parse(yaml)
+		for _, a := range detect(t, opts, readAll(t, formats["rest"])).Alerts {
+			if a.Rule.Name == "corr_mass_deletion" {
+				return a
+			}
+		}
+		return nil
+	}
+	def := massDeletion("")
+	if def == nil {
+		t.Fatal("no mass deletion with the default threshold")
+	}
+	if a := massDeletion("detection:\n  correlations:\n    corr_mass_deletion: {threshold: 50, timespan: 1h}\n"); a != nil {
+		t.Error("mass deletion fired below the overridden threshold")
+	}
+	if a := massDeletion("detection:\n  correlations:\n    corr_mass_deletion: {threshold: 3}\n"); a == nil || !a.Time.Before(def.Time) {
+		t.Errorf("threshold 3 should fire before %s: %+v", def.Time, a)
+	}
+
+	for y, msg := range map[string]string{
+		"detection:\n  correlations:\n    corr_nope: {threshold: 3}\n":       "line 3: detection.correlations.corr_nope: no correlation rule has that name or ID",
+		"detection:\n  correlations:\n    corr_full_chain: {threshold: 3}\n": "line 3: detection.correlations.corr_full_chain: a temporal_ordered rule has no threshold to set",
+	} {
+		opts := builtin(t)
+		opts.Overrides = parse(y)
+		if _, _, err := New(opts); err == nil || err.Error() != msg {
+			t.Errorf("%q: %v, want %s", y, err, msg)
+		}
+	}
+	for _, y := range []string{"detection:\n  correlations:\n    corr_mass_deletion: {treshold: 3}\n",
+		"detection:\n  correlations:\n    corr_mass_deletion: {threshold: -1}\n", "detection:\n  correlations:\n    corr_mass_deletion: 5\n"} {
+		if _, err := config.Parse(strings.NewReader(y)); err == nil || !strings.Contains(err.Error(), "line") {
+			t.Errorf("%q: %v", y, err)
+		}
+	}
 }

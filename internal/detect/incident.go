@@ -250,6 +250,7 @@ func (d *Detector) resources(st *actorState, alerts []*Alert, from time.Time) []
 		if x := d.opts.Estate; x != nil {
 			if o, ok := x.Index.Get(r.ID); ok {
 				r.InSnapshot = true
+				r.ID, r.Type, r.Name = o.ID.String(), o.Type(), o.Name() // the snapshot's spelling
 				if x.Graph != nil {
 					n := x.Graph.BlastRadius(o.ID)
 					r.BlastRadius = &n
