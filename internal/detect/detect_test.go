@@ -18,8 +18,8 @@ import (
 const contoso = "../../examples/contoso/activity/"
 
 var formats = map[string]string{
-	"rest":              contoso + "rest",
-	"diagnostic-export": contoso + "diagnostic-export",
+	"rest":               contoso + "rest",
+	"diagnostic-export":  contoso + "diagnostic-export",
 	"log-analytics-json": contoso + "log-analytics/AzureActivity-2026-11-25.json",
 	"log-analytics-csv":  contoso + "log-analytics/AzureActivity-2026-11-25.csv",
 }
