@@ -77,6 +77,7 @@ Start with 'bulwark demo', which runs on an embedded example estate with no Azur
 	root.AddCommand(
 		NewCmdDemo(app),
 		NewCmdAssess(app),
+		NewCmdDetect(app),
 		NewCmdSnapshot(app),
 		NewCmdRules(app),
 		NewCmdVersion(app),

@@ -410,3 +410,103 @@ func TestBuiltinRulePack(t *testing.T) {
 		t.Errorf("only %d detection rules in the pack", detections)
 	}
 }
+
+func TestDetectCommand(t *testing.T) {
+	act := filepath.Join("..", "..", "examples", "contoso", "activity")
+	estate := filepath.Join("..", "..", "examples", "contoso", "estate")
+
+	r := run(t, "", "detect", filepath.Join(act, "rest"), "--snapshot", estate, "-o", "json", "--fail-on", "critical")
+	if r.code != ExitFindings {
+		t.Errorf("--fail-on critical: exit %d, stderr %s", r.code, r.stderr)
+	}
+	kinds := map[string]int{}
+	var inc struct {
+		Schema    string   `json:"schema"`
+		Kind      string   `json:"kind"`
+		ID        string   `json:"id"`
+		Stages    []string `json:"stages"`
+		Resources []struct {
+			Name        string `json:"name"`
+			Component   string `json:"component"`
+			BlastRadius *int   `json:"blastRadius"`
+			Recovery    struct{ Status string }
+		} `json:"resources"`
+	}
+	for i, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var probe struct{ Schema, Kind string }
+		if err := json.Unmarshal([]byte(line), &probe); err != nil || probe.Schema != DetectSchema {
+			t.Fatalf("line %d is not a %s object: %v %s", i+1, DetectSchema, err, line)
+		}
+		kinds[probe.Kind]++
+		if probe.Kind == "incident" {
+			json.Unmarshal([]byte(line), &inc)
+		}
+	}
+	if kinds["alert"] != 30 || kinds["incident"] != 1 || kinds["summary"] != 1 {
+		t.Errorf("kinds %v", kinds)
+	}
+	if len(inc.Stages) != 4 {
+		t.Errorf("stages %v", inc.Stages)
+	}
+	recovery := map[string]string{}
+	kvBlast := false
+	for _, res := range inc.Resources {
+		recovery[res.Name] = res.Recovery.Status
+		kvBlast = kvBlast || res.Name == "kv-pay-cmk" && res.Component == "B" && res.BlastRadius != nil && *res.BlastRadius > 0
+	}
+	if !kvBlast {
+		t.Error("kv-pay-cmk (a CMK vault) has no component B and blast radius")
+	}
+	// With the snapshot, a deleted VM is recoverable exactly when a backup of it survives.
+	if recovery["vm-pay-app01"] != "reversible" || recovery["vm-shop-web01"] != "lost" || recovery["vm-shop-sql01"] != "lost" {
+		t.Errorf("VM recovery with snapshot: %v", recovery)
+	}
+
+	// Table: incidents first, then alerts; stdin works.
+	data, err := os.ReadFile(filepath.Join(act, "log-analytics", "AzureActivity-2026-11-25.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, string(data), "detect", "-")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "INCIDENT INC-") || !strings.Contains(r.stdout, "ALERTS") ||
+		strings.Index(r.stdout, "ALERTS") < strings.Index(r.stdout, "INCIDENT") || !strings.Contains(r.stdout, "109 events, 30 alerts, 1 incident") {
+		t.Errorf("table from stdin: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, "", "detect", filepath.Join(act, "rest"), "-o", "markdown", "--until", "2026-11-25T21:00:00Z")
+	if r.code != 0 || !strings.Contains(r.stdout, "# Bulwark detection") || strings.Contains(r.stdout, "## INC-") || !strings.Contains(r.stdout, "0 incidents") {
+		t.Errorf("benign day markdown: %d %s", r.code, r.stdout)
+	}
+
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "bulwark.yaml")
+	os.WriteFile(cfg, []byte("detection:\n  correlations:\n    corr_mass_deletoin: {threshold: 5}\n"), 0o644)
+	for _, c := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"detect"}, ExitUsage, "needs Activity Log files"},
+		{[]string{"detect", "nowhere.json"}, ExitRuntime, "nowhere.json"},
+		{[]string{"detect", act, "--since", "yesterday"}, ExitUsage, `--since: "yesterday" is not a time`},
+		{[]string{"detect", act, "--fail-on", "severe"}, ExitUsage, "--fail-on"},
+		{[]string{"detect", act, "--no-builtin"}, ExitUsage, "--no-builtin needs --rules"},
+		{[]string{"detect", act, "--config", cfg}, ExitRuntime, "bulwark.yaml: line 3: detection.correlations.corr_mass_deletoin: no correlation rule"},
+		{[]string{"detect", act, "-o", "sarif"}, ExitUsage, "not offered"},
+	} {
+		r := run(t, "", c.args...)
+		if r.code != c.code || !strings.Contains(r.stderr, c.msg) {
+			t.Errorf("%v: exit %d (want %d), stderr %q (want %q)", c.args, r.code, c.code, r.stderr, c.msg)
+		}
+	}
+
+	r = run(t, "", "rules", "list", "-o", "json")
+	var list []ruleListing
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &list) != nil || len(list) < 40 {
+		t.Fatalf("rules list: %d %s", r.code, r.stderr)
+	}
+	for _, l := range list {
+		if l.Type == "detection" && (l.Stage == "" || len(l.Attack) == 0 || l.Level == "") {
+			t.Errorf("rule %s lacks stage, ATT&CK or level: %+v", l.Name, l)
+		}
+	}
+}

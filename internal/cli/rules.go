@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bulwarkhq/bulwark/internal/activity"
+	"github.com/bulwarkhq/bulwark/internal/detect"
 	"github.com/bulwarkhq/bulwark/sigma"
 )
 
@@ -23,11 +24,12 @@ func NewCmdRules(app *App) *cobra.Command {
 		Use:   "rules",
 		Short: "Validate and test Sigma rules",
 		Long: `Bulwark's detection rules are Sigma rules (detection and correlation rules, every modifier of the
-v2.1 appendix). 'lint' validates rule files; 'test' runs each rule against its sample events.`,
+v2.1 appendix). 'list' shows the built-in pack; 'lint' validates rule files; 'test' runs each rule
+against its sample events.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newCmdRulesLint(app), newCmdRulesTest(app))
+	cmd.AddCommand(newCmdRulesList(app), newCmdRulesLint(app), newCmdRulesTest(app))
 	return cmd
 }
 
@@ -290,4 +292,94 @@ func readJSONEvents(file string) ([]sigma.Event, error) {
 		out = append(out, ev)
 	}
 	return out, nil
+}
+
+type ruleListing struct {
+	detect.RuleRef
+	Type         string   `json:"type"` // detection or correlation
+	Correlation  string   `json:"correlation,omitempty"`
+	Timespan     string   `json:"timespan,omitempty"`
+	Condition    string   `json:"condition,omitempty"`
+	BuildingOnly bool     `json:"buildingBlock,omitempty"` // feeds other correlations; its alerts are not reported
+	Rules        []string `json:"rules,omitempty"`
+}
+
+func newCmdRulesList(app *App) *cobra.Command {
+	var paths []string
+	var noBuiltin bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the built-in rule pack (and --rules): ID, stage, level, ATT&CK",
+		Example: `  bulwark rules list
+  bulwark rules list -o json | jq -r '.[] | select(.stage == "recovery") | .name'`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			format, err := app.format("table", "json")
+			if err != nil {
+				return err
+			}
+			rules, errs := detect.LoadRules(!noBuiltin, paths...)
+			for _, e := range errs {
+				app.notef("rules: %s", e)
+			}
+			var out []ruleListing
+			for _, r := range rules {
+				l := ruleListing{RuleRef: detect.RuleRefOf(r), Type: "detection"}
+				l.Description = ""
+				if c := r.Correlation; c != nil {
+					l.Type, l.Correlation, l.Rules = "correlation", c.Type, c.Rules
+					l.Timespan = c.Timespan.String()
+					for _, k := range []string{"gt", "gte", "lt", "lte", "eq", "neq"} {
+						if v, ok := c.Condition[k]; ok {
+							l.Condition += fmt.Sprintf("%s %g ", k, v)
+						}
+					}
+					l.Condition = strings.TrimSpace(l.Condition)
+					l.BuildingOnly = strings.EqualFold(r.Level, "informational")
+				}
+				out = append(out, l)
+			}
+			stageOrder := map[string]int{"privilege": 0, "impairment": 1, "recovery": 2, "destruction": 3, "": 4}
+			sort.SliceStable(out, func(i, j int) bool {
+				if (out[i].Type == "correlation") != (out[j].Type == "correlation") {
+					return out[j].Type == "correlation"
+				}
+				return stageOrder[out[i].Stage] < stageOrder[out[j].Stage]
+			})
+			if format == "json" {
+				if out == nil {
+					out = []ruleListing{}
+				}
+				return writeJSON(app.Stdout, out)
+			}
+			t := newTable(app.Stdout, "id", "name", "stage", "level", "att&ck", "title")
+			for _, l := range out {
+				title := l.Title
+				if l.Type == "correlation" {
+					title += " [" + strings.Join(nonEmpty(l.Correlation, l.Timespan, l.Condition), ", ") + "]"
+				}
+				t.row(l.ID, dash(l.Name), dash(l.Stage), l.Level, dash(strings.Join(l.Attack, ",")), title)
+			}
+			if err := t.flush(); err != nil {
+				return err
+			}
+			if len(errs) > 0 {
+				return &CheckError{Msg: plural(len(errs), "invalid rule", "invalid rules")}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&paths, "rules", nil, "also list these Sigma rules: a file or folder (repeatable)")
+	cmd.Flags().BoolVar(&noBuiltin, "no-builtin", false, "leave out the built-in pack")
+	return cmd
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -195,7 +195,7 @@ func (d *Detector) resources(st *actorState, alerts []*Alert, from time.Time) []
 	}
 	for _, r := range out {
 		if id, err := arm.ParseID(r.ID); err == nil {
-			r.Type, r.Name = id.Type(), id.Name()
+			r.Type, r.Name = canonicalType(id.Type()), id.Name()
 		}
 		typ := strings.ToLower(r.Type)
 		if r.Deleted {
@@ -213,6 +213,9 @@ func (d *Detector) resources(st *actorState, alerts []*Alert, from time.Time) []
 			continue
 		}
 		for _, e := range a.Events {
+			if r, ok := st.resources[strings.ToLower(e.ResourceID)]; ok && r.Status == "Failure" {
+				continue // the change was refused (a Resource Guard, say)
+			}
 			if v := vaultOf(e.ResourceID); v != "" {
 				if t, ok := f.softDeleteOff[v]; !ok || e.Time.Before(t) {
 					f.softDeleteOff[v] = e.Time
@@ -239,7 +242,7 @@ func (d *Detector) resources(st *actorState, alerts []*Alert, from time.Time) []
 					continue
 				}
 				listed[strings.ToLower(o.ID.String())] = true
-				c := &Resource{ID: o.ID.String(), Type: o.Type(), Name: o.Name(), Operations: []string{}, Status: r.Status,
+				c := &Resource{ID: o.ID.String(), Type: canonicalType(o.Type()), Name: o.Name(), Operations: []string{}, Status: r.Status,
 					Deleted: true, CascadeOf: r.ID, Inferred: true, First: r.First, Last: r.Last}
 				f.deletedResources[strings.ToLower(c.ID)] = true
 				out = append(out, c)
@@ -250,7 +253,7 @@ func (d *Detector) resources(st *actorState, alerts []*Alert, from time.Time) []
 		if x := d.opts.Estate; x != nil {
 			if o, ok := x.Index.Get(r.ID); ok {
 				r.InSnapshot = true
-				r.ID, r.Type, r.Name = o.ID.String(), o.Type(), o.Name() // the snapshot's spelling
+				r.ID, r.Type, r.Name = o.ID.String(), canonicalType(o.Type()), o.Name() // the snapshot's spelling
 				if x.Graph != nil {
 					n := x.Graph.BlastRadius(o.ID)
 					r.BlastRadius = &n
@@ -263,4 +266,13 @@ func (d *Detector) resources(st *actorState, alerts []*Alert, from time.Time) []
 		r.Recovery = recoveryOf(r, f)
 	}
 	return out
+}
+
+// canonicalType spells a type as documented; resource groups are listed by Resource Graph as
+// microsoft.resources/subscriptions/resourcegroups.
+func canonicalType(t string) string {
+	if strings.EqualFold(t, "Microsoft.Resources/subscriptions/resourceGroups") {
+		return "Microsoft.Resources/resourceGroups"
+	}
+	return arm.CanonicalType(t)
 }

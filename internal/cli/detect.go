@@ -1,0 +1,421 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bulwarkhq/bulwark/internal/activity"
+	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/config"
+	"github.com/bulwarkhq/bulwark/internal/detect"
+	"github.com/bulwarkhq/bulwark/internal/graph"
+)
+
+type detectOptions struct {
+	rules     []string
+	noBuiltin bool
+	snap      snapshotInputs
+	config    string
+	since     string
+	until     string
+	lateness  time.Duration
+	failOn    string
+	maxGroups int
+	maxActors int
+}
+
+// DetectSchema names the JSON-lines schema of `bulwark detect -o json` (docs/detect-json.md).
+const DetectSchema = "bulwark.detect/v1"
+
+// NewCmdDetect builds `bulwark detect`.
+func NewCmdDetect(app *App) *cobra.Command {
+	var opts detectOptions
+	cmd := &cobra.Command{
+		Use:   "detect PATH... [flags]",
+		Short: "Detect destructive attacks in Azure Activity Logs and group the alerts into incidents",
+		Long: `Read Azure Activity Log events — az monitor activity-log list output, the diagnostic-settings
+export (storage JSON lines in the y=/m=/d=/h= layout, Event Hubs records), Log Analytics AzureActivity
+as JSON or the portal's CSV, gzipped or not, files, folders or - for stdin — and run the built-in
+Sigma rule pack for the destructive kill chain (privilege, defense impairment, recovery inhibition,
+destruction) plus any --rules, on event time.
+
+Alerts are grouped into incidents by actor: a caller, and every principal it granted a role (A grants
+B a role, B destroys: one incident). An incident opens on a high or critical alert or a correlation
+(mass deletion, sabotage then destruction, the full chain); its severity rises with the stages
+reached. Each incident lists its principals, source IPs, every resource the actor changed from an
+hour before the first alert (component A–E, and blast radius with --snapshot) and whether each change
+can still be undone.
+
+Formats: table (incidents first, then alerts), json (JSON lines, schema bulwark.detect/v1,
+docs/detect-json.md), markdown. Thresholds and windows of correlation rules are set in bulwark.yaml
+(detection.correlations) without editing rules.`,
+		Example: `  bulwark detect ./activity
+  az monitor activity-log list --offset 7d -o json | bulwark detect -
+  bulwark detect AzureActivity.csv --snapshot ./estate -o markdown > incident.md
+  bulwark detect ./insights-activity-logs --since 2026-11-25 --fail-on high -o json > alerts.jsonl`,
+		Args: minArgs(1, "Activity Log files, folders or - for stdin"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := app.format("table", "json", "markdown")
+			if err != nil {
+				return err
+			}
+			failRank := -1
+			if opts.failOn != "" {
+				if failRank = detect.LevelRank(opts.failOn); failRank < 0 {
+					return usagef("--fail-on: %q is not one of %s", opts.failOn, strings.Join(detect.Levels, ", "))
+				}
+			}
+			now := time.Now().UTC()
+			dopts := detect.Options{Lateness: opts.lateness, MaxGroups: opts.maxGroups, MaxActors: opts.maxActors}
+			if dopts.Since, err = parseTime(opts.since, now); err != nil {
+				return usagef("--since: %v", err)
+			}
+			if dopts.Until, err = parseTime(opts.until, now); err != nil {
+				return usagef("--until: %v", err)
+			}
+			if opts.lateness < 0 {
+				return usagef("--lateness: must not be negative")
+			}
+			if opts.noBuiltin && len(opts.rules) == 0 {
+				return usagef("--no-builtin needs --rules: there would be no rules to run")
+			}
+			if opts.config != "" {
+				cfg, err := config.Load(opts.config)
+				if err != nil {
+					return err
+				}
+				dopts.Overrides = cfg.Detection.Correlations
+			}
+			rules, errs := detect.LoadRules(!opts.noBuiltin, opts.rules...)
+			for _, e := range errs {
+				app.notef("rules: %s", e)
+			}
+			if len(errs) > 0 {
+				return fmt.Errorf("%s: fix them or leave them out (bulwark rules lint shows every problem)", plural(len(errs), "invalid rule", "invalid rules"))
+			}
+			dopts.Rules = rules
+			if len(opts.snap.paths) > 0 {
+				res, err := opts.snap.load(cmd.Context(), app, nil)
+				if err != nil {
+					return err
+				}
+				x := arm.NewIndex(res.Snapshot.Resources)
+				dopts.Estate = &detect.Estate{Index: x, Graph: graph.Build(x, nil)}
+			}
+			d, cerrs, err := detect.New(dopts)
+			if err != nil {
+				if opts.config != "" {
+					return fmt.Errorf("%s: %w", opts.config, err)
+				}
+				return err
+			}
+			for _, e := range cerrs {
+				app.notef("rules: %s", e)
+			}
+			if len(cerrs) > 0 {
+				return fmt.Errorf("%s", plural(len(cerrs), "invalid rule", "invalid rules"))
+			}
+			r := &activity.Reader{Stdin: app.Stdin}
+			start := time.Now()
+			if err := r.Read(cmd.Context(), args, func(e *activity.Event) error {
+				d.Process(e)
+				return cmd.Context().Err()
+			}); err != nil {
+				return err
+			}
+			result := d.Finish()
+			for _, p := range r.Problems {
+				app.notef("skipped %s", p)
+			}
+			if app.Verbose {
+				app.notef("%d events (%d duplicates dropped, %d malformed) in %s; %+v", result.Stats.Events, r.Duplicates, len(r.Problems),
+					time.Since(start).Round(time.Millisecond), result.Stats)
+			}
+			if result.Stats.Late > 0 {
+				app.notef("%d events arrived more than --lateness %s after later ones and were correlated out of order", result.Stats.Late, dopts.Lateness)
+			}
+			sum := detectSummary{Stats: result.Stats, Duplicates: r.Duplicates, Malformed: len(r.Problems), Rules: len(rules), Inputs: args}
+			switch format {
+			case "json":
+				err = writeDetectJSON(app.Stdout, result, sum)
+			case "markdown":
+				err = writeDetectMarkdown(app.Stdout, result, sum)
+			default:
+				err = writeDetectTable(app.Stdout, result, sum, styler{app.color()})
+			}
+			if err != nil {
+				return fmt.Errorf("write results: %w", err)
+			}
+			if failRank >= 0 {
+				n := 0
+				for _, inc := range result.Incidents {
+					if detect.LevelRank(inc.Severity) >= failRank {
+						n++
+					}
+				}
+				if n > 0 {
+					app.notef("%s at or above --fail-on %s", plural(n, "incident", "incidents"), opts.failOn)
+					return &FailOnError{Count: n, Threshold: opts.failOn}
+				}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&opts.rules, "rules", nil, "more Sigma rules: a file or folder (repeatable)")
+	f.BoolVar(&opts.noBuiltin, "no-builtin", false, "do not run the built-in rule pack")
+	f.StringArrayVar(&opts.snap.paths, "snapshot", nil, "estate snapshot for components and blast radius: a file or folder (repeatable)")
+	f.StringVar(&opts.config, "config", "", "bulwark.yaml: detection.correlations thresholds and windows")
+	f.StringVar(&opts.since, "since", "", "skip events before this time (RFC 3339, a date, or a duration ago such as 24h or 7d)")
+	f.StringVar(&opts.until, "until", "", "skip events at or after this time (same forms as --since)")
+	f.DurationVar(&opts.lateness, "lateness", 20*time.Minute, "how late an out-of-order event may arrive and still be correlated in order")
+	f.StringVar(&opts.failOn, "fail-on", "", "exit 1 when an incident reaches this severity (low|medium|high|critical)")
+	f.IntVar(&opts.maxGroups, "max-groups", 100_000, "correlation groups kept per rule (least recently seen evicted beyond it)")
+	f.IntVar(&opts.maxActors, "max-actors", 100_000, "actors whose changes are tracked (least recently seen without an alert evicted beyond it)")
+	cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions(detect.Levels[1:], cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// parseTime reads --since and --until: RFC 3339, a date (UTC), or a duration before now.
+func parseTime(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	if d, err := config.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time (2026-11-25T21:00:00Z, 2026-11-25) or a duration ago (24h, 7d)", s)
+}
+
+type detectSummary struct {
+	Stats      detect.Stats `json:"stats"`
+	Duplicates int          `json:"duplicateEvents"`
+	Malformed  int          `json:"malformedLines"`
+	Rules      int          `json:"rules"`
+	Inputs     []string     `json:"inputs"`
+	Alerts     int          `json:"alerts"`
+	Incidents  int          `json:"incidents"`
+}
+
+// writeDetectJSON writes one JSON object per line: every alert (oldest first), every incident,
+// then a summary.
+func writeDetectJSON(w io.Writer, r detect.Result, sum detectSummary) error {
+	enc := json.NewEncoder(w)
+	for _, a := range r.Alerts {
+		if err := enc.Encode(struct {
+			Schema string `json:"schema"`
+			Kind   string `json:"kind"`
+			*detect.Alert
+		}{DetectSchema, "alert", a}); err != nil {
+			return err
+		}
+	}
+	for _, inc := range r.Incidents {
+		if err := enc.Encode(struct {
+			Schema string `json:"schema"`
+			Kind   string `json:"kind"`
+			*detect.Incident
+		}{DetectSchema, "incident", inc}); err != nil {
+			return err
+		}
+	}
+	sum.Alerts, sum.Incidents = len(r.Alerts), len(r.Incidents)
+	return enc.Encode(struct {
+		Schema string `json:"schema"`
+		Kind   string `json:"kind"`
+		detectSummary
+	}{DetectSchema, "summary", sum})
+}
+
+func clock(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") }
+
+func principalLine(p *detect.Principal) string {
+	s := p.Caller
+	if s == "" {
+		s = "(not seen acting)"
+	}
+	var extra []string
+	if p.PrincipalID != "" && !strings.EqualFold(p.PrincipalID, p.Caller) {
+		extra = append(extra, "object "+p.PrincipalID)
+	}
+	if p.GrantedBy != "" {
+		extra = append(extra, "granted a role by "+p.GrantedBy+" at "+clock(p.GrantedAt))
+	}
+	if len(extra) > 0 {
+		s += " (" + strings.Join(extra, ", ") + ")"
+	}
+	return s
+}
+
+func recoveryLine(inc *detect.Incident) string {
+	deleted := 0
+	for _, r := range inc.Resources {
+		if r.Deleted {
+			deleted++
+		}
+	}
+	var parts []string
+	for _, k := range []string{detect.Reversible, detect.Lost, detect.Unknown} {
+		if n := inc.Recovery[k]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, k))
+		}
+	}
+	s := fmt.Sprintf("%d changed, %d deleted; %s", len(inc.Resources), deleted, strings.Join(parts, ", "))
+	if inc.ResourcesNotListed > 0 {
+		s += fmt.Sprintf(" (%d more not listed)", inc.ResourcesNotListed)
+	}
+	return s
+}
+
+func resourceWhat(r *detect.Resource) string {
+	what := "changed"
+	if r.Deleted {
+		what = "deleted"
+	}
+	if r.CascadeOf != "" {
+		what += " with " + r.CascadeOf[strings.LastIndex(r.CascadeOf, "/")+1:]
+	}
+	if r.Inferred {
+		what += " (from snapshot)"
+	}
+	if r.Status == "Failure" {
+		what = "attempted (failed)"
+	}
+	return what
+}
+
+func blast(r *detect.Resource) string {
+	if r.BlastRadius == nil {
+		return "-"
+	}
+	return fmt.Sprint(*r.BlastRadius)
+}
+
+func writeDetectTable(w io.Writer, r detect.Result, sum detectSummary, st styler) error {
+	for _, inc := range r.Incidents {
+		fmt.Fprintf(w, "%s %s  %s\n", st.bold("INCIDENT "+inc.ID), st.warn(strings.ToUpper(inc.Severity)), inc.Title)
+		t := newTable(w)
+		t.row("  stages", strings.Join(inc.Stages, " → "))
+		t.row("  window", clock(inc.First)+" – "+clock(inc.Last)+" UTC")
+		for i, p := range inc.Principals {
+			label := ""
+			if i == 0 {
+				label = "  principals"
+			}
+			t.row(label, principalLine(p))
+		}
+		t.row("  source IPs", dash(strings.Join(inc.SourceIPs, ", ")))
+		t.row("  resources", recoveryLine(inc))
+		if err := t.flush(); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+		t = newTable(w, "  time", "stage", "level", "alert", "caller", "resource")
+		for _, e := range inc.Timeline {
+			t.row("  "+clock(e.Time), dash(e.Stage), e.Level, e.Title, dash(e.Caller), dash(shortID(e.ResourceID)))
+		}
+		if err := t.flush(); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+		t = newTable(w, "  component", "resource", "type", "what", "blast", "recovery")
+		for _, res := range inc.Resources {
+			t.row("  "+dash(res.Component), res.Name, res.Type, resourceWhat(res), blast(res), res.Recovery.Status+": "+res.Recovery.Reason)
+		}
+		if err := t.flush(); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
+	if len(r.Alerts) > 0 {
+		fmt.Fprintln(w, st.bold("ALERTS"))
+		t := newTable(w, "time", "level", "stage", "rule", "actor", "resource", "incident")
+		for _, a := range r.Alerts {
+			res := ""
+			if a.Type == "detection" && len(a.Events) > 0 {
+				res = shortID(a.Events[0].ResourceID)
+			} else {
+				res = fmt.Sprintf("%d events", a.EventCount)
+			}
+			t.row(clock(a.Time), a.Rule.Level, dash(a.Rule.Stage), a.Rule.Title, a.Actor, res, dash(a.Incident))
+		}
+		if err := t.flush(); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "%s, %s, %s from %s\n", plural(sum.Stats.Events, "event", "events"), plural(len(r.Alerts), "alert", "alerts"),
+		plural(len(r.Incidents), "incident", "incidents"), plural(sum.Rules, "rule", "rules"))
+	return nil
+}
+
+// shortID keeps the last type segment and the name ("locks/payments-no-delete"), enough to
+// recognise a resource in a table; JSON and the resource list carry full IDs.
+func shortID(id string) string {
+	parts := strings.Split(strings.Trim(id, "/"), "/")
+	if len(parts) >= 2 {
+		return parts[len(parts)-2] + "/" + parts[len(parts)-1]
+	}
+	return id
+}
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func writeDetectMarkdown(w io.Writer, r detect.Result, sum detectSummary) error {
+	fmt.Fprintf(w, "# Bulwark detection\n\n%s, %s, %s from %s.\n\n", plural(sum.Stats.Events, "event", "events"),
+		plural(len(r.Alerts), "alert", "alerts"), plural(len(r.Incidents), "incident", "incidents"), plural(sum.Rules, "rule", "rules"))
+	for _, inc := range r.Incidents {
+		fmt.Fprintf(w, "## %s — %s (%s)\n\n", inc.ID, mdEscape(inc.Title), inc.Severity)
+		fmt.Fprintf(w, "- **Stages:** %s\n- **Window:** %s – %s UTC\n- **Source IPs:** %s\n- **Resources:** %s\n- **Principals:**\n",
+			strings.Join(inc.Stages, " → "), clock(inc.First), clock(inc.Last), dash(strings.Join(inc.SourceIPs, ", ")), recoveryLine(inc))
+		for _, p := range inc.Principals {
+			fmt.Fprintf(w, "  - %s\n", mdEscape(principalLine(p)))
+		}
+		fmt.Fprintf(w, "\n### Timeline\n\n| time (UTC) | stage | level | alert | caller | resource |\n|---|---|---|---|---|---|\n")
+		for _, e := range inc.Timeline {
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | `%s` |\n", clock(e.Time), dash(e.Stage), e.Level, mdEscape(e.Title), mdEscape(dash(e.Caller)), mdEscape(dash(shortID(e.ResourceID))))
+		}
+		fmt.Fprintf(w, "\n### Resources\n\n| component | resource | type | what | blast radius | recovery |\n|---|---|---|---|---|---|\n")
+		rs := append([]*detect.Resource(nil), inc.Resources...)
+		sort.SliceStable(rs, func(i, j int) bool { return recoveryOrder(rs[i]) < recoveryOrder(rs[j]) })
+		for _, res := range rs {
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | **%s**: %s |\n", dash(res.Component), mdEscape(res.Name), mdEscape(res.Type), mdEscape(resourceWhat(res)),
+				blast(res), res.Recovery.Status, mdEscape(res.Recovery.Reason))
+		}
+		fmt.Fprintln(w)
+	}
+	if len(r.Alerts) > 0 {
+		fmt.Fprintf(w, "## Alerts\n\n| time (UTC) | level | stage | rule | actor | incident |\n|---|---|---|---|---|---|\n")
+		for _, a := range r.Alerts {
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", clock(a.Time), a.Rule.Level, dash(a.Rule.Stage), mdEscape(a.Rule.Title), mdEscape(a.Actor), dash(a.Incident))
+		}
+	}
+	return nil
+}
+
+// recoveryOrder puts what is lost first, then what must be acted on before retention ends.
+func recoveryOrder(r *detect.Resource) int {
+	switch r.Recovery.Status {
+	case detect.Lost:
+		return 0
+	case detect.Reversible:
+		if r.Deleted {
+			return 1
+		}
+		return 3
+	}
+	return 2
+}
