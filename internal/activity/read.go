@@ -105,6 +105,19 @@ func (r *Reader) Read(ctx context.Context, paths []string, fn func(*Event) error
 	return nil
 }
 
+// ReadFrom reads one named input (an embedded file, say) the way Read reads a file: malformed
+// lines are recorded and skipped, and events are passed on in time order.
+func (r *Reader) ReadFrom(ctx context.Context, name string, in io.Reader, fn func(*Event) error) error {
+	if r.seen == nil {
+		r.seen = map[string]struct{}{}
+	}
+	ord := &ordered{fn: fn}
+	if err := r.readStream(ctx, name, in, ord.add); err != nil {
+		return err
+	}
+	return ord.flush()
+}
+
 // maxOrdered bounds how many events of one file are held to be put in time order.
 const maxOrdered = 50_000
 

@@ -203,6 +203,16 @@ func TestDemo(t *testing.T) {
 			t.Errorf("component %s has no resources", c.ID)
 		}
 	}
+	// Detection: the benign day opens no incident; the attack opens one, with all four stages and
+	// both principals (alice, and the service principal she made Owner).
+	d := rep.Detect
+	if d.Events != 109 || d.Unjoined != 2 || len(d.Incidents) != 1 {
+		t.Fatalf("detection: %d events, %d alerts outside incidents, %d incidents", d.Events, d.Unjoined, len(d.Incidents))
+	}
+	inc := d.Incidents[0]
+	if len(inc.Stages) != 4 || len(inc.Principals) != 2 || inc.Principals[1].GrantedBy != "alice@contoso.example" {
+		t.Errorf("incident: stages %v, principals %+v", inc.Stages, inc.Principals)
+	}
 }
 
 func TestDemoOut(t *testing.T) {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,6 +14,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bulwarkhq/bulwark/examples"
+	"github.com/bulwarkhq/bulwark/internal/activity"
+	"github.com/bulwarkhq/bulwark/internal/detect"
+	"github.com/bulwarkhq/bulwark/internal/graph"
 	"github.com/bulwarkhq/bulwark/internal/apps"
 	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/assess"
@@ -32,6 +36,15 @@ type demoReport struct {
 	Warnings []snapshot.Skip  `json:"warnings"`
 	Steps    []string         `json:"steps"`
 	Assess   demoAssess       `json:"assessment"`
+	Detect   demoDetect       `json:"detection"`
+}
+
+type demoDetect struct {
+	Source    string             `json:"source"`
+	Events    int                `json:"events"`
+	Alerts    int                `json:"alerts"`
+	Unjoined  int                `json:"alertsWithoutIncident"`
+	Incidents []*detect.Incident `json:"incidents"`
 }
 
 type demoAssess struct {
@@ -68,7 +81,7 @@ command can be run on them by hand.`,
 			if err != nil {
 				return fmt.Errorf("load the embedded estate: %w", err)
 			}
-			rep := demoReport{Estate: snapshot.Summarize(res.Snapshot), Files: len(res.Files), Warnings: res.Warnings(), Steps: []string{"estate", "assess"}}
+			rep := demoReport{Estate: snapshot.Summarize(res.Snapshot), Files: len(res.Files), Warnings: res.Warnings(), Steps: []string{"estate", "assess", "detect"}}
 			if rep.Warnings == nil {
 				rep.Warnings = []snapshot.Skip{}
 			}
@@ -81,6 +94,9 @@ command can be run on them by hand.`,
 				top = top[:10]
 			}
 			rep.Assess = demoAssess{Scores: ar.Scores, Counts: ar.Counts, TopFindings: top}
+			if rep.Detect, err = demoDetection(cmd.Context(), res.Snapshot); err != nil {
+				return fmt.Errorf("detect on the embedded activity log: %w", err)
+			}
 			if format == "json" {
 				return writeJSON(app.Stdout, rep)
 			}
@@ -131,9 +147,40 @@ func renderDemo(app *App, rep demoReport) error {
 		t.row("  ", strconv.Itoa(i+1), r.Severity.String(), r.CheckID, r.Name, strconv.Itoa(r.BlastRadius), r.Message)
 	}
 	t.flush()
+	d := rep.Detect
+	fmt.Fprintf(w, "\n%s %s from %s (a benign day, then an attack): %s, %s.\n", st.bold("3. Detect"),
+		plural(d.Events, "event", "events"), d.Source, plural(d.Alerts, "alert", "alerts"), plural(len(d.Incidents), "incident", "incidents"))
+	fmt.Fprintf(w, "   The benign day's %s (routine snapshot clean-up, a VM stopped) open no incident.\n", plural(d.Unjoined, "alert", "alerts"))
+	for _, inc := range d.Incidents {
+		fmt.Fprintf(w, "\n   %s %s  %s\n", st.bold(inc.ID), st.warn(strings.ToUpper(inc.Severity)), inc.Title)
+		t = newTable(w)
+		t.row("     stages", strings.Join(inc.Stages, " → "))
+		t.row("     window", clock(inc.First)+" – "+clock(inc.Last)+" UTC")
+		for i, p := range inc.Principals {
+			label := ""
+			if i == 0 {
+				label = "     principals"
+			}
+			t.row(label, principalLine(p))
+		}
+		t.row("     resources", recoveryLine(inc))
+		var lost []string
+		for _, r := range inc.Resources {
+			if r.Deleted && r.Recovery.Status == detect.Lost && r.Component != "" {
+				name := r.Name
+				if i := strings.LastIndex(name, ";"); i >= 0 { // a backup item: VM;iaasvmcontainerv2;rg;vm
+					name = "backup of " + name[i+1:]
+				}
+				lost = append(lost, name)
+			}
+		}
+		t.row("     lost", dash(strings.Join(lost, ", ")))
+		t.flush()
+	}
 	fmt.Fprintf(w, "\nThe demo inputs are in the binary: 'bulwark demo --out DIR' writes them out, then\n"+
 		"  bulwark snapshot inspect DIR/estate\n"+
-		"  bulwark assess --snapshot DIR/estate --apps DIR/apps.yaml --iac DIR/iac --config DIR/bulwark.yaml -o html > report.html\n")
+		"  bulwark assess --snapshot DIR/estate --apps DIR/apps.yaml --iac DIR/iac --config DIR/bulwark.yaml -o html > report.html\n"+
+		"  bulwark detect DIR/activity/rest --snapshot DIR/estate --config DIR/bulwark.yaml\n")
 	return nil
 }
 
@@ -160,6 +207,49 @@ func demoAssessment(snap *arm.Snapshot) (*assess.Report, error) {
 		return nil, err
 	}
 	return assess.Run(assess.NewEnv(assess.Inputs{Snapshot: snap, Config: cfg, Apps: appsFile, IaC: inv}), assess.Checks()), nil
+}
+
+// demoActivity is the demo's Activity Log, as az monitor activity-log list returns it.
+const demoActivity = "activity/rest/activity-2026-11-25.json"
+
+// demoDetection runs the built-in rules on the embedded activity log, with the estate for
+// components, blast radius and backups.
+func demoDetection(ctx context.Context, snap *arm.Snapshot) (demoDetect, error) {
+	rules, errs := detect.LoadRules(true)
+	if len(errs) > 0 {
+		return demoDetect{}, errs[0]
+	}
+	x := arm.NewIndex(snap.Resources)
+	d, errs, err := detect.New(detect.Options{Rules: rules, Estate: &detect.Estate{Index: x, Graph: graph.Build(x, nil)}})
+	if err != nil {
+		return demoDetect{}, err
+	}
+	if len(errs) > 0 {
+		return demoDetect{}, errs[0]
+	}
+	f, err := examples.FS.Open(examples.Root + "/" + demoActivity)
+	if err != nil {
+		return demoDetect{}, err
+	}
+	defer f.Close()
+	r := &activity.Reader{}
+	if err := r.ReadFrom(ctx, demoActivity, f, func(e *activity.Event) error { d.Process(e); return nil }); err != nil {
+		return demoDetect{}, err
+	}
+	if len(r.Problems) > 0 {
+		return demoDetect{}, fmt.Errorf("%s", r.Problems[0])
+	}
+	res := d.Finish()
+	out := demoDetect{Source: demoActivity, Events: res.Stats.Events, Alerts: len(res.Alerts), Incidents: res.Incidents}
+	for _, a := range res.Alerts {
+		if a.Incident == "" {
+			out.Unjoined++
+		}
+	}
+	if out.Incidents == nil {
+		out.Incidents = []*detect.Incident{}
+	}
+	return out, nil
 }
 
 // topTypes renders the most frequent types as "virtualMachines 6, disks 7, …".
