@@ -1,10 +1,12 @@
 package activity
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/bulwarkhq/bulwark/internal/jsonscan"
 )
@@ -41,12 +43,60 @@ func parseTime(s string) (time.Time, error) {
 type record map[string]string // lower-case key → raw JSON value
 
 func scanRecord(line string) (record, bool) {
-	r := record{}
-	ok := jsonscan.Object([]byte(line), func(k string, v []byte) bool {
-		r[strings.ToLower(k)] = string(v)
+	return scanRecordBytes([]byte(line))
+}
+
+// scanRecordBytes splits a record whose bytes are never modified afterwards: the member values are
+// strings that share the record's memory rather than copies (a record is ~2 KB and a log holds
+// millions).
+func scanRecordBytes(b []byte) (record, bool) {
+	r := make(record, 24)
+	ok := jsonscan.Object(b, func(k string, v []byte) bool {
+		r[lowerASCII(k)] = shareString(v)
 		return true
 	})
 	return r, ok
+}
+
+// shareString returns a string that shares b's memory; b must never be modified afterwards.
+func shareString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// lowerASCII lower-cases a key, without allocating when it is already lower case.
+func lowerASCII(k string) string {
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(k)
+		}
+	}
+	return k
+}
+
+// lookupString reads a string member of a raw JSON object without decoding the object.
+func lookupString(raw, key string) string {
+	if raw == "" {
+		return ""
+	}
+	v, ok := jsonscan.Lookup(bytesOf(raw), key)
+	if !ok {
+		return ""
+	}
+	return jsonString(v)
+}
+
+// lookupObject reads an object member of a raw JSON object as raw JSON.
+func lookupObject(raw, key string) string {
+	if raw == "" {
+		return ""
+	}
+	if v, ok := jsonscan.Lookup(bytesOf(raw), key); ok && jsonscan.First(v) == '{' {
+		return shareString(v)
+	}
+	return ""
 }
 
 // str reads a member as a string: a JSON string, or the "value" of an {"value","localizedValue"}
@@ -162,14 +212,12 @@ func fromRecord(r record, source string) (*Event, error) {
 	if e.OperationName == "" {
 		return nil, fmt.Errorf("no operation name")
 	}
-	if e.Category == "" || e.Format == FormatDiagnostic {
-		if p := decodeObject(e.propertiesRaw); p != nil {
-			if c, ok := p["eventCategory"].(string); ok && c != "" {
-				e.Category = c
-			}
-			if e.OperationID == "" {
-				e.OperationID, _ = p["operationId"].(string)
-			}
+	if (e.Category == "" || e.Format == FormatDiagnostic) && jsonscan.First(bytesOf(e.propertiesRaw)) == '{' {
+		if c := lookupString(e.propertiesRaw, "eventCategory"); c != "" {
+			e.Category = c
+		}
+		if e.OperationID == "" {
+			e.OperationID = lookupString(e.propertiesRaw, "operationId")
 		}
 	}
 	e.deriveCaller()
@@ -187,35 +235,83 @@ const (
 // deriveCaller fills the caller from the claims when the format has no caller field (the
 // diagnostic export), and the principal and application IDs everywhere.
 func (e *Event) deriveCaller() {
-	id := e.Identity()
-	claims, _ := id["claims"].(map[string]any)
-	str := func(k string) string {
-		if claims == nil {
-			return ""
-		}
-		s, _ := claims[k].(string)
-		return strings.TrimSpace(s)
-	}
-	e.PrincipalID = str(claimOID)
-	e.AppID = str(claimAppID)
-	if e.PrincipalID == "" {
-		if auth, ok := id["authorization"].(map[string]any); ok {
-			if ev, ok := auth["evidence"].(map[string]any); ok {
-				e.PrincipalID, _ = ev["principalId"].(string)
+	// Read the few claims needed in one pass, without decoding identity (most events never need
+	// the rest of it).
+	claims, auth := e.claimsRaw, e.authRaw
+	if e.identityRaw != "" && (claims == "" || auth == "") {
+		jsonscan.Object(bytesOf(e.identityRaw), func(k string, v []byte) bool {
+			switch {
+			case k == "claims" && claims == "":
+				claims = shareString(v)
+			case k == "authorization" && auth == "":
+				auth = shareString(v)
 			}
+			return true
+		})
+	}
+	if claims != "" && jsonscan.First(bytesOf(claims)) != '{' {
+		if m := decodeObject(claims); m != nil { // Log Analytics: a string holding JSON
+			data, _ := json.Marshal(m)
+			claims = string(data)
+		} else {
+			claims = ""
 		}
+	}
+	var upn, name, idtyp string
+	if claims != "" {
+		jsonscan.Object(bytesOf(claims), func(k string, v []byte) bool {
+			switch k {
+			case claimOID:
+				e.PrincipalID = jsonString(v)
+			case claimAppID:
+				e.AppID = jsonString(v)
+			case claimUPN:
+				upn = jsonString(v)
+			case claimName:
+				name = jsonString(v)
+			case "idtyp":
+				idtyp = jsonString(v)
+			}
+			return true
+		})
+	}
+	if e.PrincipalID == "" && jsonscan.First(bytesOf(auth)) == '{' {
+		e.PrincipalID = lookupString(lookupObject(auth, "evidence"), "principalId")
 	}
 	if e.Caller != "" {
 		return
 	}
 	switch {
-	case str(claimUPN) != "":
-		e.Caller = str(claimUPN)
-	case strings.Contains(str(claimName), "@"):
-		e.Caller = str(claimName)
-	case e.AppID != "" && str("idtyp") == "app" || e.AppID != "" && str(claimUPN) == "":
+	case upn != "":
+		e.Caller = upn
+	case strings.Contains(name, "@"):
+		e.Caller = name
+	case e.AppID != "" && (idtyp == "app" || upn == ""):
 		e.Caller = e.AppID
 	default:
 		e.Caller = e.PrincipalID
 	}
+}
+
+// jsonString returns a JSON string value, trimmed; other values give "".
+func jsonString(v []byte) string {
+	if jsonscan.First(v) != '"' {
+		return ""
+	}
+	if bytes.IndexByte(v, '\\') < 0 {
+		return strings.TrimSpace(shareString(v[1 : len(v)-1]))
+	}
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		return ""
+	}
+	return strings.TrimSpace(s)
+}
+
+// bytesOf returns the bytes of s without copying them, for reading only.
+func bytesOf(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }

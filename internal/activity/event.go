@@ -55,9 +55,28 @@ type Event struct {
 	claimsRaw     string
 	httpRaw       string
 
+	key        string // Key, computed once
+	opLower    string
+	resLower   string
 	once       sync.Once
 	properties map[string]any
 	identity   map[string]any
+}
+
+// OperationLower returns the operation name in lower case, computed once.
+func (e *Event) OperationLower() string {
+	if e.opLower == "" {
+		e.opLower = strings.ToLower(e.OperationName)
+	}
+	return e.opLower
+}
+
+// ResourceLower returns the resource ID in lower case, computed once.
+func (e *Event) ResourceLower() string {
+	if e.resLower == "" {
+		e.resLower = strings.ToLower(e.ResourceID)
+	}
+	return e.resLower
 }
 
 // Time implements sigma.Event.
@@ -154,7 +173,10 @@ func (e *Event) Key() string {
 	if e.EventDataID != "" {
 		return e.EventDataID
 	}
-	return e.At.UTC().Format(time.RFC3339Nano) + "|" + strings.ToLower(e.OperationName) + "|" + e.ResultType + "|" + e.CorrelationID + "|" + strings.ToLower(e.ResourceID)
+	if e.key == "" {
+		e.key = e.At.UTC().Format(time.RFC3339Nano) + "|" + e.OperationLower() + "|" + e.ResultType + "|" + e.CorrelationID + "|" + e.ResourceLower()
+	}
+	return e.key
 }
 
 func lookupFold(m map[string]any, key string) (any, bool) {

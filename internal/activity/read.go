@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/bulwarkhq/bulwark/internal/jsonscan"
@@ -36,6 +37,7 @@ type Reader struct {
 	// resource and time).
 	Duplicates int
 	seen       map[string]struct{}
+	seenPrev   map[string]struct{}
 }
 
 // Read calls fn for every event in paths (files, folders read recursively, "-" for stdin), in file
@@ -155,11 +157,22 @@ func (r *Reader) problem(src string, format string, args ...any) {
 	r.Problems = append(r.Problems, Problem{Source: src, Msg: fmt.Sprintf(format, args...)})
 }
 
+// dedupWindow is how many recent event keys the Reader remembers to drop duplicates: exports that
+// overlap repeat events close together, and a log of millions must not keep every key.
+const dedupWindow = 200_000
+
 func (r *Reader) emit(e *Event, fn func(*Event) error) error {
 	k := e.Key()
-	if _, dup := r.seen[k]; dup {
+	_, dup := r.seen[k]
+	if !dup {
+		_, dup = r.seenPrev[k]
+	}
+	if dup {
 		r.Duplicates++
 		return nil
+	}
+	if len(r.seen) >= dedupWindow {
+		r.seenPrev, r.seen = r.seen, make(map[string]struct{}, dedupWindow/4)
 	}
 	r.seen[k] = struct{}{}
 	return fn(e)
@@ -230,7 +243,8 @@ func (r *Reader) readJSONLines(ctx context.Context, name string, br *bufio.Reade
 					r.problem(fmt.Sprintf("%s:%d", name, startLine), "malformed JSON")
 					pending = pending[:0]
 				}
-				if e := r.value(ctx, fmt.Sprintf("%s:%d", name, lineNo), string(trimmed), fn); e != nil {
+				// One copy per line, shared by the event's fields (see scanRecordBytes).
+				if e := r.valueBytes(ctx, name+":"+strconv.Itoa(lineNo), append([]byte(nil), trimmed...), fn); e != nil {
 					return e
 				}
 			case len(trimmed) > 0:
@@ -267,7 +281,12 @@ func (r *Reader) readJSONLines(ctx context.Context, name string, br *bufio.Reade
 
 // value dispatches one JSON value: an event, or a page of events.
 func (r *Reader) value(ctx context.Context, src, raw string, fn func(*Event) error) error {
-	rec, ok := scanRecord(raw)
+	return r.valueBytes(ctx, src, []byte(raw), fn)
+}
+
+// valueBytes is value for bytes that are never modified afterwards.
+func (r *Reader) valueBytes(ctx context.Context, src string, raw []byte, fn func(*Event) error) error {
+	rec, ok := scanRecordBytes(raw)
 	if !ok {
 		r.problem(src, "not a JSON object")
 		return nil
@@ -284,7 +303,7 @@ func (r *Reader) value(ctx context.Context, src, raw string, fn func(*Event) err
 			return err
 		}
 	}
-	return r.one(src, raw, fn)
+	return r.oneRecord(src, rec, fn)
 }
 
 func (r *Reader) one(src, raw string, fn func(*Event) error) error {
@@ -293,6 +312,10 @@ func (r *Reader) one(src, raw string, fn func(*Event) error) error {
 		r.problem(src, "not a JSON object")
 		return nil
 	}
+	return r.oneRecord(src, rec, fn)
+}
+
+func (r *Reader) oneRecord(src string, rec record, fn func(*Event) error) error {
 	e, err := fromRecord(rec, src)
 	if err != nil {
 		r.problem(src, "%v", err)

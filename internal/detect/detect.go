@@ -237,7 +237,7 @@ func (d *Detector) enrich(e *activity.Event) {
 			e.Actor = a
 		}
 	}
-	op := strings.ToLower(e.OperationName)
+	op := e.OperationLower()
 	switch {
 	case op == opRoleAssignmentWrite && e.ResultType != "Failure":
 		if grantee := granteeOf(e); grantee != "" && principalKey(grantee) != principalKey(e.PrincipalID) {
@@ -249,8 +249,8 @@ func (d *Detector) enrich(e *activity.Event) {
 	case op == opResourceGroupDelete && e.CorrelationID != "":
 		d.cascades.put(strings.ToLower(e.CorrelationID), e.ResourceID)
 	case e.CorrelationID != "":
-		if rg, ok := d.cascades.get(strings.ToLower(e.CorrelationID)); ok && !strings.EqualFold(rg, e.ResourceID) &&
-			strings.HasPrefix(strings.ToLower(e.ResourceID), strings.ToLower(rg)+"/") {
+		if rg, ok := d.cascades.get(strings.ToLower(e.CorrelationID)); ok && len(e.ResourceID) > len(rg) &&
+			e.ResourceID[len(rg)] == '/' && strings.EqualFold(e.ResourceID[:len(rg)], rg) {
 			e.CascadeOf = rg
 		}
 	}
@@ -301,7 +301,7 @@ func opKey(e *activity.Event) string {
 	if id == "" {
 		id = e.At.UTC().Truncate(time.Second).Format(time.RFC3339)
 	}
-	return strings.ToLower(e.OperationName) + "|" + strings.ToLower(e.ResourceID) + "|" + strings.ToLower(id)
+	return e.OperationLower() + "|" + e.ResourceLower() + "|" + strings.ToLower(id)
 }
 
 type queued struct {

@@ -78,16 +78,15 @@ func (d *Detector) watch(name string) {
 	d.watched[name] = st
 }
 
-// mutating reports whether an operation changes something (reads are not tracked).
+// mutating reports whether an operation (in lower case) changes something (reads are not tracked).
 func mutating(op string) bool {
-	op = strings.ToLower(op)
 	return strings.HasSuffix(op, "/write") || strings.HasSuffix(op, "/delete") || strings.HasSuffix(op, "/action")
 }
 
 func isDelete(op string) bool { return strings.HasSuffix(strings.ToLower(op), "/delete") }
 
 func (d *Detector) track(e *activity.Event) {
-	if !mutating(e.OperationName) || e.ResourceID == "" {
+	if !mutating(e.OperationLower()) || e.ResourceID == "" {
 		return
 	}
 	st := d.actor(e.Actor)
@@ -95,7 +94,7 @@ func (d *Detector) track(e *activity.Event) {
 	if _, ok := st.ips[e.CallerIPAddress]; e.CallerIPAddress != "" && (ok || len(st.ips) < maxIPsPerActor) {
 		st.ips[e.CallerIPAddress] = e.At
 	}
-	key := strings.ToLower(e.ResourceID)
+	key := e.ResourceLower()
 	r, ok := st.resources[key]
 	if !ok {
 		if len(st.resources) >= maxResourcesPerActor {
@@ -109,7 +108,7 @@ func (d *Detector) track(e *activity.Event) {
 		st.resources[key] = r
 		st.rorder = append(st.rorder, key)
 	}
-	opl := strings.ToLower(e.OperationName)
+	opl := e.OperationLower()
 	if _, seen := r.ops[opl]; !seen {
 		r.Operations = append(r.Operations, e.OperationName)
 	}
