@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -270,6 +271,86 @@ func TestOverrides(t *testing.T) {
 		"detection:\n  correlations:\n    corr_mass_deletion: {threshold: -1}\n", "detection:\n  correlations:\n    corr_mass_deletion: 5\n"} {
 		if _, err := config.Parse(strings.NewReader(y)); err == nil || !strings.Contains(err.Error(), "line") {
 			t.Errorf("%q: %v", y, err)
+		}
+	}
+}
+
+// TestHostileCallers: a million distinct callers (each a write, and every 50th a VM deallocation,
+// which feeds a correlation group per caller) interleaved with the Contoso attack stay within the
+// configured caps, and the attack's incident is found complete.
+func TestHostileCallers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a million events")
+	}
+	const n = 1_000_000
+	attack := readAll(t, formats["rest"])
+	opts := builtin(t)
+	opts.MaxActors, opts.MaxGroups = 10_000, 500
+	d, errs, err := New(opts)
+	if err != nil || len(errs) > 0 {
+		t.Fatal(err, errs)
+	}
+	start := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	step := 24 * time.Hour / n
+	next := 0
+	maxActors, maxGroups := 0, 0
+	for i := 0; i < n; i++ {
+		at := start.Add(time.Duration(i) * step)
+		for next < len(attack) && !attack[next].At.After(at) {
+			d.Process(attack[next])
+			next++
+		}
+		e := &activity.Event{At: at, ResultType: "Success", Category: "Administrative",
+			Caller: fmt.Sprintf("user%07d@hostile.example", i), PrincipalID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i),
+			CorrelationID: fmt.Sprintf("c0000000-0000-4000-8000-%012d", i), EventDataID: fmt.Sprintf("e%d", i),
+			OperationName: "Microsoft.Resources/tags/write",
+			ResourceID:    fmt.Sprintf("/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-%d/providers/Microsoft.Resources/tags/default", i%1000)}
+		if i%50 == 0 {
+			e.OperationName = "Microsoft.Compute/virtualMachines/deallocate/action"
+			e.ResourceID = fmt.Sprintf("/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-%d/providers/Microsoft.Compute/virtualMachines/vm-%d", i%1000, i)
+		}
+		d.Process(e)
+		if i%10_000 == 0 {
+			maxActors = max(maxActors, d.actors.len())
+			maxGroups = max(maxGroups, d.corr.Groups())
+		}
+	}
+	for ; next < len(attack); next++ {
+		d.Process(attack[next])
+	}
+	res := d.Finish()
+	correlations := 0
+	for _, r := range opts.Rules {
+		if r.Correlation != nil {
+			correlations++
+		}
+	}
+	if maxActors > opts.MaxActors || maxGroups > correlations*opts.MaxGroups {
+		t.Errorf("state beyond the caps: %d actors (cap %d), %d groups (cap %d × %d rules)", maxActors, opts.MaxActors, maxGroups, opts.MaxGroups, correlations)
+	}
+	if res.Stats.Evicted == 0 || res.Stats.GroupsLost == 0 {
+		t.Errorf("the caps were never reached, so the test proves nothing: %+v", res.Stats)
+	}
+	var inc *Incident
+	for _, i := range res.Incidents {
+		if i.Actor == "alice@contoso.example" {
+			inc = i
+		} else {
+			t.Errorf("hostile caller opened incident %s", i.Title)
+		}
+	}
+	if inc == nil || len(inc.Stages) != 4 || len(inc.Principals) != 2 {
+		t.Fatalf("attack incident lost or incomplete: %+v", inc)
+	}
+	seen := map[string]bool{}
+	for _, a := range res.Alerts {
+		if a.Actor == "alice@contoso.example" {
+			seen[a.Rule.Name] = true
+		}
+	}
+	for _, r := range []string{"corr_full_chain", "corr_mass_deletion", "corr_sabotage_then_destruction", "priv_privileged_role_assigned", "inh_key_vault_purged", "des_resource_group_deleted"} {
+		if !seen[r] {
+			t.Errorf("attack alert %s lost among hostile callers", r)
 		}
 	}
 }
