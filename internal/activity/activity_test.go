@@ -158,3 +158,14 @@ func TestAdeleCSV(t *testing.T) {
 		}
 	}
 }
+
+// TestTaxonomyPublished keeps docs/activity-fields.md in step with Taxonomy.
+func TestTaxonomyPublished(t *testing.T) {
+	data, err := os.ReadFile("../../docs/activity-fields.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(string(data), TaxonomyMarkdown()) {
+		t.Errorf("docs/activity-fields.md does not end with the table TaxonomyMarkdown renders:\n%s", TaxonomyMarkdown())
+	}
+}

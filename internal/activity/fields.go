@@ -59,7 +59,7 @@ var Taxonomy = []struct {
 	{"level", []string{"Level"}, ""},
 	{"principalId", []string{"bulwark.principalId"}, "the caller's object ID (claims objectidentifier or authorization evidence)"},
 	{"appId", []string{"bulwark.appId"}, "the caller's application ID (claims appid)"},
-	{"bulwark.actor", nil, "the caller, or the principal that granted the caller a privileged role within 24 h (set by bulwark detect)"},
+	{"bulwark.actor", nil, "the caller, or, when another principal granted the caller a role earlier in the log, that principal's actor (set by bulwark detect)"},
 	{"bulwark.cascadeOf", nil, "for a child delete of a resource-group delete, the group's resource ID (set by bulwark detect)"},
 	{"properties.*", []string{"Properties_d.*", "Properties.*"}, "request and response bodies are also parsed: properties.requestbody.properties.roleDefinitionId"},
 	{"identity.authorization.*", []string{"authorization.*", "Authorization_d.*", "Authorization.*"}, ""},
@@ -278,4 +278,18 @@ func provider(id string) string {
 		return "Microsoft.Resources"
 	}
 	return ""
+}
+
+// TaxonomyMarkdown renders Taxonomy as the Markdown table published in docs/activity-fields.md.
+func TaxonomyMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| field | also read from | note |\n|---|---|---|\n")
+	for _, t := range Taxonomy {
+		aliases := make([]string, len(t.Aliases))
+		for i, a := range t.Aliases {
+			aliases[i] = "`" + a + "`"
+		}
+		b.WriteString("| `" + t.Field + "` | " + strings.Join(aliases, ", ") + " | " + strings.ReplaceAll(t.Note, "|", "\\|") + " |\n")
+	}
+	return b.String()
 }

@@ -429,6 +429,32 @@ func TestDetectCommand(t *testing.T) {
 	if r.code != ExitFindings {
 		t.Errorf("--fail-on critical: exit %d, stderr %s", r.code, r.stderr)
 	}
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "detect-json.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every field written is documented in docs/detect-json.md, one level down too.
+	var documented func(prefix string, v any)
+	documented = func(prefix string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if prefix == "group" { // group-by values are named by the rule
+					continue
+				}
+				if !strings.Contains(string(doc), "`"+k+"`") {
+					t.Errorf("field %s%s is not documented in docs/detect-json.md", prefix, k)
+				}
+				if prefix == "" {
+					documented(k, x)
+				}
+			}
+		case []any:
+			for _, x := range v {
+				documented(prefix, x)
+			}
+		}
+	}
 	kinds := map[string]int{}
 	var inc struct {
 		Schema    string   `json:"schema"`
@@ -448,6 +474,9 @@ func TestDetectCommand(t *testing.T) {
 			t.Fatalf("line %d is not a %s object: %v %s", i+1, DetectSchema, err, line)
 		}
 		kinds[probe.Kind]++
+		var all map[string]any
+		json.Unmarshal([]byte(line), &all)
+		documented("", all)
 		if probe.Kind == "incident" {
 			json.Unmarshal([]byte(line), &inc)
 		}
