@@ -236,7 +236,7 @@ func (r *Reader) readJSONLines(ctx context.Context, name string, br *bufio.Reade
 		if len(line) > 0 {
 			lineNo++
 			trimmed := bytes.TrimSpace(line)
-			complete := len(trimmed) > 0 && trimmed[0] == '{' && trimmed[len(trimmed)-1] == '}' && json.Valid(trimmed)
+			complete := len(trimmed) > 0 && trimmed[0] == '{' && trimmed[len(trimmed)-1] == '}' && jsonscan.Valid(trimmed)
 			switch {
 			case complete:
 				if len(pending) > 0 { // a partial record before a complete one was malformed
@@ -252,7 +252,7 @@ func (r *Reader) readJSONLines(ctx context.Context, name string, br *bufio.Reade
 					startLine = lineNo
 				}
 				pending = append(pending, line...)
-				if json.Valid(pending) {
+				if jsonscan.Valid(pending) {
 					if e := r.value(ctx, fmt.Sprintf("%s:%d", name, startLine), string(bytes.TrimSpace(pending)), fn); e != nil {
 						return e
 					}
@@ -330,7 +330,7 @@ func (r *Reader) readDocument(name string, br *bufio.Reader, fn func(*Event) err
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	if !json.Valid(data) {
+	if !jsonscan.Valid(data) {
 		var v any
 		err := json.Unmarshal(data, &v)
 		var se *json.SyntaxError

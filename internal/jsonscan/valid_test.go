@@ -1,0 +1,78 @@
+package jsonscan
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var validCases = []string{
+	`{}`, `[]`, `""`, `0`, `-0`, `1.5e+10`, `-1.25E-3`, `true`, `false`, `null`, ` {"a" : [1, 2, {"b": null}] } `,
+	`{"k":"\u00e9\n\t\"\\\/"}`, `"é 中"`, "\"\xff\"", `[1,]`, `{"a":1,}`, `{"a" 1}`, `{a:1}`, `01`, `1.`, `.5`, `1e`, `-`, `+1`,
+	`"\x"`, `"\u12g4"`, `"abc`, `{"a":1`, `[1 2]`, `tru`, `nul`, `"a` + "\n" + `b"`, `{}{}`, ``, ` `, `[` + strings.Repeat("[", 10001),
+	strings.Repeat("[", 10000) + strings.Repeat("]", 10000), strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+}
+
+func TestValidAgreesWithEncodingJSON(t *testing.T) {
+	for _, c := range validCases {
+		if got, want := Valid([]byte(c)), json.Valid([]byte(c)); got != want {
+			t.Errorf("Valid(%.40q) = %v, encoding/json says %v", c, got, want)
+		}
+	}
+	// Every fuzz corpus entry and the demo activity logs too.
+	filepath.WalkDir(filepath.Join("..", "..", "examples", "contoso", "activity"), func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
+			return err
+		}
+		data, _ := os.ReadFile(p)
+		for _, line := range strings.Split(string(data), "\n") {
+			if Valid([]byte(line)) != json.Valid([]byte(line)) {
+				t.Errorf("%s: disagree on %.60q", p, line)
+			}
+		}
+		if Valid(data) != json.Valid(data) {
+			t.Errorf("%s: disagree on the whole file", p)
+		}
+		return nil
+	})
+}
+
+func FuzzValid(f *testing.F) {
+	for _, c := range validCases {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := Valid(b), json.Valid(b); got != want {
+			t.Fatalf("Valid(%q) = %v, encoding/json says %v", b, got, want)
+		}
+	})
+}
+
+func BenchmarkValid(b *testing.B) {
+	var sample string
+	filepath.WalkDir(filepath.Join("..", "..", "examples", "contoso", "activity", "diagnostic-export"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && sample == "" && d.Name() == "PT1H.json" {
+			sample = p
+		}
+		return err
+	})
+	data, err := os.ReadFile(sample)
+	if err != nil {
+		b.Skip("no sample")
+	}
+	line := []byte(strings.SplitN(string(data), "\n", 2)[0])
+	b.Run("jsonscan", func(b *testing.B) {
+		b.SetBytes(int64(len(line)))
+		for i := 0; i < b.N; i++ {
+			Valid(line)
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.SetBytes(int64(len(line)))
+		for i := 0; i < b.N; i++ {
+			json.Valid(line)
+		}
+	})
+}
