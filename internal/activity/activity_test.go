@@ -169,3 +169,16 @@ func TestTaxonomyPublished(t *testing.T) {
 		t.Errorf("docs/activity-fields.md does not end with the table TaxonomyMarkdown renders:\n%s", TaxonomyMarkdown())
 	}
 }
+
+// TestEscapedClaimNames: serializers that escape "/" still give the caller and principal.
+func TestEscapedClaimNames(t *testing.T) {
+	line := `{"time":"2026-11-25T21:47:10Z","resourceId":"/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.AUTHORIZATION/LOCKS/L","operationName":"MICROSOFT.AUTHORIZATION/LOCKS/DELETE","category":"Administrative","resultType":"Success","correlationId":"c","identity":{"claims":{"http:\/\/schemas.xmlsoap.org\/ws\/2005\/05\/identity\/claims\/upn":"eve@contoso.example","http:\/\/schemas.microsoft.com\/identity\/claims\/objectidentifier":"0e0e0e0e-0000-4000-8000-000000000001"}}}`
+	r := &Reader{Stdin: strings.NewReader(line + "\n")}
+	var got []*Event
+	if err := r.Read(context.Background(), []string{"-"}, func(e *Event) error { got = append(got, e); return nil }); err != nil || len(got) != 1 {
+		t.Fatalf("%v %d %v", err, len(got), r.Problems)
+	}
+	if got[0].Caller != "eve@contoso.example" || got[0].PrincipalID != "0e0e0e0e-0000-4000-8000-000000000001" {
+		t.Errorf("caller %q principal %q", got[0].Caller, got[0].PrincipalID)
+	}
+}

@@ -51,11 +51,45 @@ func scanRecord(line string) (record, bool) {
 // millions).
 func scanRecordBytes(b []byte) (record, bool) {
 	r := make(record, 24)
-	ok := jsonscan.Object(b, func(k string, v []byte) bool {
-		r[lowerASCII(k)] = shareString(v)
+	ok := jsonscan.ObjectBytes(b, func(k, v []byte) bool {
+		r[recordKey(k)] = shareString(v)
 		return true
 	})
 	return r, ok
+}
+
+// knownKeys are the record members every format has, lower-cased once.
+var knownKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"time", "resourceId", "operationName", "category", "resultType", "resultSignature",
+		"durationMs", "callerIpAddress", "correlationId", "identity", "level", "properties", "location", "tenantId",
+		"eventTimestamp", "caller", "claims", "authorization", "eventDataId", "operationId", "status", "subStatus",
+		"submissionTimestamp", "subscriptionId", "resourceGroupName", "resourceProviderName", "resourceType", "eventName",
+		"channels", "description", "httpRequest", "id", "records", "value"} {
+		m[k] = strings.ToLower(k)
+	}
+	return m
+}()
+
+// unescapeKey decodes a key that holds escapes.
+func unescapeKey(k []byte) (string, bool) {
+	var s string
+	err := json.Unmarshal(append(append([]byte{'"'}, k...), '"'), &s)
+	return s, err == nil
+}
+
+// recordKey returns a member name in lower case, without allocating for the usual names.
+func recordKey(k []byte) string {
+	if v, ok := knownKeys[string(k)]; ok { // the conversion does not allocate
+		return v
+	}
+	key := string(k)
+	if bytes.IndexByte(k, '\\') >= 0 {
+		if s, ok := unescapeKey(k); ok {
+			key = s
+		}
+	}
+	return lowerASCII(key)
 }
 
 // shareString returns a string that shares b's memory; b must never be modified afterwards.
@@ -239,11 +273,11 @@ func (e *Event) deriveCaller() {
 	// the rest of it).
 	claims, auth := e.claimsRaw, e.authRaw
 	if e.identityRaw != "" && (claims == "" || auth == "") {
-		jsonscan.Object(bytesOf(e.identityRaw), func(k string, v []byte) bool {
+		jsonscan.ObjectBytes(bytesOf(e.identityRaw), func(k, v []byte) bool {
 			switch {
-			case k == "claims" && claims == "":
+			case string(k) == "claims" && claims == "":
 				claims = shareString(v)
-			case k == "authorization" && auth == "":
+			case string(k) == "authorization" && auth == "":
 				auth = shareString(v)
 			}
 			return true
@@ -259,7 +293,13 @@ func (e *Event) deriveCaller() {
 	}
 	var upn, name, idtyp string
 	if claims != "" {
-		jsonscan.Object(bytesOf(claims), func(k string, v []byte) bool {
+		jsonscan.ObjectBytes(bytesOf(claims), func(kb, v []byte) bool {
+			k := shareString(kb)
+			if bytes.IndexByte(kb, '\\') >= 0 { // "http:\/\/schemas…" from serializers that escape slashes
+				if s, ok := unescapeKey(kb); ok {
+					k = s
+				}
+			}
 			switch k {
 			case claimOID:
 				e.PrincipalID = jsonString(v)

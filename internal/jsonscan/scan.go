@@ -5,10 +5,43 @@
 package jsonscan
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"unicode/utf8"
 )
+
+// ObjectBytes is Object with keys as the bytes between their quotes, escapes and all, so that
+// walking a record allocates nothing; a key with a backslash should be unquoted by the caller.
+func ObjectBytes(raw []byte, fn func(key, val []byte) bool) bool {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return false
+	}
+	i = skipSpace(raw, i+1)
+	if i < len(raw) && raw[i] == '}' {
+		return true
+	}
+	for i < len(raw) {
+		kEnd := skipString(raw, i)
+		if kEnd-i < 2 {
+			return false
+		}
+		key := raw[i+1 : kEnd-1]
+		i = skipSpace(raw, kEnd)
+		i = skipSpace(raw, i+1) // ':'
+		vEnd := skipValue(raw, i)
+		if !fn(key, raw[i:vEnd]) {
+			return true
+		}
+		i = skipSpace(raw, vEnd)
+		if i >= len(raw) || raw[i] == '}' {
+			return true
+		}
+		i = skipSpace(raw, i+1) // ','
+	}
+	return true
+}
 
 // Object calls fn with each member of the JSON object raw, in order, until fn returns false. It
 // reports whether raw is an object. raw must be valid JSON; keys are unescaped.
@@ -121,13 +154,21 @@ func skipSpace(b []byte, i int) int {
 
 // skipString returns the index just past the string starting at b[i] == '"'.
 func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
+	for i++; i < len(b); {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return len(b)
+		}
+		i += j
+		// The quote ends the string unless an odd number of backslashes escapes it.
+		n := 0
+		for k := i - 1; k >= 0 && b[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
 			return i + 1
 		}
+		i++
 	}
 	return len(b)
 }
