@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -180,5 +181,42 @@ func TestEscapedClaimNames(t *testing.T) {
 	}
 	if got[0].Caller != "eve@contoso.example" || got[0].PrincipalID != "0e0e0e0e-0000-4000-8000-000000000001" {
 		t.Errorf("caller %q principal %q", got[0].Caller, got[0].PrincipalID)
+	}
+}
+
+// TestParallelDecodingKeepsOrder: decoding JSON lines on several goroutines passes on the same
+// events and problems, in the same order, as one goroutine.
+func TestParallelDecodingKeepsOrder(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 5000; i++ {
+		switch {
+		case i%997 == 0:
+			b.WriteString("{\"time\":\"2026-11-25T10:00:00Z\",\"operationName\":\n") // broken record
+		case i%1009 == 0:
+			b.WriteString(`{"records":[{"time":"2026-11-25T10:00:00Z","operationName":"A/WRITE","resultType":"Success","correlationId":"p` + strconv.Itoa(i) + `"}]}` + "\n")
+		default:
+			b.WriteString(`{"time":"2026-11-25T10:00:0` + strconv.Itoa(i%10) + `Z","operationName":"MICROSOFT.X/Y/WRITE","resultType":"Success","correlationId":"c` + strconv.Itoa(i) + `","resourceId":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.X/y/n` + strconv.Itoa(i) + `"}` + "\n")
+		}
+	}
+	path := filepath.Join(t.TempDir(), "PT1H.json")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	read := func(workers int) (keys []string, problems []Problem) {
+		r := &Reader{Workers: workers}
+		if err := r.Read(context.Background(), []string{path}, func(e *Event) error { keys = append(keys, e.Key()+"@"+e.Source); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return keys, r.Problems
+	}
+	k1, p1 := read(1)
+	if len(k1) < 4900 || len(p1) == 0 {
+		t.Fatalf("%d events, %d problems", len(k1), len(p1))
+	}
+	for _, w := range []int{2, 4, 8} {
+		kw, pw := read(w)
+		if strings.Join(kw, "\n") != strings.Join(k1, "\n") || fmt.Sprint(pw) != fmt.Sprint(p1) {
+			t.Errorf("%d workers: %d events, %d problems; one worker: %d, %d", w, len(kw), len(pw), len(k1), len(p1))
+		}
 	}
 }

@@ -13,9 +13,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/bulwarkhq/bulwark/internal/jsonscan"
 )
@@ -36,8 +38,11 @@ type Reader struct {
 	// Duplicates counts events seen twice (the same eventDataId, or the same operation, status,
 	// resource and time).
 	Duplicates int
-	seen       map[string]struct{}
-	seenPrev   map[string]struct{}
+	// Workers is how many goroutines decode JSON lines (0: one per CPU). Events are passed on in
+	// file order whatever the number.
+	Workers  int
+	seen     map[string]struct{}
+	seenPrev map[string]struct{}
 }
 
 // Read calls fn for every event in paths (files, folders read recursively, "-" for stdin), in file
@@ -218,11 +223,127 @@ func firstNonSpace(br *bufio.Reader) byte {
 }
 
 // readJSONLines reads one JSON value per line: events, or {"records":[…]} / {"value":[…]} pages.
-// A whole pretty-printed document also works: lines are joined until a value is complete.
+// A whole pretty-printed document also works: lines are joined until a value is complete. A line
+// that starts with "{" and ends with "}" is one record; if it is not valid JSON it is reported as
+// malformed. Lines are decoded by Workers goroutines and passed on in file order.
 func (r *Reader) readJSONLines(ctx context.Context, name string, br *bufio.Reader, fn func(*Event) error) error {
-	lineNo := 0
+	workers := r.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if workers == 1 {
+		var d decoded
+		return splitJSONLines(ctx, name, br, func(b []unit) error {
+			d.reset()
+			for _, u := range b {
+				decodeUnit(u, &d)
+			}
+			return r.apply(&d, fn)
+		})
+	}
+
+	type job struct {
+		seq   int
+		units []unit
+	}
+	type result struct {
+		seq int
+		d   *decoded
+	}
+	done := make(chan struct{})
+	defer close(done)
+	jobs := make(chan job, 2*workers)
+	results := make(chan result, 2*workers)
+	var readErr error
+	go func() { // producer: split lines into batches
+		defer close(jobs)
+		seq := 0
+		readErr = splitJSONLines(ctx, name, br, func(b []unit) error {
+			select {
+			case jobs <- job{seq, b}:
+				seq++
+				return nil
+			case <-done:
+				return context.Canceled
+			}
+		})
+	}()
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				d := &decoded{}
+				for _, u := range j.units {
+					decodeUnit(u, d)
+				}
+				select {
+				case results <- result{j.seq, d}:
+				case <-done:
+					return
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(results) }()
+	held := map[int]*decoded{}
+	next := 0
+	for res := range results {
+		held[res.seq] = res.d
+		for d, ok := held[next]; ok; d, ok = held[next] {
+			delete(held, next)
+			next++
+			if err := r.apply(d, fn); err != nil {
+				return err
+			}
+		}
+	}
+	return readErr // set before jobs was closed, so before results was
+}
+
+// unit is one JSON value of a JSON-lines input, or a problem found while splitting.
+type unit struct {
+	src     string
+	data    []byte // a private copy, never modified: events share it
+	problem string
+}
+
+// decoded is what a batch of units gave.
+type decoded struct {
+	events   []*Event
+	problems []Problem
+}
+
+func (d *decoded) reset() { d.events, d.problems = d.events[:0], d.problems[:0] }
+
+// apply records a batch's problems and passes its events on.
+func (r *Reader) apply(d *decoded, fn func(*Event) error) error {
+	r.Problems = append(r.Problems, d.problems...)
+	for _, e := range d.events {
+		if err := r.emit(e, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// splitJSONLines cuts a JSON-lines stream into batches of units.
+func splitJSONLines(ctx context.Context, name string, br *bufio.Reader, batch func([]unit) error) error {
+	const batchSize = 512
+	lineNo, startLine := 0, 0
 	var pending []byte
-	startLine := 0
+	b := make([]unit, 0, batchSize)
+	add := func(u unit) error {
+		b = append(b, u)
+		if len(b) == batchSize {
+			if err := batch(b); err != nil {
+				return err
+			}
+			b = make([]unit, 0, batchSize)
+		}
+		return nil
+	}
 	for {
 		line, err := br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
@@ -236,15 +357,15 @@ func (r *Reader) readJSONLines(ctx context.Context, name string, br *bufio.Reade
 		if len(line) > 0 {
 			lineNo++
 			trimmed := bytes.TrimSpace(line)
-			complete := len(trimmed) > 0 && trimmed[0] == '{' && trimmed[len(trimmed)-1] == '}' && jsonscan.Valid(trimmed)
 			switch {
-			case complete:
-				if len(pending) > 0 { // a partial record before a complete one was malformed
-					r.problem(fmt.Sprintf("%s:%d", name, startLine), "malformed JSON")
+			case len(trimmed) > 1 && trimmed[0] == '{' && trimmed[len(trimmed)-1] == '}':
+				if len(pending) > 0 { // a partial record before a whole one was malformed
+					if e := add(unit{src: name + ":" + strconv.Itoa(startLine), problem: "malformed JSON"}); e != nil {
+						return e
+					}
 					pending = pending[:0]
 				}
-				// One copy per line, shared by the event's fields (see scanRecordBytes).
-				if e := r.valueBytes(ctx, name+":"+strconv.Itoa(lineNo), append([]byte(nil), trimmed...), fn); e != nil {
+				if e := add(unit{src: name + ":" + strconv.Itoa(lineNo), data: append([]byte(nil), trimmed...)}); e != nil {
 					return e
 				}
 			case len(trimmed) > 0:
@@ -253,12 +374,14 @@ func (r *Reader) readJSONLines(ctx context.Context, name string, br *bufio.Reade
 				}
 				pending = append(pending, line...)
 				if jsonscan.Valid(pending) {
-					if e := r.value(ctx, fmt.Sprintf("%s:%d", name, startLine), string(bytes.TrimSpace(pending)), fn); e != nil {
+					if e := add(unit{src: name + ":" + strconv.Itoa(startLine), data: append([]byte(nil), bytes.TrimSpace(pending)...)}); e != nil {
 						return e
 					}
 					pending = pending[:0]
 				} else if len(pending) > 64<<20 {
-					r.problem(fmt.Sprintf("%s:%d", name, startLine), "malformed JSON (record over 64 MB)")
+					if e := add(unit{src: name + ":" + strconv.Itoa(startLine), problem: "malformed JSON (record over 64 MB)"}); e != nil {
+						return e
+					}
 					pending = pending[:0]
 				}
 			}
@@ -274,36 +397,55 @@ func (r *Reader) readJSONLines(ctx context.Context, name string, br *bufio.Reade
 		}
 	}
 	if len(bytes.TrimSpace(pending)) > 0 {
-		r.problem(fmt.Sprintf("%s:%d", name, startLine), "malformed JSON (incomplete at end of file)")
+		if e := add(unit{src: name + ":" + strconv.Itoa(startLine), problem: "malformed JSON (incomplete at end of file)"}); e != nil {
+			return e
+		}
+	}
+	if len(b) > 0 {
+		return batch(b)
 	}
 	return nil
 }
 
-// value dispatches one JSON value: an event, or a page of events.
-func (r *Reader) value(ctx context.Context, src, raw string, fn func(*Event) error) error {
-	return r.valueBytes(ctx, src, []byte(raw), fn)
-}
-
-// valueBytes is value for bytes that are never modified afterwards.
-func (r *Reader) valueBytes(ctx context.Context, src string, raw []byte, fn func(*Event) error) error {
-	rec, ok := scanRecordBytes(raw)
+// decodeUnit decodes one unit into d; it touches no Reader state, so workers run it concurrently.
+func decodeUnit(u unit, d *decoded) {
+	if u.problem != "" {
+		d.problems = append(d.problems, Problem{Source: u.src, Msg: u.problem})
+		return
+	}
+	if !jsonscan.Valid(u.data) {
+		d.problems = append(d.problems, Problem{Source: u.src, Msg: "malformed JSON"})
+		return
+	}
+	rec, ok := scanRecordBytes(u.data)
 	if !ok {
-		r.problem(src, "not a JSON object")
-		return nil
+		d.problems = append(d.problems, Problem{Source: u.src, Msg: "not a JSON object"})
+		return
 	}
 	for _, k := range []string{"records", "value"} {
-		if list, ok := rec[k]; ok && jsonscan.First([]byte(list)) == '[' {
-			i := 0
-			var err error
-			jsonscan.Array([]byte(list), func(_ int, v []byte) bool {
-				i++
-				err = r.one(fmt.Sprintf("%s %s[%d]", src, k, i-1), string(v), fn)
-				return err == nil
+		if list, ok := rec[k]; ok && jsonscan.First(bytesOf(list)) == '[' {
+			jsonscan.Array(bytesOf(list), func(i int, v []byte) bool {
+				src := u.src + " " + k + "[" + strconv.Itoa(i) + "]"
+				if rec, ok := scanRecordBytes(v); ok {
+					decodeRecord(src, rec, d)
+				} else {
+					d.problems = append(d.problems, Problem{Source: src, Msg: "not a JSON object"})
+				}
+				return true
 			})
-			return err
+			return
 		}
 	}
-	return r.oneRecord(src, rec, fn)
+	decodeRecord(u.src, rec, d)
+}
+
+func decodeRecord(src string, rec record, d *decoded) {
+	e, err := fromRecord(rec, src)
+	if err != nil {
+		d.problems = append(d.problems, Problem{Source: src, Msg: err.Error()})
+		return
+	}
+	d.events = append(d.events, e)
 }
 
 func (r *Reader) one(src, raw string, fn func(*Event) error) error {
