@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"io/fs"
 	"os"
@@ -41,16 +42,14 @@ type Reader struct {
 	// Workers is how many goroutines decode JSON lines (0: one per CPU). Events are passed on in
 	// file order whatever the number.
 	Workers  int
-	seen     map[string]struct{}
-	seenPrev map[string]struct{}
+	seen     map[uint64]struct{}
+	seenPrev map[uint64]struct{}
+	seed     maphash.Seed
 }
 
 // Read calls fn for every event in paths (files, folders read recursively, "-" for stdin), in file
 // order; within a file, in time order (see ordered). Malformed lines are recorded in r.Problems and skipped; only unreadable inputs stop it.
 func (r *Reader) Read(ctx context.Context, paths []string, fn func(*Event) error) error {
-	if r.seen == nil {
-		r.seen = map[string]struct{}{}
-	}
 	for _, p := range paths {
 		if p == "-" {
 			if r.Stdin == nil {
@@ -115,9 +114,6 @@ func (r *Reader) Read(ctx context.Context, paths []string, fn func(*Event) error
 // ReadFrom reads one named input (an embedded file, say) the way Read reads a file: malformed
 // lines are recorded and skipped, and events are passed on in time order.
 func (r *Reader) ReadFrom(ctx context.Context, name string, in io.Reader, fn func(*Event) error) error {
-	if r.seen == nil {
-		r.seen = map[string]struct{}{}
-	}
 	ord := &ordered{fn: fn}
 	if err := r.readStream(ctx, name, in, ord.add); err != nil {
 		return err
@@ -129,16 +125,28 @@ func (r *Reader) ReadFrom(ctx context.Context, name string, in io.Reader, fn fun
 const maxOrdered = 50_000
 
 // ordered passes a file's events on in time order: exports are often newest first (az monitor
-// activity-log list, the portal's CSV), and detection runs on event time. A file of more than
-// maxOrdered events is ordered in runs of that size; the detector's lateness orders the rest.
-// Standard input is passed on as it arrives.
+// activity-log list, the portal's CSV), and detection runs on event time. The first events of a
+// file show its order: when they are already ascending (the diagnostic export), events pass
+// straight through and the detector's lateness absorbs small disorder; otherwise they are held and
+// sorted in runs of maxOrdered events. Standard input is passed on as it arrives.
 type ordered struct {
-	fn  func(*Event) error
-	buf []*Event
+	fn      func(*Event) error
+	buf     []*Event
+	through bool // the file is ascending: pass events on as they come
 }
 
+// probeOrdered is how many events decide whether a file is already in time order.
+const probeOrdered = 1000
+
 func (o *ordered) add(e *Event) error {
+	if o.through {
+		return o.fn(e)
+	}
 	o.buf = append(o.buf, e)
+	if len(o.buf) == probeOrdered && sort.SliceIsSorted(o.buf, func(i, j int) bool { return o.buf[i].At.Before(o.buf[j].At) }) {
+		o.through = true
+		return o.flush()
+	}
 	if len(o.buf) >= maxOrdered {
 		return o.flush()
 	}
@@ -167,7 +175,11 @@ func (r *Reader) problem(src string, format string, args ...any) {
 const dedupWindow = 200_000
 
 func (r *Reader) emit(e *Event, fn func(*Event) error) error {
-	k := e.Key()
+	if r.seen == nil {
+		r.seed = maphash.MakeSeed()
+		r.seen = map[uint64]struct{}{}
+	}
+	k := maphash.String(r.seed, e.Key()) // 8 bytes a key, not ~200: collisions are 1 in 2^64
 	_, dup := r.seen[k]
 	if !dup {
 		_, dup = r.seenPrev[k]
@@ -177,7 +189,7 @@ func (r *Reader) emit(e *Event, fn func(*Event) error) error {
 		return nil
 	}
 	if len(r.seen) >= dedupWindow {
-		r.seenPrev, r.seen = r.seen, make(map[string]struct{}, dedupWindow/4)
+		r.seenPrev, r.seen = r.seen, make(map[uint64]struct{}, dedupWindow/4)
 	}
 	r.seen[k] = struct{}{}
 	return fn(e)

@@ -133,6 +133,16 @@ func (a *App) color() bool {
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
+// isTerminal reports whether w is a terminal (progress is only drawn on one).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
 // notef prints a note to stderr unless --quiet.
 func (a *App) notef(format string, args ...any) {
 	if !a.Quiet {

@@ -123,11 +123,23 @@ docs/detect-json.md), markdown. Thresholds and windows of correlation rules are 
 			}
 			r := &activity.Reader{Stdin: app.Stdin}
 			start := time.Now()
+			progress := !app.Quiet && isTerminal(app.Stderr)
+			n, last := 0, start
 			if err := r.Read(cmd.Context(), args, func(e *activity.Event) error {
 				d.Process(e)
-				return cmd.Context().Err()
+				if n++; n%65536 == 0 {
+					if progress && time.Since(last) > 2*time.Second {
+						last = time.Now()
+						fmt.Fprintf(app.Stderr, "\r%d events read (%s)…", n, e.Source)
+					}
+					return cmd.Context().Err()
+				}
+				return nil
 			}); err != nil {
 				return err
+			}
+			if progress && last != start {
+				fmt.Fprint(app.Stderr, "\r\033[K")
 			}
 			result := d.Finish()
 			for _, p := range r.Problems {
