@@ -153,16 +153,7 @@ func renderDemo(app *App, rep demoReport) error {
 	fmt.Fprintf(w, "   The benign day's %s (routine snapshot clean-up, a VM stopped) open no incident.\n", plural(d.Unjoined, "alert", "alerts"))
 	for _, inc := range d.Incidents {
 		fmt.Fprintf(w, "\n   %s %s  %s\n", st.bold(inc.ID), st.warn(strings.ToUpper(inc.Severity)), inc.Title)
-		t = newTable(w)
-		t.row("     stages", strings.Join(inc.Stages, " → "))
-		t.row("     window", clock(inc.First)+" – "+clock(inc.Last)+" UTC")
-		for i, p := range inc.Principals {
-			label := ""
-			if i == 0 {
-				label = "     principals"
-			}
-			t.row(label, principalLine(p))
-		}
+		t = incidentFacts(w, inc, "     ")
 		t.row("     resources", recoveryLine(inc))
 		var lost []string
 		for _, r := range inc.Resources {

@@ -314,19 +314,25 @@ func blast(r *detect.Resource) string {
 	return fmt.Sprint(*r.BlastRadius)
 }
 
+// incidentFacts starts a two-column table of an incident's stages, window and principals.
+func incidentFacts(w io.Writer, inc *detect.Incident, indent string) *table {
+	t := newTable(w)
+	t.row(indent+"stages", strings.Join(inc.Stages, " → "))
+	t.row(indent+"window", clock(inc.First)+" – "+clock(inc.Last)+" UTC")
+	for i, p := range inc.Principals {
+		label := ""
+		if i == 0 {
+			label = indent + "principals"
+		}
+		t.row(label, principalLine(p))
+	}
+	return t
+}
+
 func writeDetectTable(w io.Writer, r detect.Result, sum detectSummary, st styler) error {
 	for _, inc := range r.Incidents {
 		fmt.Fprintf(w, "%s %s  %s\n", st.bold("INCIDENT "+inc.ID), st.warn(strings.ToUpper(inc.Severity)), inc.Title)
-		t := newTable(w)
-		t.row("  stages", strings.Join(inc.Stages, " → "))
-		t.row("  window", clock(inc.First)+" – "+clock(inc.Last)+" UTC")
-		for i, p := range inc.Principals {
-			label := ""
-			if i == 0 {
-				label = "  principals"
-			}
-			t.row(label, principalLine(p))
-		}
+		t := incidentFacts(w, inc, "  ")
 		t.row("  source IPs", dash(strings.Join(inc.SourceIPs, ", ")))
 		t.row("  resources", recoveryLine(inc))
 		if err := t.flush(); err != nil {

@@ -46,30 +46,17 @@ func ObjectBytes(raw []byte, fn func(key, val []byte) bool) bool {
 // Object calls fn with each member of the JSON object raw, in order, until fn returns false. It
 // reports whether raw is an object. raw must be valid JSON; keys are unescaped.
 func Object(raw []byte, fn func(key string, val []byte) bool) bool {
-	i := skipSpace(raw, 0)
-	if i >= len(raw) || raw[i] != '{' {
-		return false
+	return ObjectBytes(raw, func(k, v []byte) bool {
+		return fn(unquoteKey(k), v)
+	})
+}
+
+// unquoteKey unescapes the bytes between a key's quotes.
+func unquoteKey(k []byte) string {
+	if !containsByte(k, '\\') && utf8.Valid(k) {
+		return string(k)
 	}
-	i = skipSpace(raw, i+1)
-	if i < len(raw) && raw[i] == '}' {
-		return true
-	}
-	for i < len(raw) {
-		kEnd := skipString(raw, i)
-		key := unquote(raw[i:kEnd])
-		i = skipSpace(raw, kEnd)
-		i = skipSpace(raw, i+1) // ':'
-		vEnd := skipValue(raw, i)
-		if !fn(key, raw[i:vEnd]) {
-			return true
-		}
-		i = skipSpace(raw, vEnd)
-		if i >= len(raw) || raw[i] == '}' {
-			return true
-		}
-		i = skipSpace(raw, i+1) // ','
-	}
-	return true
+	return unquote(append(append([]byte{'"'}, k...), '"'))
 }
 
 // Array calls fn with each element of the JSON array raw until fn returns false. It reports whether
