@@ -56,11 +56,48 @@ type Event struct {
 	httpRaw       string
 
 	key        string // Key, computed once
+	keyHash    uint64
 	opLower    string
 	resLower   string
 	once       sync.Once
 	properties map[string]any
 	identity   map[string]any
+}
+
+// KeyHash is a 64-bit FNV-1a hash of what Key identifies, computed once without building Key:
+// the Reader drops duplicates by it and the detector orders simultaneous events by it.
+func (e *Event) KeyHash() uint64 {
+	if e.keyHash != 0 {
+		return e.keyHash
+	}
+	h := uint64(14695981039346656037)
+	add := func(s string, fold bool) {
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if fold && c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			h = (h ^ uint64(c)) * 1099511628211
+		}
+		h = (h ^ '|') * 1099511628211
+	}
+	if e.EventDataID != "" {
+		add(e.EventDataID, false)
+	} else {
+		n := e.At.UnixNano()
+		for i := 0; i < 8; i++ {
+			h = (h ^ uint64(byte(n>>(8*i)))) * 1099511628211
+		}
+		add(e.OperationName, true)
+		add(e.ResultType, false)
+		add(e.CorrelationID, false)
+		add(e.ResourceID, true)
+	}
+	if h == 0 {
+		h = 1
+	}
+	e.keyHash = h
+	return h
 }
 
 // OperationLower returns the operation name in lower case, computed once.

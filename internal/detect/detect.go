@@ -183,7 +183,7 @@ func (d *Detector) Process(e *activity.Event) {
 		d.stats.Late++
 	}
 	d.seq++
-	heap.Push(&d.buf, queued{e, e.Key(), d.seq})
+	heap.Push(&d.buf, queued{e, e.KeyHash(), d.seq})
 	wm := d.maxSeen.Add(-d.opts.Lateness)
 	for len(d.buf) > 0 && !d.buf[0].e.At.After(wm) {
 		d.release(heap.Pop(&d.buf).(queued).e)
@@ -237,16 +237,16 @@ func (d *Detector) enrich(e *activity.Event) {
 			e.Actor = a
 		}
 	}
-	op := e.OperationLower()
+	op := e.OperationName
 	switch {
-	case op == opRoleAssignmentWrite && e.ResultType != "Failure":
+	case strings.EqualFold(op, opRoleAssignmentWrite) && e.ResultType != "Failure":
 		if grantee := granteeOf(e); grantee != "" && principalKey(grantee) != principalKey(e.PrincipalID) {
 			d.grants.put(principalKey(grantee), e.Actor)
 			if st := d.actor(e.Actor); st != nil {
 				st.grant(grantee, e)
 			}
 		}
-	case op == opResourceGroupDelete && e.CorrelationID != "":
+	case strings.EqualFold(op, opResourceGroupDelete) && e.CorrelationID != "":
 		d.cascades.put(strings.ToLower(e.CorrelationID), e.ResourceID)
 	case e.CorrelationID != "":
 		if rg, ok := d.cascades.get(strings.ToLower(e.CorrelationID)); ok && len(e.ResourceID) > len(rg) &&
@@ -306,7 +306,7 @@ func opKey(e *activity.Event) string {
 
 type queued struct {
 	e   *activity.Event
-	key string
+	key uint64
 	seq int
 }
 

@@ -78,15 +78,19 @@ func (d *Detector) watch(name string) {
 	d.watched[name] = st
 }
 
-// mutating reports whether an operation (in lower case) changes something (reads are not tracked).
+// mutating reports whether an operation changes something (reads are not tracked).
 func mutating(op string) bool {
-	return strings.HasSuffix(op, "/write") || strings.HasSuffix(op, "/delete") || strings.HasSuffix(op, "/action")
+	return hasSuffixFold(op, "/write") || hasSuffixFold(op, "/delete") || hasSuffixFold(op, "/action")
 }
 
-func isDelete(op string) bool { return strings.HasSuffix(strings.ToLower(op), "/delete") }
+func isDelete(op string) bool { return hasSuffixFold(op, "/delete") }
+
+func hasSuffixFold(s, suffix string) bool {
+	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
+}
 
 func (d *Detector) track(e *activity.Event) {
-	if !mutating(e.OperationLower()) || e.ResourceID == "" {
+	if !mutating(e.OperationName) || e.ResourceID == "" {
 		return
 	}
 	st := d.actor(e.Actor)
