@@ -6,6 +6,8 @@
 package activity
 
 import (
+	"github.com/bulwarkhq/bulwark/internal/jsonscan"
+
 	"encoding/json"
 	"strings"
 	"sync"
@@ -186,6 +188,29 @@ func (e *Event) Identity() map[string]any { e.nested(); return e.identity }
 
 // RequestBody returns properties.requestbody parsed, when it is JSON.
 func (e *Event) RequestBody() (map[string]any, bool) { return e.Body("requestbody") }
+
+// BodyString reads a string at a path inside a properties body ("requestbody", "responseBody")
+// without decoding the rest of the event: the body may be an object or a string holding JSON. Keys
+// match without regard to case.
+func (e *Event) BodyString(body string, path ...string) string {
+	v, ok := jsonscan.Lookup(bytesOf(e.propertiesRaw), body)
+	if !ok {
+		return ""
+	}
+	if jsonscan.First(v) == '"' { // a body written as a JSON string
+		s := jsonString(v)
+		if jsonscan.First(bytesOf(s)) != '{' || !jsonscan.Valid(bytesOf(s)) {
+			return ""
+		}
+		v = bytesOf(s)
+	}
+	for _, k := range path {
+		if v, ok = jsonscan.Lookup(v, k); !ok {
+			return ""
+		}
+	}
+	return jsonString(v)
+}
 
 // Body returns a properties body ("requestbody", "responseBody"; any case) parsed, when it is a
 // JSON object.

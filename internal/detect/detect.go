@@ -260,31 +260,11 @@ func (d *Detector) enrich(e *activity.Event) {
 // or the response body (Success).
 func granteeOf(e *activity.Event) string {
 	for _, body := range []string{"requestbody", "responseBody"} {
-		b, ok := e.Body(body)
-		if !ok {
-			continue
-		}
-		props, _ := foldGet(b, "properties").(map[string]any)
-		if p, ok := foldGet(props, "principalId").(string); ok && p != "" {
+		if p := e.BodyString(body, "properties", "principalId"); p != "" {
 			return p
 		}
 	}
 	return ""
-}
-
-func foldGet(m map[string]any, key string) any {
-	if m == nil {
-		return nil
-	}
-	if v, ok := m[key]; ok {
-		return v
-	}
-	for k, v := range m {
-		if strings.EqualFold(k, key) {
-			return v
-		}
-	}
-	return nil
 }
 
 // hash returns a short deterministic identifier.
