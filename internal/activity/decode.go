@@ -92,6 +92,16 @@ func recordKey(k []byte) string {
 	return lowerASCII(key)
 }
 
+// scanRecordValid is scanRecordBytes for bytes not yet known to be valid JSON: it validates them
+// in the same pass, and reports false for anything but a valid JSON object.
+func scanRecordValid(b []byte) (record, bool) {
+	r := make(record, 24)
+	ok := jsonscan.ObjectValid(b, func(k, v []byte) {
+		r[recordKey(k)] = shareString(v)
+	})
+	return r, ok
+}
+
 // shareString returns a string that shares b's memory; b must never be modified afterwards.
 func shareString(b []byte) string {
 	if len(b) == 0 {

@@ -422,13 +422,9 @@ func decodeUnit(u unit, d *decoded) {
 		d.problems = append(d.problems, Problem{Source: u.src, Msg: u.problem})
 		return
 	}
-	if !jsonscan.Valid(u.data) {
-		d.problems = append(d.problems, Problem{Source: u.src, Msg: "malformed JSON"})
-		return
-	}
-	rec, ok := scanRecordBytes(u.data)
+	rec, ok := scanRecordValid(u.data) // validates and splits in one pass
 	if !ok {
-		d.problems = append(d.problems, Problem{Source: u.src, Msg: "not a JSON object"})
+		d.problems = append(d.problems, Problem{Source: u.src, Msg: "malformed JSON"})
 		return
 	}
 	for _, k := range []string{"records", "value"} {

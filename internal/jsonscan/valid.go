@@ -200,3 +200,49 @@ func hasZeroByte(x uint64) uint64 { return (x - ones) & ^x & highs }
 
 // hasLessThan is non-zero when a byte of x is below n (n <= 128).
 func hasLessThan(x uint64, n uint64) uint64 { return (x - ones*n) & ^x & highs }
+
+// ObjectValid walks a JSON object like ObjectBytes while validating it exactly as Valid does, in
+// one pass: it reports whether raw is one valid JSON object (with optional surrounding white
+// space). fn may have been called for some members before a later error is found; a caller must
+// discard what it collected when ObjectValid returns false.
+func ObjectValid(raw []byte, fn func(key, val []byte)) bool {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return false
+	}
+	i = skipSpace(raw, i+1)
+	if i < len(raw) && raw[i] == '}' {
+		return skipSpace(raw, i+1) == len(raw)
+	}
+	for {
+		if i >= len(raw) || raw[i] != '"' {
+			return false
+		}
+		kEnd, ok := validString(raw, i)
+		if !ok {
+			return false
+		}
+		key := raw[i+1 : kEnd-1]
+		i = skipSpace(raw, kEnd)
+		if i >= len(raw) || raw[i] != ':' {
+			return false
+		}
+		vStart := skipSpace(raw, i+1)
+		vEnd, ok := validValue(raw, vStart, 1)
+		if !ok {
+			return false
+		}
+		fn(key, raw[vStart:vEnd])
+		i = skipSpace(raw, vEnd)
+		if i >= len(raw) {
+			return false
+		}
+		if raw[i] == '}' {
+			return skipSpace(raw, i+1) == len(raw)
+		}
+		if raw[i] != ',' {
+			return false
+		}
+		i = skipSpace(raw, i+1)
+	}
+}

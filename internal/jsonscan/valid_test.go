@@ -20,6 +20,11 @@ func TestValidAgreesWithEncodingJSON(t *testing.T) {
 		if got, want := Valid([]byte(c)), json.Valid([]byte(c)); got != want {
 			t.Errorf("Valid(%.40q) = %v, encoding/json says %v", c, got, want)
 		}
+		var m map[string]any
+		want := json.Unmarshal([]byte(c), &m) == nil && m != nil
+		if got := ObjectValid([]byte(c), func(k, v []byte) {}); got != want {
+			t.Errorf("ObjectValid(%.40q) = %v, want %v", c, got, want)
+		}
 	}
 	// Every fuzz corpus entry and the demo activity logs too.
 	filepath.WalkDir(filepath.Join("..", "..", "examples", "contoso", "activity"), func(p string, d os.DirEntry, err error) error {
@@ -46,6 +51,21 @@ func FuzzValid(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if got, want := Valid(b), json.Valid(b); got != want {
 			t.Fatalf("Valid(%q) = %v, encoding/json says %v", b, got, want)
+		}
+		// ObjectValid: valid exactly when encoding/json decodes an object, with the same members.
+		var m map[string]json.RawMessage
+		want := json.Unmarshal(b, &m) == nil && m != nil
+		got := map[string]string{}
+		ok := ObjectValid(b, func(k, v []byte) { got[unquoteKey(k)] = string(v) })
+		if ok != want {
+			t.Fatalf("ObjectValid(%q) = %v, encoding/json object: %v", b, ok, want)
+		}
+		if ok {
+			for k, v := range m {
+				if got[k] != string(v) {
+					t.Fatalf("ObjectValid(%q): member %q = %q, encoding/json %q", b, k, got[k], v)
+				}
+			}
 		}
 	})
 }
