@@ -66,8 +66,9 @@ type Event struct {
 	identity   map[string]any
 }
 
-// KeyHash is a 64-bit FNV-1a hash of what Key identifies, computed once without building Key:
-// the Reader drops duplicates by it and the detector orders simultaneous events by it.
+// KeyHash is a 64-bit FNV-1a hash of the event's time, operation, status, correlation ID and
+// resource (case-insensitive), computed once: the Reader drops duplicates by it — the same event in
+// two exports, whatever their formats — and the detector orders simultaneous events by it.
 func (e *Event) KeyHash() uint64 {
 	if e.keyHash != 0 {
 		return e.keyHash
@@ -83,18 +84,16 @@ func (e *Event) KeyHash() uint64 {
 		}
 		h = (h ^ '|') * 1099511628211
 	}
-	if e.EventDataID != "" {
-		add(e.EventDataID, false)
-	} else {
-		n := e.At.UnixNano()
-		for i := 0; i < 8; i++ {
-			h = (h ^ uint64(byte(n>>(8*i)))) * 1099511628211
-		}
-		add(e.OperationName, true)
-		add(e.ResultType, false)
-		add(e.CorrelationID, false)
-		add(e.ResourceID, true)
+	// Not the eventDataId: the diagnostic export has none, and the same event read from two
+	// formats must hash alike.
+	n := e.At.UnixNano()
+	for i := 0; i < 8; i++ {
+		h = (h ^ uint64(byte(n>>(8*i)))) * 1099511628211
 	}
+	add(e.OperationName, true)
+	add(e.ResultType, false)
+	add(e.CorrelationID, true)
+	add(e.ResourceID, true)
 	if h == 0 {
 		h = 1
 	}

@@ -35,8 +35,8 @@ type Reader struct {
 	Stdin io.Reader
 	// Problems collects malformed lines and rows, each with file and line.
 	Problems []Problem
-	// Duplicates counts events seen twice (the same eventDataId, or the same operation, status,
-	// resource and time).
+	// Duplicates counts events seen twice: the same time, operation, status, correlation ID and
+	// resource, in any format (see Event.KeyHash).
 	Duplicates int
 	// Workers is how many goroutines decode JSON lines (0: one per CPU). Events are passed on in
 	// file order whatever the number.

@@ -501,6 +501,14 @@ func TestDetectCommand(t *testing.T) {
 		t.Errorf("VM recovery with snapshot: %v", recovery)
 	}
 
+	// The same day in all four files of the demo folder: each event once, none late.
+	r = run(t, "", "detect", act, "-o", "json")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	var sum detectSummary
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil || sum.Stats.Events != 109 || sum.Stats.Late != 0 || sum.Incidents != 1 {
+		t.Errorf("all formats at once: %v %+v", err, sum)
+	}
+
 	// Table: incidents first, then alerts; stdin works.
 	data, err := os.ReadFile(filepath.Join(act, "log-analytics", "AzureActivity-2026-11-25.csv"))
 	if err != nil {
