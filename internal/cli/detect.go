@@ -119,7 +119,7 @@ docs/detect-json.md), markdown. Thresholds and windows of correlation rules are 
 				app.notef("rules: %s", e)
 			}
 			if len(cerrs) > 0 {
-				return fmt.Errorf("%s", plural(len(cerrs), "invalid rule", "invalid rules"))
+				return fmt.Errorf("%s: fix them or leave them out (bulwark rules lint shows every problem)", plural(len(cerrs), "invalid rule", "invalid rules"))
 			}
 			r := &activity.Reader{Stdin: app.Stdin}
 			start := time.Now()

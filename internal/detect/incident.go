@@ -172,7 +172,11 @@ func title(inc *Incident) string {
 			}
 		}
 	}
-	t := fmt.Sprintf("%s by %s", what, inc.Actor)
+	actor := inc.Actor
+	if actor == "" {
+		actor = "an unidentified caller"
+	}
+	t := fmt.Sprintf("%s by %s", what, actor)
 	if n := len(inc.Principals); n > 1 {
 		t += fmt.Sprintf(" (%d principals)", n)
 	}

@@ -135,6 +135,9 @@ func (st *actorState) principal(e *activity.Event) {
 	if key == "" {
 		key = strings.ToLower(e.Caller)
 	}
+	if key == "" { // an event with no identity at all
+		return
+	}
 	p, ok := st.principals[key]
 	if !ok {
 		if len(st.principals) >= maxPrincipalsPerActor {
