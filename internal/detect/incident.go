@@ -181,7 +181,11 @@ func title(inc *Incident) string {
 		t += fmt.Sprintf(" (%d principals)", n)
 	}
 	if deleted > 0 {
-		t += fmt.Sprintf(": %d resources deleted", deleted)
+		noun := "resources"
+		if deleted == 1 {
+			noun = "resource"
+		}
+		t += fmt.Sprintf(": %d %s deleted", deleted, noun)
 	}
 	return t
 }
