@@ -220,3 +220,37 @@ func TestParallelDecodingKeepsOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestTopPropertyFastPath: reading a top-level properties member from the raw JSON gives what
+// the full decode gives, for every member of every demo event in every format.
+func TestTopPropertyFastPath(t *testing.T) {
+	compared := 0
+	defer func() {
+		if compared < 500 {
+			t.Errorf("only %d members compared", compared)
+		}
+	}()
+	for _, p := range []string{"rest", "diagnostic-export", "log-analytics"} {
+		r := &Reader{}
+		err := r.Read(context.Background(), []string{filepath.Join("..", "..", "examples", "contoso", "activity", p)}, func(e *Event) error {
+			slow := &Event{propertiesRaw: e.propertiesRaw}
+			for k := range e.Properties() {
+				for _, key := range []string{k, strings.ToUpper(k), "nosuchmember"} {
+					fv, fok, done := e.topProperty(key)
+					if !done {
+						continue
+					}
+					compared++
+					sv, sok := descend(slow.Properties(), key)
+					if fok != sok || fmt.Sprint(fv) != fmt.Sprint(sv) {
+						t.Errorf("%s %s: fast %v %q, full %v %q", e.Source, key, fok, fv, sok, sv)
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}

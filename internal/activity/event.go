@@ -59,6 +59,7 @@ type Event struct {
 
 	key        string // Key, computed once
 	keyHash    uint64
+	propsValid int8 // 0 unknown, 1 propertiesRaw is a valid JSON object, 2 it is not
 	opLower    string
 	resLower   string
 	once       sync.Once

@@ -1,8 +1,12 @@
 package activity
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/bulwarkhq/bulwark/internal/jsonscan"
 )
 
 // fieldID names a canonical field.
@@ -167,6 +171,9 @@ func (e *Event) Field(path string) (any, bool) {
 	case fCascadeOf:
 		return str(e.CascadeOf)
 	case fProperties:
+		if v, ok, done := e.topProperty(rest); done {
+			return v, ok
+		}
 		return descend(e.Properties(), rest)
 	case fIdentity:
 		return descend(e.Identity(), rest)
@@ -292,4 +299,38 @@ func TaxonomyMarkdown() string {
 		b.WriteString("| `" + t.Field + "` | " + strings.Join(aliases, ", ") + " | " + strings.ReplaceAll(t.Note, "|", "\\|") + " |\n")
 	}
 	return b.String()
+}
+
+// topProperty answers a string-valued top-level properties member ("properties.requestbody", which
+// rules match as text) straight from the raw JSON, without decoding the event's properties: done
+// is false when the full decode is needed (a nested path, a non-string value, raw JSON not known
+// to be a valid object).
+func (e *Event) topProperty(key string) (v any, ok, done bool) {
+	if key == "" || strings.IndexByte(key, '.') >= 0 {
+		return nil, false, false
+	}
+	if e.propsValid == 0 {
+		e.propsValid = 2
+		if raw := bytesOf(e.propertiesRaw); jsonscan.First(raw) == '{' && jsonscan.Valid(raw) {
+			e.propsValid = 1
+		}
+	}
+	if e.propsValid != 1 {
+		return nil, false, false
+	}
+	raw, found := jsonscan.Lookup(bytesOf(e.propertiesRaw), key)
+	if !found {
+		return nil, false, true
+	}
+	if jsonscan.First(raw) != '"' {
+		return nil, false, false
+	}
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return shareString(raw[1 : len(raw)-1]), true, true
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return nil, false, false
+	}
+	return s, true, true
 }
