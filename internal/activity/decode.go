@@ -257,11 +257,21 @@ func fromRecord(r record, source string) (*Event, error) {
 		return nil, fmt.Errorf("no operation name")
 	}
 	if (e.Category == "" || e.Format == FormatDiagnostic) && jsonscan.First(bytesOf(e.propertiesRaw)) == '{' {
-		if c := lookupString(e.propertiesRaw, "eventCategory"); c != "" {
-			e.Category = c
+		var category, opID string // one pass over properties for both
+		jsonscan.ObjectBytes(bytesOf(e.propertiesRaw), func(k, v []byte) bool {
+			switch {
+			case category == "" && strings.EqualFold(shareString(k), "eventCategory"):
+				category = jsonString(v)
+			case opID == "" && strings.EqualFold(shareString(k), "operationId"):
+				opID = jsonString(v)
+			}
+			return category == "" || opID == ""
+		})
+		if category != "" {
+			e.Category = category
 		}
 		if e.OperationID == "" {
-			e.OperationID = lookupString(e.propertiesRaw, "operationId")
+			e.OperationID = opID
 		}
 	}
 	e.deriveCaller()
