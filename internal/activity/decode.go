@@ -49,8 +49,10 @@ func scanRecord(line string) (record, bool) {
 // scanRecordBytes splits a record whose bytes are never modified afterwards: the member values are
 // strings that share the record's memory rather than copies (a record is ~2 KB and a log holds
 // millions).
-func scanRecordBytes(b []byte) (record, bool) {
-	r := make(record, 24)
+func scanRecordBytes(b []byte) (record, bool) { return scanInto(b, make(record, 24)) }
+
+// scanInto is scanRecordBytes into a given (empty) record.
+func scanInto(b []byte, r record) (record, bool) {
 	ok := jsonscan.ObjectBytes(b, func(k, v []byte) bool {
 		r[recordKey(k)] = shareString(v)
 		return true
@@ -94,8 +96,7 @@ func recordKey(k []byte) string {
 
 // scanRecordValid is scanRecordBytes for bytes not yet known to be valid JSON: it validates them
 // in the same pass, and reports false for anything but a valid JSON object.
-func scanRecordValid(b []byte) (record, bool) {
-	r := make(record, 24)
+func scanRecordValid(b []byte, r record) (record, bool) {
 	ok := jsonscan.ObjectValid(b, func(k, v []byte) {
 		r[recordKey(k)] = shareString(v)
 	})

@@ -322,6 +322,8 @@ type unit struct {
 type decoded struct {
 	events   []*Event
 	problems []Problem
+	// Scratch records, reused line after line (events keep strings, never the map).
+	outer, inner record
 }
 
 func (d *decoded) reset() { d.events, d.problems = d.events[:0], d.problems[:0] }
@@ -422,7 +424,11 @@ func decodeUnit(u unit, d *decoded) {
 		d.problems = append(d.problems, Problem{Source: u.src, Msg: u.problem})
 		return
 	}
-	rec, ok := scanRecordValid(u.data) // validates and splits in one pass
+	if d.outer == nil {
+		d.outer, d.inner = make(record, 32), make(record, 32)
+	}
+	clear(d.outer)
+	rec, ok := scanRecordValid(u.data, d.outer) // validates and splits in one pass
 	if !ok {
 		d.problems = append(d.problems, Problem{Source: u.src, Msg: "malformed JSON"})
 		return
@@ -431,7 +437,8 @@ func decodeUnit(u unit, d *decoded) {
 		if list, ok := rec[k]; ok && jsonscan.First(bytesOf(list)) == '[' {
 			jsonscan.Array(bytesOf(list), func(i int, v []byte) bool {
 				src := u.src + " " + k + "[" + strconv.Itoa(i) + "]"
-				if rec, ok := scanRecordBytes(v); ok {
+				clear(d.inner)
+				if rec, ok := scanInto(v, d.inner); ok {
 					decodeRecord(src, rec, d)
 				} else {
 					d.problems = append(d.problems, Problem{Source: src, Msg: "not a JSON object"})

@@ -127,7 +127,7 @@ type Detector struct {
 	opts    Options
 	rs      *sigma.RuleSet
 	corr    *sigma.Correlator
-	buf     eventHeap
+	buf     eventQueue
 	maxSeen time.Time
 	seq     int
 
@@ -183,18 +183,18 @@ func (d *Detector) Process(e *activity.Event) {
 		d.stats.Late++
 	}
 	d.seq++
-	heap.Push(&d.buf, queued{e, e.KeyHash(), d.seq})
+	d.buf.push(queued{e, e.KeyHash(), d.seq})
 	wm := d.maxSeen.Add(-d.opts.Lateness)
-	for len(d.buf) > 0 && !d.buf[0].e.At.After(wm) {
-		d.release(heap.Pop(&d.buf).(queued).e)
+	for d.buf.len() > 0 && !d.buf.peek().e.At.After(wm) {
+		d.release(d.buf.pop().e)
 	}
 }
 
 // Finish processes everything still held, closes the correlation windows and returns the alerts
 // and incidents.
 func (d *Detector) Finish() Result {
-	for len(d.buf) > 0 {
-		d.release(heap.Pop(&d.buf).(queued).e)
+	for d.buf.len() > 0 {
+		d.release(d.buf.pop().e)
 	}
 	d.corr.Flush(d.onAlert)
 	d.stats.Groups = d.corr.Groups()
@@ -311,5 +311,50 @@ func (h *eventHeap) Pop() any {
 	x := old[len(old)-1]
 	old[len(old)-1] = queued{}
 	*h = old[:len(old)-1]
+	return x
+}
+
+// eventQueue orders held events like eventHeap, cheaply for the usual case: events that arrive in
+// order go to a FIFO (already sorted), only the others to the heap.
+type eventQueue struct {
+	fifo []queued
+	head int
+	h    eventHeap
+}
+
+func less(a, b queued) bool { return eventHeap{a, b}.Less(0, 1) }
+
+func (q *eventQueue) len() int { return len(q.fifo) - q.head + len(q.h) }
+
+func (q *eventQueue) push(x queued) {
+	if n := len(q.fifo); n == q.head || less(q.fifo[n-1], x) {
+		if q.head > 4096 && q.head*2 > n { // drop the consumed front now and then
+			q.fifo = append(q.fifo[:0], q.fifo[q.head:]...)
+			q.head = 0
+		}
+		q.fifo = append(q.fifo, x)
+		return
+	}
+	heap.Push(&q.h, x)
+}
+
+// peek returns the least held event; the queue must not be empty.
+func (q *eventQueue) peek() queued {
+	if q.head == len(q.fifo) || len(q.h) > 0 && less(q.h[0], q.fifo[q.head]) {
+		return q.h[0]
+	}
+	return q.fifo[q.head]
+}
+
+func (q *eventQueue) pop() queued {
+	if q.head == len(q.fifo) || len(q.h) > 0 && less(q.h[0], q.fifo[q.head]) {
+		return heap.Pop(&q.h).(queued)
+	}
+	x := q.fifo[q.head]
+	q.fifo[q.head] = queued{}
+	q.head++
+	if q.head == len(q.fifo) {
+		q.fifo, q.head = q.fifo[:0], 0
+	}
 	return x
 }

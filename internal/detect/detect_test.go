@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"container/heap"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -352,5 +353,39 @@ func TestHostileCallers(t *testing.T) {
 		if !seen[r] {
 			t.Errorf("attack alert %s lost among hostile callers", r)
 		}
+	}
+}
+
+// TestEventQueueMatchesHeap: the FIFO-plus-heap queue releases events in exactly the heap's order.
+func TestEventQueueMatchesHeap(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	var q eventQueue
+	var h eventHeap
+	base := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < 20000; i++ {
+		at := base.Add(time.Duration(i) * time.Second)
+		if rng.Intn(4) == 0 {
+			at = at.Add(-time.Duration(rng.Intn(600)) * time.Second) // late
+		}
+		x := queued{&activity.Event{At: at}, uint64(rng.Intn(3)), i}
+		q.push(x)
+		heap.Push(&h, x)
+		for rng.Intn(3) == 0 && len(h) > 0 {
+			a, b := q.pop(), heap.Pop(&h).(queued)
+			if a.seq != b.seq {
+				t.Fatalf("step %d: queue released %d, heap %d", i, a.seq, b.seq)
+			}
+		}
+	}
+	for len(h) > 0 {
+		if q.peek().seq != h[0].seq {
+			t.Fatal("peek differs")
+		}
+		if a, b := q.pop(), heap.Pop(&h).(queued); a.seq != b.seq {
+			t.Fatalf("drain: queue %d, heap %d", a.seq, b.seq)
+		}
+	}
+	if q.len() != 0 {
+		t.Fatalf("%d left", q.len())
 	}
 }
