@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -44,7 +45,19 @@ func recoveryOf(r *Resource, f *incidentFacts) Recovery {
 		if f.purgedVaults[strings.ToLower(r.Name)] {
 			return Recovery{Lost, "deleted, then purged"}
 		}
-		return Recovery{Reversible, "soft-deleted: recover within the retention period (90 days unless set lower): az keyvault recover --name " + r.Name}
+		days := int64(90)
+		if f.estate != nil {
+			if o, ok := f.estate.Index.Get(r.ID); ok {
+				if on, ok := o.Prop("properties.enableSoftDelete").Bool(); ok && !on {
+					return Recovery{Lost, "deleted with soft delete off"}
+				}
+				if n, ok := o.Prop("properties.softDeleteRetentionInDays").Int(); ok && n > 0 {
+					days = n
+				}
+			}
+		}
+		until := r.Last.AddDate(0, 0, int(days)).UTC().Format("2006-01-02")
+		return Recovery{Reversible, fmt.Sprintf("soft-deleted: recover by %s (%d days' retention): az keyvault recover --name %s", until, days, r.Name)}
 	case "microsoft.recoveryservices/vaults/backupfabrics/protectioncontainers/protecteditems":
 		vault := vaultOf(r.ID)
 		if f.deletedVaults[vault] {
