@@ -66,6 +66,9 @@ func recoveryOf(r *Resource, f *incidentFacts) Recovery {
 		if t, ok := f.softDeleteOff[vault]; ok && !r.Last.Before(t) {
 			return Recovery{Lost, "backup data deleted after soft delete was disabled on the vault"}
 		}
+		if vaultSoftDeleteOff(f.estate, vault) {
+			return Recovery{Lost, "backup data deleted from a vault whose soft delete is disabled (snapshot)"}
+		}
 		return Recovery{Reversible, "backup data is soft-deleted for 14 days: undelete the backup item in the vault"}
 	case "microsoft.recoveryservices/vaults", "microsoft.dataprotection/backupvaults":
 		return Recovery{Lost, "vault deleted: its recovery points are gone unless another vault holds copies"}
@@ -97,7 +100,7 @@ func recoveryOf(r *Resource, f *incidentFacts) Recovery {
 				return Recovery{Lost, "deleted, and its backup vault " + name + " was deleted too"}
 			}
 			if f.deletedResources[strings.ToLower(item.ID.String())] {
-				if _, ok := f.softDeleteOff[vault]; ok {
+				if _, ok := f.softDeleteOff[vault]; ok || vaultSoftDeleteOff(f.estate, vault) {
 					return Recovery{Lost, "deleted, and its backup was deleted after soft delete was disabled on " + name}
 				}
 				return Recovery{Reversible, "its backup was deleted but is soft-deleted for 14 days: undelete it in vault " + name + ", then restore"}
@@ -107,6 +110,16 @@ func recoveryOf(r *Resource, f *incidentFacts) Recovery {
 		return Recovery{Lost, "deleted, and no backup of it is in the snapshot"}
 	}
 	return Recovery{Unknown, "deleted: recoverable only from a backup or IaC (give --snapshot to check backups)"}
+}
+
+// vaultSoftDeleteOff reports whether the snapshot shows a Recovery Services vault with soft
+// delete disabled.
+func vaultSoftDeleteOff(x *Estate, vault string) bool {
+	if x == nil || vault == "" {
+		return false
+	}
+	o, ok := x.Index.Get(vault)
+	return ok && o.Prop("properties.securitySettings.softDeleteSettings.softDeleteState").Is("Disabled")
 }
 
 // vaultOf returns the lower-case ID of the Recovery Services vault an ID is below, or "".
