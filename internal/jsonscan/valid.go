@@ -1,6 +1,9 @@
 package jsonscan
 
-import "encoding/binary"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // Valid reports whether raw is one valid JSON value (surrounded by optional white space), deciding
 // exactly as encoding/json.Valid does, several times faster on string-heavy input such as Activity
@@ -101,6 +104,34 @@ func validLiteral(b []byte, i int, lit string) (int, bool) {
 
 // validString checks a string starting at the quote at b[i] and returns the index after it.
 func validString(b []byte, i int) (int, bool) {
+	// Fast path: find the next quote with memchr; if no backslash and no control character lies
+	// before it, that quote ends the string.
+	if j := bytes.IndexByte(b[i+1:], '"'); j >= 0 {
+		seg := b[i+1 : i+1+j]
+		if bytes.IndexByte(seg, '\\') < 0 && !hasControl(seg) {
+			return i + 2 + j, true
+		}
+	}
+	return validStringSlow(b, i)
+}
+
+// hasControl reports whether s holds a byte below 0x20.
+func hasControl(s []byte) bool {
+	for len(s) >= 8 {
+		if hasLessThan(binary.LittleEndian.Uint64(s), 0x20) != 0 {
+			return true
+		}
+		s = s[8:]
+	}
+	for _, c := range s {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
+}
+
+func validStringSlow(b []byte, i int) (int, bool) {
 	for i++; i < len(b); i++ {
 		// Skip eight plain bytes at a time: none a quote, a backslash or a control character.
 		for i+8 <= len(b) {
