@@ -2,6 +2,7 @@ package activity
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -252,5 +254,30 @@ func TestTopPropertyFastPath(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+func TestKeyHash(t *testing.T) {
+	at := time.Date(2026, 11, 25, 22, 12, 10, 25_000_000, time.UTC)
+	ev := func(op, res, corr string) *Event {
+		return &Event{At: at, OperationName: op, ResultType: "Success", CorrelationID: corr, ResourceID: res}
+	}
+	a := ev("Microsoft.Compute/virtualMachines/delete", "/subscriptions/s/resourceGroups/rg-Shop/providers/Microsoft.Compute/virtualMachines/vm-1", "abc")
+	b := ev("MICROSOFT.COMPUTE/VIRTUALMACHINES/DELETE", "/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG-SHOP/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/VM-1", "ABC")
+	if a.KeyHash() != b.KeyHash() {
+		t.Error("case changes the key hash")
+	}
+	for _, c := range []*Event{
+		ev("Microsoft.Compute/virtualMachines/delete", "/subscriptions/s/resourceGroups/rg-Shop/providers/Microsoft.Compute/virtualMachines/vm-2", "abc"),
+		ev("Microsoft.Compute/virtualMachines/delete", "/subscriptions/s/resourceGroups/rg-Shop/providers/Microsoft.Compute/virtualMachines/vm-1", "abd"),
+		ev("Microsoft.Compute/virtualMachines/write", "/subscriptions/s/resourceGroups/rg-Shop/providers/Microsoft.Compute/virtualMachines/vm-1", "abc"),
+		ev("Microsoft.Compute/virtualMachines/delete", "/subscriptions/s/resourceGroups/rg-Shop/providers/Microsoft.Compute/virtualMachines/vm-1[", "abc"),
+	} {
+		if c.KeyHash() == a.KeyHash() {
+			t.Errorf("%s %s %s hashes like the original", c.OperationName, c.ResourceID, c.CorrelationID)
+		}
+	}
+	if got := lowerWord(binary.LittleEndian.Uint64([]byte("AZaz@[`{"))); got != binary.LittleEndian.Uint64([]byte("azaz@[`{")) {
+		t.Errorf("lowerWord: %x", got)
 	}
 }

@@ -6,6 +6,7 @@
 package activity
 
 import (
+	"encoding/binary"
 	"github.com/bulwarkhq/bulwark/internal/jsonscan"
 
 	"encoding/json"
@@ -74,32 +75,54 @@ func (e *Event) KeyHash() uint64 {
 	if e.keyHash != 0 {
 		return e.keyHash
 	}
-	h := uint64(14695981039346656037)
-	add := func(s string, fold bool) {
-		for i := 0; i < len(s); i++ {
-			c := s[i]
-			if fold && c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			h = (h ^ uint64(c)) * 1099511628211
-		}
-		h = (h ^ '|') * 1099511628211
-	}
 	// Not the eventDataId: the diagnostic export has none, and the same event read from two
 	// formats must hash alike.
-	n := e.At.UnixNano()
-	for i := 0; i < 8; i++ {
-		h = (h ^ uint64(byte(n>>(8*i)))) * 1099511628211
-	}
-	add(e.OperationName, true)
-	add(e.ResultType, false)
-	add(e.CorrelationID, true)
-	add(e.ResourceID, true)
+	h := mix(uint64(14695981039346656037), uint64(e.At.UnixNano()))
+	h = hashString(h, e.OperationName, true)
+	h = hashString(h, e.ResultType, false)
+	h = hashString(h, e.CorrelationID, true)
+	h = hashString(h, e.ResourceID, true)
 	if h == 0 {
 		h = 1
 	}
 	e.keyHash = h
 	return h
+}
+
+func mix(h, w uint64) uint64 {
+	h = (h ^ w) * 0x9E3779B97F4A7C15
+	return h ^ h>>29
+}
+
+// hashString mixes s into h eight bytes at a time, ASCII letters folded to lower case if fold.
+func hashString(h uint64, s string, fold bool) uint64 {
+	b := bytesOf(s)
+	for len(b) >= 8 {
+		w := binary.LittleEndian.Uint64(b)
+		if fold {
+			w = lowerWord(w)
+		}
+		h = mix(h, w)
+		b = b[8:]
+	}
+	var w uint64
+	for i, c := range b {
+		if fold && c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		w |= uint64(c) << (8 * i)
+	}
+	return mix(h, w^uint64(len(b))<<59^0x7c) // the tail and its length end the field
+}
+
+// lowerWord lower-cases the ASCII capitals among eight bytes.
+func lowerWord(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	low := x & 0x7f7f7f7f7f7f7f7f
+	ge := low + ones*(0x80-'A')   // high bit set where a byte is >= 'A'
+	gt := low + ones*(0x80-'Z'-1) // high bit set where a byte is > 'Z'
+	upper := ge &^ gt &^ x & highs
+	return x | upper>>2
 }
 
 // OperationLower returns the operation name in lower case, computed once.
