@@ -209,9 +209,6 @@ func (e *Event) Properties() map[string]any { e.nested(); return e.properties }
 // Identity returns identity.authorization and identity.claims (decoded on first use).
 func (e *Event) Identity() map[string]any { e.nested(); return e.identity }
 
-// RequestBody returns properties.requestbody parsed, when it is JSON.
-func (e *Event) RequestBody() (map[string]any, bool) { return e.Body("requestbody") }
-
 // BodyString reads a string at a path inside a properties body ("requestbody", "responseBody")
 // without decoding the rest of the event: the body may be an object or a string holding JSON. Keys
 // match without regard to case.
@@ -233,23 +230,6 @@ func (e *Event) BodyString(body string, path ...string) string {
 		}
 	}
 	return jsonString(v)
-}
-
-// Body returns a properties body ("requestbody", "responseBody"; any case) parsed, when it is a
-// JSON object.
-func (e *Event) Body(name string) (map[string]any, bool) {
-	v, ok := lookupFold(e.Properties(), name)
-	if !ok {
-		return nil, false
-	}
-	switch b := v.(type) {
-	case bodyValue:
-		m, ok := b.parsed.(map[string]any)
-		return m, ok
-	case map[string]any:
-		return b, true
-	}
-	return nil, false
 }
 
 // Key identifies the event for deduplication: its eventDataId, or its operation, resource, status

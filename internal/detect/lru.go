@@ -8,7 +8,6 @@ type lru[K comparable, V any] struct {
 	ll      *list.List
 	m       map[K]*list.Element
 	evicted int
-	onEvict func(K, V)
 }
 
 type lruEntry[K comparable, V any] struct {
@@ -42,9 +41,6 @@ func (c *lru[K, V]) put(k K, v V) {
 		c.ll.Remove(el)
 		delete(c.m, ent.k)
 		c.evicted++
-		if c.onEvict != nil {
-			c.onEvict(ent.k, ent.v)
-		}
 	}
 }
 
