@@ -152,7 +152,7 @@ func (r record) str(keys ...string) string {
 		if !ok {
 			continue
 		}
-		switch jsonscan.First([]byte(raw)) {
+		switch jsonscan.First(bytesOf(raw)) {
 		case '"':
 			var s string
 			if !strings.Contains(raw, `\`) {
@@ -164,7 +164,7 @@ func (r record) str(keys ...string) string {
 				return s
 			}
 		case '{':
-			if v, ok := jsonscan.Lookup([]byte(raw), "value"); ok {
+			if v, ok := jsonscan.Lookup(bytesOf(raw), "value"); ok {
 				var s string
 				if json.Unmarshal(v, &s) == nil && s != "" {
 					return s
@@ -185,7 +185,7 @@ func (r record) obj(keys ...string) string {
 		if !ok {
 			continue
 		}
-		switch jsonscan.First([]byte(raw)) {
+		switch jsonscan.First(bytesOf(raw)) {
 		case '{':
 			return raw
 		case '"':

@@ -222,7 +222,24 @@ func (d *Detector) release(e *activity.Event) {
 // principalKey normalises an object ID: the claims write it with dashes, authorization evidence
 // without.
 func principalKey(id string) string {
-	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(id), "-", ""))
+	id = strings.TrimSpace(id)
+	var buf [64]byte
+	if len(id) > len(buf) {
+		return strings.ToLower(strings.ReplaceAll(id, "-", ""))
+	}
+	n := 0
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if c == '-' {
+			continue
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[n] = c
+		n++
+	}
+	return string(buf[:n])
 }
 
 const (
