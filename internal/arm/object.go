@@ -164,6 +164,15 @@ func jsonKind(v any) string {
 // Type returns the resource type as the object spelled it (or as derived from its ID).
 func (o *Object) Type() string { return o.typ }
 
+// TopLevel reports whether o is a resource in its own right: not an extension (a lock, a role
+// assignment), not a child (a subnet, a database's policy), not a resource group or subscription.
+func TopLevel(o *Object) bool {
+	if o.ID.IsExtension() || strings.Count(o.Type(), "/") != 1 {
+		return false
+	}
+	return !strings.HasPrefix(strings.ToLower(o.Type()), "microsoft.resources/")
+}
+
 // IsType reports whether the object is of the given type, ignoring case.
 func (o *Object) IsType(t string) bool { return strings.EqualFold(o.typ, t) }
 

@@ -148,12 +148,7 @@ func (e *Env) collectFailed(id arm.ID, what string) (arm.CollectError, bool) {
 
 // topLevel reports whether o is a resource in its own right (not a child setting, an extension or
 // a container).
-func topLevel(o *arm.Object) bool {
-	if o.ID.IsExtension() || strings.Count(o.Type(), "/") != 1 {
-		return false
-	}
-	return !strings.HasPrefix(strings.ToLower(o.Type()), "microsoft.resources/")
-}
+func topLevel(o *arm.Object) bool { return arm.TopLevel(o) }
 
 // BusinessCritical reports whether o is business-critical: tagged with a criticality value from
 // the settings, or in an application marked critical in apps.yaml.

@@ -78,6 +78,7 @@ Start with 'bulwark demo', which runs on an embedded example estate with no Azur
 		NewCmdDemo(app),
 		NewCmdAssess(app),
 		NewCmdDetect(app),
+		NewCmdApps(app),
 		NewCmdSnapshot(app),
 		NewCmdRules(app),
 		NewCmdVersion(app),

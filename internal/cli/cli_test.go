@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/bulwarkhq/bulwark/internal/apps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -556,5 +557,43 @@ func TestDetectCommand(t *testing.T) {
 		if l.Type == "detection" && (l.Stage == "" || len(l.Attack) == 0 || l.Level == "") {
 			t.Errorf("rule %s lacks stage, ATT&CK or level: %+v", l.Name, l)
 		}
+	}
+}
+
+func TestAppsList(t *testing.T) {
+	contoso := filepath.Join("..", "..", "examples", "contoso")
+	estate := filepath.Join(contoso, "estate")
+	r := run(t, "", "apps", "list", "--snapshot", estate, "--apps", filepath.Join(contoso, "apps.yaml"), "-o", "json")
+	var inv apps.Inventory
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &inv) != nil {
+		t.Fatalf("%d %s", r.code, r.stderr)
+	}
+	names := map[string]apps.Listing{}
+	for _, l := range inv.Apps {
+		names[l.Name] = l
+	}
+	pay := names["payments"]
+	if len(inv.Apps) != 4 || !pay.Declared || !pay.Critical || pay.RTO != "4h" || pay.RPO != "1h" || len(pay.Components["A"]) == 0 ||
+		strings.Join(pay.DependsOn, ",") != "shared-services,platform" {
+		t.Errorf("apps: %+v", inv.Apps)
+	}
+	// The same resources RSP-001 fails in the Contoso README: rg-legacy is in no application.
+	var un []string
+	for _, r := range inv.Unassigned {
+		un = append(un, r.Name)
+	}
+	if strings.Join(un, ",") != "kv-shop-legacy,nic-vm-legacy01,vm-legacy01,vm-legacy01-osdisk" {
+		t.Errorf("unassigned: %v", un)
+	}
+	// Without apps.yaml: the app tag, then resource groups; nothing is unassigned.
+	r = run(t, "", "apps", "list", "--snapshot", estate)
+	if r.code != 0 || !strings.Contains(r.stdout, "rg-legacy") || !strings.Contains(r.stdout, "Every resource of components A–E belongs to an application") {
+		t.Errorf("without apps.yaml: %d %s", r.code, r.stdout)
+	}
+	if r := run(t, "", "apps", "list"); r.code != ExitUsage {
+		t.Errorf("no snapshot: %d", r.code)
+	}
+	if r := run(t, "", "apps", "list", "--snapshot", estate, "--apps", "nowhere.yaml"); r.code != ExitRuntime || !strings.Contains(r.stderr, "nowhere.yaml") {
+		t.Errorf("missing apps.yaml: %d %s", r.code, r.stderr)
 	}
 }
