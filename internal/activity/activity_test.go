@@ -1,6 +1,7 @@
 package activity
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -280,4 +281,44 @@ func TestKeyHash(t *testing.T) {
 	if got := lowerWord(binary.LittleEndian.Uint64([]byte("AZaz@[`{"))); got != binary.LittleEndian.Uint64([]byte("azaz@[`{")) {
 		t.Errorf("lowerWord: %x", got)
 	}
+}
+
+// FuzzReader: any input, in any shape, is read without a panic; what is not an event is a problem
+// with a file and line, and every event has a time and an operation.
+func FuzzReader(f *testing.F) {
+	filepath.WalkDir(filepath.Join("..", "..", "examples", "contoso", "activity"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			data, _ := os.ReadFile(p)
+			if len(data) > 4096 {
+				data = data[:4096]
+			}
+			f.Add(data)
+		}
+		return err
+	})
+	f.Add([]byte(`{"records":[{"time":"2026-11-25T10:00:00Z","operationName":"A/B/DELETE","identity":{"claims":{"appid":"x"}}}]}`))
+	f.Add([]byte("[{\"eventTimestamp\":\"2026-11-25T10:00:00Z\",\"operationName\":{\"value\":\"a\"},\"properties\":{\"requestbody\":\"{\\\"a\\\":1}\"}}]"))
+	f.Add([]byte("TimeGenerated [UTC],OperationNameValue,Caller\n2026-11-25T10:00:00Z,A/B/WRITE,x\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, workers := range []int{1, 3} {
+			r := &Reader{Stdin: bytes.NewReader(data), Workers: workers}
+			err := r.Read(context.Background(), []string{"-"}, func(e *Event) error {
+				if e.At.IsZero() || e.OperationName == "" {
+					t.Fatalf("event without time or operation: %+v", e)
+				}
+				e.Field("properties.requestbody")
+				e.Field("identity.claims.appid")
+				e.KeyHash()
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("stdin: %v", err)
+			}
+			for _, p := range r.Problems {
+				if !strings.HasPrefix(p.Source, "-") {
+					t.Fatalf("problem without a source: %+v", p)
+				}
+			}
+		}
+	})
 }
