@@ -389,3 +389,58 @@ func TestEventQueueMatchesHeap(t *testing.T) {
 		t.Fatalf("%d left", q.len())
 	}
 }
+
+// TestRandomStreamsKeepInvariants: scrambled callers, times and statuses never break the detector:
+// every alert's incident exists and lists it, incident IDs are unique, with tiny caps.
+func TestRandomStreamsKeepInvariants(t *testing.T) {
+	base := readAll(t, formats["rest"])
+	callers := []string{"alice@contoso.example", "bob@contoso.example", "", "7f3a1111-aaaa-4bbb-8ccc-000000000fff"}
+	statuses := []string{"Start", "Accept", "Success", "Failure", ""}
+	for seed := int64(1); seed <= 30; seed++ {
+		rng := rand.New(rand.NewSource(seed))
+		var b strings.Builder
+		for i := 0; i < 400; i++ {
+			src := base[rng.Intn(len(base))]
+			line := map[string]any{
+				"time":          src.At.Add(time.Duration(rng.Intn(7200)-3600) * time.Second).Format(time.RFC3339Nano),
+				"operationName": src.OperationName, "resultType": statuses[rng.Intn(len(statuses))],
+				"correlationId": src.CorrelationID, "resourceId": src.ResourceID, "category": "Administrative",
+				"identity":      map[string]any{"claims": map[string]any{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": callers[rng.Intn(len(callers))]}},
+				"properties":    src.Properties(),
+			}
+			data, err := json.Marshal(line)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Write(data)
+			b.WriteByte('\n')
+		}
+		r := &activity.Reader{Stdin: strings.NewReader(b.String())}
+		var evs []*activity.Event
+		if err := r.Read(context.Background(), []string{"-"}, func(e *activity.Event) error { evs = append(evs, e); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		opts := builtin(t)
+		opts.MaxActors, opts.MaxGroups = 3, 2
+		res := detect(t, opts, evs)
+		incs := map[string]*Incident{}
+		for _, inc := range res.Incidents {
+			if incs[inc.ID] != nil {
+				t.Fatalf("seed %d: incident %s twice", seed, inc.ID)
+			}
+			incs[inc.ID] = inc
+		}
+		for _, a := range res.Alerts {
+			if a.Incident == "" {
+				continue
+			}
+			inc := incs[a.Incident]
+			if inc == nil || !strings.Contains(strings.Join(inc.Alerts, ","), a.ID) {
+				t.Fatalf("seed %d: alert %s names incident %s that does not list it", seed, a.ID, a.Incident)
+			}
+		}
+		if len(res.Alerts) == 0 {
+			t.Fatalf("seed %d: no alerts at all from %d events", seed, len(evs))
+		}
+	}
+}
