@@ -405,8 +405,8 @@ func TestRandomStreamsKeepInvariants(t *testing.T) {
 				"time":          src.At.Add(time.Duration(rng.Intn(7200)-3600) * time.Second).Format(time.RFC3339Nano),
 				"operationName": src.OperationName, "resultType": statuses[rng.Intn(len(statuses))],
 				"correlationId": src.CorrelationID, "resourceId": src.ResourceID, "category": "Administrative",
-				"identity":      map[string]any{"claims": map[string]any{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": callers[rng.Intn(len(callers))]}},
-				"properties":    src.Properties(),
+				"identity":   map[string]any{"claims": map[string]any{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": callers[rng.Intn(len(callers))]}},
+				"properties": src.Properties(),
 			}
 			data, err := json.Marshal(line)
 			if err != nil {
