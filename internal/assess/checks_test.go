@@ -1,6 +1,7 @@
 package assess
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/internal/iac"
+	"github.com/bulwarkhq/bulwark/internal/snapshot"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/checks.golden")
@@ -435,4 +437,47 @@ func runCase(t *testing.T, c *Check, tc checkCase) Result {
 	sort.Strings(names)
 	t.Fatalf("%s %s: no result for %q (results: %v)", c.ID, tc.name, tc.target, names)
 	return Result{}
+}
+
+// TestRecoveryPaths: the structured paths respond builds on, read from the Contoso snapshot.
+func TestRecoveryPaths(t *testing.T) {
+	res, err := snapshot.Load(context.Background(), []string{filepath.Join("..", "..", "examples", "contoso", "estate")}, snapshot.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEnv(Inputs{Snapshot: res.Snapshot, Config: config.Default()})
+	find := func(name string) *arm.Object {
+		for _, o := range e.Index.All() {
+			if o.Name() == name && arm.TopLevel(o) {
+				return o
+			}
+		}
+		t.Fatalf("no %s", name)
+		return nil
+	}
+	kinds := func(name string) map[string]RecoveryPath {
+		m := map[string]RecoveryPath{}
+		for _, p := range e.RecoveryPaths(find(name)) {
+			m[p.Kind] = p
+		}
+		return m
+	}
+	if p, ok := kinds("vm-shop-web01")["backup"]; !ok || p.LastPoint.IsZero() || p.LastPoint.Day() != 20 {
+		t.Errorf("vm-shop-web01 backup: %+v", p)
+	}
+	if p, ok := kinds("vm-pay-app01")["site-recovery"]; !ok || p.LastPoint.IsZero() {
+		t.Errorf("vm-pay-app01 Site Recovery: %+v", p)
+	}
+	if p, ok := kinds("kv-pay-cmk")["soft-delete"]; !ok || p.Weak || p.Window != 90*24*time.Hour {
+		t.Errorf("kv-pay-cmk: %+v", p)
+	}
+	if p, ok := kinds("kv-shop-app")["soft-delete"]; !ok || !p.Weak || p.Window != 7*24*time.Hour {
+		t.Errorf("kv-shop-app (no purge protection, 7 days): %+v", p)
+	}
+	if e.recoveryPath(find("kv-shop-app")) != "" && len(kinds("kv-shop-app")) == 1 {
+		t.Error("a weak path counted for RSP-002")
+	}
+	if ps := e.RecoveryPaths(find("kv-shop-legacy")); len(ps) != 0 {
+		t.Errorf("kv-shop-legacy (soft delete off, no IaC) should have no path: %+v", ps)
+	}
 }
