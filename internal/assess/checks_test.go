@@ -477,6 +477,26 @@ func TestRecoveryPaths(t *testing.T) {
 	if e.recoveryPath(find("kv-shop-app")) != "" && len(kinds("kv-shop-app")) == 1 {
 		t.Error("a weak path counted for RSP-002")
 	}
+	db := func(server, name string) map[string]RecoveryPath {
+		for _, o := range e.Index.OfType("Microsoft.Sql/servers/databases") {
+			if o.Name() == name && strings.Contains(o.ID.String(), "/servers/"+server+"/") {
+				m := map[string]RecoveryPath{}
+				for _, p := range e.RecoveryPaths(o) {
+					m[p.Kind] = p
+				}
+				return m
+			}
+		}
+		t.Fatalf("no database %s/%s", server, name)
+		return nil
+	}
+	if pay := db("sql-pay-weu", "paydb"); pay["failover-group"].Via == "" || pay["point-in-time"].Window != 35*24*time.Hour ||
+		pay["geo-restore"].Kind == "" || pay["long-term-retention"].Kind == "" {
+		t.Errorf("paydb: %+v", pay)
+	}
+	if shop := db("sql-shop-weu", "shopdb"); shop["geo-replica"].Kind == "" || shop["geo-restore"].Kind != "" {
+		t.Errorf("shopdb (geo-replica, local backups): %+v", shop)
+	}
 	if ps := e.RecoveryPaths(find("kv-shop-legacy")); len(ps) != 0 {
 		t.Errorf("kv-shop-legacy (soft delete off, no IaC) should have no path: %+v", ps)
 	}

@@ -66,6 +66,8 @@ func (e *Env) RecoveryPaths(o *arm.Object) []RecoveryPath {
 		for _, fg := range e.Index.ChildrenOfType(o.ID, "Microsoft.Sql/servers/failoverGroups") {
 			out = append(out, RecoveryPath{Kind: "failover-group", Summary: "failover group " + fg.Name(), Via: fg.ID.String()})
 		}
+	case "microsoft.sql/servers/databases":
+		out = append(out, e.sqlDatabasePaths(o)...)
 	case "microsoft.sql/managedinstances":
 		if checkSQL004.Eval(e, Target{Obj: o}).Status == Pass {
 			out = append(out, RecoveryPath{Kind: "failover-group", Summary: "instance failover group"})
@@ -108,6 +110,50 @@ func (e *Env) RecoveryPaths(o *arm.Object) []RecoveryPath {
 		for _, b := range a.Backups {
 			if strings.EqualFold(strings.TrimSuffix(b.Resource, "/"), o.ID.String()) {
 				out = append(out, RecoveryPath{Kind: "declared", Summary: "declared in apps.yaml: " + b.Method})
+			}
+		}
+	}
+	return out
+}
+
+// sqlDatabasePaths: a failover group or geo-replica holding the database, automated backups for
+// point-in-time and dropped-database restore (both lost with the server), geo-restore when backups
+// are geo-redundant, and long-term retention copies.
+func (e *Env) sqlDatabasePaths(o *arm.Object) []RecoveryPath {
+	var out []RecoveryPath
+	server, _ := o.ID.Parent()
+	for _, fg := range e.Index.ChildrenOfType(server, "Microsoft.Sql/servers/failoverGroups") {
+		for _, db := range fg.Get("properties.databases").List() {
+			if id, ok := db.String(); ok && strings.EqualFold(id, o.ID.String()) {
+				out = append(out, RecoveryPath{Kind: "failover-group", Summary: "failover group " + fg.Name(), Via: fg.ID.String()})
+			}
+		}
+	}
+	for _, rl := range e.Index.ChildrenOfType(o.ID, "Microsoft.Sql/servers/databases/replicationLinks") {
+		if partner, ok := rl.Get("properties.partnerServer").String(); ok {
+			out = append(out, RecoveryPath{Kind: "geo-replica", Summary: "geo-replica on " + partner, Via: rl.ID.String()})
+		}
+	}
+	days := int64(7) // Azure SQL's default point-in-time retention
+	for _, p := range e.Index.ChildrenOfType(o.ID, "Microsoft.Sql/servers/databases/backupShortTermRetentionPolicies") {
+		if n, ok := p.Get("properties.retentionDays").Int(); ok && n > 0 {
+			days = n
+		}
+	}
+	out = append(out, RecoveryPath{Kind: "point-in-time", Summary: "point-in-time or dropped-database restore from automated backups (not if the server is deleted)",
+		Window: time.Duration(days) * 24 * time.Hour})
+	red := o.Get("properties.requestedBackupStorageRedundancy")
+	if !red.Exists() {
+		red = o.Get("properties.currentBackupStorageRedundancy")
+	}
+	if red.Is("Geo", "GeoZone") {
+		out = append(out, RecoveryPath{Kind: "geo-restore", Summary: "geo-restore from geo-redundant backups"})
+	}
+	for _, p := range e.Index.ChildrenOfType(o.ID, "Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies") {
+		for _, f := range []string{"properties.weeklyRetention", "properties.monthlyRetention", "properties.yearlyRetention"} {
+			if v, ok := p.Get(f).String(); ok && v != "" && v != "PT0S" {
+				out = append(out, RecoveryPath{Kind: "long-term-retention", Summary: "long-term retention backups (" + v + ")", Via: p.ID.String()})
+				break
 			}
 		}
 	}
