@@ -207,7 +207,7 @@ func TestParallelDecodingKeepsOrder(t *testing.T) {
 	}
 	read := func(workers int) (keys []string, problems []Problem) {
 		r := &Reader{Workers: workers}
-		if err := r.Read(context.Background(), []string{path}, func(e *Event) error { keys = append(keys, e.Key()+"@"+e.Source); return nil }); err != nil {
+		if err := r.Read(context.Background(), []string{path}, func(e *Event) error { keys = append(keys, fmt.Sprint(e.KeyHash())+"@"+e.Source); return nil }); err != nil {
 			t.Fatal(err)
 		}
 		return keys, r.Problems

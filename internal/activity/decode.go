@@ -73,25 +73,12 @@ var knownKeys = func() map[string]string {
 	return m
 }()
 
-// unescapeKey decodes a key that holds escapes.
-func unescapeKey(k []byte) (string, bool) {
-	var s string
-	err := json.Unmarshal(append(append([]byte{'"'}, k...), '"'), &s)
-	return s, err == nil
-}
-
 // recordKey returns a member name in lower case, without allocating for the usual names.
 func recordKey(k []byte) string {
 	if v, ok := knownKeys[string(k)]; ok { // the conversion does not allocate
 		return v
 	}
-	key := string(k)
-	if bytes.IndexByte(k, '\\') >= 0 {
-		if s, ok := unescapeKey(k); ok {
-			key = s
-		}
-	}
-	return lowerASCII(key)
+	return lowerASCII(jsonscan.UnquoteKey(k))
 }
 
 // scanRecordValid is scanRecordBytes for bytes not yet known to be valid JSON: it validates them
@@ -317,9 +304,7 @@ func (e *Event) deriveCaller() {
 		jsonscan.ObjectBytes(bytesOf(claims), func(kb, v []byte) bool {
 			k := shareString(kb)
 			if bytes.IndexByte(kb, '\\') >= 0 { // "http:\/\/schemas…" from serializers that escape slashes
-				if s, ok := unescapeKey(kb); ok {
-					k = s
-				}
+				k = jsonscan.UnquoteKey(kb)
 			}
 			switch k {
 			case claimOID:

@@ -58,7 +58,6 @@ type Event struct {
 	claimsRaw     string
 	httpRaw       string
 
-	key        string // Key, computed once
 	keyHash    uint64
 	propsValid int8 // 0 unknown, 1 propertiesRaw is a valid JSON object, 2 it is not
 	opLower    string
@@ -230,28 +229,4 @@ func (e *Event) BodyString(body string, path ...string) string {
 		}
 	}
 	return jsonString(v)
-}
-
-// Key identifies the event for deduplication: its eventDataId, or its operation, resource, status
-// and time when the format has none (the diagnostic export).
-func (e *Event) Key() string {
-	if e.EventDataID != "" {
-		return e.EventDataID
-	}
-	if e.key == "" {
-		e.key = e.At.UTC().Format(time.RFC3339Nano) + "|" + e.OperationLower() + "|" + e.ResultType + "|" + e.CorrelationID + "|" + e.ResourceLower()
-	}
-	return e.key
-}
-
-func lookupFold(m map[string]any, key string) (any, bool) {
-	if v, ok := m[key]; ok {
-		return v, true
-	}
-	for k, v := range m {
-		if strings.EqualFold(k, key) {
-			return v, true
-		}
-	}
-	return nil, false
 }

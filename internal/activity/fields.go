@@ -197,14 +197,14 @@ func descend(m map[string]any, path string) (any, bool) {
 	if path == "" {
 		return m, true
 	}
-	if v, ok := lookupFold(m, path); ok {
+	if v, ok := jsonscan.LookupMap(m, path); ok {
 		return unwrap(v), true
 	}
 	for i := 0; i < len(path); i++ {
 		if path[i] != '.' {
 			continue
 		}
-		v, ok := lookupFold(m, path[:i])
+		v, ok := jsonscan.LookupMap(m, path[:i])
 		if !ok {
 			continue
 		}

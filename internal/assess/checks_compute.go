@@ -20,12 +20,8 @@ func (e *Env) backupDataMissing() bool {
 }
 
 func age(e *Env, v arm.Value) (time.Duration, bool) {
-	s, ok := v.String()
+	t, ok := valueTime(v)
 	if !ok {
-		return 0, false
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
 		return 0, false
 	}
 	return e.Now.Sub(t), true

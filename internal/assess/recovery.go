@@ -171,8 +171,11 @@ func (e *Env) recoveryPath(o *arm.Object) string {
 	return ""
 }
 
-func timeProp(o *arm.Object, path string) (time.Time, bool) {
-	s, ok := o.Get(path).String()
+func timeProp(o *arm.Object, path string) (time.Time, bool) { return valueTime(o.Get(path)) }
+
+// valueTime reads an RFC 3339 time property.
+func valueTime(v arm.Value) (time.Time, bool) {
+	s, ok := v.String()
 	if !ok {
 		return time.Time{}, false
 	}

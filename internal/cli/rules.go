@@ -339,7 +339,10 @@ func newCmdRulesList(app *App) *cobra.Command {
 				}
 				out = append(out, l)
 			}
-			stageOrder := map[string]int{"privilege": 0, "impairment": 1, "recovery": 2, "destruction": 3, "": 4}
+			stageOrder := map[string]int{"": len(detect.Stages)}
+			for i, s := range detect.Stages {
+				stageOrder[s] = i
+			}
 			sort.SliceStable(out, func(i, j int) bool {
 				if (out[i].Type == "correlation") != (out[j].Type == "correlation") {
 					return out[j].Type == "correlation"

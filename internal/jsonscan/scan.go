@@ -47,12 +47,12 @@ func ObjectBytes(raw []byte, fn func(key, val []byte) bool) bool {
 // reports whether raw is an object. raw must be valid JSON; keys are unescaped.
 func Object(raw []byte, fn func(key string, val []byte) bool) bool {
 	return ObjectBytes(raw, func(k, v []byte) bool {
-		return fn(unquoteKey(k), v)
+		return fn(UnquoteKey(k), v)
 	})
 }
 
-// unquoteKey unescapes the bytes between a key's quotes.
-func unquoteKey(k []byte) string {
+// UnquoteKey unescapes the bytes between a key's quotes (as ObjectBytes gives them).
+func UnquoteKey(k []byte) string {
 	if !containsByte(k, '\\') && utf8.Valid(k) {
 		return string(k)
 	}

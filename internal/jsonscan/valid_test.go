@@ -56,7 +56,7 @@ func FuzzValid(f *testing.F) {
 		var m map[string]json.RawMessage
 		want := json.Unmarshal(b, &m) == nil && m != nil
 		got := map[string]string{}
-		ok := ObjectValid(b, func(k, v []byte) { got[unquoteKey(k)] = string(v) })
+		ok := ObjectValid(b, func(k, v []byte) { got[UnquoteKey(k)] = string(v) })
 		if ok != want {
 			t.Fatalf("ObjectValid(%q) = %v, encoding/json object: %v", b, ok, want)
 		}
