@@ -46,7 +46,7 @@ var checkVM001 = &Check{
 	},
 	Targets: func(e *Env) []Target { return e.ofTypes("Microsoft.Compute/virtualMachines") },
 	Eval: func(e *Env, t Target) Verdict {
-		items := e.vmBackups(t.Obj.ID)
+		items := e.ProtectedItems(t.Obj.ID)
 		if len(items) == 0 {
 			if e.backupDataMissing() {
 				return unknown("Recovery Services protected items")
@@ -91,7 +91,7 @@ var checkVM002 = &Check{
 	},
 	Targets: func(e *Env) []Target { return e.ofTypes("Microsoft.Compute/virtualMachines") },
 	Eval: func(e *Env, t Target) Verdict {
-		items := e.vmBackups(t.Obj.ID)
+		items := e.ProtectedItems(t.Obj.ID)
 		if len(items) == 0 {
 			return na("not backed up (see VM-001)")
 		}

@@ -102,7 +102,7 @@ var checkDEV001 = &Check{
 		return out
 	},
 	Eval: func(e *Env, t Target) Verdict {
-		if items := e.vmBackups(t.Obj.ID); len(items) > 0 {
+		if items := e.ProtectedItems(t.Obj.ID); len(items) > 0 {
 			return pass("backed up", ev(items[0].ID.String()+" properties.protectionState", items[0].Get("properties.protectionState").Display()))
 		}
 		if d, ok := e.IaC.Find(t.Obj); ok {

@@ -221,8 +221,10 @@ func regionKey(s string) string {
 	return strings.ToLower(strings.ReplaceAll(s, " ", ""))
 }
 
-// vmBackups returns the Recovery Services protected items backing up a resource.
-func (e *Env) vmBackups(id arm.ID) []*arm.Object { return e.protectedItems[id.Key()] }
+// ProtectedItems returns the Recovery Services protected items backing up a resource (matched by
+// sourceResourceId or virtualMachineId). Detect uses it to tell whether a deleted resource's backup
+// survives.
+func (e *Env) ProtectedItems(id arm.ID) []*arm.Object { return e.protectedItems[id.Key()] }
 
 // vaultOf returns the Recovery Services vault a protected item lives in.
 func (e *Env) vaultOf(item *arm.Object) (*arm.Object, bool) {

@@ -20,7 +20,6 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/assess"
 	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/internal/detect"
-	"github.com/bulwarkhq/bulwark/internal/graph"
 	"github.com/bulwarkhq/bulwark/internal/iac"
 	"github.com/bulwarkhq/bulwark/internal/snapshot"
 )
@@ -210,8 +209,7 @@ func demoDetection(ctx context.Context, snap *arm.Snapshot) (demoDetect, error) 
 	if len(errs) > 0 {
 		return demoDetect{}, errs[0]
 	}
-	x := arm.NewIndex(snap.Resources)
-	d, errs, err := detect.New(detect.Options{Rules: rules, Estate: &detect.Estate{Index: x, Graph: graph.Build(x, nil)}})
+	d, errs, err := detect.New(detect.Options{Rules: rules, Estate: detect.NewEstate(snap)})
 	if err != nil {
 		return demoDetect{}, err
 	}

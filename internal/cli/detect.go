@@ -11,10 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bulwarkhq/bulwark/internal/activity"
-	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/internal/detect"
-	"github.com/bulwarkhq/bulwark/internal/graph"
 )
 
 type detectOptions struct {
@@ -105,8 +103,7 @@ docs/detect-json.md), markdown. Thresholds and windows of correlation rules are 
 				if err != nil {
 					return err
 				}
-				x := arm.NewIndex(res.Snapshot.Resources)
-				dopts.Estate = &detect.Estate{Index: x, Graph: graph.Build(x, nil)}
+				dopts.Estate = detect.NewEstate(res.Snapshot)
 			}
 			d, cerrs, err := detect.New(dopts)
 			if err != nil {

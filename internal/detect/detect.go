@@ -21,6 +21,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/internal/activity"
 	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/assess"
 	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/internal/graph"
 	"github.com/bulwarkhq/bulwark/rules"
@@ -43,7 +44,14 @@ type Options struct {
 // Estate is the snapshot an incident's resources are looked up in.
 type Estate struct {
 	Index *arm.Index
-	Graph *graph.Graph
+	Graph *graph.Graph // resource references only, as blast radius is counted in detect
+	Env   *assess.Env  // the derived models assess has (backups of a resource)
+}
+
+// NewEstate prepares a snapshot for lookups.
+func NewEstate(snap *arm.Snapshot) *Estate {
+	env := assess.NewEnv(assess.Inputs{Snapshot: snap, Config: config.Default()})
+	return &Estate{Index: env.Index, Graph: graph.Build(env.Index, nil), Env: env}
 }
 
 // Stats count what a run saw.

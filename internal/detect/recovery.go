@@ -147,10 +147,12 @@ func parentOf(id string) string {
 
 // protectedItemFor finds the backup item protecting a resource in the snapshot.
 func protectedItemFor(x *Estate, id string) *arm.Object {
-	for _, o := range x.Index.OfType("Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems") {
-		if src, ok := o.Get("properties.sourceResourceId").String(); ok && strings.EqualFold(src, id) {
-			return o
-		}
+	pid, err := arm.ParseID(id)
+	if err != nil {
+		return nil
+	}
+	if items := x.Env.ProtectedItems(pid); len(items) > 0 {
+		return items[0]
 	}
 	return nil
 }

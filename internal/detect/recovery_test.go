@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
-	"github.com/bulwarkhq/bulwark/internal/graph"
 )
 
 func TestRecoveryOf(t *testing.T) {
@@ -18,8 +17,7 @@ func TestRecoveryOf(t *testing.T) {
 		arm.MustObject(`{"id":"` + rg + `Microsoft.RecoveryServices/vaults/rsvoff/backupFabrics/Azure/protectionContainers/c/protectedItems/vm1","type":"Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems","properties":{"sourceResourceId":"` + rg + `Microsoft.Compute/virtualMachines/vm1"}}`),
 		arm.MustObject(`{"id":"` + rg + `Microsoft.RecoveryServices/vaults/rsvon/backupFabrics/Azure/protectionContainers/c/protectedItems/vm2","type":"Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems","properties":{"sourceResourceId":"` + rg + `Microsoft.Compute/virtualMachines/vm2"}}`),
 	}
-	x := arm.NewIndex(objs)
-	estate := &Estate{Index: x, Graph: graph.Build(x, nil)}
+	estate := NewEstate(&arm.Snapshot{Resources: objs})
 	at := time.Date(2026, 11, 25, 22, 0, 0, 0, time.UTC)
 	res := func(id string, deleted bool) *Resource {
 		r := &Resource{ID: id, Deleted: deleted, Status: "Success", Last: at}
