@@ -70,6 +70,9 @@ func Build(x *arm.Index, deps AppDeps) *Graph {
 		}
 		props := o.Get("properties").Interface()
 		walkStrings(props, "properties", func(path, s string) {
+			if backReference(o.Type(), path) {
+				return
+			}
 			if len(s) > 1 && s[0] == '/' {
 				if to, ok := g.nearestKey(s); ok && to != from {
 					g.add(from, to, path)
@@ -174,6 +177,32 @@ func (g *Graph) nearestKey(s string) (int32, bool) {
 		k = k[:i]
 	}
 	return 0, false
+}
+
+// backReference reports a read-only property through which ARM shows what uses a resource rather
+// than what it uses: a NIC's virtualMachine, a VNet's subnets' ipConfigurations, an NSG's
+// networkInterfaces and subnets, a public IP's ipConfiguration, a service's private endpoint
+// connections. Following them would make every VM and its NIC, every NSG and its subnets, a cycle.
+func backReference(typ, path string) bool {
+	p := strings.ToLower(path)
+	switch {
+	case strings.Contains(p, "privateendpointconnections."),
+		strings.HasSuffix(p, ".ipconfigurations.id") && !strings.EqualFold(typ, "Microsoft.Network/networkInterfaces"),
+		strings.Contains(p, ".ipconfigurations.") && strings.Contains(p, "subnets."),
+		strings.Contains(p, ".privateendpoints."), strings.Contains(p, ".resourcenavigationlinks."),
+		strings.Contains(p, ".serviceassociationlinks."), strings.Contains(p, ".applicationgatewayipconfigurations."):
+		return true
+	}
+	switch strings.ToLower(typ) {
+	case "microsoft.network/networkinterfaces":
+		return strings.HasPrefix(p, "properties.virtualmachine.") || strings.HasPrefix(p, "properties.privateendpoint.") ||
+			strings.HasPrefix(p, "properties.ipconfigurations.") && !strings.Contains(p, ".properties.")
+	case "microsoft.network/networksecuritygroups", "microsoft.network/routetables", "microsoft.network/natgateways":
+		return strings.HasPrefix(p, "properties.networkinterfaces.") || strings.HasPrefix(p, "properties.subnets.")
+	case "microsoft.network/publicipaddresses":
+		return strings.HasPrefix(p, "properties.ipconfiguration.")
+	}
+	return false
 }
 
 func vaultHost(s string) (string, bool) {

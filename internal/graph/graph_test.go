@@ -119,3 +119,38 @@ func TestOrderAndCycles(t *testing.T) {
 		t.Errorf("cycles: %v (want vnet first of 3)", names)
 	}
 }
+
+// ARM's read-only back-references (a NIC's virtualMachine, an NSG's networkInterfaces and subnets,
+// a VNet subnet's ipConfigurations, a public IP's ipConfiguration, private endpoint connections)
+// say what uses a resource, not what it uses: they must not become edges, or every VM and its NIC
+// would be a cycle.
+func TestBackReferencesAreNotEdges(t *testing.T) {
+	nicID := rg + "/providers/Microsoft.Network/networkInterfaces/nic"
+	vmID := rg + "/providers/Microsoft.Compute/virtualMachines/vm"
+	objs := []*arm.Object{
+		obj("Microsoft.Network/virtualNetworks", "vnet", `{"subnets":[{"id":"`+rg+`/providers/Microsoft.Network/virtualNetworks/vnet/subnets/a","properties":{"ipConfigurations":[{"id":"`+nicID+`/ipConfigurations/ip1"}],"networkSecurityGroup":{"id":"`+rg+`/providers/Microsoft.Network/networkSecurityGroups/nsg"}}}]}`),
+		obj("Microsoft.Network/networkInterfaces", "nic", `{"virtualMachine":{"id":"`+vmID+`"},"ipConfigurations":[{"id":"`+nicID+`/ipConfigurations/ip1","properties":{"subnet":{"id":"`+rg+`/providers/Microsoft.Network/virtualNetworks/vnet/subnets/a"},"publicIPAddress":{"id":"`+rg+`/providers/Microsoft.Network/publicIPAddresses/pip"}}}]}`),
+		obj("Microsoft.Compute/virtualMachines", "vm", `{"networkProfile":{"networkInterfaces":[{"id":"`+nicID+`"}]}}`),
+		obj("Microsoft.Network/networkSecurityGroups", "nsg", `{"networkInterfaces":[{"id":"`+nicID+`"}],"subnets":[{"id":"`+rg+`/providers/Microsoft.Network/virtualNetworks/vnet/subnets/a"}]}`),
+		obj("Microsoft.Network/publicIPAddresses", "pip", `{"ipConfiguration":{"id":"`+nicID+`/ipConfigurations/ip1"}}`),
+		obj("Microsoft.KeyVault/vaults", "kv", `{"privateEndpointConnections":[{"properties":{"privateEndpoint":{"id":"`+rg+`/providers/Microsoft.Network/privateEndpoints/pe"}}}]}`),
+		obj("Microsoft.Network/privateEndpoints", "pe", `{"privateLinkServiceConnections":[{"properties":{"privateLinkServiceId":"`+rg+`/providers/Microsoft.KeyVault/vaults/kv"}}]}`),
+	}
+	x := arm.NewIndex(objs)
+	g := Build(x, nil)
+	_, cycles := g.Order(x.All())
+	if len(cycles) != 0 {
+		t.Errorf("back-references made %d cycles: %v", len(cycles), cycles)
+	}
+	deps := map[string][]string{}
+	for _, o := range objs {
+		for _, e := range g.DependsOn(o) {
+			deps[o.Name()] = append(deps[o.Name()], e.To.Name())
+		}
+		sort.Strings(deps[o.Name()])
+	}
+	want := map[string][]string{"vm": {"nic"}, "nic": {"pip", "vnet"}, "vnet": {"nsg"}, "pe": {"kv"}}
+	if d := cmp.Diff(want, deps); d != "" {
+		t.Errorf("edges (-want +got):\n%s", d)
+	}
+}

@@ -24,6 +24,9 @@ type Resource struct {
 	ID            string         // when the source has it (Terraform state)
 	Properties    map[string]any // ARM-shaped properties, expressions resolved where they could be
 	Source        string         // file and location
+	File          string         // the file that declares it
+	Format        string         // "arm-template" or "terraform"
+	Address       string         // where in the file: a JSON path (templates) or the Terraform address
 	Unresolved    string         // why Name could not be resolved
 }
 
@@ -205,7 +208,7 @@ func (inv *Inventory) addTemplateResources(file string, t *template, list any, p
 			// Nested deployments with an inline template declare resources too.
 			if props, ok := m["properties"].(map[string]any); ok {
 				if tpl, ok := props["template"].(map[string]any); ok {
-					inv.addTemplate(file+" "+p+".properties.template", tpl)
+					inv.addTemplate(file+" $."+p+".properties.template", tpl)
 				}
 			}
 			continue
@@ -215,7 +218,7 @@ func (inv *Inventory) addTemplateResources(file string, t *template, list any, p
 		if parentName != "" && nm != "" && !strings.Contains(nm, "/") {
 			nm = parentName + "/" + nm
 		}
-		res := Resource{Type: arm.CanonicalType(typ), Source: file + " $." + p}
+		res := Resource{Type: arm.CanonicalType(typ), Source: file + " $." + p, File: templateFile(file), Format: "arm-template", Address: "$." + p}
 		if why != "" || nm == "" {
 			res.Unresolved = fmt.Sprintf("name %v cannot be resolved: %s", m["name"], orDefault(why, "not a string"))
 			inv.Notes = append(inv.Notes, fmt.Sprintf("%s $.%s: %s %s", file, p, typ, res.Unresolved))
@@ -380,7 +383,18 @@ func (inv *Inventory) addTFState(name string, doc map[string]any) {
 		for j, in := range insts {
 			im, _ := in.(map[string]any)
 			attrs, _ := im["attributes"].(map[string]any)
-			inv.addTF(name, fmt.Sprintf("$.resources[%d].instances[%d]", i, j), str(m["type"]), attrs)
+			addr := str(m["type"]) + "." + str(m["name"])
+			if mod := str(m["module"]); mod != "" {
+				addr = mod + "." + addr
+			}
+			if k, ok := im["index_key"]; ok {
+				if ks, ok := k.(string); ok {
+					addr += fmt.Sprintf("[%q]", ks)
+				} else {
+					addr += fmt.Sprintf("[%v]", k)
+				}
+			}
+			inv.addTF(name, fmt.Sprintf("$.resources[%d].instances[%d]", i, j), addr, str(m["type"]), attrs)
 		}
 	}
 }
@@ -400,7 +414,7 @@ func (inv *Inventory) addTFShow(name string, doc map[string]any) {
 				continue
 			}
 			vals, _ := m["values"].(map[string]any)
-			inv.addTF(name, fmt.Sprintf("%s.resources[%d] (%s)", path, i, str(m["address"])), str(m["type"]), vals)
+			inv.addTF(name, fmt.Sprintf("%s.resources[%d] (%s)", path, i, str(m["address"])), str(m["address"]), str(m["type"]), vals)
 		}
 		cms, _ := mod["child_modules"].([]any)
 		for i, c := range cms {
@@ -413,8 +427,9 @@ func (inv *Inventory) addTFShow(name string, doc map[string]any) {
 	}
 }
 
-func (inv *Inventory) addTF(file, path, tfType string, attrs map[string]any) {
-	res := Resource{Source: file + " " + path, Name: str(attrs["name"]), ResourceGroup: str(attrs["resource_group_name"])}
+func (inv *Inventory) addTF(file, path, address, tfType string, attrs map[string]any) {
+	res := Resource{Source: file + " " + path, Name: str(attrs["name"]), ResourceGroup: str(attrs["resource_group_name"]),
+		File: file, Format: "terraform", Address: address}
 	if id := str(attrs["id"]); id != "" {
 		if pid, err := arm.ParseID(id); err == nil {
 			res.ID, res.Type = pid.String(), arm.CanonicalType(pid.Type())
@@ -485,4 +500,13 @@ func SortedNames(rs []Resource) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// templateFile is the file of a template source: nested inline templates are named
+// "file $.path.properties.template"; the file is what a deployment is run from.
+func templateFile(source string) string {
+	if i := strings.Index(source, " $."); i >= 0 {
+		return source[:i]
+	}
+	return source
 }
