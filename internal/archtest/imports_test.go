@@ -14,7 +14,7 @@ import (
 // Evaluation code works on the snapshot only: no I/O, no network, no Azure SDK clients. Loading
 // (snapshot, apps, config, iac) and the CLI may do I/O; only internal/collect may import SDK clients.
 func TestEvaluationPackagesDoNoIO(t *testing.T) {
-	pure := []string{"arm", "assess", "graph", "rbac", "jsonscan", "report"}
+	pure := []string{"arm", "assess", "graph", "rbac", "jsonscan", "report", "respond"}
 	forbidden := []string{"os", "os/exec", "net", "net/http", "io/ioutil", "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager", "github.com/Azure/azure-sdk-for-go/sdk/azidentity"}
 	for _, pkg := range pure {
 		dir := filepath.Join("..", pkg)

@@ -79,6 +79,7 @@ Start with 'bulwark demo', which runs on an embedded example estate with no Azur
 		NewCmdAssess(app),
 		NewCmdDetect(app),
 		NewCmdApps(app),
+		NewCmdRespond(app),
 		NewCmdSnapshot(app),
 		NewCmdRules(app),
 		NewCmdVersion(app),

@@ -597,3 +597,55 @@ func TestAppsList(t *testing.T) {
 		t.Errorf("missing apps.yaml: %d %s", r.code, r.stderr)
 	}
 }
+
+// bulwark respond end to end: detect's JSON lines in, a playbook out in each format; the
+// mistakes a user makes give exit 2 with the reason, unreadable input exit 3 with file and line.
+func TestRespondCommand(t *testing.T) {
+	contoso := filepath.Join("..", "..", "examples", "contoso")
+	estate := filepath.Join(contoso, "estate")
+	common := []string{"--snapshot", estate, "--apps", filepath.Join(contoso, "apps.yaml"), "--iac", filepath.Join(contoso, "iac"), "--config", filepath.Join(contoso, "bulwark.yaml")}
+	det := run(t, "", append([]string{"detect", filepath.Join(contoso, "activity", "rest"), "-o", "json"}, common[:2]...)...)
+	if det.code != 0 {
+		t.Fatalf("detect: %d %s", det.code, det.stderr)
+	}
+	incFile := filepath.Join(t.TempDir(), "detect.jsonl")
+	if err := os.WriteFile(incFile, []byte(det.stdout), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	md := run(t, "", append([]string{"respond", "--incident", incFile}, common...)...)
+	if md.code != 0 || !strings.HasPrefix(md.stdout, "# Recovery playbook for incident INC-") || !strings.Contains(md.stdout, "## What is lost") ||
+		!strings.Contains(md.stdout, "az keyvault recover --name kv-pay-cmk") {
+		t.Errorf("markdown: %d %s %.400s", md.code, md.stderr, md.stdout)
+	}
+	js := run(t, det.stdout, append([]string{"respond", "--incident", "-", "-o", "json"}, common...)...)
+	var pb struct {
+		Schema string `json:"schema"`
+		Steps  []any  `json:"steps"`
+	}
+	if js.code != 0 || json.Unmarshal([]byte(js.stdout), &pb) != nil || pb.Schema != "bulwark.playbook/v1" || len(pb.Steps) < 10 {
+		t.Errorf("json from stdin: %d %s", js.code, js.stderr)
+	}
+	ca := run(t, "", append([]string{"respond", "--app", "payments", "-o", "cacao"}, common...)...)
+	if ca.code != 0 || !strings.Contains(ca.stdout, `"spec_version": "cacao-2.0"`) {
+		t.Errorf("cacao: %d %s", ca.code, ca.stderr)
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"respond"}, ExitUsage, "exactly one of --app NAME or --incident FILE"},
+		{append([]string{"respond", "--app", "payments", "--incident", incFile}, common...), ExitUsage, "exactly one"},
+		{append([]string{"respond", "--app", "nope"}, common...), ExitUsage, `no application "nope"`},
+		{append([]string{"respond", "--incident", incFile, "--id", "INC-0"}, common...), ExitUsage, "has no incident INC-0"},
+		{append([]string{"respond", "--app", "payments", "-o", "sarif"}, common...), ExitUsage, "not offered"},
+		{[]string{"respond", "--app", "payments"}, ExitUsage, "no estate given"},
+		{append([]string{"respond", "--incident", filepath.Join(contoso, "apps.yaml")}, common...), ExitRuntime, "apps.yaml:1: not a JSON object"},
+		{append([]string{"respond", "--incident", "nowhere.jsonl"}, common...), ExitRuntime, "nowhere.jsonl"},
+	} {
+		r := run(t, "", c.args...)
+		if r.code != c.code || !strings.Contains(r.stderr, c.msg) {
+			t.Errorf("%v: exit %d %q, want %d %q", c.args, r.code, r.stderr, c.code, c.msg)
+		}
+	}
+}

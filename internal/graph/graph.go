@@ -87,7 +87,12 @@ func Build(x *arm.Index, deps AppDeps) *Graph {
 		})
 		if ids := o.Get("identity.userAssignedIdentities"); ids.Exists() {
 			if m, ok := ids.Interface().(map[string]any); ok {
+				keys := make([]string, 0, len(m))
 				for k := range m {
+					keys = append(keys, k)
+				}
+				sort.Strings(keys)
+				for _, k := range keys {
 					if id, err := arm.ParseID(k); err == nil {
 						if to, ok := g.nearest(id, true); ok && to != from {
 							g.add(from, to, "identity.userAssignedIdentities")
@@ -223,8 +228,14 @@ func walkStrings(v any, path string, fn func(path, s string)) {
 	case string:
 		fn(path, t)
 	case map[string]any:
-		for k, e := range t {
-			walkStrings(e, path+"."+k, fn)
+		// Sorted, so that edges — and the restore order built from them — are the same every run.
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			walkStrings(t[k], path+"."+k, fn)
 		}
 	case []any:
 		for i, e := range t {
