@@ -486,7 +486,7 @@ func (b *builder) rebuild(o *arm.Object, phase Phase, action string, min int) *S
 	file := o.Name() + ".json"
 	s := &Step{Phase: phase, Action: action, Path: "snapshot-configuration", Minutes: min, Manual: true, Weak: true, Activity: "restore-capabilities",
 		Title:    "Rebuild " + o.Name() + " from the snapshot's configuration",
-		Detail:   "No IaC declares it: save the body below as " + file + " and re-create it. This is weaker than a template — read-only and secret values (keys, passwords, certificates) are not in the snapshot and must be set by hand — and the snapshot may be older than the last change.",
+		Detail:   "No IaC declares it: save the body below as " + file + " and re-create it. This is weaker than a template: secret values (keys, passwords, certificates) are not in the snapshot and must be set by hand, child resources (record sets, rules, containers) are not in the body, and the snapshot may be older than the last change.",
 		Commands: []string{fmt.Sprintf("az resource create --id %s --is-full-object --properties @%s", q(o.ID.String()), q(file))},
 		Body:     body,
 		Undo:     fmt.Sprintf("az resource delete --ids %s", q(o.ID.String())),
@@ -497,7 +497,9 @@ func (b *builder) rebuild(o *arm.Object, phase Phase, action string, min int) *S
 	return b.add(s, o)
 }
 
-// definition is the PUT body of a resource from its snapshot object, without read-only fields.
+// definition is the PUT body of a resource from its snapshot object: location, tags, SKU, kind,
+// zones, the identity's type and user-assigned identities, and the properties without the fields
+// ARM computes (provisioning state, GUIDs, counts, name servers).
 func definition(o *arm.Object) map[string]any {
 	var m map[string]any
 	if err := json.Unmarshal(o.Raw, &m); err != nil {
@@ -505,17 +507,42 @@ func definition(o *arm.Object) map[string]any {
 	}
 	out := map[string]any{}
 	for k, v := range m {
+		if v == nil || v == "" {
+			continue
+		}
 		switch strings.ToLower(k) {
-		case "location", "tags", "sku", "kind", "identity", "zones", "extendedlocation", "plan":
+		case "location", "tags", "sku", "kind", "zones", "extendedlocation", "plan":
 			out[k] = v
+		case "identity":
+			if id, ok := v.(map[string]any); ok {
+				keep := map[string]any{}
+				for ik, iv := range id {
+					switch strings.ToLower(ik) {
+					case "type":
+						keep[ik] = iv
+					case "userassignedidentities":
+						if uai, ok := iv.(map[string]any); ok {
+							ids := map[string]any{}
+							for u := range uai {
+								ids[u] = map[string]any{}
+							}
+							keep[ik] = ids
+						}
+					}
+				}
+				out[k] = keep
+			}
 		case "properties":
 			if p, ok := v.(map[string]any); ok {
 				clean := map[string]any{}
 				for pk, pv := range p {
 					switch strings.ToLower(pk) {
-					case "provisioningstate", "resourceguid", "etag", "creationtime", "createdat", "timecreated":
+					case "provisioningstate", "resourceguid", "etag", "creationtime", "createdat", "timecreated",
+						"numberofrecordsets", "maxnumberofrecordsets", "nameservers", "privateendpointconnections":
 					default:
-						clean[pk] = pv
+						if pv != nil {
+							clean[pk] = pv
+						}
 					}
 				}
 				out[k] = clean

@@ -3,6 +3,7 @@ package respond
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -450,6 +451,7 @@ func (b *builder) ownerOf(o *arm.Object) string {
 
 // finish orders the steps, numbers them, and computes the critical path, RTO and RPO warnings.
 func (b *builder) finish() {
+	b.lostReferences()
 	steps := b.steps
 	idx := map[*Step]int{}
 	for i, s := range steps {
@@ -750,4 +752,36 @@ func (b *builder) cycleOfStep(s *Step) int {
 		}
 	}
 	return -1
+}
+
+// lostReferences: a definition rebuilt from the snapshot that points at a resource that is lost
+// (a vault's customer-managed key in a purged Key Vault) would fail to deploy, or deploy broken.
+func (b *builder) lostReferences() {
+	type lostRef struct{ needle, name string }
+	var refs []lostRef
+	for _, l := range b.pb.Lost {
+		if l.Resource.Type == "Microsoft.KeyVault/vaults" {
+			refs = append(refs, lostRef{strings.ToLower(l.Resource.Name) + ".vault.azure.net", l.Resource.Name})
+		}
+		refs = append(refs, lostRef{strings.ToLower(l.Resource.ID) + "\"", l.Resource.Name})
+	}
+	for _, s := range b.steps {
+		if s.Body == nil || s.Lost {
+			continue
+		}
+		data, err := json.Marshal(s.Body)
+		if err != nil {
+			continue
+		}
+		body := strings.ToLower(string(data))
+		var names []string
+		for _, r := range refs {
+			if strings.Contains(body, r.needle) && !contains(names, r.name) {
+				names = append(names, r.name)
+			}
+		}
+		if len(names) > 0 {
+			s.Detail += " Its definition refers to " + strings.Join(names, ", ") + ", which cannot be recovered: point it at a replacement before deploying."
+		}
+	}
 }
