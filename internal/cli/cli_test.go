@@ -497,8 +497,12 @@ func TestDetectCommand(t *testing.T) {
 	if !kvBlast {
 		t.Error("kv-pay-cmk (a CMK vault) has no component B and blast radius")
 	}
-	// With the snapshot, a deleted VM is recoverable exactly when a backup of it survives.
-	if recovery["vm-pay-app01"] != "reversible" || recovery["vm-shop-web01"] != "lost" || recovery["vm-shop-sql01"] != "lost" ||
+	// With the snapshot, a deleted VM is recoverable when a recovery path survives the attack: its
+	// backup (vm-pay-app01), its Site Recovery replica although its backup vault was deleted
+	// (vm-shop-web01), data disks that outlived it (vm-shop-sql01); not when its only backup went
+	// with the vault (vm-gh-runner01) or it had none (vm-legacy01).
+	if recovery["vm-pay-app01"] != "reversible" || recovery["vm-shop-web01"] != "reversible" || recovery["vm-shop-sql01"] != "reversible" ||
+		recovery["vm-gh-runner01"] != "lost" || recovery["vm-legacy01"] != "lost" || recovery["vm-pay-app01-data01"] != "reversible" ||
 		recovery["kv-shop-legacy"] != "lost" { // soft delete off in the snapshot
 		t.Errorf("VM recovery with snapshot: %v", recovery)
 	}

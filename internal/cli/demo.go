@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/assess"
 	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/internal/detect"
+	"github.com/bulwarkhq/bulwark/internal/respond"
 	"github.com/bulwarkhq/bulwark/internal/iac"
 	"github.com/bulwarkhq/bulwark/internal/snapshot"
 )
@@ -36,6 +38,8 @@ type demoReport struct {
 	Steps    []string         `json:"steps"`
 	Assess   demoAssess       `json:"assessment"`
 	Detect   demoDetect       `json:"detection"`
+	// Respond is the playbook for each incident detected (bulwark.playbook/v1).
+	Respond []*respond.Playbook `json:"playbooks"`
 }
 
 type demoDetect struct {
@@ -80,14 +84,15 @@ command can be run on them by hand.`,
 			if err != nil {
 				return fmt.Errorf("load the embedded estate: %w", err)
 			}
-			rep := demoReport{Estate: snapshot.Summarize(res.Snapshot), Files: len(res.Files), Warnings: res.Warnings(), Steps: []string{"estate", "assess", "detect"}}
+			rep := demoReport{Estate: snapshot.Summarize(res.Snapshot), Files: len(res.Files), Warnings: res.Warnings(), Steps: []string{"estate", "assess", "detect", "respond"}}
 			if rep.Warnings == nil {
 				rep.Warnings = []snapshot.Skip{}
 			}
-			ar, err := demoAssessment(res.Snapshot)
+			env, err := demoEnv(res.Snapshot)
 			if err != nil {
-				return fmt.Errorf("assess the embedded estate: %w", err)
+				return fmt.Errorf("read the embedded demo: %w", err)
 			}
+			ar := assess.Run(env, assess.Checks())
 			top := ar.Findings()
 			if len(top) > 10 {
 				top = top[:10]
@@ -95,6 +100,14 @@ command can be run on them by hand.`,
 			rep.Assess = demoAssess{Scores: ar.Scores, Counts: ar.Counts, TopFindings: top}
 			if rep.Detect, err = demoDetection(cmd.Context(), res.Snapshot); err != nil {
 				return fmt.Errorf("detect on the embedded activity log: %w", err)
+			}
+			rep.Respond = []*respond.Playbook{}
+			for _, inc := range rep.Detect.Incidents {
+				pb, err := respond.Generate(respond.Inputs{Env: env, Incident: inc})
+				if err != nil {
+					return fmt.Errorf("playbook for %s: %w", inc.ID, err)
+				}
+				rep.Respond = append(rep.Respond, pb)
 			}
 			if format == "json" {
 				return writeJSON(app.Stdout, rep)
@@ -167,15 +180,65 @@ func renderDemo(app *App, rep demoReport) error {
 		t.row("     lost", dash(strings.Join(lost, ", ")))
 		t.flush()
 	}
+	for _, pb := range rep.Respond {
+		renderDemoPlaybook(w, st, pb)
+	}
 	fmt.Fprintf(w, "\nThe demo inputs are in the binary: 'bulwark demo --out DIR' writes them out, then\n"+
 		"  bulwark snapshot inspect DIR/estate\n"+
 		"  bulwark assess --snapshot DIR/estate --apps DIR/apps.yaml --iac DIR/iac --config DIR/bulwark.yaml -o html > report.html\n"+
-		"  bulwark detect DIR/activity/rest --snapshot DIR/estate --config DIR/bulwark.yaml\n")
+		"  bulwark detect DIR/activity/rest --snapshot DIR/estate --config DIR/bulwark.yaml -o json > detect.jsonl\n"+
+		"  bulwark respond --incident detect.jsonl --snapshot DIR/estate --apps DIR/apps.yaml --iac DIR/iac > playbook.md\n")
 	return nil
 }
 
-// demoAssessment assesses the embedded estate with its embedded apps.yaml, bulwark.yaml and IaC.
-func demoAssessment(snap *arm.Snapshot) (*assess.Report, error) {
+// renderDemoPlaybook shows an incident's playbook in brief: what is contained, the restore order
+// across A–E, and what cannot be recovered.
+func renderDemoPlaybook(w io.Writer, st styler, pb *respond.Playbook) {
+	rto := ""
+	if pb.Summary.RTOMinutes > 0 {
+		verdict := "within"
+		if pb.CriticalPath.Minutes > pb.Summary.RTOMinutes {
+			verdict = st.warn("over")
+		}
+		rto = fmt.Sprintf(", %s the tightest RTO (%s)", verdict, respond.Duration(pb.Summary.RTOMinutes))
+	}
+	fmt.Fprintf(w, "\n%s playbook %s for %s: %s, critical path %s%s.\n", st.bold("4. Respond"), pb.ID, pb.Scope.Incident,
+		plural(pb.Summary.Steps, "step", "steps"), respond.Duration(pb.CriticalPath.Minutes), rto)
+	var contain []string
+	for _, s := range pb.Steps {
+		if s.Phase == respond.Contain {
+			contain = append(contain, strings.ToLower(s.Title[:1])+s.Title[1:])
+		}
+	}
+	fmt.Fprintf(w, "   contain: %s\n\n   restore, in dependency order:\n", strings.Join(contain, "; "))
+	t := newTable(w, "  ", "step", "phase", "c", "action", "resource", "time", "after")
+	for _, s := range pb.Steps {
+		if s.Phase == respond.Contain || s.Phase == respond.Verify || s.Lost {
+			continue
+		}
+		name := ""
+		if len(s.Resources) > 0 {
+			name = s.Resources[0].Name
+			if len(s.Resources) > 1 {
+				name += fmt.Sprintf(" +%d", len(s.Resources)-1)
+			}
+		}
+		t.row("  ", s.ID, string(s.Phase), dash(s.Component), s.Action, name, respond.Duration(s.Minutes), dash(strings.Join(s.Requires, ",")))
+	}
+	t.flush()
+	var lost []string
+	for i, l := range pb.Lost {
+		if i > 0 && l.Step != "" && l.Step == pb.Lost[i-1].Step && l.What == pb.Lost[i-1].What {
+			continue
+		}
+		lost = append(lost, l.Resource.Name+" ("+l.What+")")
+	}
+	fmt.Fprintf(w, "\n   %s %s\n", st.warn("cannot be recovered:"), dash(strings.Join(lost, "; ")))
+	fmt.Fprintf(w, "   then: re-apply locks, re-assess, close (the full runbook: bulwark respond --incident, below)\n")
+}
+
+// demoEnv is the embedded estate with its embedded apps.yaml, bulwark.yaml and IaC.
+func demoEnv(snap *arm.Snapshot) (*assess.Env, error) {
 	read := func(name string) ([]byte, error) { return fs.ReadFile(examples.FS, examples.Root+"/"+name) }
 	data, err := read("apps.yaml")
 	if err != nil {
@@ -196,7 +259,7 @@ func demoAssessment(snap *arm.Snapshot) (*assess.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	return assess.Run(assess.NewEnv(assess.Inputs{Snapshot: snap, Config: cfg, Apps: appsFile, IaC: inv}), assess.Checks()), nil
+	return assess.NewEnv(assess.Inputs{Snapshot: snap, Config: cfg, Apps: appsFile, IaC: inv}), nil
 }
 
 // demoActivity is the demo's Activity Log, as az monitor activity-log list returns it.

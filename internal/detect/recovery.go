@@ -93,21 +93,7 @@ func recoveryOf(r *Resource, f *incidentFacts) Recovery {
 		return Recovery{Unknown, "restorable only if the account used continuous backup; open a support request within its retention"}
 	}
 	if f.estate != nil {
-		if item := protectedItemFor(f.estate, r.ID); item != nil {
-			vault := vaultOf(item.ID.String())
-			name := vault[strings.LastIndex(vault, "/")+1:]
-			if f.deletedVaults[vault] {
-				return Recovery{Lost, "deleted, and its backup vault " + name + " was deleted too"}
-			}
-			if f.deletedResources[strings.ToLower(item.ID.String())] {
-				if _, ok := f.softDeleteOff[vault]; ok || vaultSoftDeleteOff(f.estate, vault) {
-					return Recovery{Lost, "deleted, and its backup was deleted after soft delete was disabled on " + name}
-				}
-				return Recovery{Reversible, "its backup was deleted but is soft-deleted for 14 days: undelete it in vault " + name + ", then restore"}
-			}
-			return Recovery{Reversible, "restore from its backup in vault " + name}
-		}
-		return Recovery{Lost, "deleted, and no backup of it is in the snapshot"}
+		return recoveryFromPaths(r, f, 0)
 	}
 	return Recovery{Unknown, "deleted: recoverable only from a backup or IaC (give --snapshot to check backups)"}
 }
@@ -145,14 +131,95 @@ func parentOf(id string) string {
 	return ""
 }
 
-// protectedItemFor finds the backup item protecting a resource in the snapshot.
-func protectedItemFor(x *Estate, id string) *arm.Object {
-	pid, err := arm.ParseID(id)
-	if err != nil {
-		return nil
+// recoveryFromPaths classifies a deleted resource by the recovery paths the snapshot shows
+// (assess.Env.RecoveryPaths, the same ones respond builds playbooks from), keeping only those the
+// incident left standing: an Azure Backup item (unless its vault was deleted, or the item was
+// deleted after soft delete was turned off), a Site Recovery replica, a Backup vault instance, the
+// VM a disk or NIC is restored with; then data disks that outlived their VM, and the snapshot's
+// definition of a configuration-based resource.
+func recoveryFromPaths(r *Resource, f *incidentFacts, depth int) Recovery {
+	x := f.estate
+	o, ok := x.Index.Get(r.ID)
+	if !ok {
+		// Not in the snapshot (collected after it was deleted, say): its backups may still be.
+		stub, err := arm.NewObject([]byte(fmt.Sprintf(`{"id":%q,"type":%q,"name":%q}`, r.ID, r.Type, r.Name)), arm.Source{})
+		if err != nil {
+			return Recovery{Lost, "deleted, and the snapshot does not hold it"}
+		}
+		o = stub
 	}
-	if items := x.Env.ProtectedItems(pid); len(items) > 0 {
-		return items[0]
+	var gone []string
+	for _, p := range x.Env.RecoveryPaths(o) {
+		if p.Weak || p.Partial {
+			continue
+		}
+		via := strings.ToLower(p.Via)
+		switch p.Kind {
+		case "backup":
+			vault := vaultOf(via)
+			name := vault[strings.LastIndex(vault, "/")+1:]
+			if f.deletedVaults[vault] {
+				gone = append(gone, "its backup vault "+name+" was deleted too")
+				continue
+			}
+			if f.deletedResources[via] {
+				if _, ok := f.softDeleteOff[vault]; ok || vaultSoftDeleteOff(x, vault) {
+					gone = append(gone, "its backup was deleted after soft delete was disabled on "+name)
+					continue
+				}
+				return Recovery{Reversible, "its backup was deleted but is soft-deleted for 14 days: undelete it in vault " + name + ", then restore"}
+			}
+			return Recovery{Reversible, "restore from its backup in vault " + name}
+		case "site-recovery":
+			vault := vaultOf(via)
+			if f.deletedVaults[vault] || f.deletedResources[via] {
+				gone = append(gone, "its Site Recovery vault or replica was deleted")
+				continue
+			}
+			return Recovery{Reversible, "fail over to its Site Recovery replica (vault " + vault[strings.LastIndex(vault, "/")+1:] + ")"}
+		case "backup-vault":
+			vault := strings.ToLower(parentOf(p.Via))
+			if f.deletedVaults[vault] || f.deletedResources[via] {
+				gone = append(gone, "its Backup vault instance was deleted")
+				continue
+			}
+			return Recovery{Reversible, "restore from Backup vault " + vault[strings.LastIndex(vault, "/")+1:]}
+		case "with-vm":
+			if depth > 0 {
+				continue
+			}
+			vm := &Resource{ID: p.Via, Deleted: f.deletedResources[via]}
+			if id, err := arm.ParseID(p.Via); err == nil {
+				vm.Type, vm.Name = canonicalType(id.Type()), id.Name()
+			}
+			if !vm.Deleted {
+				return Recovery{Reversible, "its VM " + vm.Name + " still exists: re-create it from the snapshot's definition and attach it"}
+			}
+			if rv := recoveryFromPaths(vm, f, depth+1); rv.Status == Reversible {
+				return Recovery{Reversible, "restored with its VM " + vm.Name + ": " + rv.Reason}
+			}
+		case "iac":
+			return Recovery{Reversible, "redeploy it from IaC (" + p.Via + ")"}
+		}
 	}
-	return nil
+	if o.IsType("Microsoft.Compute/virtualMachines") {
+		var kept []string
+		for _, dd := range o.Get("properties.storageProfile.dataDisks").List() {
+			if id, ok := dd.Get("managedDisk.id").String(); ok && !f.deletedResources[strings.ToLower(id)] && !dd.Get("deleteOption").Is("Delete") {
+				if d, ok := x.Index.Get(id); ok {
+					kept = append(kept, d.Name())
+				}
+			}
+		}
+		if len(kept) > 0 {
+			return Recovery{Reversible, "its data disks survived (" + strings.Join(kept, ", ") + "): rebuild the VM from its image and attach them; the OS disk is lost"}
+		}
+	}
+	if arm.ComponentOf(o.Type()) == arm.ComponentConfig {
+		return Recovery{Reversible, "configuration: re-create it from the snapshot's definition (no IaC declares it; child resources such as record sets must be re-entered)"}
+	}
+	if len(gone) > 0 {
+		return Recovery{Lost, "deleted, and " + strings.Join(gone, "; ")}
+	}
+	return Recovery{Lost, "deleted, and no backup of it is in the snapshot"}
 }

@@ -445,3 +445,45 @@ func TestReadIncidents(t *testing.T) {
 		}
 	}
 }
+
+// Every field the JSON playbook writes is documented in docs/playbook-json.md, nested ones too.
+func TestJSONDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "playbook-json.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if path == "steps.body" || path == "steps.rest.body" {
+					continue // resource definitions and REST bodies are Azure's shapes, not ours
+				}
+				if !strings.Contains(string(doc), "`"+k+"`") {
+					t.Errorf("field %s.%s is not documented in docs/playbook-json.md", path, k)
+				}
+				walk(strings.TrimPrefix(path+"."+k, "."), x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(path, x)
+			}
+		}
+	}
+	actions := map[string]bool{}
+	for _, pb := range playbooks(t) {
+		data, _ := json.Marshal(pb)
+		var m map[string]any
+		json.Unmarshal(data, &m)
+		walk("", m)
+		for _, s := range pb.Steps {
+			actions[s.Action] = true
+		}
+	}
+	for a := range actions {
+		if !strings.Contains(string(doc), "`"+a+"`") {
+			t.Errorf("action %s is not listed in docs/playbook-json.md", a)
+		}
+	}
+}
