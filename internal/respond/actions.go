@@ -633,8 +633,9 @@ func (b *builder) sqlServer(o *arm.Object) {
 				Detail: "The primary server is gone: make the secondary the primary (forced failover allows data loss of the last seconds of replication). Applications using the failover group listener follow automatically.",
 				Commands: []string{fmt.Sprintf("az sql failover-group set-primary --name %s --resource-group %s --server %s --subscription %s --allow-data-loss",
 					q(fg.Name()), q(pid.ResourceGroup()), q(pid.Name()), pid.SubscriptionID())},
-				REST: []REST{{Method: "POST", URL: armHost + partner + "/failoverGroups/" + fg.Name() + "/forceFailoverAllowDataLoss?api-version=2023-08-01"}},
-				Undo: "fail back once the primary region is rebuilt: az sql failover-group set-primary on the original server",
+				REST:    []REST{{Method: "POST", URL: armHost + partner + "/failoverGroups/" + fg.Name() + "/forceFailoverAllowDataLoss?api-version=2023-08-01"}},
+				Undo:    "fail back once the primary region is rebuilt: az sql failover-group set-primary on the original server",
+				partner: partner,
 			}
 			b.add(s, o)
 			return
@@ -652,11 +653,58 @@ func (b *builder) sqlDatabase(o *arm.Object) {
 		serverGone = b.targetSet[server.Key()] // an application plan restores the whole application
 	}
 	if p, ok := strongest(paths, "failover-group", "geo-replica"); ok {
-		b.add(&Step{Phase: Data, Action: "use-sql-replica", Path: p.Kind, Minutes: minSQLFailover, Activity: "restore-data",
-			Title:    "Serve " + o.Name() + " from its " + p.Summary,
-			Detail:   "The database has a live copy: " + p.Summary + ". If its failover group was failed over with the server, nothing more is needed; otherwise fail over the geo-replica.",
-			Commands: []string{fmt.Sprintf("az sql db replica set-primary --name %s --resource-group <partner resource group> --server %s --allow-data-loss", q(o.Name()), q(strings.TrimPrefix(p.Summary, "geo-replica on ")))},
-			REST:     []REST{}}, o)
+		if st, ok := b.covered[server.Key()]; ok && st.Action == "failover-sql" && p.Kind == "failover-group" && st.Path == p.Kind && strings.Contains(st.Title, arm.MustParseID(p.Via).Name()) {
+			// Failing the server's group over brings this database with it.
+			st.Resources = append(st.Resources, ref(o))
+			st.keys = append(st.keys, o.ID.Key())
+			b.covered[o.ID.Key()] = st
+			if a, _, ok := b.env.Members.Of(o.ID); ok {
+				b.appRes[a]++
+			}
+			return
+		}
+		s := &Step{Phase: Data, Action: "use-sql-replica", Path: p.Kind, Minutes: minSQLFailover, Activity: "restore-data",
+			Title: "Serve " + o.Name() + " from its " + p.Summary, REST: []REST{},
+			Undo: "fail back once the primary is rebuilt (set-primary on the original side)"}
+		if p.Kind == "failover-group" {
+			fg, _ := b.env.Index.Get(p.Via)
+			partner := ""
+			if fg != nil {
+				for _, ps := range fg.Get("properties.partnerServers").List() {
+					partner, _ = ps.Get("id").String()
+				}
+			}
+			s.Detail = "The database is in failover group " + fg.Name() + ": if the group was already failed over with its server, it is served from the partner; check, then fail over if not."
+			if pid, err := arm.ParseID(partner); err == nil {
+				s.Commands = []string{fmt.Sprintf("az sql failover-group set-primary --name %s --resource-group %s --server %s --subscription %s --allow-data-loss",
+					q(fg.Name()), q(pid.ResourceGroup()), q(pid.Name()), pid.SubscriptionID())}
+				s.REST = []REST{{Method: "POST", URL: armHost + partner + "/failoverGroups/" + fg.Name() + "/forceFailoverAllowDataLoss?api-version=" + apiVersions["microsoft.sql/servers"]}}
+			} else {
+				s.Manual = true
+				s.Detail += " The snapshot does not name the partner server."
+			}
+		} else {
+			rl, _ := b.env.Index.Get(p.Via)
+			name, _ := rl.Get("properties.partnerServer").String()
+			partnerDB := ""
+			for _, srv := range b.env.Index.OfType("Microsoft.Sql/servers") {
+				if strings.EqualFold(srv.Name(), name) {
+					partnerDB = srv.ID.String() + "/databases/" + o.Name()
+				}
+			}
+			s.Detail = "The database has a readable geo-replica on " + name + ": make it the primary (forced: the last seconds of replication may be lost) and point the applications at it."
+			if pid, err := arm.ParseID(partnerDB); err == nil {
+				srv, _ := pid.Parent()
+				s.Commands = []string{fmt.Sprintf("az sql db replica set-primary --name %s --resource-group %s --server %s --subscription %s --allow-data-loss",
+					q(o.Name()), q(pid.ResourceGroup()), q(srv.Name()), pid.SubscriptionID())}
+				s.REST = []REST{{Method: "POST", URL: armHost + partnerDB + "/replicationLinks/" + rl.Name() + "/forceFailoverAllowDataLoss?api-version=" + apiVersions["microsoft.sql/servers"]}}
+			} else {
+				s.Manual = true
+				s.Commands = []string{fmt.Sprintf("az sql db replica set-primary --name %s --server %s --resource-group <resource group of %s> --allow-data-loss", q(o.Name()), q(name), name)}
+				s.Detail += " The partner server is not in the snapshot: find its resource group first."
+			}
+		}
+		b.add(s, o)
 		return
 	}
 	if _, ok := strongest(paths, "point-in-time"); ok && !serverGone {
@@ -685,12 +733,18 @@ func (b *builder) sqlDatabase(o *arm.Object) {
 		return
 	}
 	if p, ok := strongest(paths, "geo-restore"); ok {
+		dest := server // geo-restore into the server, or into the partner its failover group moved to
+		if st, ok := b.covered[server.Key()]; ok && st.partner != "" {
+			if pid, err := arm.ParseID(st.partner); err == nil {
+				dest = pid
+			}
+		}
 		b.add(&Step{Phase: Data, Action: "geo-restore-database", Path: p.Kind, Minutes: minSQLRestore + 30, Activity: "restore-data",
 			Title:  "Geo-restore " + o.Name() + " from geo-redundant backups",
 			Detail: "The server and its local backups are gone; the geo-redundant copy of the backups survives (up to an hour behind).",
 			Commands: []string{fmt.Sprintf("az sql db geo-backup restore --geo-backup-id %s --dest-database %s --dest-server %s --resource-group %s --subscription %s",
-				q(server.String()+"/recoverableDatabases/"+o.Name()), q(o.Name()), q(server.Name()), q(rg(o)), sub(o))},
-			REST:     []REST{{Method: "PUT", URL: url(o.ID.String(), "Microsoft.Sql/servers/databases"), Body: map[string]any{"location": o.Location(), "properties": map[string]any{"createMode": "Recovery", "recoverableDatabaseId": server.String() + "/recoverableDatabases/" + o.Name()}}}},
+				q(server.String()+"/recoverableDatabases/"+o.Name()), q(o.Name()), q(dest.Name()), q(dest.ResourceGroup()), dest.SubscriptionID())},
+			REST:     []REST{{Method: "PUT", URL: url(dest.String()+"/databases/"+o.Name(), "Microsoft.Sql/servers/databases"), Body: map[string]any{"properties": map[string]any{"createMode": "Recovery", "recoverableDatabaseId": server.String() + "/recoverableDatabases/" + o.Name()}}}},
 			DataLoss: "up to 1h", dataLoss: time.Hour,
 		}, o)
 		return

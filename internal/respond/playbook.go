@@ -168,6 +168,7 @@ type Step struct {
 	rank      int           // resource order position for tie-breaks
 	deployKey string        // template file, subscription and resource group of a redeploy
 	dataLoss  time.Duration // DataLoss as a duration
+	partner   string        // a SQL failover step: the server the group fails over to
 }
 
 // Condition is a check before a step: "if the soft-deleted vault still exists".
