@@ -9,7 +9,6 @@ import (
 
 	"github.com/bulwarkhq/bulwark/internal/apps"
 	"github.com/bulwarkhq/bulwark/internal/arm"
-	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/internal/graph"
 )
 
@@ -44,18 +43,11 @@ they are in nobody's recovery plan (RSP-001). -v lists every resource.`,
 			if err != nil {
 				return err
 			}
-			cfg := config.Default()
-			if cfgPath != "" {
-				if cfg, err = config.Load(cfgPath); err != nil {
-					return err
-				}
+			ec, err := loadContext(app, cfgPath, appsPath, nil)
+			if err != nil {
+				return err
 			}
-			var f *apps.File
-			if appsPath != "" {
-				if f, err = apps.Load(appsPath); err != nil {
-					return err
-				}
-			}
+			f := ec.Apps
 			res, err := in.load(cmd.Context(), app, args)
 			if err != nil {
 				return err
@@ -69,7 +61,7 @@ they are in nobody's recovery plan (RSP-001). -v lists every resource.`,
 				}
 				return out
 			}
-			inv := apps.List(f, apps.Resolve(f, x, cfg), x, deps)
+			inv := apps.List(f, apps.Resolve(f, x, ec.Config), x, deps)
 			if format == "json" {
 				return writeJSON(app.Stdout, inv)
 			}

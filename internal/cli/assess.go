@@ -6,10 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bulwarkhq/bulwark/internal/apps"
 	"github.com/bulwarkhq/bulwark/internal/assess"
-	"github.com/bulwarkhq/bulwark/internal/config"
-	"github.com/bulwarkhq/bulwark/internal/iac"
 	"github.com/bulwarkhq/bulwark/internal/report"
 )
 
@@ -55,26 +52,9 @@ Formats: table (default), json (schema bulwark.assessment/v1, docs/assessment-js
 			if err != nil {
 				return usagef("%v (bulwark assess --help lists the catalogue in CHECKS.md; IDs look like KV-002)", err)
 			}
-			cfg := config.Default()
-			if opts.config != "" {
-				if cfg, err = config.Load(opts.config); err != nil {
-					return err
-				}
-			}
-			var appsFile *apps.File
-			if opts.apps != "" {
-				if appsFile, err = apps.Load(opts.apps); err != nil {
-					return err
-				}
-			}
-			var inv *iac.Inventory
-			if len(opts.iac) > 0 {
-				if inv, err = iac.Load(opts.iac); err != nil {
-					return err
-				}
-				for _, n := range inv.Notes {
-					app.notef("iac: %s", n)
-				}
+			ec, err := loadContext(app, opts.config, opts.apps, opts.iac)
+			if err != nil {
+				return err
 			}
 			res, err := opts.in.load(cmd.Context(), app, args)
 			if err != nil {
@@ -83,7 +63,7 @@ Formats: table (default), json (schema bulwark.assessment/v1, docs/assessment-js
 			for _, s := range res.Warnings() {
 				app.notef("skipped %s %s: %s", s.File, s.Path, s.Reason)
 			}
-			env := assess.NewEnv(assess.Inputs{Snapshot: res.Snapshot, Config: cfg, Apps: appsFile, IaC: inv})
+			env := assess.NewEnv(assess.Inputs{Snapshot: res.Snapshot, Config: ec.Config, Apps: ec.Apps, IaC: ec.IaC})
 			rep := assess.Run(env, checks)
 			meta := report.Meta{Version: buildVersion().Version, GeneratedAt: time.Now(), CollectedAt: env.Now, Objects: len(res.Snapshot.Resources),
 				Inputs: append(append([]string(nil), opts.in.paths...), args...), Apps: opts.apps, IaC: opts.iac, Color: app.color(), Verbose: app.Verbose}

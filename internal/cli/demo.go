@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,13 +15,11 @@ import (
 
 	"github.com/bulwarkhq/bulwark/examples"
 	"github.com/bulwarkhq/bulwark/internal/activity"
-	"github.com/bulwarkhq/bulwark/internal/apps"
 	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/assess"
-	"github.com/bulwarkhq/bulwark/internal/config"
+	"github.com/bulwarkhq/bulwark/internal/demoestate"
 	"github.com/bulwarkhq/bulwark/internal/detect"
 	"github.com/bulwarkhq/bulwark/internal/respond"
-	"github.com/bulwarkhq/bulwark/internal/iac"
 	"github.com/bulwarkhq/bulwark/internal/snapshot"
 )
 
@@ -80,17 +77,13 @@ command can be run on them by hand.`,
 			if err != nil {
 				return err
 			}
-			res, err := snapshot.LoadFS(cmd.Context(), examples.FS, examples.Estate, "embedded:"+examples.Root+"/")
+			env, res, err := demoestate.Load(cmd.Context())
 			if err != nil {
-				return fmt.Errorf("load the embedded estate: %w", err)
+				return err
 			}
 			rep := demoReport{Estate: snapshot.Summarize(res.Snapshot), Files: len(res.Files), Warnings: res.Warnings(), Steps: []string{"estate", "assess", "detect", "respond"}}
 			if rep.Warnings == nil {
 				rep.Warnings = []snapshot.Skip{}
-			}
-			env, err := demoEnv(res.Snapshot)
-			if err != nil {
-				return fmt.Errorf("read the embedded demo: %w", err)
 			}
 			ar := assess.Run(env, assess.Checks())
 			top := ar.Findings()
@@ -226,40 +219,8 @@ func renderDemoPlaybook(w io.Writer, st styler, pb *respond.Playbook) {
 		t.row("  ", s.ID, string(s.Phase), dash(s.Component), s.Action, name, respond.Duration(s.Minutes), dash(strings.Join(s.Requires, ",")))
 	}
 	t.flush()
-	var lost []string
-	for i, l := range pb.Lost {
-		if i > 0 && l.Step != "" && l.Step == pb.Lost[i-1].Step && l.What == pb.Lost[i-1].What {
-			continue
-		}
-		lost = append(lost, l.Resource.Name+" ("+l.What+")")
-	}
-	fmt.Fprintf(w, "\n   %s %s\n", st.warn("cannot be recovered:"), dash(strings.Join(lost, "; ")))
+	fmt.Fprintf(w, "\n   %s %s\n", st.warn("cannot be recovered:"), dash(strings.Join(pb.LostSummary(), "; ")))
 	fmt.Fprintf(w, "   then: re-apply locks, re-assess, close (the full runbook: bulwark respond --incident, below)\n")
-}
-
-// demoEnv is the embedded estate with its embedded apps.yaml, bulwark.yaml and IaC.
-func demoEnv(snap *arm.Snapshot) (*assess.Env, error) {
-	read := func(name string) ([]byte, error) { return fs.ReadFile(examples.FS, examples.Root+"/"+name) }
-	data, err := read("apps.yaml")
-	if err != nil {
-		return nil, err
-	}
-	appsFile, err := apps.Parse(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("embedded apps.yaml: %w", err)
-	}
-	if data, err = read("bulwark.yaml"); err != nil {
-		return nil, err
-	}
-	cfg, err := config.Parse(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("embedded bulwark.yaml: %w", err)
-	}
-	inv, err := iac.LoadFS(examples.FS, examples.Root+"/iac")
-	if err != nil {
-		return nil, err
-	}
-	return assess.NewEnv(assess.Inputs{Snapshot: snap, Config: cfg, Apps: appsFile, IaC: inv}), nil
 }
 
 // demoActivity is the demo's Activity Log, as az monitor activity-log list returns it.

@@ -8,11 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bulwarkhq/bulwark/internal/apps"
 	"github.com/bulwarkhq/bulwark/internal/assess"
-	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/internal/detect"
-	"github.com/bulwarkhq/bulwark/internal/iac"
 	"github.com/bulwarkhq/bulwark/internal/respond"
 )
 
@@ -66,23 +63,9 @@ cacao (OASIS CACAO 2.0, for SOAR tools). Nothing is changed in Azure: the playbo
 					return err
 				}
 			}
-			cfg := config.Default()
-			if opts.config != "" {
-				if cfg, err = config.Load(opts.config); err != nil {
-					return err
-				}
-			}
-			var appsFile *apps.File
-			if opts.apps != "" {
-				if appsFile, err = apps.Load(opts.apps); err != nil {
-					return err
-				}
-			}
-			var inv *iac.Inventory
-			if len(opts.iac) > 0 {
-				if inv, err = iac.Load(opts.iac); err != nil {
-					return err
-				}
+			ec, err := loadContext(app, opts.config, opts.apps, opts.iac)
+			if err != nil {
+				return err
 			}
 			res, err := opts.in.load(cmd.Context(), app, nil)
 			if err != nil {
@@ -91,7 +74,7 @@ cacao (OASIS CACAO 2.0, for SOAR tools). Nothing is changed in Azure: the playbo
 			for _, s := range res.Warnings() {
 				app.notef("skipped %s %s: %s", s.File, s.Path, s.Reason)
 			}
-			env := assess.NewEnv(assess.Inputs{Snapshot: res.Snapshot, Config: cfg, Apps: appsFile, IaC: inv})
+			env := assess.NewEnv(assess.Inputs{Snapshot: res.Snapshot, Config: ec.Config, Apps: ec.Apps, IaC: ec.IaC})
 			pb, err := respond.Generate(respond.Inputs{Env: env, App: opts.app, Incident: inc})
 			if err != nil {
 				if opts.app != "" {

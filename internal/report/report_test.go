@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,40 +13,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bulwarkhq/bulwark/examples"
-	"github.com/bulwarkhq/bulwark/internal/apps"
 	"github.com/bulwarkhq/bulwark/internal/assess"
-	"github.com/bulwarkhq/bulwark/internal/config"
-	"github.com/bulwarkhq/bulwark/internal/iac"
-	"github.com/bulwarkhq/bulwark/internal/snapshot"
+	"github.com/bulwarkhq/bulwark/internal/demoestate"
 )
 
 func contoso(t *testing.T) (*assess.Report, Meta) {
 	t.Helper()
-	res, err := snapshot.LoadFS(context.Background(), examples.FS, examples.Estate, "embedded:contoso/estate/")
+	env, res, err := demoestate.Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	read := func(n string) []byte {
-		b, err := fs.ReadFile(examples.FS, examples.Root+"/"+n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	a, err := apps.Parse(bytes.NewReader(read("apps.yaml")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Parse(bytes.NewReader(read("bulwark.yaml")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := iac.LoadFS(examples.FS, examples.Root+"/iac")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := assess.NewEnv(assess.Inputs{Snapshot: res.Snapshot, Config: cfg, Apps: a, IaC: inv})
 	return assess.Run(env, assess.Checks()), Meta{Version: "test", GeneratedAt: time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC), CollectedAt: env.Now, Objects: len(res.Snapshot.Resources)}
 }
 

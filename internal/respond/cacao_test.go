@@ -56,15 +56,7 @@ func cacaoSchema(t *testing.T) *jsonschema.Schema {
 // schema sees what a SOAR tool would read).
 func validateCACAO(t *testing.T, s *jsonschema.Schema, name string, doc map[string]any) {
 	t.Helper()
-	data, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Validate(inst); err != nil {
+	if err := validateErr(s, doc); err != nil {
 		t.Errorf("%s: CACAO playbook does not validate: %v", name, err)
 	}
 }

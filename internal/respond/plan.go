@@ -722,14 +722,7 @@ func (b *builder) summary() {
 	sm.Restored = len(restored)
 	sm.Lost = len(b.pb.Lost)
 	sm.Minutes = b.pb.CriticalPath.Minutes
-	if len(b.pb.Lost) > 0 {
-		var names []string
-		for i, l := range b.pb.Lost {
-			if i > 0 && l.Step != "" && l.Step == b.pb.Lost[i-1].Step && l.What == b.pb.Lost[i-1].What {
-				continue // a VM's disks and NICs are named with it
-			}
-			names = append(names, l.Resource.Name+" ("+l.What+")")
-		}
+	if names := b.pb.LostSummary(); len(names) > 0 {
 		b.warn("lost", fmt.Sprintf("%d %s cannot be recovered: %s", len(names), plural(len(names), "loss", "losses"), strings.Join(names, "; ")))
 	}
 }
@@ -784,4 +777,17 @@ func (b *builder) lostReferences() {
 			s.Detail += " Its definition refers to " + strings.Join(names, ", ") + ", which cannot be recovered: point it at a replacement before deploying."
 		}
 	}
+}
+
+// LostSummary names each loss once, "name (what)": a VM's disks and NIC lost with it are not
+// repeated.
+func (p *Playbook) LostSummary() []string {
+	var names []string
+	for i, l := range p.Lost {
+		if i > 0 && l.Step != "" && l.Step == p.Lost[i-1].Step && l.What == p.Lost[i-1].What {
+			continue
+		}
+		names = append(names, l.Resource.Name+" ("+l.What+")")
+	}
+	return names
 }

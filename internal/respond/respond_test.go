@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,13 +16,11 @@ import (
 
 	"github.com/bulwarkhq/bulwark/examples"
 	"github.com/bulwarkhq/bulwark/internal/activity"
-	"github.com/bulwarkhq/bulwark/internal/apps"
 	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/assess"
 	"github.com/bulwarkhq/bulwark/internal/config"
+	"github.com/bulwarkhq/bulwark/internal/demoestate"
 	"github.com/bulwarkhq/bulwark/internal/detect"
-	"github.com/bulwarkhq/bulwark/internal/iac"
-	"github.com/bulwarkhq/bulwark/internal/snapshot"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden playbooks in testdata/")
@@ -31,30 +28,11 @@ var update = flag.Bool("update", false, "rewrite the golden playbooks in testdat
 // contoso is the embedded demo estate with its apps.yaml, bulwark.yaml and IaC.
 func contoso(t *testing.T) *assess.Env {
 	t.Helper()
-	res, err := snapshot.LoadFS(context.Background(), examples.FS, examples.Estate, "embedded:")
+	env, _, err := demoestate.Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	read := func(name string) []byte {
-		data, err := fs.ReadFile(examples.FS, examples.Root+"/"+name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return data
-	}
-	af, err := apps.Parse(bytes.NewReader(read("apps.yaml")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Parse(bytes.NewReader(read("bulwark.yaml")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := iac.LoadFS(examples.FS, examples.Root+"/iac")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return assess.NewEnv(assess.Inputs{Snapshot: res.Snapshot, Config: cfg, Apps: af, IaC: inv})
+	return env
 }
 
 // demoIncident runs detection on the demo's activity log and returns its JSON lines, as
