@@ -1,6 +1,7 @@
 package respond
 
 import (
+	"container/heap"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -522,14 +523,15 @@ func (b *builder) finish() {
 		}
 		return idx[x] < idx[y]
 	}
-	var ready, out []*Step
+	ready := &stepHeap{less: less}
+	var out []*Step
 	for _, s := range steps {
 		if indeg[s] == 0 {
-			ready = append(ready, s)
+			heap.Push(ready, s)
 		}
 	}
 	for len(out) < len(steps) {
-		if len(ready) == 0 {
+		if ready.Len() == 0 {
 			// A cycle through resources outside the restore set: start the blocked step that is
 			// configuration-based (else earliest) without its remaining requirements.
 			var pick *Step
@@ -540,17 +542,15 @@ func (b *builder) finish() {
 				}
 			}
 			indeg[pick] = 0
-			ready = append(ready, pick)
+			heap.Push(ready, pick)
 			b.warn("cycle", "steps for "+pick.Resources[0].Name+" and what it depends on wait for each other: "+pick.Resources[0].Name+" is restored first, its references completed afterwards")
 		}
-		sort.SliceStable(ready, func(i, j int) bool { return less(ready[i], ready[j]) })
-		s := ready[0]
-		ready = ready[1:]
+		s := heap.Pop(ready).(*Step)
 		out = append(out, s)
 		for _, d := range dependents[s] {
 			if indeg[d] > 0 {
 				if indeg[d]--; indeg[d] == 0 {
-					ready = append(ready, d)
+					heap.Push(ready, d)
 				}
 			}
 		}
@@ -790,4 +790,20 @@ func (p *Playbook) LostSummary() []string {
 		names = append(names, l.Resource.Name+" ("+l.What+")")
 	}
 	return names
+}
+
+// stepHeap is the ready set of the step ordering: the earliest phase, then restore order.
+type stepHeap struct {
+	s    []*Step
+	less func(a, b *Step) bool
+}
+
+func (h *stepHeap) Len() int           { return len(h.s) }
+func (h *stepHeap) Less(i, j int) bool { return h.less(h.s[i], h.s[j]) }
+func (h *stepHeap) Swap(i, j int)      { h.s[i], h.s[j] = h.s[j], h.s[i] }
+func (h *stepHeap) Push(x any)         { h.s = append(h.s, x.(*Step)) }
+func (h *stepHeap) Pop() any {
+	x := h.s[len(h.s)-1]
+	h.s = h.s[:len(h.s)-1]
+	return x
 }
