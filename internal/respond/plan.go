@@ -132,7 +132,11 @@ func (b *builder) incidentScope() {
 	}
 	for _, r := range inc.Resources {
 		if r.Status == "Failure" {
-			b.pb.Summary.Blocked = append(b.pb.Summary.Blocked, fmt.Sprintf("%s on %s failed", lastOp(r), r.Name))
+			name := r.Name
+			if strings.Count(r.Type, "/") >= 2 { // a child: vaultconfig, VaultProxy — name its parent too
+				name = parentName(r.ID, 2) + "/" + r.Name
+			}
+			b.pb.Summary.Blocked = append(b.pb.Summary.Blocked, fmt.Sprintf("%s on %s failed at %s", lastOp(r), name, r.Last.UTC().Format("15:04:05 UTC")))
 		}
 		if !r.Deleted || skipAsTarget(r.Type) {
 			continue
