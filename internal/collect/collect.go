@@ -1,0 +1,337 @@
+// Package collect reads an Azure estate into a Bulwark snapshot, read-only: Azure Resource Graph
+// for what it indexes (resources, resource containers, recovery services, authorization, security),
+// and ARM GETs for what it does not (locks, blob and file service settings, SQL retention, failover
+// groups and replication links, subscription diagnostic settings, PIM eligibility, vault Resource
+// Guard proxies, Sentinel onboarding). Calls run with bounded concurrency through azcore's pipeline,
+// which retries 429 and 5xx with exponential back-off and jitter, honouring Retry-After. A call that
+// still fails becomes an entry in the snapshot's errors and the run goes on; cancellation returns
+// what was collected so far. It is the only package that talks to Azure.
+package collect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resourcegraph/armresourcegraph"
+
+	"github.com/bulwarkhq/bulwark/internal/arm"
+)
+
+// Options configure a collection.
+type Options struct {
+	Credential azcore.TokenCredential
+	Cloud      cloud.Configuration // zero: Azure public cloud
+	// Subscriptions to collect; with neither these nor ManagementGroup, every subscription the
+	// credential can see.
+	Subscriptions   []string
+	ManagementGroup string
+	Concurrency     int           // ARM calls in flight (default 8)
+	CallTimeout     time.Duration // per try (default 60 s)
+	MaxRetries      int32         // per call on 429, 5xx and timeouts (default 6)
+	RetryDelay      time.Duration // first back-off (default 2 s; Retry-After wins)
+	// Transport replaces HTTP for ARM calls, GraphTransport for Resource Graph (tests: fakes). A nil
+	// GraphTransport uses Transport.
+	Transport, GraphTransport policy.Transporter
+	// Progress, when set, receives the counters after every call.
+	Progress func(Progress)
+	Now      func() time.Time
+}
+
+// Progress counts a collection's work so far.
+type Progress struct {
+	Subscriptions int `json:"subscriptions"`
+	Queries       int `json:"queries"`   // Resource Graph pages
+	Calls         int `json:"calls"`     // ARM GETs (pages included)
+	Objects       int `json:"objects"`   // distinct objects collected
+	Errors        int `json:"errors"`    // calls that failed for good
+	Throttled     int `json:"throttled"` // Resource Graph waits for its quota to reset
+}
+
+// Result is the snapshot and the counters.
+type Result struct {
+	Snapshot *arm.Snapshot
+	Progress Progress
+}
+
+type collector struct {
+	opts   Options
+	graph  *armresourcegraph.Client
+	arm    *azarm.Client
+	host   string
+	sem    chan struct{}
+	mu     sync.Mutex
+	byKey  map[string]*arm.Object
+	order  []*arm.Object
+	errs   []arm.CollectError
+	prog   Progress
+	tenant string
+}
+
+// Collect reads the estate. It returns the snapshot even when ctx is cancelled (with ctx's error):
+// what was collected is valid and worth writing.
+func Collect(ctx context.Context, opts Options) (*Result, error) {
+	if opts.Credential == nil {
+		return nil, errors.New("collect: no credential")
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 8
+	}
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = 60 * time.Second
+	}
+	if opts.MaxRetries == 0 {
+		opts.MaxRetries = 6
+	}
+	if opts.RetryDelay == 0 {
+		opts.RetryDelay = 2 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Cloud.Services == nil {
+		opts.Cloud = cloud.AzurePublic
+	}
+	client := func(t policy.Transporter) *azarm.ClientOptions {
+		return &azarm.ClientOptions{ClientOptions: policy.ClientOptions{
+			Cloud:     opts.Cloud,
+			Transport: t,
+			Retry: policy.RetryOptions{MaxRetries: opts.MaxRetries, TryTimeout: opts.CallTimeout, RetryDelay: opts.RetryDelay, MaxRetryDelay: 60 * time.Second,
+				StatusCodes: []int{http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}},
+			Telemetry: policy.TelemetryOptions{ApplicationID: "bulwark"},
+		}}
+	}
+	gt := opts.GraphTransport
+	if gt == nil {
+		gt = opts.Transport
+	}
+	c := &collector{opts: opts, sem: make(chan struct{}, opts.Concurrency), byKey: map[string]*arm.Object{}}
+	var err error
+	if c.graph, err = armresourcegraph.NewClient(opts.Credential, client(gt)); err != nil {
+		return nil, fmt.Errorf("collect: %w", err)
+	}
+	if c.arm, err = azarm.NewClient("bulwark", "v1.0.0", opts.Credential, client(opts.Transport)); err != nil {
+		return nil, fmt.Errorf("collect: %w", err)
+	}
+	c.host = strings.TrimSuffix(c.arm.Endpoint(), "/")
+	runErr := c.run(ctx)
+	c.sortObjects()
+	snap := &arm.Snapshot{Schema: arm.SchemaV1, CollectedAt: opts.Now().UTC().Truncate(time.Second), TenantID: c.tenant, Resources: c.order, Errors: c.errs}
+	if snap.Resources == nil {
+		snap.Resources = []*arm.Object{}
+	}
+	if snap.Errors == nil {
+		snap.Errors = []arm.CollectError{}
+	}
+	return &Result{Snapshot: snap, Progress: c.prog}, runErr
+}
+
+func (c *collector) run(ctx context.Context) error {
+	subs := c.opts.Subscriptions
+	if len(subs) == 0 {
+		found, err := c.subscriptions(ctx)
+		if err != nil {
+			return err
+		}
+		subs = found
+	}
+	c.mu.Lock()
+	c.prog.Subscriptions = len(subs)
+	c.mu.Unlock()
+	c.report()
+	if len(subs) == 0 {
+		c.fail("tenant", "list subscriptions", "the credential sees no subscription (it needs Reader on at least one)")
+		return nil
+	}
+	for _, q := range graphQueries {
+		if err := c.query(ctx, q, subs); err != nil {
+			return err
+		}
+	}
+	return c.armCalls(ctx, subs)
+}
+
+// subscriptions lists what the credential can see (or what is under the management group).
+func (c *collector) subscriptions(ctx context.Context) ([]string, error) {
+	q := graphQuery{table: "resourcecontainers", query: "resourcecontainers | where type =~ 'microsoft.resources/subscriptions' | project subscriptionId"}
+	var subs []string
+	err := c.pages(ctx, q, nil, func(row map[string]any) {
+		if s, ok := row["subscriptionId"].(string); ok && s != "" {
+			subs = append(subs, s)
+		}
+	})
+	sort.Strings(subs)
+	return subs, err
+}
+
+// graphQuery is one Resource Graph table the collection reads.
+type graphQuery struct{ table, query string }
+
+var graphQueries = []graphQuery{
+	{"resources", "resources"},
+	{"resourcecontainers", "resourcecontainers"},
+	{"recoveryservicesresources", "recoveryservicesresources"},
+	{"authorizationresources", "authorizationresources | where type in~ ('microsoft.authorization/roleassignments', 'microsoft.authorization/roledefinitions')"},
+	{"securityresources", "securityresources | where type =~ 'microsoft.security/pricings'"},
+}
+
+// maxSubscriptionsPerQuery is Resource Graph's limit on the subscriptions of one request.
+const maxSubscriptionsPerQuery = 1000
+
+func (c *collector) query(ctx context.Context, q graphQuery, subs []string) error {
+	for start := 0; start < len(subs); start += maxSubscriptionsPerQuery {
+		batch := subs[start:min(start+maxSubscriptionsPerQuery, len(subs))]
+		err := c.pages(ctx, q, batch, func(row map[string]any) {
+			raw, err := json.Marshal(row)
+			if err != nil {
+				return
+			}
+			c.add(raw, "resource graph: "+q.table)
+		})
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			scope := "/subscriptions/" + batch[0]
+			if len(batch) > 1 {
+				scope += fmt.Sprintf(" (and %d more)", len(batch)-1)
+			}
+			c.fail(scope, "Resource Graph query "+q.table+" (Microsoft.ResourceGraph/resources/read)", describe(err))
+		}
+	}
+	return nil
+}
+
+// pages runs a Resource Graph query to its last page, honouring the per-user quota: when
+// x-ms-user-quota-remaining reaches 0 it waits x-ms-user-quota-resets-after.
+func (c *collector) pages(ctx context.Context, q graphQuery, subs []string, row func(map[string]any)) error {
+	format := armresourcegraph.ResultFormatObjectArray
+	top := int32(1000)
+	req := armresourcegraph.QueryRequest{Query: &q.query, Options: &armresourcegraph.QueryRequestOptions{ResultFormat: &format, Top: &top}}
+	for _, s := range subs {
+		req.Subscriptions = append(req.Subscriptions, &s)
+	}
+	if c.opts.ManagementGroup != "" && len(c.opts.Subscriptions) == 0 {
+		req.Subscriptions = nil
+		req.ManagementGroups = []*string{&c.opts.ManagementGroup}
+	}
+	for {
+		var raw *http.Response
+		resp, err := c.graph.Resources(runtime.WithCaptureResponse(ctx, &raw), req, nil)
+		c.mu.Lock()
+		c.prog.Queries++
+		c.mu.Unlock()
+		c.report()
+		if err != nil {
+			return err
+		}
+		rows, ok := resp.Data.([]any)
+		if !ok && resp.Data != nil {
+			return fmt.Errorf("Resource Graph returned %T, not an object array", resp.Data)
+		}
+		for _, r := range rows {
+			if m, ok := r.(map[string]any); ok {
+				row(m)
+			}
+		}
+		if err := c.quota(ctx, raw); err != nil {
+			return err
+		}
+		if resp.SkipToken == nil || *resp.SkipToken == "" {
+			return nil
+		}
+		req.Options.SkipToken = resp.SkipToken
+	}
+}
+
+func (c *collector) quota(ctx context.Context, resp *http.Response) error {
+	if resp == nil || resp.Header.Get("x-ms-user-quota-remaining") != "0" {
+		return nil
+	}
+	wait := parseResetsAfter(resp.Header.Get("x-ms-user-quota-resets-after"))
+	c.mu.Lock()
+	c.prog.Throttled++
+	c.mu.Unlock()
+	c.report()
+	select {
+	case <-time.After(wait):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// parseResetsAfter reads "hh:mm:ss" (Resource Graph's format); a missing or odd value waits 5 s.
+func parseResetsAfter(s string) time.Duration {
+	var h, m, sec int
+	if _, err := fmt.Sscanf(s, "%d:%d:%d", &h, &m, &sec); err != nil {
+		return 5 * time.Second
+	}
+	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(sec)*time.Second
+}
+
+// add keeps an object, the first copy of each ID.
+func (c *collector) add(raw []byte, source string) {
+	o, err := arm.NewObject(raw, arm.Source{File: source})
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, dup := c.byKey[o.ID.Key()]; dup {
+		return
+	}
+	if c.tenant == "" {
+		if t, ok := o.Get("tenantId").String(); ok {
+			c.tenant = t
+		}
+	}
+	c.byKey[o.ID.Key()] = o
+	c.order = append(c.order, o)
+	c.prog.Objects = len(c.order)
+}
+
+func (c *collector) fail(scope, operation, message string) {
+	c.mu.Lock()
+	c.errs = append(c.errs, arm.CollectError{Scope: scope, Operation: operation, Message: message})
+	c.prog.Errors = len(c.errs)
+	c.mu.Unlock()
+	c.report()
+}
+
+func (c *collector) report() {
+	if c.opts.Progress == nil {
+		return
+	}
+	c.mu.Lock()
+	p := c.prog
+	c.mu.Unlock()
+	c.opts.Progress(p)
+}
+
+// describe turns an error into one line: the HTTP status and ARM error code when there is one.
+func describe(err error) string {
+	var re *azcore.ResponseError
+	if errors.As(err, &re) {
+		msg := fmt.Sprintf("%d %s", re.StatusCode, http.StatusText(re.StatusCode))
+		if re.ErrorCode != "" {
+			msg += ": " + re.ErrorCode
+		}
+		if re.StatusCode == http.StatusTooManyRequests || re.StatusCode >= 500 {
+			msg += " (still failing after the retries)"
+		}
+		return msg
+	}
+	return err.Error()
+}

@@ -1,0 +1,273 @@
+package collect
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resourcegraph/armresourcegraph"
+	graphfake "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resourcegraph/armresourcegraph/fake"
+
+	"github.com/bulwarkhq/bulwark/internal/arm"
+)
+
+// fakeAzure serves an estate the way Azure would: Resource Graph tables through the SDK's fake
+// server, ARM GETs through a transport that resolves paths against the estate's IDs. Every
+// request is recorded; faults (a status for a path, a malformed body, latency) are injected per
+// path.
+type fakeAzure struct {
+	tables   map[string][]graphRow // Resource Graph table → rows
+	objects  map[string]json.RawMessage  // ARM: lower-case ID → object
+	pageSize int                         // rows per Resource Graph page, objects per ARM list page
+	latency  time.Duration
+
+	mu       sync.Mutex
+	requests []string
+	faults   map[string][]fault // lower-case path → faults, used in order (the last one repeats)
+	quotaLow bool               // Resource Graph says the quota is exhausted (resets at once)
+	onCall   func(n int)        // after each ARM call, with the count so far
+	armCalls int
+}
+
+type graphRow struct {
+	sub string
+	row map[string]any
+}
+
+type fault struct {
+	status int
+	header http.Header
+	body   string
+}
+
+// graphTables: which Resource Graph table holds an object, or "" for one that only ARM serves.
+func graphTable(o *arm.Object) string {
+	t := strings.ToLower(o.Type())
+	switch {
+	case t == "microsoft.resources/subscriptions" || t == "microsoft.resources/subscriptions/resourcegroups" || t == "microsoft.resources/resourcegroups":
+		return "resourcecontainers"
+	case strings.HasSuffix(t, "/protecteditems") || strings.HasSuffix(t, "/replicationprotecteditems") || t == "microsoft.dataprotection/backupvaults/backupinstances":
+		return "recoveryservicesresources"
+	case t == "microsoft.authorization/roleassignments" || t == "microsoft.authorization/roledefinitions":
+		return "authorizationresources"
+	case t == "microsoft.security/pricings":
+		return "securityresources"
+	case t == "microsoft.sql/servers/databases" || arm.TopLevel(o):
+		return "resources"
+	}
+	return ""
+}
+
+func newFakeAzure(objs []*arm.Object) *fakeAzure {
+	f := &fakeAzure{tables: map[string][]graphRow{}, objects: map[string]json.RawMessage{}, pageSize: 1000, faults: map[string][]fault{}}
+	for _, o := range objs {
+		if t := graphTable(o); t != "" {
+			var row map[string]any
+			if json.Unmarshal(o.Raw, &row) == nil {
+				f.tables[t] = append(f.tables[t], graphRow{o.ID.SubscriptionID(), row})
+			}
+			continue
+		}
+		f.objects[o.ID.Key()] = o.Raw
+	}
+	return f
+}
+
+func (f *fakeAzure) fault(path string, fs ...fault) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.faults[strings.ToLower(path)] = fs
+}
+
+func (f *fakeAzure) record(method, path string) {
+	f.mu.Lock()
+	f.requests = append(f.requests, method+" "+path)
+	f.mu.Unlock()
+}
+
+// nextFault pops the next fault for a path (the last one stays).
+func (f *fakeAzure) nextFault(path string) (fault, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fs := f.faults[strings.ToLower(path)]
+	if len(fs) == 0 {
+		return fault{}, false
+	}
+	if len(fs) > 1 {
+		f.faults[strings.ToLower(path)] = fs[1:]
+	}
+	return fs[0], true
+}
+
+// graph is the Resource Graph fake: the table named first in the query, the subscriptions asked
+// for, pages of pageSize rows with a numeric skip token.
+func (f *fakeAzure) graph() policy.Transporter {
+	srv := &graphfake.Server{Resources: func(ctx context.Context, q armresourcegraph.QueryRequest, _ *armresourcegraph.ClientResourcesOptions) (resp azfake.Responder[armresourcegraph.ClientResourcesResponse], errResp azfake.ErrorResponder) {
+		query := *q.Query
+		table := strings.Fields(query)[0]
+		if ft, ok := f.nextFault("graph:" + table); ok {
+			errResp.SetResponseError(ft.status, "Fault")
+			return
+		}
+		subs := map[string]bool{}
+		for _, s := range q.Subscriptions {
+			subs[strings.ToLower(*s)] = true
+		}
+		var rows []any
+		for _, r := range f.tables[table] {
+			if len(subs) > 0 && !subs[strings.ToLower(r.sub)] {
+				continue
+			}
+			if strings.Contains(query, "project subscriptionId") {
+				if !strings.EqualFold(fmt.Sprint(r.row["type"]), "microsoft.resources/subscriptions") {
+					continue
+				}
+				rows = append(rows, map[string]any{"subscriptionId": r.sub})
+				continue
+			}
+			rows = append(rows, r.row)
+		}
+		start := 0
+		if q.Options != nil && q.Options.SkipToken != nil {
+			fmt.Sscan(*q.Options.SkipToken, &start)
+		}
+		end := min(start+f.pageSize, len(rows))
+		page := armresourcegraph.QueryResponse{Data: rows[start:end]}
+		if end < len(rows) {
+			tok := fmt.Sprint(end)
+			page.SkipToken = &tok
+		}
+		h := http.Header{}
+		if f.quotaLow {
+			h.Set("x-ms-user-quota-remaining", "0")
+			h.Set("x-ms-user-quota-resets-after", "00:00:00")
+		} else {
+			h.Set("x-ms-user-quota-remaining", "14")
+		}
+		resp.SetResponse(http.StatusOK, armresourcegraph.ClientResourcesResponse{QueryResponse: page}, &azfake.SetResponseOptions{Header: h})
+		return
+	}}
+	return recorder{f, graphfake.NewServerTransport(srv)}
+}
+
+type recorder struct {
+	f    *fakeAzure
+	next policy.Transporter
+}
+
+func (r recorder) Do(req *http.Request) (*http.Response, error) {
+	r.f.record(req.Method, req.URL.Path)
+	if r.f.latency > 0 {
+		time.Sleep(r.f.latency)
+	}
+	return r.next.Do(req)
+}
+
+// Do is the ARM fake: an object's ID answers a GET of it; a path ending in a type name lists the
+// objects of that type below it (locks and PIM eligibility: anywhere in the subscription).
+func (f *fakeAzure) Do(req *http.Request) (*http.Response, error) {
+	f.record(req.Method, req.URL.Path+"?"+req.URL.RawQuery)
+	if f.latency > 0 {
+		select {
+		case <-time.After(f.latency):
+		case <-req.Context().Done():
+			return nil, req.Context().Err()
+		}
+	}
+	defer func() {
+		f.mu.Lock()
+		f.armCalls++
+		n := f.armCalls
+		f.mu.Unlock()
+		if f.onCall != nil {
+			f.onCall(n)
+		}
+	}()
+	if req.Method != http.MethodGet {
+		return respond(req, http.StatusMethodNotAllowed, nil, `{"error":{"code":"MethodNotAllowed"}}`), nil
+	}
+	path := strings.ToLower(strings.TrimSuffix(req.URL.Path, "/"))
+	if ft, ok := f.nextFault(path); ok {
+		return respond(req, ft.status, ft.header, ft.body), nil
+	}
+	if raw, ok := f.objects[path]; ok {
+		return respond(req, http.StatusOK, nil, string(raw)), nil
+	}
+	last := path[strings.LastIndex(path, "/")+1:]
+	prefix := path + "/"
+	anywhere := last == "locks" || last == "roleeligibilityscheduleinstances"
+	if anywhere {
+		prefix = "/subscriptions/" + strings.Split(path, "/")[2] + "/"
+	}
+	var ids []string
+	for id := range f.objects {
+		if !strings.HasPrefix(id, prefix) {
+			continue
+		}
+		rest := strings.TrimPrefix(id, prefix)
+		if anywhere {
+			if strings.Contains(id, "/"+last+"/") && !strings.Contains(id[strings.Index(id, "/"+last+"/")+len(last)+2:], "/") {
+				ids = append(ids, id)
+			}
+		} else if !strings.Contains(rest, "/") {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 && !isListPath(last) {
+		return respond(req, http.StatusNotFound, nil, `{"error":{"code":"ResourceNotFound","message":"not found"}}`), nil
+	}
+	sort.Strings(ids)
+	start := 0
+	fmt.Sscan(req.URL.Query().Get("$skiptoken"), &start)
+	end := min(start+f.pageSize, len(ids))
+	var page struct {
+		Value    []json.RawMessage `json:"value"`
+		NextLink string            `json:"nextLink,omitempty"`
+	}
+	page.Value = []json.RawMessage{}
+	for _, id := range ids[start:end] {
+		page.Value = append(page.Value, f.objects[id])
+	}
+	if end < len(ids) {
+		q := req.URL.Query()
+		q.Set("$skiptoken", fmt.Sprint(end))
+		u := *req.URL
+		u.RawQuery = q.Encode()
+		page.NextLink = u.String()
+	}
+	body, _ := json.Marshal(page)
+	return respond(req, http.StatusOK, nil, string(body)), nil
+}
+
+func isListPath(last string) bool {
+	switch last {
+	case "locks", "diagnosticsettings", "roleeligibilityscheduleinstances", "containers", "shares", "failovergroups", "replicationlinks",
+		"instancefailovergroups", "backupresourceguardproxies", "onboardingstates":
+		return true
+	}
+	return false
+}
+
+func respond(req *http.Request, status int, h http.Header, body string) *http.Response {
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Set("Content-Type", "application/json")
+	return &http.Response{StatusCode: status, Status: http.StatusText(status), Header: h, Body: io.NopCloser(bytes.NewBufferString(body)),
+		Request: req, ContentLength: int64(len(body))}
+}
+
+// options are collection options against the fake, with short retry delays.
+func (f *fakeAzure) options() Options {
+	return Options{Credential: &azfake.TokenCredential{}, Transport: f, GraphTransport: f.graph(), RetryDelay: time.Millisecond, MaxRetries: 3,
+		Now: func() time.Time { return time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC) }}
+}
