@@ -6,12 +6,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/assess"
 	"github.com/bulwarkhq/bulwark/internal/report"
 )
 
 type assessOptions struct {
 	in      snapshotInputs
+	live    bool
+	scope   liveScope
+	save    string
 	iac     []string
 	apps    string
 	config  string
@@ -24,19 +28,22 @@ type assessOptions struct {
 func NewCmdAssess(app *App) *cobra.Command {
 	var opts assessOptions
 	cmd := &cobra.Command{
-		Use:   "assess --snapshot PATH... [flags]",
+		Use:   "assess (--snapshot PATH... | --live [scope flags]) [flags]",
 		Short: "Assess an estate against the guidance and rank the gaps by blast radius",
 		Long: `Assess every resource of an estate against the checks of the guidance (locks, just-in-time
 access, backup, soft delete, immutability, multi-user authorization, replication, IaC, detection and
 response readiness). Each result is pass, fail, warn, unknown (an input is missing: the report says
 which) or n/a, with the evidence seen. Findings are ranked by severity and blast radius.
 
-Formats: table (default), json (schema bulwark.assessment/v1, docs/assessment-json.md), sarif
-(SARIF 2.1.0 for GitHub code scanning), markdown, html (one self-contained file).`,
+With --live, the estate is collected from Azure first, read-only (as bulwark collect does; --save
+keeps the snapshot). Formats: table (default), json (schema bulwark.assessment/v1,
+docs/assessment-json.md), sarif (SARIF 2.1.0 for GitHub code scanning), markdown, html (one
+self-contained file).`,
 		Example: `  bulwark assess --snapshot ./estate --apps apps.yaml --iac ./infra
   bulwark assess --snapshot estate.json -o sarif > bulwark.sarif
   bulwark assess --snapshot estate.json -o html > report.html
-  bulwark assess --snapshot estate.json --fail-on high --check KV-002 --check RSV-001`,
+  bulwark assess --snapshot estate.json --fail-on high --check KV-002 --check RSV-001
+  bulwark assess --live --subscription 11111111-1111-4111-8111-111111111111 --save estate.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format, err := app.format(report.Formats...)
 			if err != nil {
@@ -56,17 +63,41 @@ Formats: table (default), json (schema bulwark.assessment/v1, docs/assessment-js
 			if err != nil {
 				return err
 			}
-			res, err := opts.in.load(cmd.Context(), app, args)
-			if err != nil {
-				return err
+			var snap *arm.Snapshot
+			inputs := append(append([]string(nil), opts.in.paths...), args...)
+			if opts.live {
+				if len(inputs) > 0 {
+					return usagef("--live reads Azure: give it no --snapshot or files")
+				}
+				res, err := opts.scope.collect(cmd.Context(), app)
+				if err != nil {
+					return err
+				}
+				snap = res.Snapshot
+				inputs = []string{"live Azure"}
+				if opts.save != "" {
+					if err := writeSnapshot(opts.save, app.Stdout, snap); err != nil {
+						return err
+					}
+					app.notef("wrote %s", opts.save)
+				}
+			} else {
+				if opts.save != "" {
+					return usagef("--save writes what --live collected")
+				}
+				res, err := opts.in.load(cmd.Context(), app, args)
+				if err != nil {
+					return err
+				}
+				for _, s := range res.Warnings() {
+					app.notef("skipped %s %s: %s", s.File, s.Path, s.Reason)
+				}
+				snap = res.Snapshot
 			}
-			for _, s := range res.Warnings() {
-				app.notef("skipped %s %s: %s", s.File, s.Path, s.Reason)
-			}
-			env := assess.NewEnv(assess.Inputs{Snapshot: res.Snapshot, Config: ec.Config, Apps: ec.Apps, IaC: ec.IaC})
+			env := assess.NewEnv(assess.Inputs{Snapshot: snap, Config: ec.Config, Apps: ec.Apps, IaC: ec.IaC})
 			rep := assess.Run(env, checks)
-			meta := report.Meta{Version: buildVersion().Version, GeneratedAt: time.Now(), CollectedAt: env.Now, Objects: len(res.Snapshot.Resources),
-				Inputs: append(append([]string(nil), opts.in.paths...), args...), Apps: opts.apps, IaC: opts.iac, Color: app.color(), Verbose: app.Verbose}
+			meta := report.Meta{Version: buildVersion().Version, GeneratedAt: time.Now(), CollectedAt: env.Now, Objects: len(snap.Resources),
+				Inputs: inputs, Apps: opts.apps, IaC: opts.iac, Color: app.color(), Verbose: app.Verbose}
 			if err := report.Write(app.Stdout, format, rep, checks, meta); err != nil {
 				return fmt.Errorf("write report: %w", err)
 			}
@@ -80,7 +111,10 @@ Formats: table (default), json (schema bulwark.assessment/v1, docs/assessment-js
 		},
 	}
 	opts.in.register(cmd)
+	opts.scope.register(cmd)
 	f := cmd.Flags()
+	f.BoolVar(&opts.live, "live", false, "collect the estate from Azure first (read-only; see bulwark collect for the scope flags)")
+	f.StringVar(&opts.save, "save", "", "with --live, also write the collected snapshot to this file")
 	f.StringArrayVar(&opts.iac, "iac", nil, "ARM templates, Terraform state or plan JSON (file or folder, repeatable)")
 	f.StringVar(&opts.apps, "apps", "", "apps.yaml: applications, dependencies, recovery objectives, drills")
 	f.StringVar(&opts.config, "config", "", "bulwark.yaml: criticality tag, break-glass accounts, severity overrides, RPO")

@@ -10,7 +10,10 @@ import (
 	"os"
 	"strings"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/spf13/cobra"
+
+	"github.com/bulwarkhq/bulwark/internal/collect"
 )
 
 // App carries what every command shares: the streams and the global flags.
@@ -20,6 +23,10 @@ type App struct {
 	Stderr io.Writer
 	Getenv func(string) string
 
+	// Azure connects to Azure for --live and collect: a credential for the tenant and cloud (tests
+	// give fakes; Main gives DefaultAzureCredential).
+	Azure func(tenant string, c cloud.Configuration) (collect.Options, error)
+
 	Output  string // -o/--output
 	NoColor bool
 	Quiet   bool
@@ -28,7 +35,18 @@ type App struct {
 
 // Main runs the bulwark command line with args (without the program name) and returns the exit code.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	app := &App{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}
+	app := &App{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, Azure: defaultAzure}
+	return app.Run(ctx, args)
+}
+
+func defaultAzure(tenant string, c cloud.Configuration) (collect.Options, error) {
+	cred, err := collect.DefaultCredential(tenant, c)
+	return collect.Options{Credential: cred, Cloud: c}, err
+}
+
+// Run runs the command line on app's streams and returns the exit code.
+func (app *App) Run(ctx context.Context, args []string) int {
+	stdin, stdout, stderr := app.Stdin, app.Stdout, app.Stderr
 	root := NewRootCmd(app)
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -76,6 +94,7 @@ Start with 'bulwark demo', which runs on an embedded example estate with no Azur
 
 	root.AddCommand(
 		NewCmdDemo(app),
+		NewCmdCollect(app),
 		NewCmdAssess(app),
 		NewCmdDetect(app),
 		NewCmdApps(app),

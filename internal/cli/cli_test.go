@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/bulwarkhq/bulwark/internal/apps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/cobra"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
+	"github.com/bulwarkhq/bulwark/internal/collect"
+	"github.com/bulwarkhq/bulwark/internal/collect/collecttest"
+	"github.com/bulwarkhq/bulwark/internal/demoestate"
 	"github.com/bulwarkhq/bulwark/internal/snapshot"
 )
 
@@ -651,5 +657,115 @@ func TestRespondCommand(t *testing.T) {
 		if r.code != c.code || !strings.Contains(r.stderr, c.msg) {
 			t.Errorf("%v: exit %d %q, want %d %q", c.args, r.code, r.stderr, c.code, c.msg)
 		}
+	}
+}
+
+// runAzure runs the command line against a fake Azure serving the Contoso estate.
+func runAzure(t *testing.T, ctx context.Context, f *collecttest.Fake, credErr error, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	app := &App{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" },
+		Azure: func(tenant string, c cloud.Configuration) (collect.Options, error) {
+			o := f.Options()
+			if credErr != nil {
+				o.Credential.(*azfake.TokenCredential).SetError(credErr)
+			}
+			return o, nil
+		}}
+	code := app.Run(ctx, args)
+	return result{code, out.String(), errb.String()}
+}
+
+func TestCollectAndAssessLive(t *testing.T) {
+	_, res, err := demoestate.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "estate.json")
+	r := runAzure(t, context.Background(), collecttest.New(res.Snapshot.Resources), nil, "collect", "-o", out)
+	if r.code != 0 || !strings.Contains(r.stderr, "collected 166 objects from 2 subscriptions") {
+		t.Fatalf("collect: %d %s", r.code, r.stderr)
+	}
+	insp := run(t, "", "snapshot", "inspect", out, "-o", "json")
+	if insp.code != 0 || !strings.Contains(insp.stdout, `"objects": 166`) {
+		t.Errorf("the collected file: %d %s", insp.code, insp.stderr)
+	}
+	contoso := filepath.Join("..", "..", "examples", "contoso")
+	extra := []string{"--apps", filepath.Join(contoso, "apps.yaml"), "--iac", filepath.Join(contoso, "iac"), "--config", filepath.Join(contoso, "bulwark.yaml")}
+	// As in the embedded estate, stplatformiac01's blob service settings stay throttled.
+	throttled := collecttest.New(res.Snapshot.Resources)
+	throttled.Fault("/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-platform/providers/Microsoft.Storage/storageAccounts/stplatformiac01/blobServices/default",
+		collecttest.Fault{Status: 429, Header: http.Header{"Retry-After-Ms": {"1"}}, Body: `{"error":{"code":"TooManyRequests"}}`})
+	live := runAzure(t, context.Background(), throttled, nil, append([]string{"assess", "--live", "--save", filepath.Join(dir, "saved.json")}, extra...)...)
+	files := run(t, "", append([]string{"assess", "--snapshot", filepath.Join(contoso, "estate")}, extra...)...)
+	if live.code != 0 || files.code != 0 || !strings.Contains(live.stdout, "Estate score") {
+		t.Fatalf("assess --live: %d %s", live.code, live.stderr)
+	}
+	// The same findings: the live report differs only in the inputs line and in the wording of
+	// the throttling error (the embedded estate's was written by hand).
+	strip := func(s string) string {
+		var keep []string
+		for _, l := range strings.Split(s, "\n") {
+			if strings.Contains(l, "Inputs") || strings.Contains(l, "input") {
+				continue
+			}
+			for _, cut := range []string{"blobServices/read) = 429", "blobServices/read): 429"} {
+				if i := strings.Index(l, cut); i >= 0 {
+					l = l[:i]
+				}
+			}
+			keep = append(keep, l)
+		}
+		return strings.Join(keep, "\n")
+	}
+	if d := cmp.Diff(strip(files.stdout), strip(live.stdout)); d != "" {
+		t.Errorf("assess --live differs from assess on the files (-files +live):\n%s", d)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "saved.json")); err != nil {
+		t.Errorf("--save: %v", err)
+	}
+
+	for _, c := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"collect", "--cloud", "Mars"}, ExitUsage, `--cloud "Mars"`},
+		{[]string{"collect", "--subscription", "not/a/sub"}, ExitUsage, "not a subscription ID"},
+		{[]string{"collect", "--subscription", "11111111-1111-4111-8111-111111111111", "--management-group", "mg"}, ExitUsage, "not both"},
+		{[]string{"assess", "--live", "--snapshot", out}, ExitUsage, "give it no --snapshot"},
+		{[]string{"assess", "--snapshot", out, "--save", "x.json"}, ExitUsage, "--save writes what --live collected"},
+	} {
+		r := runAzure(t, context.Background(), collecttest.New(res.Snapshot.Resources), nil, c.args...)
+		if r.code != c.code || !strings.Contains(r.stderr, c.msg) {
+			t.Errorf("%v: %d %q", c.args, r.code, r.stderr)
+		}
+	}
+	r = runAzure(t, context.Background(), collecttest.New(res.Snapshot.Resources), errors.New("DefaultAzureCredential: AzureCLICredential: please run 'az login'"), "collect", "-o", filepath.Join(dir, "none.json"))
+	if r.code != ExitRuntime || !strings.Contains(r.stderr, "no Azure credential works") || !strings.Contains(r.stderr, "az login") {
+		t.Errorf("no credential: %d %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "none.json")); err == nil {
+		t.Error("a snapshot was written without a credential")
+	}
+
+	// Ctrl-C during the ARM calls: the file holds what was collected, and the exit says so.
+	f := collecttest.New(res.Snapshot.Resources)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f.OnCall = func(n int) {
+		if n == 5 {
+			cancel()
+		}
+	}
+	partial := filepath.Join(dir, "partial.json")
+	r = runAzure(t, ctx, f, nil, "collect", "--concurrency", "1", "-o", partial)
+	if r.code != ExitRuntime || !strings.Contains(r.stderr, "interrupted") {
+		t.Errorf("interrupted: %d %s", r.code, r.stderr)
+	}
+	insp = run(t, "", "snapshot", "inspect", partial, "-o", "json")
+	if insp.code != 0 || strings.Contains(insp.stdout, `"objects": 166`) || strings.Contains(insp.stdout, `"objects": 0`) {
+		t.Errorf("the partial file: %d %s %.300s", insp.code, insp.stderr, insp.stdout)
 	}
 }

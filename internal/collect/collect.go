@@ -112,6 +112,9 @@ func Collect(ctx context.Context, opts Options) (*Result, error) {
 			Telemetry: policy.TelemetryOptions{ApplicationID: "bulwark"},
 		}}
 	}
+	if err := checkCredential(ctx, opts.Credential, opts.Cloud); err != nil {
+		return nil, err
+	}
 	gt := opts.GraphTransport
 	if gt == nil {
 		gt = opts.Transport

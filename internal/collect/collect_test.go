@@ -1,8 +1,9 @@
-package collect
+package collect_test
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -12,8 +13,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
+
 	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/assess"
+	"github.com/bulwarkhq/bulwark/internal/collect"
+	"github.com/bulwarkhq/bulwark/internal/collect/collecttest"
 	"github.com/bulwarkhq/bulwark/internal/demoestate"
 	"github.com/bulwarkhq/bulwark/internal/snapshot"
 )
@@ -34,13 +39,13 @@ func TestCollectContoso(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := newFakeAzure(res.Snapshot.Resources)
-	f.pageSize = 7 // several pages everywhere
+	f := collecttest.New(res.Snapshot.Resources)
+	f.PageSize = 7 // several pages everywhere
 	// The embedded estate records that stplatformiac01's blob service settings could not be read
 	// (throttled): the fake keeps throttling that call.
-	f.fault("/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-platform/providers/Microsoft.Storage/storageAccounts/stplatformiac01/blobServices/default",
-		fault{status: http.StatusTooManyRequests, header: http.Header{"Retry-After-Ms": {"1"}}, body: `{"error":{"code":"TooManyRequests"}}`})
-	got, err := Collect(context.Background(), f.options())
+	f.Fault("/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-platform/providers/Microsoft.Storage/storageAccounts/stplatformiac01/blobServices/default",
+		collecttest.Fault{Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After-Ms": {"1"}}, Body: `{"error":{"code":"TooManyRequests"}}`})
+	got, err := collect.Collect(context.Background(), f.Options())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,5 +94,165 @@ func TestCollectContoso(t *testing.T) {
 	data, _ := json.Marshal(got.Snapshot)
 	if d, err := snapshot.Decode(snapshot.File{Name: "collected.json", Data: data}); err != nil || len(d.Objects) != len(got.Snapshot.Resources) {
 		t.Errorf("the collected snapshot does not load whole: %v", err)
+	}
+}
+
+const (
+	subA = "aaaaaaaa-0000-4000-8000-000000000001"
+	subB = "bbbbbbbb-0000-4000-8000-000000000002"
+)
+
+// small is two subscriptions, each with a resource group, two Key Vaults and locks.
+func small() []*arm.Object {
+	var out []*arm.Object
+	for _, s := range []string{subA, subB} {
+		sub := "/subscriptions/" + s
+		out = append(out,
+			arm.MustObject(`{"id":"`+sub+`","type":"Microsoft.Resources/subscriptions","name":"`+s+`","tenantId":"tttttttt-0000-4000-8000-000000000000"}`),
+			arm.MustObject(`{"id":"`+sub+`/resourceGroups/rg","type":"Microsoft.Resources/subscriptions/resourceGroups","name":"rg","location":"westeurope"}`),
+		)
+		for i := 1; i <= 2; i++ {
+			out = append(out, arm.MustObject(fmt.Sprintf(`{"id":"%s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv%d","type":"Microsoft.KeyVault/vaults","name":"kv%d","location":"westeurope","properties":{"enableSoftDelete":true}}`, sub, i, i)))
+		}
+		for i := 1; i <= 3; i++ {
+			out = append(out, arm.MustObject(fmt.Sprintf(`{"id":"%s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1/providers/Microsoft.Authorization/locks/l%d","type":"Microsoft.Authorization/locks","name":"l%d","properties":{"level":"CanNotDelete"}}`, sub, i, i)))
+		}
+	}
+	return out
+}
+
+// Pagination in Resource Graph and ARM, a 429 with Retry-After then success, a 403 on one
+// subscription's locks (recorded; the other subscription completes), a malformed body (recorded),
+// an exhausted Resource Graph quota (waited for).
+func TestFaults(t *testing.T) {
+	f := collecttest.New(small())
+	f.PageSize = 2
+	f.QuotaLow = true
+	diagA := "/subscriptions/" + subA + "/providers/Microsoft.Insights/diagnosticSettings"
+	f.Fault(diagA, collecttest.Fault{Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"1"}}, Body: `{"error":{"code":"TooManyRequests"}}`}, collecttest.Fault{})
+	f.Fault("/subscriptions/"+subB+"/providers/Microsoft.Authorization/locks", collecttest.Fault{Status: http.StatusForbidden, Body: `{"error":{"code":"AuthorizationFailed","message":"no access"}}`})
+	f.Fault("/subscriptions/"+subB+"/providers/Microsoft.Insights/diagnosticSettings", collecttest.Fault{Status: http.StatusOK, Body: `{"value":[{"id":`})
+	var last collect.Progress
+	opts := f.Options()
+	opts.Progress = func(p collect.Progress) { last = p }
+	res, err := collect.Collect(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, o := range res.Snapshot.Resources {
+		ids[o.ID.Key()] = true
+	}
+	if len(ids) != 8+3 { // 2 × (subscription, group, 2 vaults) from Resource Graph + subscription A's 3 locks (3 pages)
+		t.Errorf("%d objects: %v", len(ids), ids)
+	}
+	var got []string
+	for _, e := range res.Snapshot.Errors {
+		got = append(got, e.Scope+" | "+e.Operation+" | "+e.Message)
+	}
+	want := []string{
+		"/subscriptions/" + subB + " | list locks (Microsoft.Authorization/locks/read) | 403 Forbidden: AuthorizationFailed",
+		"/subscriptions/" + subB + " | list subscription diagnostic settings (Microsoft.Insights/diagnosticSettings/read) | the response is not a list: unexpected end of JSON input",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("errors (-want +got):\n%s", d)
+	}
+	n := 0
+	for _, r := range f.Requests() {
+		if strings.HasPrefix(r, "GET "+diagA+"?") {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("the throttled call was made %d times, want 2 (429, then success after Retry-After)", n)
+	}
+	if last.Errors != 2 || last.Throttled == 0 || last.Queries < 6 || last.Subscriptions != 2 || last.Objects != 11 {
+		t.Errorf("progress: %+v", last)
+	}
+}
+
+// A 403 or 500 that never recovers on Resource Graph is recorded, and ARM calls still run.
+func TestGraphFailureIsRecorded(t *testing.T) {
+	f := collecttest.New(small())
+	f.Fault("graph:securityresources", collecttest.Fault{Status: http.StatusInternalServerError})
+	opts := f.Options()
+	opts.Subscriptions = []string{subA}
+	res, err := collect.Collect(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Snapshot.Errors) != 1 || !strings.Contains(res.Snapshot.Errors[0].Operation, "securityresources") || !strings.Contains(res.Snapshot.Errors[0].Message, "500") {
+		t.Errorf("errors: %+v", res.Snapshot.Errors)
+	}
+	for _, o := range res.Snapshot.Resources {
+		if o.ID.SubscriptionID() != subA {
+			t.Errorf("collected %s outside --subscription", o.ID)
+		}
+	}
+}
+
+// Cancelled in the middle of the ARM calls: Collect returns the cancellation and a snapshot of
+// what it had, which loads.
+func TestCancellationKeepsWhatWasCollected(t *testing.T) {
+	f := collecttest.New(small())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f.OnCall = func(n int) {
+		if n == 2 {
+			cancel()
+		}
+	}
+	opts := f.Options()
+	opts.Concurrency = 1
+	res, err := collect.Collect(ctx, opts)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if res == nil || len(res.Snapshot.Resources) < 8 {
+		t.Fatalf("partial snapshot: %+v", res)
+	}
+	for _, e := range res.Snapshot.Errors {
+		t.Errorf("cancellation recorded as a collection error: %+v", e)
+	}
+	data, _ := json.Marshal(res.Snapshot)
+	if d, err := snapshot.Decode(snapshot.File{Name: "partial.json", Data: data}); err != nil || len(d.Objects) != len(res.Snapshot.Resources) {
+		t.Errorf("the partial snapshot does not load: %v", err)
+	}
+}
+
+// The read-only guarantee: collecting a whole estate issues GETs, and POSTs only to Resource Graph.
+func TestReadOnly(t *testing.T) {
+	_, res, err := demoestate.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := collecttest.New(res.Snapshot.Resources)
+	if _, err := collect.Collect(context.Background(), f.Options()); err != nil {
+		t.Fatal(err)
+	}
+	gets, posts := 0, 0
+	for _, r := range f.Requests() {
+		switch {
+		case strings.HasPrefix(r, "GET "):
+			gets++
+		case r == "POST /providers/Microsoft.ResourceGraph/resources":
+			posts++
+		default:
+			t.Errorf("a request that is neither a GET nor a Resource Graph query: %s", r)
+		}
+	}
+	if gets < 50 || posts < 5 {
+		t.Errorf("%d GETs, %d Resource Graph queries: the recorder saw too little", gets, posts)
+	}
+}
+
+func TestNoCredential(t *testing.T) {
+	f := collecttest.New(small())
+	opts := f.Options()
+	cred := opts.Credential.(*azfake.TokenCredential)
+	cred.SetError(errors.New("DefaultAzureCredential: failed to acquire a token: EnvironmentCredential: missing environment variables; AzureCLICredential: az not found"))
+	_, err := collect.Collect(context.Background(), opts)
+	if err == nil || !strings.Contains(err.Error(), "AzureCLICredential") {
+		t.Errorf("err = %v", err)
 	}
 }

@@ -1,4 +1,7 @@
-package collect
+// Package collecttest serves an estate the way Azure would, for tests of collection: Resource
+// Graph through the SDK's fake server, ARM GETs through a transport that resolves paths against the
+// estate's IDs, with faults, latency and quotas injected. It never opens a socket.
+package collecttest
 
 import (
 	"bytes"
@@ -18,23 +21,24 @@ import (
 	graphfake "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resourcegraph/armresourcegraph/fake"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/collect"
 )
 
-// fakeAzure serves an estate the way Azure would: Resource Graph tables through the SDK's fake
+// Fake serves an estate the way Azure would: Resource Graph tables through the SDK's fake
 // server, ARM GETs through a transport that resolves paths against the estate's IDs. Every
 // request is recorded; faults (a status for a path, a malformed body, latency) are injected per
 // path.
-type fakeAzure struct {
-	tables   map[string][]graphRow // Resource Graph table → rows
-	objects  map[string]json.RawMessage  // ARM: lower-case ID → object
-	pageSize int                         // rows per Resource Graph page, objects per ARM list page
-	latency  time.Duration
+type Fake struct {
+	PageSize int           // rows per Resource Graph page, objects per ARM list page (default 1,000)
+	Latency  time.Duration // added to every request
+	QuotaLow bool          // Resource Graph says the quota is exhausted (resets at once)
+	OnCall   func(n int)   // after each ARM call, with the count so far
 
+	tables   map[string][]graphRow      // Resource Graph table → rows
+	objects  map[string]json.RawMessage // ARM: lower-case ID → object
 	mu       sync.Mutex
-	requests []string
-	faults   map[string][]fault // lower-case path → faults, used in order (the last one repeats)
-	quotaLow bool               // Resource Graph says the quota is exhausted (resets at once)
-	onCall   func(n int)        // after each ARM call, with the count so far
+	requests []string           // "METHOD path[?query]"
+	faults   map[string][]Fault // lower-case path → faults, used in order (the last one repeats)
 	armCalls int
 }
 
@@ -43,14 +47,15 @@ type graphRow struct {
 	row map[string]any
 }
 
-type fault struct {
-	status int
-	header http.Header
-	body   string
+// Fault is an injected response; status 0 passes the request through to the estate.
+type Fault struct {
+	Status int
+	Header http.Header
+	Body   string
 }
 
-// graphTables: which Resource Graph table holds an object, or "" for one that only ARM serves.
-func graphTable(o *arm.Object) string {
+// GraphTable says which Resource Graph table holds an object, or "" for one only ARM serves.
+func GraphTable(o *arm.Object) string {
 	t := strings.ToLower(o.Type())
 	switch {
 	case t == "microsoft.resources/subscriptions" || t == "microsoft.resources/subscriptions/resourcegroups" || t == "microsoft.resources/resourcegroups":
@@ -67,10 +72,10 @@ func graphTable(o *arm.Object) string {
 	return ""
 }
 
-func newFakeAzure(objs []*arm.Object) *fakeAzure {
-	f := &fakeAzure{tables: map[string][]graphRow{}, objects: map[string]json.RawMessage{}, pageSize: 1000, faults: map[string][]fault{}}
+func New(objs []*arm.Object) *Fake {
+	f := &Fake{tables: map[string][]graphRow{}, objects: map[string]json.RawMessage{}, PageSize: 1000, faults: map[string][]Fault{}}
 	for _, o := range objs {
-		if t := graphTable(o); t != "" {
+		if t := GraphTable(o); t != "" {
 			var row map[string]any
 			if json.Unmarshal(o.Raw, &row) == nil {
 				f.tables[t] = append(f.tables[t], graphRow{o.ID.SubscriptionID(), row})
@@ -82,25 +87,25 @@ func newFakeAzure(objs []*arm.Object) *fakeAzure {
 	return f
 }
 
-func (f *fakeAzure) fault(path string, fs ...fault) {
+func (f *Fake) Fault(path string, fs ...Fault) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.faults[strings.ToLower(path)] = fs
 }
 
-func (f *fakeAzure) record(method, path string) {
+func (f *Fake) record(method, path string) {
 	f.mu.Lock()
 	f.requests = append(f.requests, method+" "+path)
 	f.mu.Unlock()
 }
 
 // nextFault pops the next fault for a path (the last one stays).
-func (f *fakeAzure) nextFault(path string) (fault, bool) {
+func (f *Fake) nextFault(path string) (Fault, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	fs := f.faults[strings.ToLower(path)]
 	if len(fs) == 0 {
-		return fault{}, false
+		return Fault{}, false
 	}
 	if len(fs) > 1 {
 		f.faults[strings.ToLower(path)] = fs[1:]
@@ -110,12 +115,12 @@ func (f *fakeAzure) nextFault(path string) (fault, bool) {
 
 // graph is the Resource Graph fake: the table named first in the query, the subscriptions asked
 // for, pages of pageSize rows with a numeric skip token.
-func (f *fakeAzure) graph() policy.Transporter {
+func (f *Fake) Graph() policy.Transporter {
 	srv := &graphfake.Server{Resources: func(ctx context.Context, q armresourcegraph.QueryRequest, _ *armresourcegraph.ClientResourcesOptions) (resp azfake.Responder[armresourcegraph.ClientResourcesResponse], errResp azfake.ErrorResponder) {
 		query := *q.Query
 		table := strings.Fields(query)[0]
 		if ft, ok := f.nextFault("graph:" + table); ok {
-			errResp.SetResponseError(ft.status, "Fault")
+			errResp.SetResponseError(ft.Status, "Fault")
 			return
 		}
 		subs := map[string]bool{}
@@ -140,14 +145,14 @@ func (f *fakeAzure) graph() policy.Transporter {
 		if q.Options != nil && q.Options.SkipToken != nil {
 			fmt.Sscan(*q.Options.SkipToken, &start)
 		}
-		end := min(start+f.pageSize, len(rows))
+		end := min(start+f.PageSize, len(rows))
 		page := armresourcegraph.QueryResponse{Data: rows[start:end]}
 		if end < len(rows) {
 			tok := fmt.Sprint(end)
 			page.SkipToken = &tok
 		}
 		h := http.Header{}
-		if f.quotaLow {
+		if f.QuotaLow {
 			h.Set("x-ms-user-quota-remaining", "0")
 			h.Set("x-ms-user-quota-resets-after", "00:00:00")
 		} else {
@@ -160,25 +165,25 @@ func (f *fakeAzure) graph() policy.Transporter {
 }
 
 type recorder struct {
-	f    *fakeAzure
+	f    *Fake
 	next policy.Transporter
 }
 
 func (r recorder) Do(req *http.Request) (*http.Response, error) {
 	r.f.record(req.Method, req.URL.Path)
-	if r.f.latency > 0 {
-		time.Sleep(r.f.latency)
+	if r.f.Latency > 0 {
+		time.Sleep(r.f.Latency)
 	}
 	return r.next.Do(req)
 }
 
 // Do is the ARM fake: an object's ID answers a GET of it; a path ending in a type name lists the
 // objects of that type below it (locks and PIM eligibility: anywhere in the subscription).
-func (f *fakeAzure) Do(req *http.Request) (*http.Response, error) {
+func (f *Fake) Do(req *http.Request) (*http.Response, error) {
 	f.record(req.Method, req.URL.Path+"?"+req.URL.RawQuery)
-	if f.latency > 0 {
+	if f.Latency > 0 {
 		select {
-		case <-time.After(f.latency):
+		case <-time.After(f.Latency):
 		case <-req.Context().Done():
 			return nil, req.Context().Err()
 		}
@@ -188,16 +193,16 @@ func (f *fakeAzure) Do(req *http.Request) (*http.Response, error) {
 		f.armCalls++
 		n := f.armCalls
 		f.mu.Unlock()
-		if f.onCall != nil {
-			f.onCall(n)
+		if f.OnCall != nil {
+			f.OnCall(n)
 		}
 	}()
 	if req.Method != http.MethodGet {
 		return respond(req, http.StatusMethodNotAllowed, nil, `{"error":{"code":"MethodNotAllowed"}}`), nil
 	}
 	path := strings.ToLower(strings.TrimSuffix(req.URL.Path, "/"))
-	if ft, ok := f.nextFault(path); ok {
-		return respond(req, ft.status, ft.header, ft.body), nil
+	if ft, ok := f.nextFault(path); ok && ft.Status != 0 {
+		return respond(req, ft.Status, ft.Header, ft.Body), nil
 	}
 	if raw, ok := f.objects[path]; ok {
 		return respond(req, http.StatusOK, nil, string(raw)), nil
@@ -228,7 +233,7 @@ func (f *fakeAzure) Do(req *http.Request) (*http.Response, error) {
 	sort.Strings(ids)
 	start := 0
 	fmt.Sscan(req.URL.Query().Get("$skiptoken"), &start)
-	end := min(start+f.pageSize, len(ids))
+	end := min(start+f.PageSize, len(ids))
 	var page struct {
 		Value    []json.RawMessage `json:"value"`
 		NextLink string            `json:"nextLink,omitempty"`
@@ -266,8 +271,15 @@ func respond(req *http.Request, status int, h http.Header, body string) *http.Re
 		Request: req, ContentLength: int64(len(body))}
 }
 
-// options are collection options against the fake, with short retry delays.
-func (f *fakeAzure) options() Options {
-	return Options{Credential: &azfake.TokenCredential{}, Transport: f, GraphTransport: f.graph(), RetryDelay: time.Millisecond, MaxRetries: 3,
+// Options are collection options against the fake, with short retry delays.
+func (f *Fake) Options() collect.Options {
+	return collect.Options{Credential: &azfake.TokenCredential{}, Transport: f, GraphTransport: f.Graph(), RetryDelay: time.Millisecond, MaxRetries: 3,
 		Now: func() time.Time { return time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC) }}
+}
+
+// Requests returns every request made so far, "METHOD path[?query]".
+func (f *Fake) Requests() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.requests...)
 }
