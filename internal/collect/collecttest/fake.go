@@ -32,14 +32,22 @@ type Fake struct {
 	PageSize int           // rows per Resource Graph page, objects per ARM list page (default 1,000)
 	Latency  time.Duration // added to every request
 	QuotaLow bool          // Resource Graph says the quota is exhausted (resets at once)
-	OnCall   func(n int)   // after each ARM call, with the count so far
+	// GraphQuota, when set, is Resource Graph's per-user quota: this many queries per 5-second
+	// window, announced in x-ms-user-quota-remaining and -resets-after as Azure does.
+	GraphQuota int
+	OnCall     func(n int) // after each ARM call, with the count so far
 
 	tables   map[string][]graphRow      // Resource Graph table → rows
 	objects  map[string]json.RawMessage // ARM: lower-case ID → object
-	mu       sync.Mutex
-	requests []string           // "METHOD path[?query]"
-	faults   map[string][]Fault // lower-case path → faults, used in order (the last one repeats)
-	armCalls int
+	children map[string][]string        // list path (an ID without its last name) → IDs
+	// bySubType: "/subscriptions/{id}/|{type}" → IDs, for lists that cover a whole subscription.
+	bySubType map[string][]string
+	mu        sync.Mutex
+	requests  []string           // "METHOD path[?query]"
+	faults    map[string][]Fault // lower-case path → faults, used in order (the last one repeats)
+	armCalls  int
+	window    time.Time // start of the current Resource Graph quota window
+	used      int       // queries in it
 }
 
 type graphRow struct {
@@ -73,7 +81,8 @@ func GraphTable(o *arm.Object) string {
 }
 
 func New(objs []*arm.Object) *Fake {
-	f := &Fake{tables: map[string][]graphRow{}, objects: map[string]json.RawMessage{}, PageSize: 1000, faults: map[string][]Fault{}}
+	f := &Fake{tables: map[string][]graphRow{}, objects: map[string]json.RawMessage{}, PageSize: 1000, faults: map[string][]Fault{},
+		children: map[string][]string{}, bySubType: map[string][]string{}}
 	for _, o := range objs {
 		if t := GraphTable(o); t != "" {
 			var row map[string]any
@@ -82,7 +91,16 @@ func New(objs []*arm.Object) *Fake {
 			}
 			continue
 		}
-		f.objects[o.ID.Key()] = o.Raw
+		k := o.ID.Key()
+		f.objects[k] = o.Raw
+		i := strings.LastIndex(k, "/")
+		if i > 0 {
+			f.children[k[:i]] = append(f.children[k[:i]], k) // the list path: the ID without its name
+		}
+		if parts := strings.Split(k, "/"); len(parts) > 2 && parts[1] == "subscriptions" {
+			typ := k[strings.LastIndex(k[:i], "/")+1 : i]
+			f.bySubType["/subscriptions/"+parts[2]+"/|"+typ] = append(f.bySubType["/subscriptions/"+parts[2]+"/|"+typ], k)
+		}
 	}
 	return f
 }
@@ -152,10 +170,23 @@ func (f *Fake) Graph() policy.Transporter {
 			page.SkipToken = &tok
 		}
 		h := http.Header{}
-		if f.QuotaLow {
+		switch {
+		case f.QuotaLow:
 			h.Set("x-ms-user-quota-remaining", "0")
 			h.Set("x-ms-user-quota-resets-after", "00:00:00")
-		} else {
+		case f.GraphQuota > 0:
+			f.mu.Lock()
+			now := time.Now()
+			if now.Sub(f.window) >= 5*time.Second {
+				f.window, f.used = now, 0
+			}
+			f.used++
+			remaining := max(f.GraphQuota-f.used, 0)
+			reset := int((f.window.Add(5*time.Second).Sub(now) + time.Second - 1) / time.Second)
+			f.mu.Unlock()
+			h.Set("x-ms-user-quota-remaining", fmt.Sprint(remaining))
+			h.Set("x-ms-user-quota-resets-after", fmt.Sprintf("00:00:%02d", reset))
+		default:
 			h.Set("x-ms-user-quota-remaining", "14")
 		}
 		resp.SetResponse(http.StatusOK, armresourcegraph.ClientResourcesResponse{QueryResponse: page}, &azfake.SetResponseOptions{Header: h})
@@ -208,24 +239,16 @@ func (f *Fake) Do(req *http.Request) (*http.Response, error) {
 		return respond(req, http.StatusOK, nil, string(raw)), nil
 	}
 	last := path[strings.LastIndex(path, "/")+1:]
-	prefix := path + "/"
 	anywhere := last == "locks" || last == "roleeligibilityscheduleinstances"
+	prefix := ""
 	if anywhere {
 		prefix = "/subscriptions/" + strings.Split(path, "/")[2] + "/"
 	}
 	var ids []string
-	for id := range f.objects {
-		if !strings.HasPrefix(id, prefix) {
-			continue
-		}
-		rest := strings.TrimPrefix(id, prefix)
-		if anywhere {
-			if strings.Contains(id, "/"+last+"/") && !strings.Contains(id[strings.Index(id, "/"+last+"/")+len(last)+2:], "/") {
-				ids = append(ids, id)
-			}
-		} else if !strings.Contains(rest, "/") {
-			ids = append(ids, id)
-		}
+	if anywhere {
+		ids = append(ids, f.bySubType[prefix+"|"+last]...)
+	} else {
+		ids = append(ids, f.children[path]...)
 	}
 	if len(ids) == 0 && !isListPath(last) {
 		return respond(req, http.StatusNotFound, nil, `{"error":{"code":"ResourceNotFound","message":"not found"}}`), nil
