@@ -256,3 +256,22 @@ func TestNoCredential(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// --management-group scopes every Resource Graph query to the group; ARM calls go to the
+// subscriptions the group holds.
+func TestManagementGroupScope(t *testing.T) {
+	f := collecttest.New(small())
+	opts := f.Options()
+	opts.ManagementGroup = "contoso-prod"
+	res, err := collect.Collect(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgs := f.ManagementGroups()
+	if len(mgs) != 6 || mgs[0] != "contoso-prod" { // the subscription listing and the five tables
+		t.Errorf("queries scoped to %v", mgs)
+	}
+	if res.Progress.Subscriptions != 2 || len(res.Snapshot.Resources) != 14 {
+		t.Errorf("%d subscriptions, %d objects", res.Progress.Subscriptions, len(res.Snapshot.Resources))
+	}
+}

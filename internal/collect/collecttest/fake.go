@@ -41,13 +41,14 @@ type Fake struct {
 	objects  map[string]json.RawMessage // ARM: lower-case ID → object
 	children map[string][]string        // list path (an ID without its last name) → IDs
 	// bySubType: "/subscriptions/{id}/|{type}" → IDs, for lists that cover a whole subscription.
-	bySubType map[string][]string
-	mu        sync.Mutex
-	requests  []string           // "METHOD path[?query]"
-	faults    map[string][]Fault // lower-case path → faults, used in order (the last one repeats)
-	armCalls  int
-	window    time.Time // start of the current Resource Graph quota window
-	used      int       // queries in it
+	bySubType        map[string][]string
+	mu               sync.Mutex
+	requests         []string           // "METHOD path[?query]"
+	faults           map[string][]Fault // lower-case path → faults, used in order (the last one repeats)
+	armCalls         int
+	managementGroups []string  // the management groups Resource Graph queries were scoped to
+	window           time.Time // start of the current Resource Graph quota window
+	used             int       // queries in it
 }
 
 type graphRow struct {
@@ -137,6 +138,11 @@ func (f *Fake) Graph() policy.Transporter {
 	srv := &graphfake.Server{Resources: func(ctx context.Context, q armresourcegraph.QueryRequest, _ *armresourcegraph.ClientResourcesOptions) (resp azfake.Responder[armresourcegraph.ClientResourcesResponse], errResp azfake.ErrorResponder) {
 		query := *q.Query
 		table := strings.Fields(query)[0]
+		f.mu.Lock()
+		for _, mg := range q.ManagementGroups {
+			f.managementGroups = append(f.managementGroups, *mg)
+		}
+		f.mu.Unlock()
 		if ft, ok := f.nextFault("graph:" + table); ok {
 			errResp.SetResponseError(ft.Status, "Fault")
 			return
@@ -305,4 +311,12 @@ func (f *Fake) Requests() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.requests...)
+}
+
+// ManagementGroups returns the management groups Resource Graph queries were scoped to, one entry
+// per query.
+func (f *Fake) ManagementGroups() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.managementGroups...)
 }
