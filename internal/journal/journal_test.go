@@ -1,0 +1,75 @@
+package journal
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestAppendReadStates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state", "journal.jsonl")
+	clock := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	j, err := Open(path, func() time.Time { clock = clock.Add(time.Second); return clock })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []Entry{
+		{Kind: Intent, Action: "a1", Tool: "harden", Who: "alice", Why: "KV-002", Method: "PATCH", URL: "https://management.azure.com/x"},
+		{Kind: Outcome, Action: "a1", Tool: "harden", Result: Done},
+		{Kind: Intent, Action: "a2", Tool: "harden", Method: "PUT", URL: "https://management.azure.com/y"},
+	} {
+		if err := j.Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j.Close()
+	info, _ := os.Stat(path)
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("journal mode %v, want 0600 (it names principals and resources)", info.Mode().Perm())
+	}
+	// Reopening appends; nothing is rewritten.
+	j, _ = Open(path, nil)
+	j.Append(Entry{Kind: Outcome, Action: "a2", Result: Failed, Error: "409 ScopeLocked"})
+	j.Close()
+	entries, err := Read(path)
+	if err != nil || len(entries) != 4 || entries[0].Schema != Schema || !entries[0].Time.Equal(time.Date(2026, 11, 26, 9, 0, 1, 0, time.UTC)) {
+		t.Fatalf("%v %+v", err, entries)
+	}
+	states := States(entries)
+	if len(states) != 2 || states[0].Outcome == nil || states[0].Outcome.Result != Done || states[1].Outcome.Result != Failed {
+		t.Errorf("states: %+v", states)
+	}
+	if p := Pending(entries[:3]); len(p) != 1 || p[0].Intent.Action != "a2" {
+		t.Errorf("pending after a crash between a2's intent and outcome: %+v", p)
+	}
+}
+
+func TestReadErrors(t *testing.T) {
+	dir := t.TempDir()
+	if e, err := Read(filepath.Join(dir, "none.jsonl")); err != nil || e != nil {
+		t.Errorf("a missing journal is empty: %v %v", e, err)
+	}
+	bad := filepath.Join(dir, "bad.jsonl")
+	os.WriteFile(bad, []byte(`{"schema":"bulwark.journal/v1","kind":"intent","action":"a"}`+"\n{torn"), 0o600)
+	if _, err := Read(bad); err == nil || !strings.Contains(err.Error(), "bad.jsonl:2: not a journal entry") {
+		t.Errorf("torn line: %v", err)
+	}
+	os.WriteFile(bad, []byte(`{"schema":"other","kind":"intent","action":"a"}`+"\n"), 0o600)
+	if _, err := Read(bad); err == nil || !strings.Contains(err.Error(), "bad.jsonl:1:") {
+		t.Errorf("foreign line: %v", err)
+	}
+}
+
+func TestDefaultPath(t *testing.T) {
+	p, err := DefaultPath(func(k string) string {
+		if k == "XDG_STATE_HOME" {
+			return "/state"
+		}
+		return ""
+	})
+	if err != nil || p != filepath.Join("/state", "bulwark", "journal.jsonl") {
+		t.Errorf("%s %v", p, err)
+	}
+}
