@@ -95,6 +95,8 @@ Start with 'bulwark demo', which runs on an embedded example estate with no Azur
 	root.AddCommand(
 		NewCmdDemo(app),
 		NewCmdCollect(app),
+		NewCmdLock(app),
+		NewCmdJournal(app),
 		NewCmdAssess(app),
 		NewCmdDetect(app),
 		NewCmdApps(app),
@@ -155,7 +157,7 @@ func (a *App) color() bool {
 }
 
 // isTerminal reports whether w is a terminal (progress is only drawn on one).
-func isTerminal(w io.Writer) bool {
+func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

@@ -22,7 +22,10 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/collect"
 	"github.com/bulwarkhq/bulwark/internal/collect/collecttest"
 	"github.com/bulwarkhq/bulwark/internal/demoestate"
+	"github.com/bulwarkhq/bulwark/internal/journal"
+	"github.com/bulwarkhq/bulwark/internal/locks"
 	"github.com/bulwarkhq/bulwark/internal/snapshot"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -767,5 +770,82 @@ func TestCollectAndAssessLive(t *testing.T) {
 	insp = run(t, "", "snapshot", "inspect", partial, "-o", "json")
 	if insp.code != 0 || strings.Contains(insp.stdout, `"objects": 166`) || strings.Contains(insp.stdout, `"objects": 0`) {
 		t.Errorf("the partial file: %d %s %.300s", insp.code, insp.stderr, insp.stdout)
+	}
+}
+
+// Lock release and restore from the command line against the fake Azure: refusal without --yes
+// and a terminal, the journaled release, status, the identical restore; an overdue release makes
+// lock status exit 1.
+func TestLockCommands(t *testing.T) {
+	_, res, err := demoestate.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := collecttest.New(res.Snapshot.Resources)
+	dir := t.TempDir()
+	jpath := filepath.Join(dir, "journal.jsonl")
+	const kv = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-payments/providers/Microsoft.KeyVault/vaults/kv-pay-cmk"
+	lockID := kv + "/providers/Microsoft.Authorization/locks/kv-no-delete"
+	before, _ := f.Object(lockID)
+
+	r := runAzure(t, context.Background(), f, nil, "lock", "release", "--resource", kv, "--reason", "CHG-1234", "--for", "30m", "--journal", jpath)
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "DELETE https://management.azure.com"+lockID) || !strings.Contains(r.stderr, "refusing to change Azure without --yes") {
+		t.Fatalf("no --yes, no terminal: %d %s", r.code, r.stderr)
+	}
+	if len(f.Writes()) != 0 {
+		t.Fatalf("written without consent: %v", f.Writes())
+	}
+	r = runAzure(t, context.Background(), f, nil, "lock", "release", "--resource", kv, "--reason", "CHG-1234", "--for", "30m", "--journal", jpath, "--yes")
+	if r.code != 0 || !strings.Contains(r.stderr, "released kv-no-delete (CanNotDelete)") {
+		t.Fatalf("release: %d %s", r.code, r.stderr)
+	}
+	st := run(t, "", "lock", "status", "--journal", jpath)
+	if st.code != 0 || !strings.Contains(st.stdout, "open") || !strings.Contains(st.stdout, "CHG-1234") {
+		t.Errorf("status: %d %s %s", st.code, st.stdout, st.stderr)
+	}
+	show := run(t, "", "journal", "show", "--journal", jpath)
+	if show.code != 0 || !strings.Contains(show.stdout, "lock-release") || !strings.Contains(show.stdout, "done") {
+		t.Errorf("journal show: %d %s", show.code, show.stdout)
+	}
+	r = runAzure(t, context.Background(), f, nil, "lock", "restore", "--resource", kv, "--journal", jpath, "--yes")
+	if r.code != 0 || !strings.Contains(r.stderr, "restored kv-no-delete") {
+		t.Fatalf("restore: %d %s", r.code, r.stderr)
+	}
+	after, _ := f.Object(lockID)
+	if !locks.SameDefinition(before, after) {
+		t.Errorf("restored %s, released %s", after, before)
+	}
+	if st := run(t, "", "lock", "status", "--journal", jpath); st.code != 0 || !strings.Contains(st.stdout, "No lock release is open") {
+		t.Errorf("status after restore: %d %s", st.code, st.stdout)
+	}
+
+	// A release whose deadline has passed.
+	old := filepath.Join(dir, "old.jsonl")
+	j, _ := journal.Open(old, func() time.Time { return time.Now().Add(-2 * time.Hour) })
+	until := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	meta := map[string]string{"lock": lockID, "until": until}
+	j.Append(journal.Entry{Kind: journal.Intent, Action: "r1", Tool: "lock-release", Who: "bob", Why: "CHG-9", Before: before, Meta: meta})
+	j.Append(journal.Entry{Kind: journal.Outcome, Action: "r1", Tool: "lock-release", Result: journal.Done, Meta: meta})
+	j.Close()
+	st = run(t, "", "lock", "status", "--journal", old)
+	if st.code != ExitFindings || !strings.Contains(st.stdout, "OVERDUE") || !strings.Contains(st.stderr, "past their deadline") {
+		t.Errorf("overdue: %d %s %s", st.code, st.stdout, st.stderr)
+	}
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"lock", "release", "--resource", kv, "--for", "30m"}, "--reason is required"},
+		{[]string{"lock", "release", "--resource", kv, "--reason", "x"}, "--for must be"},
+		{[]string{"lock", "release", "--resource", "kv", "--reason", "x", "--for", "1m"}, "--resource needs an ARM ID"},
+		{[]string{"lock", "restore"}, "exactly one of"},
+	} {
+		if r := runAzure(t, context.Background(), f, nil, append(c.args, "--journal", jpath)...); r.code != ExitUsage || !strings.Contains(r.stderr, c.msg) {
+			t.Errorf("%v: %d %s", c.args, r.code, r.stderr)
+		}
+	}
+	list := run(t, "", "lock", "list", "--snapshot", filepath.Join("..", "..", "examples", "contoso", "estate"))
+	if list.code != 0 || !strings.Contains(list.stdout, "kv-no-delete") || !strings.Contains(list.stdout, "BLAST") {
+		t.Errorf("lock list: %d %s", list.code, list.stdout)
 	}
 }

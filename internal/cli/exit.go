@@ -43,10 +43,11 @@ func exitCode(err error) int {
 	var u usageError
 	var f *FailOnError
 	var c *CheckError
+	var o *OverdueError
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.As(err, &f), errors.As(err, &c):
+	case errors.As(err, &f), errors.As(err, &c), errors.As(err, &o):
 		return ExitFindings
 	case errors.As(err, &u):
 		return ExitUsage

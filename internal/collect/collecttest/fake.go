@@ -46,6 +46,7 @@ type Fake struct {
 	requests         []string           // "METHOD path[?query]"
 	faults           map[string][]Fault // lower-case path → faults, used in order (the last one repeats)
 	armCalls         int
+	writes           []string
 	managementGroups []string  // the management groups Resource Graph queries were scoped to
 	window           time.Time // start of the current Resource Graph quota window
 	used             int       // queries in it
@@ -90,10 +91,18 @@ func New(objs []*arm.Object) *Fake {
 			if json.Unmarshal(o.Raw, &row) == nil {
 				f.tables[t] = append(f.tables[t], graphRow{o.ID.SubscriptionID(), row})
 			}
+			f.objects[o.ID.Key()] = o.Raw // an ARM GET of it works too
 			continue
 		}
-		k := o.ID.Key()
-		f.objects[k] = o.Raw
+		f.index(o.ID.Key(), o.Raw)
+	}
+	return f
+}
+
+// index stores an object for ARM GETs and lists.
+func (f *Fake) index(k string, raw json.RawMessage) {
+	{
+		f.objects[k] = raw
 		i := strings.LastIndex(k, "/")
 		if i > 0 {
 			f.children[k[:i]] = append(f.children[k[:i]], k) // the list path: the ID without its name
@@ -103,7 +112,81 @@ func New(objs []*arm.Object) *Fake {
 			f.bySubType["/subscriptions/"+parts[2]+"/|"+typ] = append(f.bySubType["/subscriptions/"+parts[2]+"/|"+typ], k)
 		}
 	}
-	return f
+}
+
+// write applies a PUT (the body replaces the object; id, name and type are filled in from the
+// path), a PATCH (the body is merged into the object, objects key by key) or a DELETE.
+func (f *Fake) write(req *http.Request, path string) (*http.Response, error) {
+	var body map[string]any
+	if req.Body != nil {
+		data, _ := io.ReadAll(req.Body)
+		if len(data) > 0 && json.Unmarshal(data, &body) != nil {
+			return respond(req, http.StatusBadRequest, nil, `{"error":{"code":"InvalidRequestContent"}}`), nil
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.writes = append(f.writes, req.Method+" "+path)
+	switch req.Method {
+	case http.MethodDelete:
+		if _, ok := f.objects[path]; !ok {
+			return respond(req, http.StatusNoContent, nil, ""), nil
+		}
+		delete(f.objects, path)
+		return respond(req, http.StatusOK, nil, ""), nil
+	case http.MethodPut:
+		i := strings.LastIndex(req.URL.Path, "/")
+		j := strings.LastIndex(req.URL.Path[:i], "/")
+		body["id"] = strings.TrimSuffix(req.URL.Path, "/")
+		body["name"] = req.URL.Path[i+1:]
+		if _, ok := body["type"]; !ok {
+			if k := strings.LastIndex(strings.ToLower(req.URL.Path[:j]), "/providers/"); k >= 0 {
+				body["type"] = req.URL.Path[k+len("/providers/") : j]
+			}
+		}
+		raw, _ := json.Marshal(body)
+		f.index(path, raw)
+		return respond(req, http.StatusOK, nil, string(raw)), nil
+	case http.MethodPatch:
+		raw, ok := f.objects[path]
+		if !ok {
+			return respond(req, http.StatusNotFound, nil, `{"error":{"code":"ResourceNotFound"}}`), nil
+		}
+		var cur map[string]any
+		json.Unmarshal(raw, &cur)
+		merge(cur, body)
+		out, _ := json.Marshal(cur)
+		f.objects[path] = out
+		return respond(req, http.StatusOK, nil, string(out)), nil
+	}
+	return respond(req, http.StatusMethodNotAllowed, nil, `{"error":{"code":"MethodNotAllowed"}}`), nil
+}
+
+func merge(dst, src map[string]any) {
+	for k, v := range src {
+		if sm, ok := v.(map[string]any); ok {
+			if dm, ok := dst[k].(map[string]any); ok {
+				merge(dm, sm)
+				continue
+			}
+		}
+		dst[k] = v
+	}
+}
+
+// Writes returns the writes applied so far, "METHOD path".
+func (f *Fake) Writes() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.writes...)
+}
+
+// Object returns an object as the fake holds it now.
+func (f *Fake) Object(id string) (json.RawMessage, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	raw, ok := f.objects[strings.ToLower(strings.TrimSuffix(id, "/"))]
+	return raw, ok
 }
 
 func (f *Fake) Fault(path string, fs ...Fault) {
@@ -234,14 +317,20 @@ func (f *Fake) Do(req *http.Request) (*http.Response, error) {
 			f.OnCall(n)
 		}
 	}()
-	if req.Method != http.MethodGet {
-		return respond(req, http.StatusMethodNotAllowed, nil, `{"error":{"code":"MethodNotAllowed"}}`), nil
-	}
 	path := strings.ToLower(strings.TrimSuffix(req.URL.Path, "/"))
+	if req.Method != http.MethodGet {
+		if ft, ok := f.nextFault(req.Method + " " + path); ok && ft.Status != 0 {
+			return respond(req, ft.Status, ft.Header, ft.Body), nil
+		}
+		return f.write(req, path)
+	}
 	if ft, ok := f.nextFault(path); ok && ft.Status != 0 {
 		return respond(req, ft.Status, ft.Header, ft.Body), nil
 	}
-	if raw, ok := f.objects[path]; ok {
+	f.mu.Lock()
+	raw, ok := f.objects[path]
+	f.mu.Unlock()
+	if ok {
 		return respond(req, http.StatusOK, nil, string(raw)), nil
 	}
 	last := path[strings.LastIndex(path, "/")+1:]
@@ -251,11 +340,20 @@ func (f *Fake) Do(req *http.Request) (*http.Response, error) {
 		prefix = "/subscriptions/" + strings.Split(path, "/")[2] + "/"
 	}
 	var ids []string
+	f.mu.Lock()
 	if anywhere {
 		ids = append(ids, f.bySubType[prefix+"|"+last]...)
 	} else {
 		ids = append(ids, f.children[path]...)
 	}
+	var alive []string
+	for _, id := range ids {
+		if _, ok := f.objects[id]; ok {
+			alive = append(alive, id)
+		}
+	}
+	ids = alive
+	f.mu.Unlock()
 	if len(ids) == 0 && !isListPath(last) {
 		return respond(req, http.StatusNotFound, nil, `{"error":{"code":"ResourceNotFound","message":"not found"}}`), nil
 	}
@@ -268,9 +366,11 @@ func (f *Fake) Do(req *http.Request) (*http.Response, error) {
 		NextLink string            `json:"nextLink,omitempty"`
 	}
 	page.Value = []json.RawMessage{}
+	f.mu.Lock()
 	for _, id := range ids[start:end] {
 		page.Value = append(page.Value, f.objects[id])
 	}
+	f.mu.Unlock()
 	if end < len(ids) {
 		q := req.URL.Query()
 		q.Set("$skiptoken", fmt.Sprint(end))

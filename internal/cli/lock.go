@@ -1,0 +1,431 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/armclient"
+	"github.com/bulwarkhq/bulwark/internal/collect"
+	"github.com/bulwarkhq/bulwark/internal/graph"
+	"github.com/bulwarkhq/bulwark/internal/journal"
+	"github.com/bulwarkhq/bulwark/internal/locks"
+)
+
+// writeFlags are the flags of every command that changes Azure.
+type writeFlags struct {
+	yes     bool
+	journal string
+	tenant  string
+	cloud   string
+}
+
+func (w *writeFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.BoolVar(&w.yes, "yes", false, "make the changes without asking (otherwise: show the exact requests and ask on a terminal)")
+	f.StringVar(&w.journal, "journal", "", "the journal file (default $XDG_STATE_HOME/bulwark/journal.jsonl)")
+	f.StringVar(&w.tenant, "tenant", "", "Microsoft Entra tenant ID to sign in to")
+	f.StringVar(&w.cloud, "cloud", "AzurePublic", "cloud: "+strings.Join(collect.CloudNames(), ", "))
+}
+
+func (w *writeFlags) journalPath(app *App) (string, error) {
+	if w.journal != "" {
+		return w.journal, nil
+	}
+	return journal.DefaultPath(app.Getenv)
+}
+
+// connect opens an ARM client and names the principal it signs in as.
+func (w *writeFlags) connect(cmd *cobra.Command, app *App) (*armclient.Client, string, error) {
+	c, ok := collect.Clouds[w.cloud]
+	if !ok {
+		return nil, "", usagef("--cloud %q: choose one of %s", w.cloud, strings.Join(collect.CloudNames(), ", "))
+	}
+	o, err := app.Azure(w.tenant, c)
+	if err != nil {
+		return nil, "", err
+	}
+	client, err := armclient.New(armclient.Options{Credential: o.Credential, Cloud: o.Cloud, Transport: o.Transport, RetryDelay: o.RetryDelay, MaxRetries: o.MaxRetries})
+	if err != nil {
+		return nil, "", err
+	}
+	who, err := client.Principal(cmd.Context())
+	return client, who, err
+}
+
+// confirm shows the requests and asks on a terminal; with no terminal and no --yes it refuses.
+func (w *writeFlags) confirm(app *App, requests []string) error {
+	if w.yes {
+		return nil
+	}
+	fmt.Fprintf(app.Stderr, "These requests will change Azure:\n")
+	for _, r := range requests {
+		fmt.Fprintf(app.Stderr, "  %s\n", r)
+	}
+	if !isTerminal(app.Stdin) || !isTerminal(app.Stderr) {
+		return usagef("refusing to change Azure without --yes when there is no terminal to confirm on")
+	}
+	fmt.Fprintf(app.Stderr, "Go ahead? [y/N] ")
+	line, _ := bufio.NewReader(app.Stdin).ReadString('\n')
+	if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+		return usagef("not confirmed: nothing was changed")
+	}
+	return nil
+}
+
+// OverdueError: lock status found releases past their deadline (exit 1, for cron and CI).
+type OverdueError struct{ Count int }
+
+func (e *OverdueError) Error() string {
+	return fmt.Sprintf("%s past their deadline: run bulwark lock restore --expired", plural(e.Count, "lock release is", "lock releases are"))
+}
+
+// NewCmdLock builds `bulwark lock`.
+func NewCmdLock(app *App) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "lock",
+		Short: "List locks, and release and restore them in a controlled, journaled way",
+		Long: `The guidance: "have a tested procedure for the removal of locks in a controlled manner".
+lock release records each lock's exact definition in the journal with who, why and for how long,
+then removes it; lock restore puts the identical lock back; lock status lists every release not yet
+restored, overdue ones first, and exits 1 when one is overdue (run it from cron or CI).`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newCmdLockList(app), newCmdLockRelease(app), newCmdLockRestore(app), newCmdLockStatus(app))
+	return cmd
+}
+
+func newCmdLockList(app *App) *cobra.Command {
+	var in snapshotInputs
+	var live bool
+	var scope liveScope
+	cmd := &cobra.Command{
+		Use:   "list (--snapshot PATH... | --live)",
+		Short: "List the locks of an estate with what each protects",
+		Example: `  bulwark lock list --snapshot ./estate
+  bulwark lock list --live --subscription 11111111-1111-4111-8111-111111111111 -o json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := app.format("table", "json")
+			if err != nil {
+				return err
+			}
+			var snap *arm.Snapshot
+			if live {
+				if len(in.paths) > 0 || len(args) > 0 {
+					return usagef("--live reads Azure: give it no --snapshot or files")
+				}
+				res, err := scope.collect(cmd.Context(), app)
+				if err != nil {
+					return err
+				}
+				snap = res.Snapshot
+			} else {
+				res, err := in.load(cmd.Context(), app, args)
+				if err != nil {
+					return err
+				}
+				snap = res.Snapshot
+			}
+			x := snap.Index()
+			g := graph.Build(x, nil)
+			type row struct {
+				locks.Lock
+				ScopeType   string `json:"scopeType"`
+				BlastRadius int    `json:"blastRadius"`
+			}
+			rows := []row{}
+			for _, l := range locks.List(x) {
+				r := row{Lock: l}
+				if id, err := arm.ParseID(l.Scope); err == nil {
+					r.ScopeType = arm.CanonicalType(id.Type())
+					r.BlastRadius = g.BlastRadius(id)
+				}
+				rows = append(rows, r)
+			}
+			if format == "json" {
+				return writeJSON(app.Stdout, rows)
+			}
+			t := newTable(app.Stdout, "", "lock", "level", "scope", "type", "blast", "notes")
+			for _, r := range rows {
+				t.row(r.Name, r.Level, scopeName(r.Scope), r.ScopeType, strconv.Itoa(r.BlastRadius), dash(r.Notes))
+			}
+			return t.flush()
+		},
+	}
+	in.register(cmd)
+	scope.register(cmd)
+	cmd.Flags().BoolVar(&live, "live", false, "read the locks from Azure (read-only)")
+	return cmd
+}
+
+func scopeName(id string) string {
+	if p, err := arm.ParseID(id); err == nil {
+		return p.Name()
+	}
+	return id
+}
+
+func newCmdLockRelease(app *App) *cobra.Command {
+	var w writeFlags
+	var resource, name, reason string
+	var dur time.Duration
+	cmd := &cobra.Command{
+		Use:   "release --resource ID --reason TEXT --for DURATION [--name LOCK] [--yes]",
+		Short: "Remove the locks on a resource for a bounded time, journaling their exact definitions",
+		Long: `Remove the locks directly on a resource (a subscription, resource group or resource ID) — or the one
+named with --name — after recording each lock's exact definition, who released it, why and until
+when in the journal. Locks inherited from a resource group or subscription are listed but not
+touched. Put them back with bulwark lock restore; bulwark lock status reports any left open.`,
+		Example: `  bulwark lock release --resource /subscriptions/…/resourceGroups/rg-payments/providers/Microsoft.KeyVault/vaults/kv-pay-cmk \
+    --reason "rotate the CMK (CHG-1234)" --for 30m`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := arm.ParseID(resource); err != nil || resource == "" {
+				return usagef("--resource needs an ARM ID (a subscription, resource group or resource)")
+			}
+			if strings.TrimSpace(reason) == "" {
+				return usagef("--reason is required: the journal records why each lock was removed")
+			}
+			if dur <= 0 || dur > 7*24*time.Hour {
+				return usagef("--for must be between 1m and 168h (a lock is put back, not forgotten)")
+			}
+			path, err := w.journalPath(app)
+			if err != nil {
+				return err
+			}
+			client, who, err := w.connect(cmd, app)
+			if err != nil {
+				return err
+			}
+			j, err := journal.Open(path, nil)
+			if err != nil {
+				return err
+			}
+			defer j.Close()
+			m := &locks.Manager{Client: client, Journal: j, Who: who, Now: time.Now}
+			_, direct, err := m.Direct(cmd.Context(), resource)
+			if err != nil {
+				return err
+			}
+			var reqs []string
+			for _, l := range direct {
+				if name == "" || strings.EqualFold(l.Name, name) {
+					reqs = append(reqs, fmt.Sprintf("%s %s%s?api-version=%s  (%s %s)", http.MethodDelete, client.Host(), l.ID, locks.APIVersion, l.Level, l.Name))
+				}
+			}
+			if len(reqs) == 0 {
+				return fmt.Errorf("no lock directly on %s%s: inherited locks are released on their own scope (bulwark lock list)", resource, map[bool]string{true: " named " + name, false: ""}[name != ""])
+			}
+			if err := w.confirm(app, reqs); err != nil {
+				return err
+			}
+			released, err := m.Release(cmd.Context(), resource, name, reason, dur)
+			for _, l := range released {
+				app.notef("released %s (%s) on %s until %s; journal: %s", l.Name, l.Level, scopeName(l.Scope), time.Now().Add(dur).UTC().Format("15:04 UTC"), path)
+			}
+			return err
+		},
+	}
+	w.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&resource, "resource", "", "the ARM ID the locks are on")
+	f.StringVar(&name, "name", "", "release only this lock")
+	f.StringVar(&reason, "reason", "", "why (a change ticket): recorded in the journal")
+	f.DurationVar(&dur, "for", 0, "how long the release may last, e.g. 30m")
+	return cmd
+}
+
+func newCmdLockRestore(app *App) *cobra.Command {
+	var w writeFlags
+	var resource string
+	var expired bool
+	cmd := &cobra.Command{
+		Use:   "restore (--resource ID | --expired | --all) [--yes]",
+		Short: "Put back released locks exactly as they were",
+		Example: `  bulwark lock restore --resource /subscriptions/…/providers/Microsoft.KeyVault/vaults/kv-pay-cmk
+  bulwark lock restore --expired --yes      # from cron`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			all, _ := cmd.Flags().GetBool("all")
+			n := 0
+			for _, b := range []bool{resource != "", expired, all} {
+				if b {
+					n++
+				}
+			}
+			if n != 1 {
+				return usagef("give exactly one of --resource ID, --expired or --all")
+			}
+			path, err := w.journalPath(app)
+			if err != nil {
+				return err
+			}
+			entries, err := journal.Read(path)
+			if err != nil {
+				return err
+			}
+			var pick []locks.Open
+			for _, o := range locks.OpenReleases(entries, time.Now()) {
+				if all || expired && o.Overdue || resource != "" && strings.EqualFold(strings.TrimSuffix(resource, "/"), o.Lock.Scope) {
+					pick = append(pick, o)
+				}
+			}
+			if len(pick) == 0 {
+				app.notef("no open release to restore (journal: %s)", path)
+				return nil
+			}
+			client, who, err := w.connect(cmd, app)
+			if err != nil {
+				return err
+			}
+			var reqs []string
+			for _, o := range pick {
+				reqs = append(reqs, fmt.Sprintf("PUT %s%s?api-version=%s  (%s %s)", client.Host(), o.Lock.ID, locks.APIVersion, o.Lock.Level, o.Lock.Name))
+			}
+			if err := w.confirm(app, reqs); err != nil {
+				return err
+			}
+			j, err := journal.Open(path, nil)
+			if err != nil {
+				return err
+			}
+			defer j.Close()
+			m := &locks.Manager{Client: client, Journal: j, Who: who, Now: time.Now}
+			for _, o := range pick {
+				if err := m.Restore(cmd.Context(), o); err != nil {
+					return err
+				}
+				app.notef("restored %s (%s) on %s", o.Lock.Name, o.Lock.Level, scopeName(o.Lock.Scope))
+			}
+			return nil
+		},
+	}
+	w.register(cmd)
+	cmd.Flags().StringVar(&resource, "resource", "", "restore the locks released on this ARM ID")
+	cmd.Flags().BoolVar(&expired, "expired", false, "restore every release past its deadline")
+	cmd.Flags().Bool("all", false, "restore every open release")
+	return cmd
+}
+
+func newCmdLockStatus(app *App) *cobra.Command {
+	var path string
+	cmd := &cobra.Command{
+		Use:   "status [--journal PATH]",
+		Short: "List lock releases not yet restored, overdue first; exit 1 if one is overdue",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			format, err := app.format("table", "json")
+			if err != nil {
+				return err
+			}
+			if path == "" {
+				if path, err = journal.DefaultPath(app.Getenv); err != nil {
+					return err
+				}
+			}
+			entries, err := journal.Read(path)
+			if err != nil {
+				return err
+			}
+			open := locks.OpenReleases(entries, time.Now())
+			if open == nil {
+				open = []locks.Open{}
+			}
+			if format == "json" {
+				if err := writeJSON(app.Stdout, open); err != nil {
+					return err
+				}
+			} else {
+				writeOpen(app.Stdout, open)
+			}
+			overdue := 0
+			for _, o := range open {
+				if o.Overdue {
+					overdue++
+				}
+			}
+			if overdue > 0 {
+				return &OverdueError{Count: overdue}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&path, "journal", "", "the journal file (default $XDG_STATE_HOME/bulwark/journal.jsonl)")
+	return cmd
+}
+
+func writeOpen(w io.Writer, open []locks.Open) {
+	if len(open) == 0 {
+		fmt.Fprintln(w, "No lock release is open.")
+		return
+	}
+	t := newTable(w, "", "state", "lock", "level", "scope", "released by", "until", "reason")
+	for _, o := range open {
+		state := "open"
+		if o.Overdue {
+			state = "OVERDUE"
+		}
+		t.row(state, o.Lock.Name, o.Lock.Level, scopeName(o.Lock.Scope), o.Who, o.Until.UTC().Format("2006-01-02 15:04 UTC"), o.Reason)
+	}
+	t.flush()
+}
+
+// NewCmdJournal builds `bulwark journal`.
+func NewCmdJournal(app *App) *cobra.Command {
+	cmd := &cobra.Command{Use: "journal", Short: "Show the journal of changes Bulwark made to Azure", Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
+	var path string
+	show := &cobra.Command{
+		Use:   "show [--journal PATH]",
+		Short: "List journal entries: when, who, what, why, and the outcome",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			format, err := app.format("table", "json")
+			if err != nil {
+				return err
+			}
+			if path == "" {
+				if path, err = journal.DefaultPath(app.Getenv); err != nil {
+					return err
+				}
+			}
+			entries, err := journal.Read(path)
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				if entries == nil {
+					entries = []journal.Entry{}
+				}
+				return writeJSON(app.Stdout, entries)
+			}
+			if len(entries) == 0 {
+				fmt.Fprintf(app.Stdout, "The journal %s is empty.\n", path)
+				return nil
+			}
+			t := newTable(app.Stdout, "", "time", "tool", "kind", "who", "request", "result", "why")
+			for _, s := range journal.States(entries) {
+				result := "INTERRUPTED (no outcome)"
+				if s.Outcome != nil {
+					result = s.Outcome.Result
+					if s.Outcome.Error != "" {
+						result += ": " + s.Outcome.Error
+					}
+				}
+				t.row(s.Intent.Time.UTC().Format("2006-01-02 15:04:05"), s.Intent.Tool, s.Intent.Kind, s.Intent.Who, s.Intent.Method+" "+s.Intent.URL, result, s.Intent.Why)
+			}
+			return t.flush()
+		},
+	}
+	show.Flags().StringVar(&path, "journal", "", "the journal file (default $XDG_STATE_HOME/bulwark/journal.jsonl)")
+	cmd.AddCommand(show)
+	return cmd
+}

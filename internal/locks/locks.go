@@ -1,0 +1,258 @@
+// Package locks implements the guidance's "tested procedure for the removal of locks in a
+// controlled manner": list the locks of an estate; release the locks directly on a resource for a
+// stated reason and a bounded time, recording each lock's exact definition in the journal first;
+// restore the identical locks when the work is done or the time is up; and report every release
+// still open, overdue ones first.
+package locks
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/armclient"
+	"github.com/bulwarkhq/bulwark/internal/journal"
+)
+
+// APIVersion of Microsoft.Authorization/locks.
+const APIVersion = "2020-05-01"
+
+const (
+	toolRelease = "lock-release"
+	toolRestore = "lock-restore"
+)
+
+// Lock is one management lock.
+type Lock struct {
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Level  string   `json:"level"` // CanNotDelete or ReadOnly
+	Notes  string   `json:"notes,omitempty"`
+	Owners []string `json:"owners,omitempty"`
+	Scope  string   `json:"scope"` // the subscription, resource group or resource it is on
+}
+
+// ScopeOf is the scope a lock ID is attached to.
+func ScopeOf(lockID string) string {
+	i := strings.LastIndex(strings.ToLower(lockID), "/providers/microsoft.authorization/locks/")
+	if i < 0 {
+		return ""
+	}
+	return lockID[:i]
+}
+
+// FromObject reads a lock from its ARM object.
+func FromObject(o *arm.Object) Lock {
+	l := Lock{ID: o.ID.String(), Name: o.Name(), Level: o.Prop("properties.level").Display(), Scope: ScopeOf(o.ID.String())}
+	l.Notes, _ = o.Prop("properties.notes").String()
+	for _, ow := range o.Get("properties.owners").List() {
+		if s, ok := ow.Get("applicationId").String(); ok {
+			l.Owners = append(l.Owners, s)
+		}
+	}
+	return l
+}
+
+// List returns the locks of a snapshot, by scope.
+func List(x *arm.Index) []Lock {
+	var out []Lock
+	for _, o := range x.OfType("Microsoft.Authorization/locks") {
+		out = append(out, FromObject(o))
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].ID) < strings.ToLower(out[j].ID) })
+	return out
+}
+
+// Manager releases and restores locks through ARM, journaling each change.
+type Manager struct {
+	Client  *armclient.Client
+	Journal *journal.Journal
+	Who     string
+	Now     func() time.Time
+}
+
+// Direct returns the locks directly on a scope, as ARM holds them now, raw. Locks inherited from
+// a resource group or subscription are not the resource's to release.
+func (m *Manager) Direct(ctx context.Context, scope string) ([]json.RawMessage, []Lock, error) {
+	scope = strings.TrimSuffix(scope, "/")
+	next := scope + "/providers/Microsoft.Authorization/locks?api-version=" + APIVersion
+	var raws []json.RawMessage
+	var locks []Lock
+	for next != "" {
+		resp, err := m.Client.Do(ctx, http.MethodGet, next, nil, "ManagementLocksClient.ListByScope")
+		if err != nil {
+			return nil, nil, fmt.Errorf("list the locks on %s: %w", scope, err)
+		}
+		var page struct {
+			Value    []json.RawMessage `json:"value"`
+			NextLink string            `json:"nextLink"`
+		}
+		if err := json.Unmarshal(resp.Body, &page); err != nil {
+			return nil, nil, fmt.Errorf("list the locks on %s: %w", scope, err)
+		}
+		for _, raw := range page.Value {
+			o, err := arm.NewObject(raw, arm.Source{File: "arm"})
+			if err != nil {
+				continue
+			}
+			if strings.EqualFold(ScopeOf(o.ID.String()), scope) {
+				raws = append(raws, raw)
+				locks = append(locks, FromObject(o))
+			}
+		}
+		next = page.NextLink
+	}
+	return raws, locks, nil
+}
+
+// Release removes the locks directly on scope (only the one named, when name is set), each after
+// its exact definition is journaled with the reason and the deadline.
+func (m *Manager) Release(ctx context.Context, scope, name, reason string, d time.Duration) ([]Lock, error) {
+	raws, locks, err := m.Direct(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	now := m.Now().UTC()
+	var done []Lock
+	for i, l := range locks {
+		if name != "" && !strings.EqualFold(l.Name, name) {
+			continue
+		}
+		action := fmt.Sprintf("%s:%s:%s", toolRelease, strings.ToLower(l.ID), now.Format(time.RFC3339))
+		url := l.ID + "?api-version=" + APIVersion
+		meta := map[string]string{"lock": l.ID, "scope": l.Scope, "until": now.Add(d).Format(time.RFC3339), "for": d.String()}
+		if err := m.Journal.Append(journal.Entry{Kind: journal.Intent, Action: action, Tool: toolRelease, Who: m.Who, Why: reason,
+			Method: http.MethodDelete, URL: m.Client.Host() + url, Before: raws[i], Meta: meta}); err != nil {
+			return done, err
+		}
+		_, err := m.Client.Do(ctx, http.MethodDelete, url, nil, "ManagementLocksClient.DeleteByScope")
+		out := journal.Entry{Kind: journal.Outcome, Action: action, Tool: toolRelease, Who: m.Who, Why: reason, Result: journal.Done, Meta: meta}
+		if err != nil {
+			out.Result, out.Error = journal.Failed, err.Error()
+		}
+		if jerr := m.Journal.Append(out); jerr != nil {
+			return done, jerr
+		}
+		if err != nil {
+			return done, fmt.Errorf("release %s: %w", l.Name, err)
+		}
+		done = append(done, l)
+	}
+	if len(done) == 0 && name != "" {
+		return nil, fmt.Errorf("no lock named %q directly on %s", name, scope)
+	}
+	return done, nil
+}
+
+// Release is one lock released and not yet restored.
+type Open struct {
+	Lock       Lock            `json:"lock"`
+	Definition json.RawMessage `json:"definition"` // as it was before the release
+	Reason     string          `json:"reason"`
+	Who        string          `json:"who"`
+	ReleasedAt time.Time       `json:"releasedAt"`
+	Until      time.Time       `json:"until"`
+	Overdue    bool            `json:"overdue"`
+	action     string
+}
+
+// OpenReleases reads the journal: every lock released (outcome done) with no restore done since,
+// overdue first, then by deadline.
+func OpenReleases(entries []journal.Entry, now time.Time) []Open {
+	restored := map[string]time.Time{} // lock ID (lower) → last restore
+	for _, s := range journal.States(entries) {
+		if s.Intent.Tool == toolRestore && s.Outcome != nil && s.Outcome.Result == journal.Done {
+			k := strings.ToLower(s.Intent.Meta["lock"])
+			if s.Outcome.Time.After(restored[k]) {
+				restored[k] = s.Outcome.Time
+			}
+		}
+	}
+	var out []Open
+	for _, s := range journal.States(entries) {
+		if s.Intent.Tool != toolRelease || s.Outcome == nil || s.Outcome.Result != journal.Done {
+			continue
+		}
+		k := strings.ToLower(s.Intent.Meta["lock"])
+		if t, ok := restored[k]; ok && !t.Before(s.Outcome.Time) {
+			continue
+		}
+		o, err := arm.NewObject(s.Intent.Before, arm.Source{File: "journal"})
+		if err != nil {
+			continue
+		}
+		until, _ := time.Parse(time.RFC3339, s.Intent.Meta["until"])
+		out = append(out, Open{Lock: FromObject(o), Definition: s.Intent.Before, Reason: s.Intent.Why, Who: s.Intent.Who,
+			ReleasedAt: s.Outcome.Time, Until: until, Overdue: now.After(until), action: s.Intent.Action})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Overdue != out[j].Overdue {
+			return out[i].Overdue
+		}
+		return out[i].Until.Before(out[j].Until)
+	})
+	return out
+}
+
+// Restore puts back the released lock exactly as it was (name, level, notes, owners), then reads
+// it back and checks the definition matches.
+func (m *Manager) Restore(ctx context.Context, r Open) error {
+	var def struct {
+		Properties json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal(r.Definition, &def); err != nil || len(def.Properties) == 0 {
+		return fmt.Errorf("restore %s: the journal holds no definition for it", r.Lock.ID)
+	}
+	body, _ := json.Marshal(map[string]json.RawMessage{"properties": def.Properties})
+	action := fmt.Sprintf("%s:%s:%s", toolRestore, strings.ToLower(r.Lock.ID), r.ReleasedAt.Format(time.RFC3339))
+	meta := map[string]string{"lock": r.Lock.ID, "release": r.action}
+	url := r.Lock.ID + "?api-version=" + APIVersion
+	if err := m.Journal.Append(journal.Entry{Kind: journal.Intent, Action: action, Tool: toolRestore, Who: m.Who, Why: "restore after: " + r.Reason,
+		Method: http.MethodPut, URL: m.Client.Host() + url, Body: body, Meta: meta}); err != nil {
+		return err
+	}
+	fail := func(err error) error {
+		m.Journal.Append(journal.Entry{Kind: journal.Outcome, Action: action, Tool: toolRestore, Who: m.Who, Result: journal.Failed, Error: err.Error(), Meta: meta})
+		return fmt.Errorf("restore %s: %w", r.Lock.Name, err)
+	}
+	if _, err := m.Client.Do(ctx, http.MethodPut, url, body, "ManagementLocksClient.CreateOrUpdateByScope"); err != nil {
+		return fail(err)
+	}
+	got, err := m.Client.Do(ctx, http.MethodGet, url, nil, "ManagementLocksClient.GetByScope")
+	if err != nil {
+		return fail(err)
+	}
+	if !SameDefinition(r.Definition, got.Body) {
+		return fail(fmt.Errorf("the lock read back differs from the one released: %s", got.Body))
+	}
+	return m.Journal.Append(journal.Entry{Kind: journal.Outcome, Action: action, Tool: toolRestore, Who: m.Who, Result: journal.Done, Meta: meta})
+}
+
+// SameDefinition compares two lock definitions: ID (ignoring case), name and properties.
+func SameDefinition(a, b []byte) bool {
+	var x, y struct {
+		ID, Name   string
+		Properties json.RawMessage
+	}
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return strings.EqualFold(x.ID, y.ID) && x.Name == y.Name && canonical(x.Properties) == canonical(y.Properties)
+}
+
+func canonical(raw json.RawMessage) string {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return string(raw)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.Encode(v) // map keys are sorted
+	return b.String()
+}

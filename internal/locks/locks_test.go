@@ -1,0 +1,92 @@
+package locks
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/internal/armclient"
+	"github.com/bulwarkhq/bulwark/internal/collect/collecttest"
+	"github.com/bulwarkhq/bulwark/internal/demoestate"
+	"github.com/bulwarkhq/bulwark/internal/journal"
+)
+
+const kv = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-payments/providers/Microsoft.KeyVault/vaults/kv-pay-cmk"
+
+// Release, status, restore: the lock comes back with the identical definition, and the journal
+// tells the whole story.
+func TestReleaseRestoreRoundTrip(t *testing.T) {
+	env, res, err := demoestate.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := collecttest.New(res.Snapshot.Resources)
+	o := f.Options()
+	client, err := armclient.New(armclient.Options{Credential: o.Credential, Transport: f, RetryDelay: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "journal.jsonl")
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	j, err := journal.Open(path, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	m := &Manager{Client: client, Journal: j, Who: "alice@contoso.example", Now: func() time.Time { return now }}
+
+	var original []byte
+	for _, l := range env.Index.OfType("Microsoft.Authorization/locks") {
+		if strings.EqualFold(ScopeOf(l.ID.String()), kv) {
+			original = l.Raw
+		}
+	}
+	if original == nil {
+		t.Fatal("the demo has no lock on kv-pay-cmk")
+	}
+	released, err := m.Release(context.Background(), kv, "", "rotate the CMK (CHG-1234)", 30*time.Minute)
+	if err != nil || len(released) != 1 || released[0].Name != "kv-no-delete" {
+		t.Fatalf("%v %+v", err, released)
+	}
+	if _, ok := f.Object(released[0].ID); ok {
+		t.Fatal("the lock is still there")
+	}
+	// Inherited locks (rg-payments has one) are not the vault's to release.
+	if _, locks, _ := m.Direct(context.Background(), kv); len(locks) != 0 {
+		t.Errorf("locks left directly on the vault: %+v", locks)
+	}
+	entries, _ := journal.Read(path)
+	open := OpenReleases(entries, now.Add(10*time.Minute))
+	if len(open) != 1 || open[0].Overdue || open[0].Reason != "rotate the CMK (CHG-1234)" || open[0].Who != "alice@contoso.example" {
+		t.Fatalf("open: %+v", open)
+	}
+	if open := OpenReleases(entries, now.Add(31*time.Minute)); !open[0].Overdue {
+		t.Error("not overdue after 31 minutes")
+	}
+	if err := m.Restore(context.Background(), open[0]); err != nil {
+		t.Fatal(err)
+	}
+	back, ok := f.Object(released[0].ID)
+	if !ok || !SameDefinition(original, back) {
+		t.Errorf("restored %s, released %s", back, original)
+	}
+	entries, _ = journal.Read(path)
+	if open := OpenReleases(entries, now.Add(time.Hour)); len(open) != 0 {
+		t.Errorf("still open after restore: %+v", open)
+	}
+	var kinds []string
+	for _, e := range entries {
+		kinds = append(kinds, e.Tool+"/"+e.Kind+"/"+e.Method+e.Result)
+	}
+	if got := strings.Join(kinds, " "); got != "lock-release/intent/DELETE lock-release/outcome/done lock-restore/intent/PUT lock-restore/outcome/done" {
+		t.Errorf("journal: %s", got)
+	}
+	if w := f.Writes(); len(w) != 2 || !strings.HasPrefix(w[0], "DELETE ") || !strings.HasPrefix(w[1], "PUT ") {
+		t.Errorf("writes: %v", w)
+	}
+	if _, err := m.Release(context.Background(), kv, "nope", "x", time.Minute); err == nil || !strings.Contains(err.Error(), `no lock named "nope"`) {
+		t.Errorf("unknown lock name: %v", err)
+	}
+}
