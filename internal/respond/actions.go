@@ -1,7 +1,6 @@
 package respond
 
 import (
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -15,55 +14,8 @@ import (
 
 const armHost = "https://management.azure.com"
 
-// apiVersions are the REST API versions the playbook's calls use, per resource type (lower case),
-// taken from the Azure REST API specifications.
-var apiVersions = map[string]string{
-	"microsoft.keyvault/vaults":                        "2024-11-01",
-	"microsoft.storage/storageaccounts":                "2025-01-01",
-	"microsoft.recoveryservices/vaults":                "2025-02-01",
-	"microsoft.recoveryservices/backup":                "2025-02-01", // protected items, backupconfig, resource guard proxies
-	"microsoft.recoveryservices/siterecovery":          "2025-01-01",
-	"microsoft.dataprotection/backupvaults":            "2025-07-01",
-	"microsoft.dataprotection/resourceguards":          "2025-07-01",
-	"microsoft.compute/virtualmachines":                "2024-11-01",
-	"microsoft.compute/virtualmachinescalesets":        "2024-11-01",
-	"microsoft.compute/disks":                          "2024-03-02",
-	"microsoft.compute/snapshots":                      "2024-03-02",
-	"microsoft.compute/diskencryptionsets":             "2024-03-02",
-	"microsoft.containerservice/managedclusters":       "2025-07-01",
-	"microsoft.sql/servers":                            "2023-08-01",
-	"microsoft.sql/servers/databases":                  "2023-08-01",
-	"microsoft.sql/managedinstances":                   "2023-08-01",
-	"microsoft.network/virtualnetworks":                "2024-07-01",
-	"microsoft.network/networksecuritygroups":          "2024-07-01",
-	"microsoft.network/publicipaddresses":              "2024-07-01",
-	"microsoft.network/networkinterfaces":              "2024-07-01",
-	"microsoft.network/routetables":                    "2024-07-01",
-	"microsoft.network/applicationgateways":            "2024-07-01",
-	"microsoft.network/azurefirewalls":                 "2024-07-01",
-	"microsoft.network/loadbalancers":                  "2024-07-01",
-	"microsoft.network/privateendpoints":               "2024-07-01",
-	"microsoft.network/virtualnetworkgateways":         "2024-07-01",
-	"microsoft.network/dnszones":                       "2018-05-01",
-	"microsoft.network/privatednszones":                "2024-06-01",
-	"microsoft.automation/automationaccounts":          "2023-11-01",
-	"microsoft.managedidentity/userassignedidentities": "2023-01-31",
-	"microsoft.authorization/locks":                    "2020-05-01",
-	"microsoft.authorization/roleassignments":          "2022-04-01",
-	"microsoft.resources/resourcegroups":               "2024-03-01",
-	"microsoft.documentdb/databaseaccounts":            "2024-11-15",
-	"microsoft.operationalinsights/workspaces":         "2023-09-01",
-	"microsoft.insights/eventtypes":                    "2015-04-01",
-	"microsoft.storage/deletedaccounts":                "2025-01-01",
-}
-
-func apiVersion(typ string) (string, bool) {
-	v, ok := apiVersions[strings.ToLower(arm.CanonicalType(typ))]
-	return v, ok
-}
-
 func url(id, typ string) string {
-	v, ok := apiVersion(typ)
+	v, ok := arm.APIVersion(typ)
 	if !ok {
 		return armHost + id
 	}
@@ -298,7 +250,7 @@ func (b *builder) recoveryInfraChanges() {
 			if !ok {
 				continue
 			}
-			cfg := armHost + vaultID + "/backupconfig/vaultconfig?api-version=" + apiVersions["microsoft.recoveryservices/backup"]
+			cfg := armHost + vaultID + "/backupconfig/vaultconfig?api-version=" + arm.APIVersions["microsoft.recoveryservices/backup"]
 			s := &Step{Phase: RecoveryInfra, Action: "re-enable-vault-soft-delete", Minutes: minVaultSettings, Activity: "revert-system",
 				Title:  "Re-enable soft delete and security features on " + v.Name(),
 				Detail: "The attacker turned soft delete or the security features off on this vault. Turn them back on before any restore, so the items restored next cannot be deleted for good. Then make it AlwaysON through the harden plan (irreversible).",
@@ -332,7 +284,7 @@ func (b *builder) recoveryInfraChanges() {
 					fmt.Sprintf("az backup protection resume --resource-group %s --vault-name %s --container-name %s --item-name %s --policy-name %s --backup-management-type AzureIaasVM --subscription %s",
 						q(rg(it)), q(parentName(r.ID, 6)), q(container), q(it.Name()), q(policyName(it)), sub(it)),
 				},
-				REST: []REST{{Method: "PUT", URL: armHost + it.ID.String() + "?api-version=" + apiVersions["microsoft.recoveryservices/backup"],
+				REST: []REST{{Method: "PUT", URL: armHost + it.ID.String() + "?api-version=" + arm.APIVersions["microsoft.recoveryservices/backup"],
 					Body: map[string]any{"properties": map[string]any{"protectedItemType": "Microsoft.Compute/virtualMachines", "isRehydrate": true}}}},
 			}
 			b.add(s, it)
@@ -482,7 +434,7 @@ func (b *builder) rebuild(o *arm.Object, phase Phase, action string, min int) *S
 		s.Action = action
 		return s
 	}
-	body := definition(o)
+	body := arm.Definition(o)
 	file := o.Name() + ".json"
 	s := &Step{Phase: phase, Action: action, Path: "snapshot-configuration", Minutes: min, Manual: true, Weak: true, Activity: "restore-capabilities",
 		Title:    "Rebuild " + o.Name() + " from the snapshot's configuration",
@@ -491,65 +443,10 @@ func (b *builder) rebuild(o *arm.Object, phase Phase, action string, min int) *S
 		Body:     body,
 		Undo:     fmt.Sprintf("az resource delete --ids %s", q(o.ID.String())),
 	}
-	if _, ok := apiVersion(o.Type()); ok {
+	if _, ok := arm.APIVersion(o.Type()); ok {
 		s.REST = []REST{{Method: "PUT", URL: url(o.ID.String(), o.Type()), Body: body}}
 	}
 	return b.add(s, o)
-}
-
-// definition is the PUT body of a resource from its snapshot object: location, tags, SKU, kind,
-// zones, the identity's type and user-assigned identities, and the properties without the fields
-// ARM computes (provisioning state, GUIDs, counts, name servers).
-func definition(o *arm.Object) map[string]any {
-	var m map[string]any
-	if err := json.Unmarshal(o.Raw, &m); err != nil {
-		return map[string]any{}
-	}
-	out := map[string]any{}
-	for k, v := range m {
-		if v == nil || v == "" {
-			continue
-		}
-		switch strings.ToLower(k) {
-		case "location", "tags", "sku", "kind", "zones", "extendedlocation", "plan":
-			out[k] = v
-		case "identity":
-			if id, ok := v.(map[string]any); ok {
-				keep := map[string]any{}
-				for ik, iv := range id {
-					switch strings.ToLower(ik) {
-					case "type":
-						keep[ik] = iv
-					case "userassignedidentities":
-						if uai, ok := iv.(map[string]any); ok {
-							ids := map[string]any{}
-							for u := range uai {
-								ids[u] = map[string]any{}
-							}
-							keep[ik] = ids
-						}
-					}
-				}
-				out[k] = keep
-			}
-		case "properties":
-			if p, ok := v.(map[string]any); ok {
-				clean := map[string]any{}
-				for pk, pv := range p {
-					switch strings.ToLower(pk) {
-					case "provisioningstate", "resourceguid", "etag", "creationtime", "createdat", "timecreated",
-						"numberofrecordsets", "maxnumberofrecordsets", "nameservers", "privateendpointconnections":
-					default:
-						if pv != nil {
-							clean[pk] = pv
-						}
-					}
-				}
-				out[k] = clean
-			}
-		}
-	}
-	return out
 }
 
 // declared: a recovery method written in apps.yaml (a DevOps organisation, an automation account).
@@ -567,7 +464,7 @@ func (b *builder) declared(o *arm.Object, p assess.RecoveryPath, phase Phase) {
 
 func (b *builder) storageAccount(o *arm.Object) {
 	name, s0 := o.Name(), sub(o)
-	deleted := armHost + "/subscriptions/" + s0 + "/providers/Microsoft.Storage/deletedAccounts?api-version=" + apiVersions["microsoft.storage/deletedaccounts"]
+	deleted := armHost + "/subscriptions/" + s0 + "/providers/Microsoft.Storage/deletedAccounts?api-version=" + arm.APIVersions["microsoft.storage/deletedaccounts"]
 	s := &Step{Phase: Data, Action: "recover-storage-account", Path: "account-recovery", Minutes: minStorageRecover, Manual: true, Activity: "restore-data",
 		Title:  "Recover storage account " + name,
 		Detail: "A deleted storage account can be recovered for 14 days if no account with its name has been created since, and only if its resource group exists. In the portal: Storage accounts → Restore deleted account (or open a support request). Its blobs, files and their soft-deleted versions come back with it.",
@@ -587,7 +484,7 @@ func (b *builder) storageAccount(o *arm.Object) {
 			Detail: fmt.Sprintf("Point-in-time restore reaches back %s. Pick the last time before the first destructive change; restore only the containers that were changed.", days(p.Window)),
 			Commands: []string{fmt.Sprintf("az storage blob restore --account-name %s --resource-group %s --subscription %s --time-to-restore %s",
 				q(name), q(rg(o)), s0, q(b.beforeAttack()))},
-			REST: []REST{{Method: "POST", URL: armHost + o.ID.String() + "/restoreBlobRanges?api-version=" + apiVersions["microsoft.storage/storageaccounts"],
+			REST: []REST{{Method: "POST", URL: armHost + o.ID.String() + "/restoreBlobRanges?api-version=" + arm.APIVersions["microsoft.storage/storageaccounts"],
 				Body: map[string]any{"timeToRestore": b.beforeAttack(), "blobRanges": []any{map[string]any{"startRange": "", "endRange": ""}}}}},
 			Undo: "run a new restore to a later time (restores are themselves reversible within the window)",
 		}
@@ -678,7 +575,7 @@ func (b *builder) sqlDatabase(o *arm.Object) {
 			if pid, err := arm.ParseID(partner); err == nil {
 				s.Commands = []string{fmt.Sprintf("az sql failover-group set-primary --name %s --resource-group %s --server %s --subscription %s --allow-data-loss",
 					q(fg.Name()), q(pid.ResourceGroup()), q(pid.Name()), pid.SubscriptionID())}
-				s.REST = []REST{{Method: "POST", URL: armHost + partner + "/failoverGroups/" + fg.Name() + "/forceFailoverAllowDataLoss?api-version=" + apiVersions["microsoft.sql/servers"]}}
+				s.REST = []REST{{Method: "POST", URL: armHost + partner + "/failoverGroups/" + fg.Name() + "/forceFailoverAllowDataLoss?api-version=" + arm.APIVersions["microsoft.sql/servers"]}}
 			} else {
 				s.Manual = true
 				s.Detail += " The snapshot does not name the partner server."
@@ -697,7 +594,7 @@ func (b *builder) sqlDatabase(o *arm.Object) {
 				srv, _ := pid.Parent()
 				s.Commands = []string{fmt.Sprintf("az sql db replica set-primary --name %s --resource-group %s --server %s --subscription %s --allow-data-loss",
 					q(o.Name()), q(pid.ResourceGroup()), q(srv.Name()), pid.SubscriptionID())}
-				s.REST = []REST{{Method: "POST", URL: armHost + partnerDB + "/replicationLinks/" + rl.Name() + "/forceFailoverAllowDataLoss?api-version=" + apiVersions["microsoft.sql/servers"]}}
+				s.REST = []REST{{Method: "POST", URL: armHost + partnerDB + "/replicationLinks/" + rl.Name() + "/forceFailoverAllowDataLoss?api-version=" + arm.APIVersions["microsoft.sql/servers"]}}
 			} else {
 				s.Manual = true
 				s.Commands = []string{fmt.Sprintf("az sql db replica set-primary --name %s --server %s --resource-group <resource group of %s> --allow-data-loss", q(o.Name()), q(name), name)}
@@ -836,7 +733,7 @@ func (b *builder) virtualMachine(o *arm.Object) {
 				fmt.Sprintf("az backup restore restore-disks --resource-group %s --vault-name %s --container-name %s --item-name %s --rp-name \"$RP\" --restore-mode AlternateLocation --target-vm-name %s --target-resource-group %s --target-vnet-name %s --target-subnet-name %s --target-vnet-resource-group %s --storage-account %s --subscription %s",
 					q(arm.MustParseID(vaultID).ResourceGroup()), q(vault), q(container), q(itemName(it, p.Via)), q(name), q(rg(o)), q(vnet), q(subnet), q(vnetRG), q(staging), sub(o)),
 			},
-			REST: []REST{{Method: "POST", URL: armHost + p.Via + "/recoveryPoints/{recoveryPointName}/restore?api-version=" + apiVersions["microsoft.recoveryservices/backup"],
+			REST: []REST{{Method: "POST", URL: armHost + p.Via + "/recoveryPoints/{recoveryPointName}/restore?api-version=" + arm.APIVersions["microsoft.recoveryservices/backup"],
 				Body: map[string]any{"properties": map[string]any{"objectType": "IaasVMRestoreRequest", "recoveryType": "AlternateLocation", "sourceResourceId": o.ID.String(),
 					"targetVirtualMachineId": o.ID.String(), "targetResourceGroupId": "/subscriptions/" + sub(o) + "/resourceGroups/" + rg(o), "storageAccountId": b.stagingAccountID(o, staging),
 					"region": o.Location(), "originalStorageAccountOption": false}}}},
@@ -861,12 +758,12 @@ func (b *builder) virtualMachine(o *arm.Object) {
 			Title:  "Fail over " + name + " with Site Recovery",
 			Detail: "Unplanned failover to the recovery region from the latest recovery point, then commit. " + testFailoverNote(p),
 			Commands: []string{
-				fmt.Sprintf("az rest --method post --url %s --body %s", q(armHost+p.Via+"/unplannedFailover?api-version="+apiVersions["microsoft.recoveryservices/siterecovery"]), q(`{"properties":{"failoverDirection":"PrimaryToRecovery","sourceSiteOperations":"NotRequired"}}`)),
-				fmt.Sprintf("az rest --method post --url %s", q(armHost+p.Via+"/failoverCommit?api-version="+apiVersions["microsoft.recoveryservices/siterecovery"])),
+				fmt.Sprintf("az rest --method post --url %s --body %s", q(armHost+p.Via+"/unplannedFailover?api-version="+arm.APIVersions["microsoft.recoveryservices/siterecovery"]), q(`{"properties":{"failoverDirection":"PrimaryToRecovery","sourceSiteOperations":"NotRequired"}}`)),
+				fmt.Sprintf("az rest --method post --url %s", q(armHost+p.Via+"/failoverCommit?api-version="+arm.APIVersions["microsoft.recoveryservices/siterecovery"])),
 			},
 			REST: []REST{
-				{Method: "POST", URL: armHost + p.Via + "/unplannedFailover?api-version=" + apiVersions["microsoft.recoveryservices/siterecovery"], Body: map[string]any{"properties": map[string]any{"failoverDirection": "PrimaryToRecovery", "sourceSiteOperations": "NotRequired"}}},
-				{Method: "POST", URL: armHost + p.Via + "/failoverCommit?api-version=" + apiVersions["microsoft.recoveryservices/siterecovery"]},
+				{Method: "POST", URL: armHost + p.Via + "/unplannedFailover?api-version=" + arm.APIVersions["microsoft.recoveryservices/siterecovery"], Body: map[string]any{"properties": map[string]any{"failoverDirection": "PrimaryToRecovery", "sourceSiteOperations": "NotRequired"}}},
+				{Method: "POST", URL: armHost + p.Via + "/failoverCommit?api-version=" + arm.APIVersions["microsoft.recoveryservices/siterecovery"]},
 			},
 			Undo: "re-protect and fail back once the primary region is rebuilt",
 		}
@@ -1055,7 +952,7 @@ func (b *builder) rebuildOnDataDisks(o *arm.Object, disks, with []*arm.Object) {
 		Title:    "Rebuild VM " + o.Name() + " from its image and re-attach its surviving data disks",
 		Detail:   fmt.Sprintf("Its OS disk was deleted with it, but %s survived. Create a new VM from the same image (%s) and size, attach the data disks, then reinstall and configure the software: the OS disk's state is lost.", strings.Join(names, ", "), image),
 		Commands: cmds,
-		REST:     []REST{{Method: "PUT", URL: url(o.ID.String(), o.Type()), Body: definition(o)}},
+		REST:     []REST{{Method: "PUT", URL: url(o.ID.String(), o.Type()), Body: arm.Definition(o)}},
 		Undo:     fmt.Sprintf("az vm delete --ids %s (the data disks are detached, not deleted)", q(o.ID.String())),
 	}
 	b.add(s, append([]*arm.Object{o}, with...)...)
@@ -1081,7 +978,7 @@ func (b *builder) aks(o *arm.Object) {
 					q(o.Location()), q(p.Via), q(o.ID.String())),
 				fmt.Sprintf("az dataprotection backup-instance restore trigger --resource-group %s --vault-name %s --backup-instance-name %s --restore-request-object restorerequest.json --subscription %s", q(vault.ResourceGroup()), q(vault.Name()), q(bi.Name()), bi.SubscriptionID()),
 			},
-			REST: []REST{{Method: "POST", URL: armHost + p.Via + "/restore?api-version=" + apiVersions["microsoft.dataprotection/backupvaults"]}},
+			REST: []REST{{Method: "POST", URL: armHost + p.Via + "/restore?api-version=" + arm.APIVersions["microsoft.dataprotection/backupvaults"]}},
 		}
 		st := b.add(s, o)
 		b.requires(st, b.covered[vault.Key()])
@@ -1167,7 +1064,7 @@ func (b *builder) resourceGroups() {
 			Title:     "Re-create resource group " + id.Name(),
 			Detail:    "Resources are restored into it, so it must exist first; re-apply its tags and locks from the snapshot.",
 			Commands:  []string{fmt.Sprintf("az group create --name %s --location %s --subscription %s", q(id.Name()), q(orDefault(loc, "<location>")), id.SubscriptionID())},
-			REST:      []REST{{Method: "PUT", URL: armHost + "/subscriptions/" + id.SubscriptionID() + "/resourcegroups/" + id.Name() + "?api-version=" + apiVersions["microsoft.resources/resourcegroups"], Body: map[string]any{"location": orDefault(loc, "<location>")}}},
+			REST:      []REST{{Method: "PUT", URL: armHost + "/subscriptions/" + id.SubscriptionID() + "/resourcegroups/" + id.Name() + "?api-version=" + arm.APIVersions["microsoft.resources/resourcegroups"], Body: map[string]any{"location": orDefault(loc, "<location>")}}},
 			Undo:      "az group delete (only while empty)",
 			Resources: []Ref{{ID: id.String(), Name: id.Name(), Type: "Microsoft.Resources/resourceGroups"}},
 		}

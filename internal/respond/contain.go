@@ -138,7 +138,7 @@ func (b *builder) evidence() {
 		file := fmt.Sprintf("evidence-%s-%s.json", b.inc.ID, s)
 		cmds = append(cmds, fmt.Sprintf("az monitor activity-log list --subscription %s --start-time %s --end-time %s --max-events 100000 -o json > %s", s, from, to, file))
 		rest = append(rest, REST{Method: "GET", URL: fmt.Sprintf("%s/subscriptions/%s/providers/Microsoft.Insights/eventtypes/management/values?api-version=%s&$filter=eventTimestamp ge '%s' and eventTimestamp le '%s'",
-			armHost, s, apiVersions["microsoft.insights/eventtypes"], from, to)})
+			armHost, s, arm.APIVersions["microsoft.insights/eventtypes"], from, to)})
 	}
 	cmds = append(cmds, fmt.Sprintf("sha256sum evidence-%s-*.json > evidence-%s.sha256", b.inc.ID, b.inc.ID))
 	s := &Step{Phase: Contain, Action: "preserve-evidence", Minutes: minEvidence, Activity: "analyze-collected-data",
