@@ -95,7 +95,7 @@ func Definition(o *Object) map[string]any {
 				for pk, pv := range p {
 					switch strings.ToLower(pk) {
 					case "provisioningstate", "resourceguid", "etag", "creationtime", "createdat", "timecreated",
-						"numberofrecordsets", "maxnumberofrecordsets", "nameservers", "privateendpointconnections":
+						"numberofrecordsets", "maxnumberofrecordsets", "nameservers", "privateendpointconnections", "vaulturi":
 					default:
 						if pv != nil {
 							clean[pk] = pv

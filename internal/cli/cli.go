@@ -95,6 +95,7 @@ Start with 'bulwark demo', which runs on an embedded example estate with no Azur
 	root.AddCommand(
 		NewCmdDemo(app),
 		NewCmdCollect(app),
+		NewCmdHarden(app),
 		NewCmdLock(app),
 		NewCmdJournal(app),
 		NewCmdAssess(app),

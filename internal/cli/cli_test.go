@@ -849,3 +849,43 @@ func TestLockCommands(t *testing.T) {
 		t.Errorf("lock list: %d %s", list.code, list.stdout)
 	}
 }
+
+func TestHardenCommand(t *testing.T) {
+	_, res, err := demoestate.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	estate := filepath.Join("..", "..", "examples", "contoso", "estate")
+	r := run(t, "", "harden", "--snapshot", estate)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "Hardening plan: ") || !strings.Contains(r.stdout, "A01  Lock ") {
+		t.Fatalf("text: %d %s %.300s", r.code, r.stderr, r.stdout)
+	}
+	if r := run(t, "", "harden", "--snapshot", estate, "-o", "azcli"); r.code != 0 || !strings.Contains(r.stdout, "set -euo pipefail") {
+		t.Errorf("azcli: %d %s", r.code, r.stderr)
+	}
+	if r := run(t, "", "harden", "--snapshot", estate, "-o", "bicep"); r.code != ExitUsage || !strings.Contains(r.stderr, "--resource-group") {
+		t.Errorf("bicep over several groups: %d %s", r.code, r.stderr)
+	}
+	if r := run(t, "", "harden", "--snapshot", estate, "-o", "bicep", "--resource-group", "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-shop"); r.code != 0 || !strings.Contains(r.stdout, "targetScope = 'resourceGroup'") {
+		t.Errorf("bicep: %d %s", r.code, r.stderr)
+	}
+	if r := run(t, "", "harden", "--snapshot", estate, "--check", "NOPE-1"); r.code != ExitUsage {
+		t.Errorf("unknown check: %d %s", r.code, r.stderr)
+	}
+	f := collecttest.New(res.Snapshot.Resources)
+	jpath := filepath.Join(t.TempDir(), "journal.jsonl")
+	apply := []string{"harden", "--snapshot", estate, "--check", "LOCK-001", "--apply", "--journal", jpath}
+	r = runAzure(t, context.Background(), f, nil, apply...)
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "refusing to change Azure without --yes") || len(f.Writes()) != 0 {
+		t.Fatalf("apply without --yes: %d %s (%d writes)", r.code, r.stderr, len(f.Writes()))
+	}
+	r = runAzure(t, context.Background(), f, nil, append(apply, "--yes")...)
+	if r.code != 0 || !strings.Contains(r.stdout, "done") || len(f.Writes()) == 0 {
+		t.Fatalf("apply --yes: %d %s %s", r.code, r.stderr, r.stdout)
+	}
+	n := len(f.Writes())
+	r = runAzure(t, context.Background(), f, nil, append(apply, "--yes")...)
+	if r.code != 0 || !strings.Contains(r.stderr, "already in place") || len(f.Writes()) != n {
+		t.Errorf("second apply: %d %s, %d new writes", r.code, r.stderr, len(f.Writes())-n)
+	}
+}

@@ -135,13 +135,19 @@ func (f *Fake) write(req *http.Request, path string) (*http.Response, error) {
 		delete(f.objects, path)
 		return respond(req, http.StatusOK, nil, ""), nil
 	case http.MethodPut:
-		i := strings.LastIndex(req.URL.Path, "/")
-		j := strings.LastIndex(req.URL.Path[:i], "/")
-		body["id"] = strings.TrimSuffix(req.URL.Path, "/")
-		body["name"] = req.URL.Path[i+1:]
+		if body == nil {
+			body = map[string]any{}
+		}
+		id := strings.TrimSuffix(req.URL.Path, "/")
+		body["id"] = id
+		body["name"] = id[strings.LastIndex(id, "/")+1:]
 		if _, ok := body["type"]; !ok {
-			if k := strings.LastIndex(strings.ToLower(req.URL.Path[:j]), "/providers/"); k >= 0 {
-				body["type"] = req.URL.Path[k+len("/providers/") : j]
+			if cur, ok := f.objects[path]; ok {
+				var old map[string]any
+				json.Unmarshal(cur, &old)
+				body["type"] = old["type"]
+			} else if pid, err := arm.ParseID(id); err == nil {
+				body["type"] = pid.Type()
 			}
 		}
 		raw, _ := json.Marshal(body)

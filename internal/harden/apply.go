@@ -1,0 +1,191 @@
+package harden
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/armclient"
+	"github.com/bulwarkhq/bulwark/internal/journal"
+)
+
+// Applier applies a plan through ARM.
+type Applier struct {
+	Client  *armclient.Client
+	Journal *journal.Journal
+	Who     string
+	// Entries is the journal as it was before this run: an intent without an outcome there is a
+	// write that may or may not have happened, and the resource's state decides.
+	Entries []journal.Entry
+
+	// crashAfterWrite, in tests, stops the run right after a write is sent and before its outcome
+	// is journaled, as a crash would.
+	crashAfterWrite func(key string) bool
+}
+
+// ErrCrashed is what a simulated crash returns.
+var ErrCrashed = errors.New("harden: stopped after a write, before journaling its outcome (simulated crash)")
+
+// Result is what happened to one action.
+type Result struct {
+	Action  string `json:"action"` // A01…
+	Title   string `json:"title"`
+	Status  string `json:"status"` // done, in place, resumed, failed, skipped
+	Message string `json:"message,omitempty"`
+}
+
+// Preview reads each action's resource and returns the requests that would be sent: the actions
+// already in place are left out. Nothing is written.
+func (ap *Applier) Preview(ctx context.Context, p *Plan) ([]string, error) {
+	var out []string
+	for _, a := range p.Actions {
+		done, current, err := ap.state(ctx, a)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", a.ID, a.Title, err)
+		}
+		if done {
+			continue
+		}
+		body, _ := json.Marshal(ap.body(a, current))
+		out = append(out, fmt.Sprintf("%s %s %s%s %s", a.ID, a.Request.Method, ap.Client.Host(), a.Request.Path, body))
+	}
+	return out, nil
+}
+
+// Apply runs the plan in order. Each action re-reads its resource first and is skipped when the
+// change is already in place (so a second run writes nothing); otherwise its intent is journaled,
+// the request sent, and its outcome journaled. An action whose prerequisite failed is skipped.
+func (ap *Applier) Apply(ctx context.Context, p *Plan) ([]Result, error) {
+	pending := map[string]bool{}
+	for _, s := range journal.Pending(ap.Entries) {
+		if s.Intent.Tool == "harden" {
+			pending[s.Intent.Action] = true
+		}
+	}
+	failed := map[string]bool{}
+	var out []Result
+	for _, a := range p.Actions {
+		res := Result{Action: a.ID, Title: a.Title}
+		if blocked := blockedBy(a, failed); blocked != "" {
+			res.Status, res.Message = "skipped", "its prerequisite "+blocked+" failed"
+			failed[a.ID] = true
+			out = append(out, res)
+			continue
+		}
+		done, current, err := ap.state(ctx, a)
+		if err != nil {
+			res.Status, res.Message = "failed", err.Error()
+			failed[a.ID] = true
+			out = append(out, res)
+			continue
+		}
+		if done {
+			res.Status = "in place"
+			if pending[a.Key] {
+				// The interrupted run's write took effect: record it, do not repeat it.
+				res.Status, res.Message = "resumed", "the write of an interrupted run had taken effect"
+				if err := ap.Journal.Append(journal.Entry{Kind: journal.Outcome, Action: a.Key, Tool: "harden", Who: ap.Who, Result: journal.Done,
+					Meta: map[string]string{"resumed": "found in place"}}); err != nil {
+					return out, err
+				}
+			}
+			out = append(out, res)
+			continue
+		}
+		body := ap.body(a, current)
+		raw, _ := json.Marshal(body)
+		if err := ap.Journal.Append(journal.Entry{Kind: journal.Intent, Action: a.Key, Tool: "harden", Who: ap.Who,
+			Why: a.Finding.Check + " on " + a.Resource.Name + ": " + a.Finding.Message, Method: a.Request.Method, URL: ap.Client.Host() + a.Request.Path,
+			Body: raw, Before: current}); err != nil {
+			return out, err
+		}
+		_, werr := ap.Client.Do(ctx, a.Request.Method, a.Request.Path, raw, "harden."+a.Kind)
+		if ap.crashAfterWrite != nil && ap.crashAfterWrite(a.Key) {
+			return out, ErrCrashed
+		}
+		outcome := journal.Entry{Kind: journal.Outcome, Action: a.Key, Tool: "harden", Who: ap.Who, Result: journal.Done}
+		res.Status = "done"
+		if werr != nil {
+			outcome.Result, outcome.Error = journal.Failed, werr.Error()
+			res.Status, res.Message = "failed", explain(werr, a)
+			failed[a.ID] = true
+		}
+		if err := ap.Journal.Append(outcome); err != nil {
+			return out, err
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+func blockedBy(a *Action, failed map[string]bool) string {
+	for _, r := range a.Requires {
+		if failed[r] {
+			return r
+		}
+	}
+	return ""
+}
+
+// explain turns a write error into what to do about it.
+func explain(err error, a *Action) string {
+	if armclient.IsScopeLocked(err) {
+		return fmt.Sprintf("refused: a lock on %s or above it blocks the change (409 ScopeLocked). Release it for the change with "+
+			"bulwark lock release --resource <the locked scope> --reason \"%s %s\" --for 30m, re-run, then bulwark lock restore (bulwark lock list shows the locks)",
+			a.Resource.Name, a.ID, a.Finding.Check)
+	}
+	return err.Error()
+}
+
+// state reads the action's resource: whether the change is in place, and the raw definition (nil
+// when it does not exist yet).
+func (ap *Applier) state(ctx context.Context, a *Action) (bool, json.RawMessage, error) {
+	resp, err := ap.Client.Do(ctx, http.MethodGet, a.Verify.Path, nil, "harden.read")
+	if armclient.IsNotFound(err) && a.Request.Method == http.MethodPut {
+		return false, nil, nil // a lock or a settings resource not created yet
+	}
+	if err != nil {
+		return false, nil, err
+	}
+	o, err := arm.NewObject(resp.Body, arm.Source{File: "arm"})
+	if err != nil {
+		return false, resp.Body, fmt.Errorf("read %s: %w", a.Verify.Path, err)
+	}
+	v := o.Get(a.Verify.Property)
+	if a.Verify.AtLeast > 0 {
+		n, ok := v.Int()
+		return ok && n >= int64(a.Verify.AtLeast), resp.Body, nil
+	}
+	got := v.Display()
+	if b, ok := v.Bool(); ok {
+		got = strconv.FormatBool(b)
+	}
+	for _, want := range a.Verify.Accept {
+		if strings.EqualFold(got, want) {
+			return true, resp.Body, nil
+		}
+	}
+	return false, resp.Body, nil
+}
+
+// body is what to send: a PATCH sends the change; a PUT of a settings resource sends its current
+// properties with the change merged in (a PUT replaces, and must not turn off what is on).
+func (ap *Applier) body(a *Action, current json.RawMessage) map[string]any {
+	if a.Request.Method != http.MethodPut || a.Kind == "lock" || current == nil {
+		return a.Request.Body
+	}
+	var cur struct {
+		Properties map[string]any `json:"properties"`
+	}
+	if json.Unmarshal(current, &cur) != nil || cur.Properties == nil {
+		return a.Request.Body
+	}
+	out := map[string]any{"properties": cur.Properties}
+	mergeMap(out, a.Request.Body)
+	return out
+}

@@ -1,0 +1,511 @@
+package harden
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/bulwarkhq/bulwark/internal/armclient"
+	"github.com/bulwarkhq/bulwark/internal/assess"
+	"github.com/bulwarkhq/bulwark/internal/collect/collecttest"
+	"github.com/bulwarkhq/bulwark/internal/demoestate"
+	"github.com/bulwarkhq/bulwark/internal/journal"
+	"github.com/bulwarkhq/bulwark/internal/snapshot"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden plans in testdata/")
+
+const rgShop = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-shop"
+
+func contoso(t *testing.T) (*assess.Env, *snapshot.Result) {
+	t.Helper()
+	env, res, err := demoestate.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env, res
+}
+
+func plan(t *testing.T, o Options) *Plan {
+	env, _ := contoso(t)
+	return Build(env, assess.Run(env, assess.Checks()), o)
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/harden -update to create it)", err)
+	}
+	if d := cmp.Diff(string(want), string(got)); d != "" {
+		t.Errorf("%s differs (-want +got); run with -update if the change is intended\n%s", name, d)
+	}
+}
+
+// The Contoso plan in every format, pinned; the script passes bash -n.
+func TestGoldenPlans(t *testing.T) {
+	p := plan(t, Options{})
+	var text, script bytes.Buffer
+	if err := Text(&text, p); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "contoso.txt", text.Bytes())
+	js, _ := json.MarshalIndent(p, "", "  ")
+	golden(t, "contoso.json", append(js, '\n'))
+	if err := AzCLI(&script, p); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "contoso.sh", script.Bytes())
+	if bash, err := exec.LookPath("bash"); err == nil {
+		f := filepath.Join(t.TempDir(), "plan.sh")
+		os.WriteFile(f, script.Bytes(), 0o755)
+		if out, err := exec.Command(bash, "-n", f).CombinedOutput(); err != nil {
+			t.Errorf("bash -n: %v\n%s", err, out)
+		}
+	}
+	shop := plan(t, Options{ResourceGroup: rgShop, AllowIrreversible: true})
+	bicep, err := BicepFile(shop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "rg-shop.bicep", []byte(bicep))
+	if _, err := BicepFile(plan(t, Options{})); err == nil || !strings.Contains(err.Error(), "--resource-group") {
+		t.Errorf("a plan over several resource groups rendered as one Bicep file: %v", err)
+	}
+}
+
+// The Bicep file declares every lock and every setting of the plan: read back, each action's
+// values are there under its resource.
+func TestBicepDeclaresEveryAction(t *testing.T) {
+	shop := plan(t, Options{ResourceGroup: rgShop, AllowIrreversible: true})
+	bicep, err := BicepFile(shop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := map[string]string{} // resource declaration header → body
+	for _, blk := range strings.Split(bicep, "\nresource ")[1:] {
+		head, body, _ := strings.Cut(blk, "\n")
+		blocks[head] = body
+	}
+	find := func(typ, name string) string {
+		for head, body := range blocks {
+			if strings.Contains(head, "'"+typ+"@") && !strings.Contains(head, " existing ") && strings.Contains(body, "name: '"+name+"'") {
+				return body
+			}
+		}
+		return ""
+	}
+	if len(shop.Actions) < 5 {
+		t.Fatalf("only %d actions in rg-shop", len(shop.Actions))
+	}
+	// The file declares each resource once, in its final state: the expected values are the
+	// actions' bodies merged in plan order.
+	final := map[string]map[string]any{}
+	decl := func(a *Action) string { return childType(a) + "|" + strings.SplitN(a.Request.Path, "?", 2)[0] }
+	for _, a := range shop.Actions {
+		if final[decl(a)] == nil {
+			final[decl(a)] = map[string]any{}
+		}
+		mergeMap(final[decl(a)], a.Request.Body)
+	}
+	for _, a := range shop.Actions {
+		var body string
+		switch {
+		case a.Kind == "lock":
+			body = find("Microsoft.Authorization/locks", "bulwark-no-delete")
+			if !strings.Contains(bicep, "level: '"+a.Request.Body["properties"].(map[string]any)["level"].(string)+"'") {
+				t.Errorf("%s: lock level missing", a.ID)
+			}
+		case a.Request.Method == "PATCH":
+			body = find(a.Resource.Type, a.Resource.Name)
+		default:
+			body = find(childType(a), "default")
+		}
+		if body == "" {
+			t.Errorf("%s %s: no declaration in the Bicep file", a.ID, a.Title)
+			continue
+		}
+		for _, leaf := range leaves(final[decl(a)]) {
+			if !strings.Contains(body, leaf) {
+				t.Errorf("%s %s: %q not declared", a.ID, a.Title, leaf)
+			}
+		}
+	}
+}
+
+func childType(a *Action) string {
+	p := strings.SplitN(a.Request.Path, "?", 2)[0]
+	switch {
+	case strings.Contains(p, "/blobServices/"):
+		return "Microsoft.Storage/storageAccounts/blobServices"
+	case strings.Contains(p, "/fileServices/"):
+		return "Microsoft.Storage/storageAccounts/fileServices"
+	case strings.Contains(p, "backupShortTermRetentionPolicies"):
+		return "Microsoft.Sql/servers/databases/backupShortTermRetentionPolicies"
+	case strings.Contains(p, "backupLongTermRetentionPolicies"):
+		return "Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies"
+	}
+	return a.Resource.Type
+}
+
+// leaves renders a body's scalar values as the Bicep lines that must declare them.
+func leaves(m map[string]any) []string {
+	var out []string
+	for k, v := range m {
+		switch t := v.(type) {
+		case map[string]any:
+			out = append(out, leaves(t)...)
+		default:
+			out = append(out, bicepKey(k)+": "+bicepValue(t, ""))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Locks first, largest blast radius first; prerequisites before what needs them; irreversible
+// changes left out unless asked for.
+func TestOrderingAndIrreversible(t *testing.T) {
+	p := plan(t, Options{})
+	seenSetting := false
+	last := 1 << 30
+	pos := map[string]int{}
+	for i, a := range p.Actions {
+		pos[a.Key] = i
+		if a.Irreversible {
+			t.Errorf("%s %s is irreversible but planned without --allow-irreversible", a.ID, a.Title)
+		}
+		if a.Kind == "lock" {
+			if seenSetting {
+				t.Errorf("%s: a lock after a setting", a.ID)
+			}
+			if a.BlastRadius > last {
+				t.Errorf("%s: blast radius %d after %d", a.ID, a.BlastRadius, last)
+			}
+			last = a.BlastRadius
+		} else {
+			seenSetting = true
+		}
+		for _, r := range a.Requires {
+			if r >= a.ID {
+				t.Errorf("%s requires %s, which comes later", a.ID, r)
+			}
+		}
+	}
+	left := map[string]bool{}
+	for _, l := range p.Left {
+		left[l.Check] = true
+		if strings.HasPrefix(l.Reason, "irreversible") && l.Command == "" {
+			t.Errorf("left %s without its command", l.Check)
+		}
+	}
+	for _, c := range []string{"KV-002", "RSV-001", "RSV-002"} {
+		if !left[c] {
+			t.Errorf("%s's irreversible change is not listed as left out", c)
+		}
+	}
+	all := plan(t, Options{AllowIrreversible: true})
+	kinds := map[string]int{}
+	for i, a := range all.Actions {
+		kinds[a.Kind+"|"+a.Resource.ID] = i
+	}
+	for _, pair := range [][2]string{{"blob-soft-delete", "blob-point-in-time-restore"}, {"blob-versioning", "blob-point-in-time-restore"},
+		{"blob-change-feed", "blob-point-in-time-restore"}, {"rsv-soft-delete", "rsv-soft-delete-always-on"}, {"rsv-immutability", "rsv-immutability-locked"},
+		{"rsv-soft-delete", "rsv-immutability"}} {
+		n := 0
+		for k, i := range kinds {
+			kind, res, _ := strings.Cut(k, "|")
+			if kind != pair[1] {
+				continue
+			}
+			if j, ok := kinds[pair[0]+"|"+res]; ok {
+				n++
+				if j > i {
+					t.Errorf("%s comes after %s on %s", pair[0], pair[1], res)
+				}
+			}
+		}
+		if n == 0 && pair[1] != "rsv-immutability" {
+			t.Errorf("no %s with its prerequisite %s in the Contoso plan", pair[1], pair[0])
+		}
+	}
+}
+
+type harness struct {
+	f      *collecttest.Fake
+	client *armclient.Client
+	path   string
+}
+
+func newHarness(t *testing.T) *harness {
+	_, res := contoso(t)
+	f := collecttest.New(res.Snapshot.Resources)
+	o := f.Options()
+	c, err := armclient.New(armclient.Options{Credential: o.Credential, Transport: f, RetryDelay: time.Millisecond, MaxRetries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{f: f, client: c, path: filepath.Join(t.TempDir(), "journal.jsonl")}
+}
+
+func (h *harness) applier(t *testing.T) *Applier {
+	entries, err := journal.Read(h.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := journal.Open(h.path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return &Applier{Client: h.client, Journal: j, Who: "alice@contoso.example", Entries: entries}
+}
+
+func statuses(rs []Result) map[string]int {
+	m := map[string]int{}
+	for _, r := range rs {
+		m[r.Status]++
+	}
+	return m
+}
+
+// Every action type applies against the fake; a second run writes nothing.
+func TestApplyEveryKindThenIdempotent(t *testing.T) {
+	p := plan(t, Options{AllowIrreversible: true})
+	kinds := map[string]bool{}
+	for _, a := range p.Actions {
+		kinds[a.Kind] = true
+	}
+	for _, k := range []string{"lock", "kv-purge-protection", "rsv-soft-delete", "rsv-soft-delete-always-on", "rsv-immutability", "rsv-immutability-locked",
+		"bv-soft-delete-always-on", "bv-immutability", "bv-immutability-locked", "blob-soft-delete", "container-soft-delete", "blob-versioning", "blob-change-feed",
+		"blob-point-in-time-restore", "file-soft-delete", "sql-short-term-retention", "sql-long-term-retention", "defender-plan"} {
+		if !kinds[k] {
+			t.Errorf("the Contoso plan has no %s action: the test would not cover it", k)
+		}
+	}
+	h := newHarness(t)
+	res, err := h.applier(t).Apply(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := statuses(res)
+	if st["failed"] != 0 || st["skipped"] != 0 || st["done"] == 0 {
+		t.Fatalf("first run: %v %+v", st, res)
+	}
+	writes := len(h.f.Writes())
+	if writes != st["done"] {
+		t.Errorf("%d writes for %d actions done", writes, st["done"])
+	}
+	res, err = h.applier(t).Apply(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := statuses(res); st["in place"] != len(p.Actions) || len(h.f.Writes()) != writes {
+		t.Errorf("second run: %v, %d new writes", st, len(h.f.Writes())-writes)
+	}
+	// The journal holds an intent and an outcome per write, with who and why.
+	entries, _ := journal.Read(h.path)
+	if len(entries) != 2*writes || entries[0].Who != "alice@contoso.example" || entries[0].Why == "" || entries[0].Method == "" {
+		t.Errorf("%d journal entries for %d writes: %+v", len(entries), writes, entries[0])
+	}
+	// Each PUT of blob service settings merged what was there: where point-in-time restore was
+	// turned on, soft delete, versioning and the change feed are on too, and the type is kept.
+	n := 0
+	for _, a := range p.Actions {
+		if a.Kind != "blob-point-in-time-restore" {
+			continue
+		}
+		n++
+		raw, _ := h.f.Object(strings.SplitN(a.Request.Path, "?", 2)[0])
+		var bs struct {
+			Type       string
+			Properties struct {
+				DeleteRetentionPolicy struct{ Enabled bool }
+				IsVersioningEnabled   bool
+				ChangeFeed            struct{ Enabled bool }
+				RestorePolicy         struct{ Enabled bool }
+			}
+		}
+		json.Unmarshal(raw, &bs)
+		if bs.Type != "Microsoft.Storage/storageAccounts/blobServices" || !bs.Properties.DeleteRetentionPolicy.Enabled || !bs.Properties.IsVersioningEnabled ||
+			!bs.Properties.ChangeFeed.Enabled || !bs.Properties.RestorePolicy.Enabled {
+			t.Errorf("blob service after apply: %s", raw)
+		}
+	}
+	if n == 0 {
+		t.Error("no point-in-time restore action was checked")
+	}
+}
+
+// A crash between a write and its outcome: the next run sees the intent, finds the change in
+// place and does not write again. A crash before the write: the next run writes once.
+func TestCrashAndResume(t *testing.T) {
+	p := plan(t, Options{})
+	h := newHarness(t)
+	victim := p.Actions[2]
+	ap := h.applier(t)
+	ap.crashAfterWrite = func(key string) bool { return key == victim.Key }
+	if _, err := ap.Apply(context.Background(), p); !errors.Is(err, ErrCrashed) {
+		t.Fatalf("err = %v", err)
+	}
+	entries, _ := journal.Read(h.path)
+	if pend := journal.Pending(entries); len(pend) != 1 || pend[0].Intent.Action != victim.Key {
+		t.Fatalf("pending: %+v", pend)
+	}
+	before := len(h.f.Writes())
+	res, err := h.applier(t).Apply(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Action == victim.ID && r.Status != "resumed" {
+			t.Errorf("%s: %s, want resumed", r.Action, r.Status)
+		}
+	}
+	for _, w := range h.f.Writes()[before:] {
+		if strings.Contains(strings.ToLower(victim.Request.Path), strings.TrimPrefix(w, strings.SplitN(w, " ", 2)[0]+" ")) {
+			t.Errorf("the crashed write was repeated: %s", w)
+		}
+	}
+	entries, _ = journal.Read(h.path)
+	if pend := journal.Pending(entries); len(pend) != 0 {
+		t.Errorf("still pending after the resumed run: %+v", pend)
+	}
+
+	// An intent whose write never left: the resumed run makes it, once.
+	h2 := newHarness(t)
+	a := p.Actions[0]
+	j, _ := journal.Open(h2.path, nil)
+	j.Append(journal.Entry{Kind: journal.Intent, Action: a.Key, Tool: "harden", Method: a.Request.Method, URL: a.Request.Path})
+	j.Close()
+	res, err = h2.applier(t).Apply(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, w := range h2.f.Writes() {
+		if strings.HasSuffix(strings.ToLower(strings.SplitN(a.Request.Path, "?", 2)[0]), strings.SplitN(w, " ", 2)[1]) {
+			n++
+		}
+	}
+	if res[0].Status != "done" || n != 1 {
+		t.Errorf("interrupted before the write: %s, %d writes of it", res[0].Status, n)
+	}
+}
+
+// A 409 ScopeLocked says which lock procedure to use; what depends on the refused change is skipped.
+func TestScopeLocked(t *testing.T) {
+	p := plan(t, Options{AllowIrreversible: true})
+	h := newHarness(t)
+	// The first action that will write (not already in place) and that others require.
+	reqs, err := h.applier(t).Preview(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writes := map[string]bool{}
+	for _, r := range reqs {
+		writes[strings.Fields(r)[0]] = true
+	}
+	required := map[string]bool{}
+	for _, b := range p.Actions {
+		for _, req := range b.Requires {
+			required[req] = true
+		}
+	}
+	var first *Action
+	patched := map[string]bool{} // the first write to a path meets the fault
+	for _, a := range p.Actions {
+		if !writes[a.ID] {
+			continue
+		}
+		if a.Request.Method == "PATCH" && required[a.ID] && !patched[a.Request.Path] && first == nil {
+			first = a
+		}
+		patched[a.Request.Path] = true
+	}
+	if first == nil {
+		t.Fatal("no action that writes and is required by another")
+	}
+	h.f.Fault("PATCH "+strings.SplitN(first.Request.Path, "?", 2)[0], collecttest.Fault{Status: 409,
+		Body: `{"error":{"code":"ScopeLocked","message":"The scope cannot perform write operation because it is locked."}}`}, collecttest.Fault{})
+	res, err := h.applier(t).Apply(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]Result{}
+	for _, r := range res {
+		byID[r.Action] = r
+	}
+	r := byID[first.ID]
+	if r.Status != "failed" || !strings.Contains(r.Message, "409 ScopeLocked") || !strings.Contains(r.Message, "bulwark lock release --resource") {
+		t.Errorf("%s: %+v", first.ID, r)
+	}
+	for _, a := range p.Actions {
+		for _, req := range a.Requires {
+			if req == first.ID && byID[a.ID].Status != "skipped" {
+				t.Errorf("%s depends on the refused %s but was %s", a.ID, first.ID, byID[a.ID].Status)
+			}
+		}
+	}
+	entries, _ := journal.Read(h.path)
+	failed := 0
+	for _, s := range journal.States(entries) {
+		if s.Outcome != nil && s.Outcome.Result == journal.Failed {
+			failed++
+			if !strings.Contains(s.Outcome.Error, "ScopeLocked") {
+				t.Errorf("journaled error: %s", s.Outcome.Error)
+			}
+		}
+	}
+	if failed != 1 {
+		t.Errorf("%d failed outcomes journaled", failed)
+	}
+}
+
+func TestPreviewListsOnlyWhatChanges(t *testing.T) {
+	p := plan(t, Options{})
+	h := newHarness(t)
+	reqs, err := h.applier(t).Preview(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.f.Writes()) != 0 || len(reqs) == 0 || !strings.Contains(reqs[0], " https://management.azure.com/") {
+		t.Fatalf("%d requests, %d writes", len(reqs), len(h.f.Writes()))
+	}
+	res, err := h.applier(t).Apply(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var done []string
+	for _, r := range res {
+		if r.Status == "done" {
+			done = append(done, r.Action)
+		}
+	}
+	var previewed []string
+	for _, r := range reqs {
+		previewed = append(previewed, strings.Fields(r)[0])
+	}
+	if d := cmp.Diff(previewed, done); d != "" {
+		t.Errorf("previewed vs applied (-preview +apply):\n%s", d)
+	}
+}
