@@ -1,7 +1,9 @@
 package locks
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,6 +75,13 @@ func TestReleaseRestoreRoundTrip(t *testing.T) {
 		t.Errorf("restored %s, released %s", back, original)
 	}
 	entries, _ = journal.Read(path)
+	// What the restore sent is byte for byte the properties the release recorded.
+	var was, sent struct{ Properties json.RawMessage }
+	json.Unmarshal(entries[0].Before, &was)
+	json.Unmarshal(entries[2].Body, &sent)
+	if len(was.Properties) == 0 || !bytes.Equal(was.Properties, sent.Properties) {
+		t.Errorf("restore sent %s, the release recorded %s", sent.Properties, was.Properties)
+	}
 	if open := OpenReleases(entries, now.Add(time.Hour)); len(open) != 0 {
 		t.Errorf("still open after restore: %+v", open)
 	}
