@@ -19,6 +19,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/assess"
 	"github.com/bulwarkhq/bulwark/internal/demoestate"
 	"github.com/bulwarkhq/bulwark/internal/detect"
+	"github.com/bulwarkhq/bulwark/internal/harden"
 	"github.com/bulwarkhq/bulwark/internal/respond"
 	"github.com/bulwarkhq/bulwark/internal/snapshot"
 )
@@ -51,6 +52,8 @@ type demoAssess struct {
 	Scores      assess.Scores         `json:"scores"`
 	Counts      map[assess.Status]int `json:"counts"`
 	TopFindings []assess.Result       `json:"topFindings"`
+	// Plan is what bulwark harden would change (irreversible changes left out).
+	Plan *harden.Plan `json:"plan"`
 }
 
 // NewCmdDemo builds `bulwark demo`: Bulwark's whole job on the embedded Contoso estate, offline.
@@ -90,7 +93,7 @@ command can be run on them by hand.`,
 			if len(top) > 10 {
 				top = top[:10]
 			}
-			rep.Assess = demoAssess{Scores: ar.Scores, Counts: ar.Counts, TopFindings: top}
+			rep.Assess = demoAssess{Scores: ar.Scores, Counts: ar.Counts, TopFindings: top, Plan: harden.Build(env, ar, harden.Options{})}
 			if rep.Detect, err = demoDetection(cmd.Context(), res.Snapshot); err != nil {
 				return fmt.Errorf("detect on the embedded activity log: %w", err)
 			}
@@ -152,6 +155,22 @@ func renderDemo(app *App, rep demoReport) error {
 		t.row("  ", strconv.Itoa(i+1), r.Severity.String(), r.CheckID, r.Name, strconv.Itoa(r.BlastRadius), r.Message)
 	}
 	t.flush()
+	if p := a.Plan; p != nil && len(p.Actions) > 0 {
+		var locks, irr []string
+		for _, x := range p.Actions {
+			if x.Kind == "lock" && len(locks) < 5 {
+				locks = append(locks, x.Resource.Name)
+			}
+		}
+		for _, l := range p.Left {
+			if strings.HasPrefix(l.Reason, "irreversible") {
+				irr = append(irr, l.Check)
+			}
+		}
+		fmt.Fprintf(w, "\n   bulwark harden plans %s: locks first, largest blast radius first\n   (%s, …), then settings in prerequisite order;\n"+
+			"   %s left for a decision (--allow-irreversible); %d findings have no automated fix.\n",
+			plural(len(p.Actions), "change", "changes"), strings.Join(locks, ", "), plural(len(irr), "irreversible change is", "irreversible changes are"), len(p.Left)-len(irr))
+	}
 	d := rep.Detect
 	fmt.Fprintf(w, "\n%s %s from %s (a benign day, then an attack): %s, %s.\n", st.bold("3. Detect"),
 		plural(d.Events, "event", "events"), d.Source, plural(d.Alerts, "alert", "alerts"), plural(len(d.Incidents), "incident", "incidents"))
