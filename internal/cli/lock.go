@@ -322,16 +322,7 @@ func newCmdLockStatus(app *App) *cobra.Command {
 		Short: "List lock releases not yet restored, overdue first; exit 1 if one is overdue",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			format, err := app.format("table", "json")
-			if err != nil {
-				return err
-			}
-			if path == "" {
-				if path, err = journal.DefaultPath(app.Getenv); err != nil {
-					return err
-				}
-			}
-			entries, err := journal.Read(path)
+			format, entries, _, err := readJournal(app, path)
 			if err != nil {
 				return err
 			}
@@ -388,16 +379,7 @@ func NewCmdJournal(app *App) *cobra.Command {
 		Short: "List journal entries: when, who, what, why, and the outcome",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			format, err := app.format("table", "json")
-			if err != nil {
-				return err
-			}
-			if path == "" {
-				if path, err = journal.DefaultPath(app.Getenv); err != nil {
-					return err
-				}
-			}
-			entries, err := journal.Read(path)
+			format, entries, path, err := readJournal(app, path)
 			if err != nil {
 				return err
 			}
@@ -428,4 +410,18 @@ func NewCmdJournal(app *App) *cobra.Command {
 	show.Flags().StringVar(&path, "journal", "", "the journal file (default $XDG_STATE_HOME/bulwark/journal.jsonl)")
 	cmd.AddCommand(show)
 	return cmd
+}
+
+// readJournal validates -o (table or json) and reads the journal at path (default: the user's).
+func readJournal(app *App, path string) (format string, entries []journal.Entry, resolved string, err error) {
+	if format, err = app.format("table", "json"); err != nil {
+		return "", nil, "", err
+	}
+	if path == "" {
+		if path, err = journal.DefaultPath(app.Getenv); err != nil {
+			return "", nil, "", err
+		}
+	}
+	entries, err = journal.Read(path)
+	return format, entries, path, err
 }

@@ -177,42 +177,10 @@ func (b *builder) fix(r assess.Result, o *arm.Object) string {
 		b.setting(r, o, "kv-purge-protection", "PATCH", id, apiKeyVault, "properties.enablePurgeProtection", true, true,
 			"Turn on Key Vault purge protection", "nobody — not even an owner — can purge the vault or its objects before the retention period ends; it cannot be turned off",
 			fmt.Sprintf("az keyvault update --name %s --resource-group %s --subscription %s --enable-purge-protection true", o.Name(), o.ID.ResourceGroup(), o.ID.SubscriptionID()))
-	case "RSV-001":
-		on := b.setting(r, o, "rsv-soft-delete", "PATCH", id, apiRSV, "properties.securitySettings.softDeleteSettings.softDeleteState", "Enabled", false,
-			"Turn on vault soft delete", "deleted backup data is kept 14 days and can be undeleted",
-			fmt.Sprintf("az backup vault update --name %s --resource-group %s --subscription %s --soft-delete-state Enable", o.Name(), o.ID.ResourceGroup(), o.ID.SubscriptionID()), "AlwaysON")
-		always := b.setting(r, o, "rsv-soft-delete-always-on", "PATCH", id, apiRSV, "properties.securitySettings.softDeleteSettings.softDeleteState", "AlwaysON", true,
-			"Make vault soft delete always on", "soft delete can no longer be turned off, by anyone",
-			fmt.Sprintf("az backup vault update --name %s --resource-group %s --subscription %s --soft-delete-state AlwaysON", o.Name(), o.ID.ResourceGroup(), o.ID.SubscriptionID()))
-		requires(always, on)
-	case "RSV-002":
-		soft := b.byKey["rsv-soft-delete|"+o.ID.Key()]
-		un := b.setting(r, o, "rsv-immutability", "PATCH", id, apiRSV, "properties.securitySettings.immutabilitySettings.state", "Unlocked", false,
-			"Turn on vault immutability (unlocked)", "recovery points cannot be deleted before they expire; retention can still be reduced until it is locked",
-			fmt.Sprintf("az backup vault update --name %s --resource-group %s --subscription %s --immutability-state Unlocked", o.Name(), o.ID.ResourceGroup(), o.ID.SubscriptionID()), "Locked")
-		requires(un, soft)
-		lk := b.setting(r, o, "rsv-immutability-locked", "PATCH", id, apiRSV, "properties.securitySettings.immutabilitySettings.state", "Locked", true,
-			"Lock vault immutability", "recovery points can no longer be deleted early nor retention reduced, by anyone, for the vault's life",
-			fmt.Sprintf("az backup vault update --name %s --resource-group %s --subscription %s --immutability-state Locked", o.Name(), o.ID.ResourceGroup(), o.ID.SubscriptionID()))
-		requires(lk, un)
-	case "BV-001":
-		on := b.setting(r, o, "bv-soft-delete", "PATCH", id, apiBV, "properties.securitySettings.softDeleteSettings.state", "On", false,
-			"Turn on Backup vault soft delete", "deleted backup data is kept for the retention period and can be undeleted",
-			fmt.Sprintf("az dataprotection backup-vault update --vault-name %s --resource-group %s --subscription %s --soft-delete-state On", o.Name(), o.ID.ResourceGroup(), o.ID.SubscriptionID()), "AlwaysOn")
-		always := b.setting(r, o, "bv-soft-delete-always-on", "PATCH", id, apiBV, "properties.securitySettings.softDeleteSettings.state", "AlwaysOn", true,
-			"Make Backup vault soft delete always on", "soft delete can no longer be turned off, by anyone",
-			fmt.Sprintf("az dataprotection backup-vault update --vault-name %s --resource-group %s --subscription %s --soft-delete-state AlwaysOn", o.Name(), o.ID.ResourceGroup(), o.ID.SubscriptionID()))
-		requires(always, on)
-	case "BV-002":
-		soft := b.byKey["bv-soft-delete|"+o.ID.Key()]
-		un := b.setting(r, o, "bv-immutability", "PATCH", id, apiBV, "properties.securitySettings.immutabilitySettings.state", "Unlocked", false,
-			"Turn on Backup vault immutability (unlocked)", "recovery points cannot be deleted before they expire",
-			fmt.Sprintf("az dataprotection backup-vault update --vault-name %s --resource-group %s --subscription %s --immutability-state Unlocked", o.Name(), o.ID.ResourceGroup(), o.ID.SubscriptionID()), "Locked")
-		requires(un, soft)
-		lk := b.setting(r, o, "bv-immutability-locked", "PATCH", id, apiBV, "properties.securitySettings.immutabilitySettings.state", "Locked", true,
-			"Lock Backup vault immutability", "recovery points can no longer be deleted early nor retention reduced, for the vault's life",
-			fmt.Sprintf("az dataprotection backup-vault update --vault-name %s --resource-group %s --subscription %s --immutability-state Locked", o.Name(), o.ID.ResourceGroup(), o.ID.SubscriptionID()))
-		requires(lk, un)
+	case "RSV-001", "BV-001":
+		b.vaultSoftDelete(r, o, vaultKindOf(o))
+	case "RSV-002", "BV-002":
+		b.vaultImmutability(r, o, vaultKindOf(o))
 	case "ST-001", "ST-002", "ST-003", "ST-004":
 		b.blob(r, o)
 	case "ST-007":
@@ -315,6 +283,57 @@ func (b *builder) setting(r assess.Result, o *arm.Object, kind, method, path, ap
 		Request: Request{Method: method, Path: path + "?api-version=" + api, Body: body},
 		Verify:  Verify{Path: path + "?api-version=" + api, Property: property, Accept: append([]string{fmt.Sprint(value)}, accept...)}}
 	return b.add(a, r, o)
+}
+
+// vaultKind describes a Recovery Services vault or a Backup vault: the same protections under
+// different property paths, values and commands.
+type vaultKind struct {
+	prefix, label, api           string
+	softPath, softOn, softAlways string
+	softFlag                     string // the az value that turns soft delete on
+	immPath                      string
+	cli                          func(o *arm.Object, flag string) string
+}
+
+func vaultKindOf(o *arm.Object) vaultKind {
+	if o.IsType("Microsoft.DataProtection/backupVaults") {
+		return vaultKind{prefix: "bv", label: "Backup vault", api: apiBV,
+			softPath: "properties.securitySettings.softDeleteSettings.state", softOn: "On", softAlways: "AlwaysOn", softFlag: "On",
+			immPath: "properties.securitySettings.immutabilitySettings.state",
+			cli: func(o *arm.Object, flag string) string {
+				return fmt.Sprintf("az dataprotection backup-vault update --vault-name %s --resource-group %s --subscription %s %s", o.Name(), o.ID.ResourceGroup(), o.ID.SubscriptionID(), flag)
+			}}
+	}
+	return vaultKind{prefix: "rsv", label: "vault", api: apiRSV,
+		softPath: "properties.securitySettings.softDeleteSettings.softDeleteState", softOn: "Enabled", softAlways: "AlwaysON", softFlag: "Enable",
+		immPath: "properties.securitySettings.immutabilitySettings.state",
+		cli: func(o *arm.Object, flag string) string {
+			return fmt.Sprintf("az backup vault update --name %s --resource-group %s --subscription %s %s", o.Name(), o.ID.ResourceGroup(), o.ID.SubscriptionID(), flag)
+		}}
+}
+
+// vaultSoftDelete: soft delete on (reversible), then always on (irreversible).
+func (b *builder) vaultSoftDelete(r assess.Result, o *arm.Object, k vaultKind) {
+	on := b.setting(r, o, k.prefix+"-soft-delete", "PATCH", o.ID.String(), k.api, k.softPath, k.softOn, false,
+		"Turn on "+k.label+" soft delete", "deleted backup data is kept for the retention period (14 days by default) and can be undeleted",
+		k.cli(o, "--soft-delete-state "+k.softFlag), k.softAlways)
+	always := b.setting(r, o, k.prefix+"-soft-delete-always-on", "PATCH", o.ID.String(), k.api, k.softPath, k.softAlways, true,
+		"Make "+k.label+" soft delete always on", "soft delete can no longer be turned off, by anyone",
+		k.cli(o, "--soft-delete-state "+k.softAlways))
+	requires(always, on)
+}
+
+// vaultImmutability: after soft delete, immutability unlocked (reversible), then locked.
+func (b *builder) vaultImmutability(r assess.Result, o *arm.Object, k vaultKind) {
+	soft := b.byKey[k.prefix+"-soft-delete|"+o.ID.Key()]
+	un := b.setting(r, o, k.prefix+"-immutability", "PATCH", o.ID.String(), k.api, k.immPath, "Unlocked", false,
+		"Turn on "+k.label+" immutability (unlocked)", "recovery points cannot be deleted before they expire; retention can still be reduced until it is locked",
+		k.cli(o, "--immutability-state Unlocked"), "Locked")
+	requires(un, soft)
+	lk := b.setting(r, o, k.prefix+"-immutability-locked", "PATCH", o.ID.String(), k.api, k.immPath, "Locked", true,
+		"Lock "+k.label+" immutability", "recovery points can no longer be deleted early nor retention reduced, by anyone, for the vault's life",
+		k.cli(o, "--immutability-state Locked"))
+	requires(lk, un)
 }
 
 // lock: CanNotDelete on the resource itself — the narrowest scope that protects it ("lock a VNet

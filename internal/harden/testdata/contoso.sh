@@ -89,7 +89,7 @@ az storage account blob-service-properties update --account-name stshopassets01 
 az storage account file-service-properties update --account-name stshopassets01 --resource-group rg-shop --subscription 11111111-1111-4111-8111-111111111111 --enable-delete-retention true --delete-retention-days 14
 
 # A22 Turn on vault soft delete
-# Fixes RSV-001 on rsv-shop-weu. Operations: deleted backup data is kept 14 days and can be undeleted.
+# Fixes RSV-001 on rsv-shop-weu. Operations: deleted backup data is kept for the retention period (14 days by default) and can be undeleted.
 az backup vault update --name rsv-shop-weu --resource-group rg-shop --subscription 11111111-1111-4111-8111-111111111111 --soft-delete-state Enable
 
 # A23 Turn on vault immutability (unlocked)
@@ -127,7 +127,7 @@ az storage account blob-service-properties update --account-name stpayarchive01 
 az storage account blob-service-properties update --account-name stpayarchive01 --resource-group rg-payments --subscription 11111111-1111-4111-8111-111111111111 --enable-restore-policy true --restore-days 13
 
 # A31 Turn on vault soft delete
-# Fixes RSV-001 on rsv-shop-dr-swc. Operations: deleted backup data is kept 14 days and can be undeleted.
+# Fixes RSV-001 on rsv-shop-dr-swc. Operations: deleted backup data is kept for the retention period (14 days by default) and can be undeleted.
 az backup vault update --name rsv-shop-dr-swc --resource-group rg-shop-dr --subscription 11111111-1111-4111-8111-111111111111 --soft-delete-state Enable
 
 # A32 Turn on vault immutability (unlocked)
@@ -156,10 +156,10 @@ az security pricing create --subscription 22222222-2222-4222-8222-222222222222 -
 az security pricing create --subscription 22222222-2222-4222-8222-222222222222 --name CloudPosture --tier Standard
 
 # A38 Turn on Backup vault soft delete
-# Fixes BV-001 on bv-shop-weu. Operations: deleted backup data is kept for the retention period and can be undeleted.
+# Fixes BV-001 on bv-shop-weu. Operations: deleted backup data is kept for the retention period (14 days by default) and can be undeleted.
 az dataprotection backup-vault update --vault-name bv-shop-weu --resource-group rg-shop --subscription 11111111-1111-4111-8111-111111111111 --soft-delete-state On
 
 # A39 Turn on Backup vault immutability (unlocked)
-# Fixes BV-002 on bv-shop-weu. Operations: recovery points cannot be deleted before they expire.
+# Fixes BV-002 on bv-shop-weu. Operations: recovery points cannot be deleted before they expire; retention can still be reduced until it is locked.
 # After A38.
 az dataprotection backup-vault update --vault-name bv-shop-weu --resource-group rg-shop --subscription 11111111-1111-4111-8111-111111111111 --immutability-state Unlocked
