@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/assess"
 	"github.com/bulwarkhq/bulwark/internal/report"
 )
@@ -63,17 +62,15 @@ self-contained file).`,
 			if err != nil {
 				return err
 			}
-			var snap *arm.Snapshot
 			inputs := append(append([]string(nil), opts.in.paths...), args...)
+			if opts.save != "" && !opts.live {
+				return usagef("--save writes what --live collected")
+			}
+			snap, err := estate(cmd.Context(), app, opts.in, args, opts.live, opts.scope)
+			if err != nil {
+				return err
+			}
 			if opts.live {
-				if len(inputs) > 0 {
-					return usagef("--live reads Azure: give it no --snapshot or files")
-				}
-				res, err := opts.scope.collect(cmd.Context(), app)
-				if err != nil {
-					return err
-				}
-				snap = res.Snapshot
 				inputs = []string{"live Azure"}
 				if opts.save != "" {
 					if err := writeSnapshot(opts.save, app.Stdout, snap); err != nil {
@@ -81,18 +78,6 @@ self-contained file).`,
 					}
 					app.notef("wrote %s", opts.save)
 				}
-			} else {
-				if opts.save != "" {
-					return usagef("--save writes what --live collected")
-				}
-				res, err := opts.in.load(cmd.Context(), app, args)
-				if err != nil {
-					return err
-				}
-				for _, s := range res.Warnings() {
-					app.notef("skipped %s %s: %s", s.File, s.Path, s.Reason)
-				}
-				snap = res.Snapshot
 			}
 			env := assess.NewEnv(assess.Inputs{Snapshot: snap, Config: ec.Config, Apps: ec.Apps, IaC: ec.IaC})
 			rep := assess.Run(env, checks)

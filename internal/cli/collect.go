@@ -158,3 +158,26 @@ Ctrl-C stops the run and still writes what was collected.`,
 	cmd.Flags().StringVarP(&out, "output", "o", "-", "file to write the snapshot to (- for stdout)")
 	return cmd
 }
+
+// estate is the snapshot a command works on: collected from Azure with --live, else loaded from
+// the --snapshot inputs and args (load warnings go to stderr).
+func estate(ctx context.Context, app *App, in snapshotInputs, args []string, live bool, scope liveScope) (*arm.Snapshot, error) {
+	if live {
+		if len(in.paths) > 0 || len(args) > 0 {
+			return nil, usagef("--live reads Azure: give it no --snapshot or files")
+		}
+		res, err := scope.collect(ctx, app)
+		if err != nil {
+			return nil, err
+		}
+		return res.Snapshot, nil
+	}
+	res, err := in.load(ctx, app, args)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range res.Warnings() {
+		app.notef("skipped %s %s: %s", s.File, s.Path, s.Reason)
+	}
+	return res.Snapshot, nil
+}

@@ -117,22 +117,9 @@ func newCmdLockList(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var snap *arm.Snapshot
-			if live {
-				if len(in.paths) > 0 || len(args) > 0 {
-					return usagef("--live reads Azure: give it no --snapshot or files")
-				}
-				res, err := scope.collect(cmd.Context(), app)
-				if err != nil {
-					return err
-				}
-				snap = res.Snapshot
-			} else {
-				res, err := in.load(cmd.Context(), app, args)
-				if err != nil {
-					return err
-				}
-				snap = res.Snapshot
+			snap, err := estate(cmd.Context(), app, in, args, live, scope)
+			if err != nil {
+				return err
 			}
 			x := snap.Index()
 			g := graph.Build(x, nil)
