@@ -141,7 +141,7 @@ func applyPlan(ctx context.Context, cmd *cobra.Command, app *App, opts *hardenOp
 		return err
 	}
 	results, err := ap.Apply(ctx, p)
-	t := newTable(app.Stdout, "", "action", "status", "change", "detail")
+	t := newTable(app.Stdout, "action", "status", "change", "detail")
 	failed := 0
 	for _, r := range results {
 		if r.Status == "failed" {

@@ -140,7 +140,7 @@ func newCmdLockList(app *App) *cobra.Command {
 			if format == "json" {
 				return writeJSON(app.Stdout, rows)
 			}
-			t := newTable(app.Stdout, "", "lock", "level", "scope", "type", "blast", "notes")
+			t := newTable(app.Stdout, "lock", "level", "scope", "type", "blast", "notes")
 			for _, r := range rows {
 				t.row(r.Name, r.Level, scopeName(r.Scope), r.ScopeType, strconv.Itoa(r.BlastRadius), dash(r.Notes))
 			}
@@ -345,7 +345,7 @@ func writeOpen(w io.Writer, open []locks.Open) {
 		fmt.Fprintln(w, "No lock release is open.")
 		return
 	}
-	t := newTable(w, "", "state", "lock", "level", "scope", "released by", "until", "reason")
+	t := newTable(w, "state", "lock", "level", "scope", "released by", "until", "reason")
 	for _, o := range open {
 		state := "open"
 		if o.Overdue {
@@ -380,7 +380,7 @@ func NewCmdJournal(app *App) *cobra.Command {
 				fmt.Fprintf(app.Stdout, "The journal %s is empty.\n", path)
 				return nil
 			}
-			t := newTable(app.Stdout, "", "time", "tool", "kind", "who", "request", "result", "why")
+			t := newTable(app.Stdout, "time", "tool", "kind", "who", "request", "result", "why")
 			for _, s := range journal.States(entries) {
 				result := "INTERRUPTED (no outcome)"
 				if s.Outcome != nil {
