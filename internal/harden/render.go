@@ -21,7 +21,7 @@ func Text(w io.Writer, p *Plan) error {
 	if irr > 0 {
 		fmt.Fprintf(&b, ", %d irreversible", irr)
 	}
-	fmt.Fprintf(&b, "; %d %s left as %s.\n", len(p.Left), plural(len(p.Left), "finding", "findings"), "they are (below)")
+	fmt.Fprintf(&b, "; %d %s not in the plan (below).\n", len(p.Left), plural(len(p.Left), "finding", "findings"))
 	for _, a := range p.Actions {
 		mark := ""
 		if a.Irreversible {
