@@ -214,3 +214,13 @@ func (id *ID) UnmarshalText(b []byte) error {
 	*id = p
 	return nil
 }
+
+// LockScope is the scope a management lock's ID is attached to (the subscription, resource group
+// or resource before /providers/Microsoft.Authorization/locks/), or "" for another ID.
+func LockScope(lockID string) string {
+	i := strings.LastIndex(strings.ToLower(lockID), "/providers/microsoft.authorization/locks/")
+	if i < 0 {
+		return ""
+	}
+	return lockID[:i]
+}

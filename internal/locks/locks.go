@@ -38,18 +38,9 @@ type Lock struct {
 	Scope  string   `json:"scope"` // the subscription, resource group or resource it is on
 }
 
-// ScopeOf is the scope a lock ID is attached to.
-func ScopeOf(lockID string) string {
-	i := strings.LastIndex(strings.ToLower(lockID), "/providers/microsoft.authorization/locks/")
-	if i < 0 {
-		return ""
-	}
-	return lockID[:i]
-}
-
 // FromObject reads a lock from its ARM object.
 func FromObject(o *arm.Object) Lock {
-	l := Lock{ID: o.ID.String(), Name: o.Name(), Level: o.Prop("properties.level").Display(), Scope: ScopeOf(o.ID.String())}
+	l := Lock{ID: o.ID.String(), Name: o.Name(), Level: o.Prop("properties.level").Display(), Scope: arm.LockScope(o.ID.String())}
 	l.Notes, _ = o.Prop("properties.notes").String()
 	for _, ow := range o.Get("properties.owners").List() {
 		if s, ok := ow.Get("applicationId").String(); ok {
@@ -101,7 +92,7 @@ func (m *Manager) Direct(ctx context.Context, scope string) ([]json.RawMessage, 
 			if err != nil {
 				continue
 			}
-			if strings.EqualFold(ScopeOf(o.ID.String()), scope) {
+			if strings.EqualFold(arm.LockScope(o.ID.String()), scope) {
 				raws = append(raws, raw)
 				locks = append(locks, FromObject(o))
 			}

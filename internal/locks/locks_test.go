@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/armclient"
 	"github.com/bulwarkhq/bulwark/internal/collect/collecttest"
 	"github.com/bulwarkhq/bulwark/internal/demoestate"
@@ -41,7 +42,7 @@ func TestReleaseRestoreRoundTrip(t *testing.T) {
 
 	var original []byte
 	for _, l := range env.Index.OfType("Microsoft.Authorization/locks") {
-		if strings.EqualFold(ScopeOf(l.ID.String()), kv) {
+		if strings.EqualFold(arm.LockScope(l.ID.String()), kv) {
 			original = l.Raw
 		}
 	}

@@ -200,7 +200,7 @@ func (b *builder) locks() {
 		}
 		seen[k] = true
 		l := lock{id: id, obj: obj}
-		if scope := scopeOf(id); scope != "" {
+		if scope := arm.LockScope(id); scope != "" {
 			if o, ok := b.env.Index.Get(scope); ok {
 				l.scope = o
 			}
@@ -258,7 +258,7 @@ func (b *builder) locks() {
 				level = orDefault(l.obj.Prop("properties.level").Display(), level)
 				notes, _ = l.obj.Prop("properties.notes").String()
 			}
-			scope := scopeOf(l.id)
+			scope := arm.LockScope(l.id)
 			cmd := "az lock create --name " + q(name) + " --lock-type " + level
 			sid, err := arm.ParseID(scope)
 			switch {
@@ -292,15 +292,6 @@ func (b *builder) locks() {
 		s.rank = -1
 		b.requires(s, deps...)
 	}
-}
-
-// scopeOf is the scope a lock (an extension resource) is attached to.
-func scopeOf(lockID string) string {
-	i := strings.LastIndex(strings.ToLower(lockID), "/providers/microsoft.authorization/locks/")
-	if i < 0 {
-		return ""
-	}
-	return lockID[:i]
 }
 
 // verify re-assesses the restored scope and hands over to the owners.
