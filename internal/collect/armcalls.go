@@ -3,15 +3,13 @@ package collect
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"sort"
 	"strings"
 	"sync"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
-
 	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/armclient"
 )
 
 // call is one ARM GET: a path under the management endpoint, its API version, whether it returns
@@ -122,10 +120,10 @@ func (c *collector) armCalls(ctx context.Context, subs []string) error {
 
 // get runs one call to its last page; a failure is recorded, never returned.
 func (c *collector) get(ctx context.Context, cl call) {
-	ctx = context.WithValue(ctx, runtime.CtxAPINameKey{}, cl.api)
-	next := c.host + cl.path + "?api-version=" + cl.version
+	next := cl.path + "?api-version=" + cl.version
 	for next != "" {
-		body, status, err := c.do(ctx, next)
+		resp, err := c.arm.Do(ctx, http.MethodGet, next, nil, cl.api)
+		body := resp.Body
 		c.mu.Lock()
 		c.prog.Calls++
 		c.mu.Unlock()
@@ -134,7 +132,7 @@ func (c *collector) get(ctx context.Context, cl call) {
 			return // cancelled: not a collection error
 		}
 		if err != nil {
-			if status == http.StatusNotFound && cl.notFoundIsEmpty {
+			if armclient.IsNotFound(err) && cl.notFoundIsEmpty {
 				return
 			}
 			c.fail(cl.scope, cl.operation, describe(err))
@@ -161,26 +159,6 @@ func (c *collector) get(ctx context.Context, cl call) {
 		}
 		next = page.NextLink
 	}
-}
-
-func (c *collector) do(ctx context.Context, url string) ([]byte, int, error) {
-	req, err := runtime.NewRequest(ctx, http.MethodGet, url)
-	if err != nil {
-		return nil, 0, err
-	}
-	req.Raw().Header.Set("Accept", "application/json")
-	resp, err := c.arm.Pipeline().Do(req)
-	if err != nil {
-		return nil, 0, err
-	}
-	if !runtime.HasStatusCode(resp, http.StatusOK) {
-		return nil, resp.StatusCode, runtime.NewResponseError(resp)
-	}
-	body, err := runtime.Payload(resp)
-	if err != nil {
-		return nil, resp.StatusCode, fmt.Errorf("read the response: %w", err)
-	}
-	return body, resp.StatusCode, nil
 }
 
 // sortObjects puts the objects in a stable order (by ID), so that two collections of the same

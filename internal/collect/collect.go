@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +26,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resourcegraph/armresourcegraph"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/armclient"
 )
 
 // Options configure a collection.
@@ -68,8 +68,7 @@ type Result struct {
 type collector struct {
 	opts   Options
 	graph  *armresourcegraph.Client
-	arm    *azarm.Client
-	host   string
+	arm    *armclient.Client
 	sem    chan struct{}
 	mu     sync.Mutex
 	byKey  map[string]*arm.Object
@@ -103,31 +102,28 @@ func Collect(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Cloud.Services == nil {
 		opts.Cloud = cloud.AzurePublic
 	}
-	client := func(t policy.Transporter) *azarm.ClientOptions {
-		return &azarm.ClientOptions{ClientOptions: policy.ClientOptions{
-			Cloud:     opts.Cloud,
-			Transport: t,
-			Retry: policy.RetryOptions{MaxRetries: opts.MaxRetries, TryTimeout: opts.CallTimeout, RetryDelay: opts.RetryDelay, MaxRetryDelay: 60 * time.Second,
-				StatusCodes: []int{http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}},
-			Telemetry: policy.TelemetryOptions{ApplicationID: "bulwark"},
-		}}
+	c := &collector{opts: opts, sem: make(chan struct{}, opts.Concurrency), byKey: map[string]*arm.Object{}}
+	var err error
+	// ARM GETs go through armclient, Resource Graph through its SDK client: the same retry policy
+	// (azcore's: 408, 429 and 5xx, exponential back-off with jitter, Retry-After honoured).
+	if c.arm, err = armclient.New(armclient.Options{Credential: opts.Credential, Cloud: opts.Cloud, Transport: opts.Transport,
+		MaxRetries: opts.MaxRetries, RetryDelay: opts.RetryDelay, TryTimeout: opts.CallTimeout}); err != nil {
+		return nil, fmt.Errorf("collect: %w", err)
 	}
-	if err := checkCredential(ctx, opts.Credential, opts.Cloud); err != nil {
+	// One token before any call: a missing login is one clear error, not an error per call.
+	if _, err := c.arm.Principal(ctx); err != nil {
 		return nil, err
 	}
 	gt := opts.GraphTransport
 	if gt == nil {
 		gt = opts.Transport
 	}
-	c := &collector{opts: opts, sem: make(chan struct{}, opts.Concurrency), byKey: map[string]*arm.Object{}}
-	var err error
-	if c.graph, err = armresourcegraph.NewClient(opts.Credential, client(gt)); err != nil {
+	if c.graph, err = armresourcegraph.NewClient(opts.Credential, &azarm.ClientOptions{ClientOptions: policy.ClientOptions{
+		Cloud: opts.Cloud, Transport: gt, Telemetry: policy.TelemetryOptions{ApplicationID: "bulwark"},
+		Retry: policy.RetryOptions{MaxRetries: opts.MaxRetries, TryTimeout: opts.CallTimeout, RetryDelay: opts.RetryDelay},
+	}}); err != nil {
 		return nil, fmt.Errorf("collect: %w", err)
 	}
-	if c.arm, err = azarm.NewClient("bulwark", "v1.0.0", opts.Credential, client(opts.Transport)); err != nil {
-		return nil, fmt.Errorf("collect: %w", err)
-	}
-	c.host = strings.TrimSuffix(c.arm.Endpoint(), "/")
 	runErr := c.run(ctx)
 	c.sortObjects()
 	snap := &arm.Snapshot{Schema: arm.SchemaV1, CollectedAt: opts.Now().UTC().Truncate(time.Second), TenantID: c.tenant, Resources: c.order, Errors: c.errs}
@@ -325,16 +321,23 @@ func (c *collector) report() {
 
 // describe turns an error into one line: the HTTP status and ARM error code when there is one.
 func describe(err error) string {
+	status, code := 0, ""
 	var re *azcore.ResponseError
-	if errors.As(err, &re) {
-		msg := fmt.Sprintf("%d %s", re.StatusCode, http.StatusText(re.StatusCode))
-		if re.ErrorCode != "" {
-			msg += ": " + re.ErrorCode
-		}
-		if re.StatusCode == http.StatusTooManyRequests || re.StatusCode >= 500 {
-			msg += " (still failing after the retries)"
-		}
-		return msg
+	var ae *armclient.Error
+	switch {
+	case errors.As(err, &re):
+		status, code = re.StatusCode, re.ErrorCode
+	case errors.As(err, &ae):
+		status, code = ae.Status, ae.Code
+	default:
+		return err.Error()
 	}
-	return err.Error()
+	msg := fmt.Sprintf("%d %s", status, http.StatusText(status))
+	if code != "" {
+		msg += ": " + code
+	}
+	if status == http.StatusTooManyRequests || status >= 500 {
+		msg += " (still failing after the retries)"
+	}
+	return msg
 }
