@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/spf13/cobra"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
@@ -40,9 +41,9 @@ func (l *liveScope) register(cmd *cobra.Command) {
 // collect runs a collection with a progress line on a terminal. A cancelled run returns what it
 // had with the cancellation.
 func (l *liveScope) collect(ctx context.Context, app *App) (*collect.Result, error) {
-	c, ok := collect.Clouds[l.cloud]
-	if !ok {
-		return nil, usagef("--cloud %q: choose one of %s", l.cloud, strings.Join(collect.CloudNames(), ", "))
+	c, err := cloudNamed(l.cloud)
+	if err != nil {
+		return nil, err
 	}
 	if l.managementGroup != "" && len(l.subscriptions) > 0 {
 		return nil, usagef("give --subscription or --management-group, not both")
@@ -180,4 +181,13 @@ func estate(ctx context.Context, app *App, in snapshotInputs, args []string, liv
 		app.notef("skipped %s %s: %s", s.File, s.Path, s.Reason)
 	}
 	return res.Snapshot, nil
+}
+
+// cloudNamed resolves --cloud.
+func cloudNamed(name string) (cloud.Configuration, error) {
+	c, ok := collect.Clouds[name]
+	if !ok {
+		return c, usagef("--cloud %q: choose one of %s", name, strings.Join(collect.CloudNames(), ", "))
+	}
+	return c, nil
 }

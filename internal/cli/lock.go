@@ -44,9 +44,9 @@ func (w *writeFlags) journalPath(app *App) (string, error) {
 
 // connect opens an ARM client and names the principal it signs in as.
 func (w *writeFlags) connect(cmd *cobra.Command, app *App) (*armclient.Client, string, error) {
-	c, ok := collect.Clouds[w.cloud]
-	if !ok {
-		return nil, "", usagef("--cloud %q: choose one of %s", w.cloud, strings.Join(collect.CloudNames(), ", "))
+	c, err := cloudNamed(w.cloud)
+	if err != nil {
+		return nil, "", err
 	}
 	o, err := app.Azure(w.tenant, c)
 	if err != nil {
