@@ -2,10 +2,9 @@ package apps
 
 import (
 	"sort"
-	"strings"
-	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/config"
 )
 
 // Listed is one resource in an application inventory.
@@ -51,7 +50,7 @@ func List(f *File, m *Membership, x *arm.Index, dependsOn func(*arm.Object) []*a
 		if f != nil {
 			if a, ok := f.Find(name); ok {
 				l.Name, l.Declared, l.Owner, l.Critical, l.IaC = a.Name, true, a.Owner, a.Critical, a.IaC
-				l.RTO, l.RPO = short(a.RTO.Duration), short(a.RPO.Duration)
+				l.RTO, l.RPO = config.FormatDuration(a.RTO.Duration), config.FormatDuration(a.RPO.Duration)
 				l.DependsOn = append(l.DependsOn, a.DependsOn...)
 			}
 		}
@@ -109,16 +108,3 @@ func List(f *File, m *Membership, x *arm.Index, dependsOn func(*arm.Object) []*a
 }
 
 // short writes a duration as apps.yaml does: "4h", "1h30m", "90s"; "" for none.
-func short(d time.Duration) string {
-	if d <= 0 {
-		return ""
-	}
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}

@@ -84,6 +84,22 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// FormatDuration writes a duration the way ParseDuration reads it, without zero parts: "4h",
+// "2h30m", "45m"; "" for zero or less.
+func FormatDuration(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
 // ParseDuration parses "4h", "90m", "1h30m" and "7d".
 func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)

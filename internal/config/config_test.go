@@ -32,3 +32,22 @@ func TestParseErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestFormatDurationRoundTrips(t *testing.T) {
+	for _, c := range []struct{ in, want string }{{"4h", "4h"}, {"90m", "1h30m"}, {"45m", "45m"}, {"7d", "168h"}, {"2h5m", "2h5m"}} {
+		d, err := ParseDuration(c.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := FormatDuration(d)
+		if got != c.want {
+			t.Errorf("%s: %s, want %s", c.in, got, c.want)
+		}
+		if back, err := ParseDuration(got); err != nil || back != d {
+			t.Errorf("%s does not read back: %v %v", got, back, err)
+		}
+	}
+	if FormatDuration(0) != "" {
+		t.Error("zero is not empty")
+	}
+}

@@ -6,8 +6,9 @@
 package respond
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/bulwarkhq/bulwark/internal/config"
 )
 
 // Schema names the JSON layout of a Playbook (docs/playbook-json.md).
@@ -191,18 +192,12 @@ type CriticalPath struct {
 	Steps   []string `json:"steps"`
 }
 
-// Duration renders minutes as "45m", "2h" or "2h30m".
+// Duration renders minutes as "45m", "2h" or "2h30m" ("0m" for none).
 func Duration(min int) string {
-	h, m := min/60, min%60
-	switch {
-	case min <= 0:
+	if min <= 0 {
 		return "0m"
-	case h == 0:
-		return fmt.Sprintf("%dm", m)
-	case m == 0:
-		return fmt.Sprintf("%dh", h)
 	}
-	return fmt.Sprintf("%dh%02dm", h, m)
+	return config.FormatDuration(time.Duration(min) * time.Minute)
 }
 
 func minutes(d time.Duration) int { return int((d + time.Minute - 1) / time.Minute) }
