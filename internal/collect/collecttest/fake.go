@@ -50,6 +50,10 @@ type Fake struct {
 	managementGroups []string  // the management groups Resource Graph queries were scoped to
 	window           time.Time // start of the current Resource Graph quota window
 	used             int       // queries in it
+
+	sdkOnce    sync.Once
+	sdkServers map[string]policy.Transporter // SDK module (armkeyvault…) → its fake server
+	sdkWrites  []string                      // "METHOD URL BODY" of each write a typed client sent
 }
 
 type graphRow struct {
@@ -114,8 +118,7 @@ func (f *Fake) index(k string, raw json.RawMessage) {
 	}
 }
 
-// write applies a PUT (the body replaces the object; id, name and type are filled in from the
-// path), a PATCH (the body is merged into the object, objects key by key) or a DELETE.
+// write applies a PUT, PATCH or DELETE sent to the ARM fake.
 func (f *Fake) write(req *http.Request, path string) (*http.Response, error) {
 	var body map[string]any
 	if req.Body != nil {
@@ -124,25 +127,32 @@ func (f *Fake) write(req *http.Request, path string) (*http.Response, error) {
 			return respond(req, http.StatusBadRequest, nil, `{"error":{"code":"InvalidRequestContent"}}`), nil
 		}
 	}
+	status, out := f.apply(req.Method, path, strings.TrimSuffix(req.URL.Path, "/"), body)
+	return respond(req, status, nil, string(out)), nil
+}
+
+// apply changes the estate: a PUT replaces the object (id, name and type are filled in from the
+// path), a PATCH merges the body into it (objects key by key), a DELETE removes it. key is the
+// lower-case path, id the path as sent.
+func (f *Fake) apply(method, key, id string, body map[string]any) (int, []byte) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.writes = append(f.writes, req.Method+" "+path)
-	switch req.Method {
+	f.writes = append(f.writes, method+" "+key)
+	switch method {
 	case http.MethodDelete:
-		if _, ok := f.objects[path]; !ok {
-			return respond(req, http.StatusNoContent, nil, ""), nil
+		if _, ok := f.objects[key]; !ok {
+			return http.StatusNoContent, nil
 		}
-		delete(f.objects, path)
-		return respond(req, http.StatusOK, nil, ""), nil
+		delete(f.objects, key)
+		return http.StatusOK, nil
 	case http.MethodPut:
 		if body == nil {
 			body = map[string]any{}
 		}
-		id := strings.TrimSuffix(req.URL.Path, "/")
 		body["id"] = id
 		body["name"] = id[strings.LastIndex(id, "/")+1:]
 		if _, ok := body["type"]; !ok {
-			if cur, ok := f.objects[path]; ok {
+			if cur, ok := f.objects[key]; ok {
 				var old map[string]any
 				json.Unmarshal(cur, &old)
 				body["type"] = old["type"]
@@ -151,21 +161,21 @@ func (f *Fake) write(req *http.Request, path string) (*http.Response, error) {
 			}
 		}
 		raw, _ := json.Marshal(body)
-		f.index(path, raw)
-		return respond(req, http.StatusOK, nil, string(raw)), nil
+		f.index(key, raw)
+		return http.StatusOK, raw
 	case http.MethodPatch:
-		raw, ok := f.objects[path]
+		raw, ok := f.objects[key]
 		if !ok {
-			return respond(req, http.StatusNotFound, nil, `{"error":{"code":"ResourceNotFound"}}`), nil
+			return http.StatusNotFound, []byte(`{"error":{"code":"ResourceNotFound"}}`)
 		}
 		var cur map[string]any
 		json.Unmarshal(raw, &cur)
 		merge(cur, body)
 		out, _ := json.Marshal(cur)
-		f.objects[path] = out
-		return respond(req, http.StatusOK, nil, string(out)), nil
+		f.objects[key] = out
+		return http.StatusOK, out
 	}
-	return respond(req, http.StatusMethodNotAllowed, nil, `{"error":{"code":"MethodNotAllowed"}}`), nil
+	return http.StatusMethodNotAllowed, []byte(`{"error":{"code":"MethodNotAllowed"}}`)
 }
 
 func merge(dst, src map[string]any) {
@@ -306,7 +316,7 @@ func (r recorder) Do(req *http.Request) (*http.Response, error) {
 // Do is the ARM fake: an object's ID answers a GET of it; a path ending in a type name lists the
 // objects of that type below it (locks and PIM eligibility: anywhere in the subscription).
 func (f *Fake) Do(req *http.Request) (*http.Response, error) {
-	f.record(req.Method, req.URL.Path+"?"+req.URL.RawQuery)
+	f.record(req.Method, req.URL.EscapedPath()+"?"+req.URL.RawQuery)
 	if f.Latency > 0 {
 		select {
 		case <-time.After(f.Latency):
@@ -324,14 +334,29 @@ func (f *Fake) Do(req *http.Request) (*http.Response, error) {
 		}
 	}()
 	path := strings.ToLower(strings.TrimSuffix(req.URL.Path, "/"))
+	fault := path
 	if req.Method != http.MethodGet {
-		if ft, ok := f.nextFault(req.Method + " " + path); ok && ft.Status != 0 {
-			return respond(req, ft.Status, ft.Header, ft.Body), nil
-		}
-		return f.write(req, path)
+		fault = req.Method + " " + path
 	}
-	if ft, ok := f.nextFault(path); ok && ft.Status != 0 {
+	if ft, ok := f.nextFault(fault); ok && ft.Status != 0 {
 		return respond(req, ft.Status, ft.Header, ft.Body), nil
+	}
+	if srv := f.sdk(req); srv != nil {
+		if req.Method != http.MethodGet {
+			var body []byte
+			if req.Body != nil {
+				body, _ = io.ReadAll(req.Body)
+				req.Body = io.NopCloser(bytes.NewReader(body))
+			}
+			f.mu.Lock()
+			f.sdkWrites = append(f.sdkWrites, strings.TrimSpace(req.Method+" "+req.URL.String()+" "+string(body)))
+			f.mu.Unlock()
+		}
+		ctx := context.WithValue(req.Context(), targetKey{}, target{key: path, id: strings.TrimSuffix(req.URL.Path, "/")})
+		return srv.Do(req.WithContext(ctx))
+	}
+	if req.Method != http.MethodGet {
+		return f.write(req, path)
 	}
 	f.mu.Lock()
 	raw, ok := f.objects[path]

@@ -1,0 +1,253 @@
+// Package azsdk reads and writes the Azure settings Bulwark changes — management locks, Key Vault
+// purge protection, Recovery Services and Backup vault security settings, blob and file service
+// data protection, SQL backup retention, Defender plans — through the Azure SDK's typed clients
+// (armlocks, armkeyvault, armrecoveryservices, armdataprotection, armstorage, armsql, armsecurity).
+//
+// A change is addressed by its ARM path. Prepare turns a JSON body into the SDK's model for that
+// path and returns the request exactly as the SDK will send it (method, URL with the client's API
+// version, the model's JSON); Send sends that model. What Bulwark shows for confirmation and
+// journals is therefore the request that goes out.
+package azsdk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/dataprotection/armdataprotection/v3"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/keyvault/armkeyvault"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/recoveryservices/armrecoveryservices"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armlocks"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/security/armsecurity"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/sql/armsql"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/storage/armstorage"
+
+	"github.com/bulwarkhq/bulwark/internal/arm"
+)
+
+// The API versions the SDK clients send (the plan shows the same ones).
+const (
+	APILocks     = "2020-05-01"         // armlocks v1.2.0
+	APIKeyVault  = "2024-11-01"         // armkeyvault v1.5.0
+	APIRSV       = "2023-04-01"         // armrecoveryservices v1.6.0
+	APIBV        = "2023-11-01"         // armdataprotection/v3 v3.0.0
+	APIStorage   = "2024-01-01"         // armstorage v1.8.1
+	APISQLShort  = "2021-02-01-preview" // armsql v1.2.0 backupShortTermRetentionPolicies
+	APISQLLong   = "2020-11-01-preview" // armsql v1.2.0 backupLongTermRetentionPolicies
+	APISecurity  = "2024-01-01"         // armsecurity v0.15.0 pricings
+	pollInterval = 5 * time.Second
+)
+
+// Options configure the clients.
+type Options struct {
+	Credential azcore.TokenCredential
+	Cloud      cloud.Configuration
+	Transport  policy.Transporter // tests: a fake
+	MaxRetries int32
+	RetryDelay time.Duration
+	// PollInterval is how often a long-running update is polled (default 5 s; Azure's Retry-After wins).
+	PollInterval time.Duration
+}
+
+// Clients holds the typed clients, one set per subscription, built on first use.
+type Clients struct {
+	cred azcore.TokenCredential
+	opts *azarm.ClientOptions
+	host string
+	poll time.Duration
+
+	mu   sync.Mutex
+	subs map[string]*set
+	sec  *armsecurity.PricingsClient
+}
+
+type set struct {
+	locks *armlocks.ManagementLocksClient
+	kv    *armkeyvault.VaultsClient
+	rsv   *armrecoveryservices.VaultsClient
+	bv    *armdataprotection.BackupVaultsClient
+	blob  *armstorage.BlobServicesClient
+	file  *armstorage.FileServicesClient
+	str   *armsql.BackupShortTermRetentionPoliciesClient
+	ltr   *armsql.LongTermRetentionPoliciesClient
+}
+
+// New prepares the clients; nothing is sent until a call.
+func New(o Options) (*Clients, error) {
+	if o.Cloud.Services == nil {
+		o.Cloud = cloud.AzurePublic
+	}
+	if o.MaxRetries == 0 {
+		o.MaxRetries = 6
+	}
+	if o.PollInterval == 0 {
+		o.PollInterval = pollInterval
+	}
+	svc, ok := o.Cloud.Services[cloud.ResourceManager]
+	if !ok || svc.Endpoint == "" {
+		return nil, errors.New("the cloud configuration has no Resource Manager endpoint")
+	}
+	opts := &azarm.ClientOptions{ClientOptions: policy.ClientOptions{Cloud: o.Cloud, Transport: o.Transport,
+		Telemetry:       policy.TelemetryOptions{ApplicationID: "bulwark"},
+		PerCallPolicies: []policy.Policy{scopePath{}},
+		Retry:           policy.RetryOptions{MaxRetries: o.MaxRetries, RetryDelay: o.RetryDelay}}}
+	sec, err := armsecurity.NewPricingsClient(o.Credential, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Clients{cred: o.Credential, opts: opts, host: strings.TrimSuffix(svc.Endpoint, "/"), poll: o.PollInterval,
+		subs: map[string]*set{}, sec: sec}, nil
+}
+
+// Host is the management endpoint, e.g. https://management.azure.com.
+func (c *Clients) Host() string { return c.host }
+
+func (c *Clients) sub(id string) (*set, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.subs[id]; ok {
+		return s, nil
+	}
+	var s set
+	var errs []error
+	add := func(err error) { errs = append(errs, err) }
+	var err error
+	s.locks, err = armlocks.NewManagementLocksClient(id, c.cred, c.opts)
+	add(err)
+	s.kv, err = armkeyvault.NewVaultsClient(id, c.cred, c.opts)
+	add(err)
+	s.rsv, err = armrecoveryservices.NewVaultsClient(id, c.cred, c.opts)
+	add(err)
+	s.bv, err = armdataprotection.NewBackupVaultsClient(id, c.cred, c.opts)
+	add(err)
+	s.blob, err = armstorage.NewBlobServicesClient(id, c.cred, c.opts)
+	add(err)
+	s.file, err = armstorage.NewFileServicesClient(id, c.cred, c.opts)
+	add(err)
+	s.str, err = armsql.NewBackupShortTermRetentionPoliciesClient(id, c.cred, c.opts)
+	add(err)
+	s.ltr, err = armsql.NewLongTermRetentionPoliciesClient(id, c.cred, c.opts)
+	add(err)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	c.subs[id] = &s
+	return &s, nil
+}
+
+// Request is a write as the SDK sends it.
+type Request struct {
+	Method string
+	URL    string
+	Body   []byte // the model's JSON; empty for a DELETE
+
+	path  string
+	kind  *kind
+	model any
+}
+
+// String is the request on one line.
+func (r Request) String() string {
+	if len(r.Body) == 0 {
+		return r.Method + " " + r.URL
+	}
+	return r.Method + " " + r.URL + " " + string(r.Body)
+}
+
+// IsNotFound reports a 404 from Azure.
+func IsNotFound(err error) bool {
+	var re *azcore.ResponseError
+	return errors.As(err, &re) && re.StatusCode == http.StatusNotFound
+}
+
+// IsScopeLocked reports a write refused by a management lock (409 ScopeLocked).
+func IsScopeLocked(err error) bool {
+	var re *azcore.ResponseError
+	return errors.As(err, &re) && re.StatusCode == http.StatusConflict && strings.EqualFold(re.ErrorCode, "ScopeLocked")
+}
+
+// Get reads the object at path with its typed client and returns it as the SDK's model renders
+// it in JSON (the ARM property names).
+func (c *Clients) Get(ctx context.Context, path string) (json.RawMessage, error) {
+	k, id, err := kindOf(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := c.sub(id.SubscriptionID())
+	if err != nil {
+		return nil, err
+	}
+	v, err := k.get(ctx, c, s, id)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	return json.Marshal(v)
+}
+
+// Prepare turns body into the SDK model for path and returns the request the SDK will send. The
+// method must be the one the typed client uses for that path.
+func (c *Clients) Prepare(method, path string, body []byte) (Request, error) {
+	k, id, err := kindOf(path)
+	if err != nil {
+		return Request{}, err
+	}
+	if !strings.EqualFold(method, k.method) {
+		return Request{}, fmt.Errorf("%s %s: the SDK writes %s with %s", method, path, k.name, k.method)
+	}
+	m := k.model()
+	if err := json.Unmarshal(body, m); err != nil {
+		return Request{}, fmt.Errorf("%s %s: the body is not a %s: %w", method, path, k.name, err)
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return Request{}, err
+	}
+	return Request{Method: k.method, URL: c.host + id.String() + "?api-version=" + k.api, Body: out, path: path, kind: k, model: m}, nil
+}
+
+// Send sends a prepared request through its typed client and waits for a long-running update to
+// finish.
+func (c *Clients) Send(ctx context.Context, r Request) error {
+	if r.kind == nil {
+		return errors.New("azsdk: send of a request that was not prepared")
+	}
+	id, err := arm.ParseID(r.path)
+	if err != nil {
+		return err
+	}
+	s, err := c.sub(id.SubscriptionID())
+	if err != nil {
+		return err
+	}
+	if err := r.kind.put(ctx, c, s, id, r.model); err != nil {
+		return fmt.Errorf("%s %s: %w", r.Method, r.URL, err)
+	}
+	return nil
+}
+
+// scopePath sends a lock scope's slashes as slashes. armlocks escapes the {scope} path parameter
+// of its ByScope methods (the 2020-05-01 specification does not mark it x-ms-skip-url-encoding),
+// which would put /subscriptions%2F… on the wire, and ARM does not decode %2F in a path: such a
+// request finds no subscription. The unescaped path is the scope the caller gave.
+type scopePath struct{}
+
+func (scopePath) Do(req *policy.Request) (*http.Response, error) {
+	if name, _ := req.Raw().Context().Value(runtime.CtxAPINameKey{}).(string); strings.HasPrefix(name, "ManagementLocksClient.") && strings.Contains(name, "ByScope") {
+		req.Raw().URL.RawPath = ""
+	}
+	return req.Next()
+}
+
+func (c *Clients) until() *runtime.PollUntilDoneOptions {
+	return &runtime.PollUntilDoneOptions{Frequency: c.poll}
+}
