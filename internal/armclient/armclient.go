@@ -1,7 +1,7 @@
 // Package armclient sends raw Azure Resource Manager requests through azcore's pipeline (bearer
 // token, retries with back-off honouring Retry-After, a per-try timeout) and returns raw JSON:
 // what Bulwark prints as "the exact request" is what it sends. Harden and lock release write
-// through it; every write is journaled by the caller.
+// through it; the writes go through the SDK's typed clients (package azsdk).
 package armclient
 
 import (
@@ -143,11 +143,16 @@ func (c *Client) Do(ctx context.Context, method, url string, body []byte, api st
 // Principal names who the credential signs in as — the UPN, else the application ID, else the
 // object ID — read from the claims of an ARM token. The token itself is never kept or printed.
 func (c *Client) Principal(ctx context.Context) (string, error) {
+	return Principal(ctx, c.cred, c.cloud)
+}
+
+// Principal is Client.Principal for a credential and cloud.
+func Principal(ctx context.Context, cred azcore.TokenCredential, cl cloud.Configuration) (string, error) {
 	audience := "https://management.azure.com"
-	if svc, ok := c.cloud.Services[cloud.ResourceManager]; ok && svc.Audience != "" {
+	if svc, ok := cl.Services[cloud.ResourceManager]; ok && svc.Audience != "" {
 		audience = svc.Audience
 	}
-	tok, err := c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{strings.TrimSuffix(audience, "/") + "/.default"}})
+	tok, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{strings.TrimSuffix(audience, "/") + "/.default"}})
 	if err != nil {
 		return "", fmt.Errorf("no Azure credential works (sign in with az login, or set AZURE_CLIENT_ID/AZURE_TENANT_ID and a secret, certificate or federated token, or run with a managed identity): %w", err)
 	}

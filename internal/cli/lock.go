@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/armclient"
+	"github.com/bulwarkhq/bulwark/internal/azsdk"
 	"github.com/bulwarkhq/bulwark/internal/collect"
 	"github.com/bulwarkhq/bulwark/internal/graph"
 	"github.com/bulwarkhq/bulwark/internal/journal"
@@ -42,8 +42,8 @@ func (w *writeFlags) journalPath(app *App) (string, error) {
 	return journal.DefaultPath(app.Getenv)
 }
 
-// connect opens an ARM client and names the principal it signs in as.
-func (w *writeFlags) connect(cmd *cobra.Command, app *App) (*armclient.Client, string, error) {
+// connect opens the Azure SDK clients and names the principal they sign in as.
+func (w *writeFlags) connect(cmd *cobra.Command, app *App) (*azsdk.Clients, string, error) {
 	c, err := cloudNamed(w.cloud)
 	if err != nil {
 		return nil, "", err
@@ -52,11 +52,11 @@ func (w *writeFlags) connect(cmd *cobra.Command, app *App) (*armclient.Client, s
 	if err != nil {
 		return nil, "", err
 	}
-	client, err := armclient.New(armclient.Options{Credential: o.Credential, Cloud: o.Cloud, Transport: o.Transport, RetryDelay: o.RetryDelay, MaxRetries: o.MaxRetries})
+	client, err := azsdk.New(azsdk.Options{Credential: o.Credential, Cloud: o.Cloud, Transport: o.Transport, RetryDelay: o.RetryDelay, MaxRetries: o.MaxRetries})
 	if err != nil {
 		return nil, "", err
 	}
-	who, err := client.Principal(cmd.Context())
+	who, err := armclient.Principal(cmd.Context(), o.Credential, o.Cloud)
 	return client, who, err
 }
 
@@ -205,7 +205,7 @@ touched. Put them back with bulwark lock restore; bulwark lock status reports an
 			var reqs []string
 			for _, l := range direct {
 				if name == "" || strings.EqualFold(l.Name, name) {
-					reqs = append(reqs, fmt.Sprintf("%s %s%s?api-version=%s  (%s %s)", http.MethodDelete, client.Host(), l.ID, locks.APIVersion, l.Level, l.Name))
+					reqs = append(reqs, fmt.Sprintf("%s  (%s %s)", client.LockDelete(l.ID), l.Level, l.Name))
 				}
 			}
 			if len(reqs) == 0 {
@@ -273,9 +273,14 @@ func newCmdLockRestore(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			m := &locks.Manager{Client: client, Who: who, Now: time.Now}
 			var reqs []string
 			for _, o := range pick {
-				reqs = append(reqs, fmt.Sprintf("PUT %s%s?api-version=%s  (%s %s)", client.Host(), o.Lock.ID, locks.APIVersion, o.Lock.Level, o.Lock.Name))
+				req, err := m.RestoreRequest(o)
+				if err != nil {
+					return err
+				}
+				reqs = append(reqs, req.String())
 			}
 			if err := w.confirm(app, reqs); err != nil {
 				return err
@@ -285,7 +290,7 @@ func newCmdLockRestore(app *App) *cobra.Command {
 				return err
 			}
 			defer j.Close()
-			m := &locks.Manager{Client: client, Journal: j, Who: who, Now: time.Now}
+			m.Journal = j
 			for _, o := range pick {
 				if err := m.Restore(cmd.Context(), o); err != nil {
 					return err

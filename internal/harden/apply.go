@@ -10,13 +10,13 @@ import (
 	"strings"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
-	"github.com/bulwarkhq/bulwark/internal/armclient"
+	"github.com/bulwarkhq/bulwark/internal/azsdk"
 	"github.com/bulwarkhq/bulwark/internal/journal"
 )
 
-// Applier applies a plan through ARM.
+// Applier applies a plan through the Azure SDK's typed clients.
 type Applier struct {
-	Client  *armclient.Client
+	Client  *azsdk.Clients
 	Journal *journal.Journal
 	Who     string
 	// Entries is the journal as it was before this run: an intent without an outcome there is a
@@ -40,21 +40,63 @@ type Result struct {
 }
 
 // Preview reads each action's resource and returns the requests that would be sent: the actions
-// already in place are left out. Nothing is written.
+// already in place are left out. Nothing is written: where several actions change one resource,
+// each later one is previewed against the definition the earlier ones will have left, so the
+// preview is the requests Apply sends.
 func (ap *Applier) Preview(ctx context.Context, p *Plan) ([]string, error) {
 	var out []string
+	after := map[string]json.RawMessage{} // path (lower case) → the definition once the earlier actions are applied
 	for _, a := range p.Actions {
-		done, current, err := ap.state(ctx, a)
+		key := strings.ToLower(path(a.Request.Path))
+		done, current, err := ap.stateOf(ctx, a, after[key])
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", a.ID, a.Title, err)
 		}
 		if done {
 			continue
 		}
-		body, _ := json.Marshal(ap.body(a, current))
-		out = append(out, fmt.Sprintf("%s %s %s%s %s", a.ID, a.Request.Method, ap.Client.Host(), a.Request.Path, body))
+		req, err := ap.request(a, current)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", a.ID, a.Title, err)
+		}
+		out = append(out, a.ID+" "+req.String())
+		after[key] = applied(current, req)
 	}
 	return out, nil
+}
+
+// applied is a definition after a write: a PUT replaces its properties, a PATCH merges into them.
+func applied(current json.RawMessage, req azsdk.Request) json.RawMessage {
+	var cur, body map[string]any
+	json.Unmarshal(current, &cur)
+	json.Unmarshal(req.Body, &body)
+	if cur == nil {
+		cur = map[string]any{}
+	}
+	if req.Method == http.MethodPut {
+		delete(cur, "properties")
+	}
+	mergeMap(cur, body)
+	out, _ := json.Marshal(cur)
+	return out
+}
+
+// request is the write the typed client will send: the action's body (merged into the current
+// definition for a PUT of settings) as the SDK's model.
+func (ap *Applier) request(a *Action, current json.RawMessage) (azsdk.Request, error) {
+	raw, err := json.Marshal(ap.body(a, current))
+	if err != nil {
+		return azsdk.Request{}, err
+	}
+	return ap.Client.Prepare(a.Request.Method, path(a.Request.Path), raw)
+}
+
+// path drops the query of a plan's path: the SDK client adds its own API version.
+func path(p string) string {
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		return p[:i]
+	}
+	return p
 }
 
 // Apply runs the plan in order. Each action re-reads its resource first and is skipped when the
@@ -97,14 +139,19 @@ func (ap *Applier) Apply(ctx context.Context, p *Plan) ([]Result, error) {
 			out = append(out, res)
 			continue
 		}
-		body := ap.body(a, current)
-		raw, _ := json.Marshal(body)
+		req, err := ap.request(a, current)
+		if err != nil {
+			res.Status, res.Message = "failed", err.Error()
+			failed[a.ID] = true
+			out = append(out, res)
+			continue
+		}
 		if err := ap.Journal.Append(journal.Entry{Kind: journal.Intent, Action: a.Key, Tool: "harden", Who: ap.Who,
-			Why: a.Finding.Check + " on " + a.Resource.Name + ": " + a.Finding.Message, Method: a.Request.Method, URL: ap.Client.Host() + a.Request.Path,
-			Body: raw, Before: current}); err != nil {
+			Why: a.Finding.Check + " on " + a.Resource.Name + ": " + a.Finding.Message, Method: req.Method, URL: req.URL,
+			Body: req.Body, Before: current}); err != nil {
 			return out, err
 		}
-		_, werr := ap.Client.Do(ctx, a.Request.Method, a.Request.Path, raw, "harden."+a.Kind)
+		werr := ap.Client.Send(ctx, req)
 		if ap.crashAfterWrite != nil && ap.crashAfterWrite(a.Key) {
 			return out, ErrCrashed
 		}
@@ -134,7 +181,7 @@ func blockedBy(a *Action, failed map[string]bool) string {
 
 // explain turns a write error into what to do about it.
 func explain(err error, a *Action) string {
-	if armclient.IsScopeLocked(err) {
+	if azsdk.IsScopeLocked(err) {
 		return fmt.Sprintf("refused: a lock on %s or above it blocks the change (409 ScopeLocked). Release it for the change with "+
 			"bulwark lock release --resource <the locked scope> --reason \"%s %s\" --for 30m, re-run, then bulwark lock restore (bulwark lock list shows the locks)",
 			a.Resource.Name, a.ID, a.Finding.Check)
@@ -145,21 +192,30 @@ func explain(err error, a *Action) string {
 // state reads the action's resource: whether the change is in place, and the raw definition (nil
 // when it does not exist yet).
 func (ap *Applier) state(ctx context.Context, a *Action) (bool, json.RawMessage, error) {
-	resp, err := ap.Client.Do(ctx, http.MethodGet, a.Verify.Path, nil, "harden.read")
-	if armclient.IsNotFound(err) && a.Request.Method == http.MethodPut {
-		return false, nil, nil // a lock or a settings resource not created yet
+	return ap.stateOf(ctx, a, nil)
+}
+
+// stateOf is state, judged on known instead of a read when it is given.
+func (ap *Applier) stateOf(ctx context.Context, a *Action, known json.RawMessage) (bool, json.RawMessage, error) {
+	body := known
+	if body == nil {
+		var err error
+		body, err = ap.Client.Get(ctx, path(a.Verify.Path))
+		if azsdk.IsNotFound(err) && a.Request.Method == http.MethodPut {
+			return false, nil, nil // a lock or a settings resource not created yet
+		}
+		if err != nil {
+			return false, nil, err
+		}
 	}
+	o, err := arm.NewObject(body, arm.Source{File: "arm"})
 	if err != nil {
-		return false, nil, err
-	}
-	o, err := arm.NewObject(resp.Body, arm.Source{File: "arm"})
-	if err != nil {
-		return false, resp.Body, fmt.Errorf("read %s: %w", a.Verify.Path, err)
+		return false, body, fmt.Errorf("read %s: %w", a.Verify.Path, err)
 	}
 	v := o.Get(a.Verify.Property)
 	if a.Verify.AtLeast > 0 {
 		n, ok := v.Int()
-		return ok && n >= int64(a.Verify.AtLeast), resp.Body, nil
+		return ok && n >= int64(a.Verify.AtLeast), body, nil
 	}
 	got := v.Display()
 	if b, ok := v.Bool(); ok {
@@ -167,10 +223,10 @@ func (ap *Applier) state(ctx context.Context, a *Action) (bool, json.RawMessage,
 	}
 	for _, want := range a.Verify.Accept {
 		if strings.EqualFold(got, want) {
-			return true, resp.Body, nil
+			return true, body, nil
 		}
 	}
-	return false, resp.Body, nil
+	return false, body, nil
 }
 
 // body is what to send: a PATCH sends the change; a PUT of a settings resource sends its current

@@ -97,8 +97,10 @@ func apiFor(typ string) string {
 	switch strings.ToLower(typ) {
 	case "microsoft.storage/storageaccounts/blobservices", "microsoft.storage/storageaccounts/fileservices":
 		return apiStorage
-	case "microsoft.sql/servers/databases/backupshorttermretentionpolicies", "microsoft.sql/servers/databases/backuplongtermretentionpolicies":
-		return apiSQL
+	case "microsoft.sql/servers/databases/backupshorttermretentionpolicies":
+		return apiSQLShort
+	case "microsoft.sql/servers/databases/backuplongtermretentionpolicies":
+		return apiSQLLong
 	case "microsoft.dataprotection/resourceguards":
 		return apiBV
 	case "microsoft.security/pricings":

@@ -16,8 +16,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/bulwarkhq/bulwark/internal/armclient"
 	"github.com/bulwarkhq/bulwark/internal/assess"
+	"github.com/bulwarkhq/bulwark/internal/azsdk"
 	"github.com/bulwarkhq/bulwark/internal/collect/collecttest"
 	"github.com/bulwarkhq/bulwark/internal/demoestate"
 	"github.com/bulwarkhq/bulwark/internal/journal"
@@ -252,7 +252,7 @@ func TestOrderingAndIrreversible(t *testing.T) {
 
 type harness struct {
 	f      *collecttest.Fake
-	client *armclient.Client
+	client *azsdk.Clients
 	path   string
 }
 
@@ -260,7 +260,7 @@ func newHarness(t *testing.T) *harness {
 	_, res := contoso(t)
 	f := collecttest.New(res.Snapshot.Resources)
 	o := f.Options()
-	c, err := armclient.New(armclient.Options{Credential: o.Credential, Transport: f, RetryDelay: time.Millisecond, MaxRetries: 1})
+	c, err := azsdk.New(azsdk.Options{Credential: o.Credential, Transport: f, RetryDelay: time.Millisecond, MaxRetries: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -501,11 +501,38 @@ func TestPreviewListsOnlyWhatChanges(t *testing.T) {
 			done = append(done, r.Action)
 		}
 	}
-	var previewed []string
+	var previewed, shown []string
 	for _, r := range reqs {
-		previewed = append(previewed, strings.Fields(r)[0])
+		id, req, _ := strings.Cut(r, " ")
+		previewed = append(previewed, id)
+		shown = append(shown, req)
 	}
 	if d := cmp.Diff(previewed, done); d != "" {
 		t.Errorf("previewed vs applied (-preview +apply):\n%s", d)
+	}
+	// What was shown for confirmation is, byte for byte, what the SDK clients sent.
+	if d := cmp.Diff(shown, h.f.SDKRequests()); d != "" {
+		t.Errorf("shown vs sent (-shown +sent):\n%s", d)
+	}
+}
+
+// The plan's REST call is the one the SDK client sends: same method, same URL and API version,
+// and for a PATCH the same body (a PUT of settings merges the current definition first).
+func TestPlanRequestsAreTheSDKs(t *testing.T) {
+	p := plan(t, Options{AllowIrreversible: true})
+	h := newHarness(t)
+	for _, a := range p.Actions {
+		raw, _ := json.Marshal(a.Request.Body)
+		req, err := h.client.Prepare(a.Request.Method, path(a.Request.Path), raw)
+		if err != nil {
+			t.Errorf("%s %s: %v", a.ID, a.Kind, err)
+			continue
+		}
+		if want := "https://management.azure.com" + a.Request.Path; req.URL != want || req.Method != a.Request.Method {
+			t.Errorf("%s %s: the SDK sends %s %s, the plan says %s %s", a.ID, a.Kind, req.Method, req.URL, a.Request.Method, want)
+		}
+		if string(req.Body) != string(raw) {
+			t.Errorf("%s %s: the SDK model sends %s, the plan says %s", a.ID, a.Kind, req.Body, raw)
+		}
 	}
 }

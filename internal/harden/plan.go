@@ -1,7 +1,8 @@
 // Package harden turns failing findings into an ordered remediation plan — locks first on what
 // has the largest blast radius, then settings in the order their prerequisites demand — and
-// applies it through ARM, journaling every write, re-reading each resource first and skipping what
-// is already in place. Irreversible changes are marked and left out unless asked for.
+// applies it through the Azure SDK's typed clients (package azsdk), journaling every write,
+// re-reading each resource first and skipping what is already in place. Irreversible changes are
+// marked and left out unless asked for.
 package harden
 
 import (
@@ -13,6 +14,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/assess"
+	"github.com/bulwarkhq/bulwark/internal/azsdk"
 )
 
 // Schema names the JSON layout of a Plan.
@@ -189,13 +191,13 @@ func (b *builder) fix(r assess.Result, o *arm.Object) string {
 			fmt.Sprintf("az storage account file-service-properties update --account-name %s --resource-group %s --subscription %s --enable-delete-retention true --delete-retention-days 14", o.Name(), o.ID.ResourceGroup(), o.ID.SubscriptionID())).
 			Request.Body = props("shareDeleteRetentionPolicy", map[string]any{"enabled": true, "days": 14})
 	case "SQL-001":
-		a := b.setting(r, o, "sql-short-term-retention", "PUT", id+"/backupShortTermRetentionPolicies/default", apiSQL, "properties.retentionDays", 14, false,
+		a := b.setting(r, o, "sql-short-term-retention", "PUT", id+"/backupShortTermRetentionPolicies/default", apiSQLShort, "properties.retentionDays", 14, false,
 			"Keep 14 days of point-in-time backups", "backup storage grows with the retention",
 			fmt.Sprintf("az sql db str-policy set --resource-group %s --server %s --name %s --subscription %s --retention-days 14 --diffbackup-hours 12", o.ID.ResourceGroup(), parentName(o), o.Name(), o.ID.SubscriptionID()))
 		a.Request.Body = map[string]any{"properties": map[string]any{"retentionDays": 14, "diffBackupIntervalInHours": 12}}
 		a.Verify.Accept, a.Verify.AtLeast = nil, 14
 	case "SQL-002":
-		a := b.setting(r, o, "sql-long-term-retention", "PUT", id+"/backupLongTermRetentionPolicies/default", apiSQL, "properties.weeklyRetention", "P4W", false,
+		a := b.setting(r, o, "sql-long-term-retention", "PUT", id+"/backupLongTermRetentionPolicies/default", apiSQLLong, "properties.weeklyRetention", "P4W", false,
 			"Keep long-term backups (4 weeks, 12 months, 5 years)", "long-term backups are billed by size; they survive the server's deletion",
 			fmt.Sprintf("az sql db ltr-policy set --resource-group %s --server %s --name %s --subscription %s --weekly-retention P4W --monthly-retention P12M --yearly-retention P5Y --week-of-year 1", o.ID.ResourceGroup(), parentName(o), o.Name(), o.ID.SubscriptionID()))
 		a.Request.Body = map[string]any{"properties": map[string]any{"weeklyRetention": "P4W", "monthlyRetention": "P12M", "yearlyRetention": "P5Y", "weekOfYear": 1}}
@@ -256,15 +258,16 @@ func requires(a *Action, before ...*Action) {
 	}
 }
 
-// API versions the plan writes with.
+// API versions the plan writes with: the ones the SDK clients apply sends through use.
 const (
-	apiLocks    = "2020-05-01"
-	apiKeyVault = "2024-11-01"
-	apiRSV      = "2025-02-01"
-	apiBV       = "2025-07-01"
-	apiStorage  = "2023-05-01"
-	apiSQL      = "2023-08-01"
-	apiSecurity = "2024-01-01"
+	apiLocks    = azsdk.APILocks
+	apiKeyVault = azsdk.APIKeyVault
+	apiRSV      = azsdk.APIRSV
+	apiBV       = azsdk.APIBV
+	apiStorage  = azsdk.APIStorage
+	apiSQLShort = azsdk.APISQLShort
+	apiSQLLong  = azsdk.APISQLLong
+	apiSecurity = azsdk.APISecurity
 )
 
 // setting is a change of one property: a PATCH of the resource, or a PUT of a child settings

@@ -16,12 +16,9 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
-	"github.com/bulwarkhq/bulwark/internal/armclient"
+	"github.com/bulwarkhq/bulwark/internal/azsdk"
 	"github.com/bulwarkhq/bulwark/internal/journal"
 )
-
-// APIVersion of Microsoft.Authorization/locks.
-const APIVersion = "2020-05-01"
 
 const (
 	toolRelease = "lock-release"
@@ -60,44 +57,34 @@ func List(x *arm.Index) []Lock {
 	return out
 }
 
-// Manager releases and restores locks through ARM, journaling each change.
+// Manager releases and restores locks through the Azure SDK's armlocks client, journaling each
+// change.
 type Manager struct {
-	Client  *armclient.Client
+	Client  *azsdk.Clients
 	Journal *journal.Journal
 	Who     string
 	Now     func() time.Time
 }
 
-// Direct returns the locks directly on a scope, as ARM holds them now, raw. Locks inherited from
-// a resource group or subscription are not the resource's to release.
+// Direct returns the locks directly on a scope, as the SDK reads them now (its model's JSON).
+// Locks inherited from a resource group or subscription are not the resource's to release.
 func (m *Manager) Direct(ctx context.Context, scope string) ([]json.RawMessage, []Lock, error) {
 	scope = strings.TrimSuffix(scope, "/")
-	next := scope + "/providers/Microsoft.Authorization/locks?api-version=" + APIVersion
+	all, err := m.Client.Locks(ctx, scope)
+	if err != nil {
+		return nil, nil, err
+	}
 	var raws []json.RawMessage
 	var locks []Lock
-	for next != "" {
-		resp, err := m.Client.Do(ctx, http.MethodGet, next, nil, "ManagementLocksClient.ListByScope")
+	for _, raw := range all {
+		o, err := arm.NewObject(raw, arm.Source{File: "arm"})
 		if err != nil {
-			return nil, nil, fmt.Errorf("list the locks on %s: %w", scope, err)
+			continue
 		}
-		var page struct {
-			Value    []json.RawMessage `json:"value"`
-			NextLink string            `json:"nextLink"`
+		if strings.EqualFold(arm.LockScope(o.ID.String()), scope) {
+			raws = append(raws, raw)
+			locks = append(locks, FromObject(o))
 		}
-		if err := json.Unmarshal(resp.Body, &page); err != nil {
-			return nil, nil, fmt.Errorf("list the locks on %s: %w", scope, err)
-		}
-		for _, raw := range page.Value {
-			o, err := arm.NewObject(raw, arm.Source{File: "arm"})
-			if err != nil {
-				continue
-			}
-			if strings.EqualFold(arm.LockScope(o.ID.String()), scope) {
-				raws = append(raws, raw)
-				locks = append(locks, FromObject(o))
-			}
-		}
-		next = page.NextLink
 	}
 	return raws, locks, nil
 }
@@ -116,13 +103,13 @@ func (m *Manager) Release(ctx context.Context, scope, name, reason string, d tim
 			continue
 		}
 		action := fmt.Sprintf("%s:%s:%s", toolRelease, strings.ToLower(l.ID), now.Format(time.RFC3339))
-		url := l.ID + "?api-version=" + APIVersion
+		req := m.Client.LockDelete(l.ID)
 		meta := map[string]string{"lock": l.ID, "scope": l.Scope, "until": now.Add(d).Format(time.RFC3339), "for": d.String()}
 		if err := m.Journal.Append(journal.Entry{Kind: journal.Intent, Action: action, Tool: toolRelease, Who: m.Who, Why: reason,
-			Method: http.MethodDelete, URL: m.Client.Host() + url, Before: raws[i], Meta: meta}); err != nil {
+			Method: req.Method, URL: req.URL, Before: raws[i], Meta: meta}); err != nil {
 			return done, err
 		}
-		_, err := m.Client.Do(ctx, http.MethodDelete, url, nil, "ManagementLocksClient.DeleteByScope")
+		err := m.Client.DeleteLock(ctx, l.ID)
 		out := journal.Entry{Kind: journal.Outcome, Action: action, Tool: toolRelease, Who: m.Who, Why: reason, Result: journal.Done, Meta: meta}
 		if err != nil {
 			out.Result, out.Error = journal.Failed, err.Error()
@@ -191,41 +178,55 @@ func OpenReleases(entries []journal.Entry, now time.Time) []Open {
 	return out
 }
 
-// Restore puts back the released lock exactly as it was (name, level, notes, owners), then reads
-// it back and checks the definition matches.
-func (m *Manager) Restore(ctx context.Context, r Open) error {
+// RestoreRequest is the request that puts a released lock back: a PUT of its recorded properties.
+func (m *Manager) RestoreRequest(r Open) (azsdk.Request, error) {
 	var def struct {
 		Properties json.RawMessage `json:"properties"`
 	}
 	if err := json.Unmarshal(r.Definition, &def); err != nil || len(def.Properties) == 0 {
-		return fmt.Errorf("restore %s: the journal holds no definition for it", r.Lock.ID)
+		return azsdk.Request{}, fmt.Errorf("restore %s: the journal holds no definition for it", r.Lock.ID)
 	}
 	body, _ := json.Marshal(map[string]json.RawMessage{"properties": def.Properties})
+	req, err := m.Client.Prepare(http.MethodPut, r.Lock.ID, body)
+	if err != nil {
+		return azsdk.Request{}, fmt.Errorf("restore %s: %w", r.Lock.ID, err)
+	}
+	return req, nil
+}
+
+// Restore puts back the released lock exactly as it was (name, level, notes, owners), then reads
+// it back and checks the definition is byte for byte the one released.
+func (m *Manager) Restore(ctx context.Context, r Open) error {
+	req, err := m.RestoreRequest(r)
+	if err != nil {
+		return err
+	}
 	action := fmt.Sprintf("%s:%s:%s", toolRestore, strings.ToLower(r.Lock.ID), r.ReleasedAt.Format(time.RFC3339))
 	meta := map[string]string{"lock": r.Lock.ID, "release": r.action}
-	url := r.Lock.ID + "?api-version=" + APIVersion
 	if err := m.Journal.Append(journal.Entry{Kind: journal.Intent, Action: action, Tool: toolRestore, Who: m.Who, Why: "restore after: " + r.Reason,
-		Method: http.MethodPut, URL: m.Client.Host() + url, Body: body, Meta: meta}); err != nil {
+		Method: req.Method, URL: req.URL, Body: req.Body, Meta: meta}); err != nil {
 		return err
 	}
 	fail := func(err error) error {
 		m.Journal.Append(journal.Entry{Kind: journal.Outcome, Action: action, Tool: toolRestore, Who: m.Who, Result: journal.Failed, Error: err.Error(), Meta: meta})
 		return fmt.Errorf("restore %s: %w", r.Lock.Name, err)
 	}
-	if _, err := m.Client.Do(ctx, http.MethodPut, url, body, "ManagementLocksClient.CreateOrUpdateByScope"); err != nil {
+	if err := m.Client.Send(ctx, req); err != nil {
 		return fail(err)
 	}
-	got, err := m.Client.Do(ctx, http.MethodGet, url, nil, "ManagementLocksClient.GetByScope")
+	got, err := m.Client.Get(ctx, r.Lock.ID)
 	if err != nil {
 		return fail(err)
 	}
-	if !SameDefinition(r.Definition, got.Body) {
-		return fail(fmt.Errorf("the lock read back differs from the one released: %s", got.Body))
+	if !SameDefinition(r.Definition, got) {
+		return fail(fmt.Errorf("the lock read back differs from the one released: %s", got))
 	}
 	return m.Journal.Append(journal.Entry{Kind: journal.Outcome, Action: action, Tool: toolRestore, Who: m.Who, Result: journal.Done, Meta: meta})
 }
 
-// SameDefinition compares two lock definitions: ID (ignoring case), name and properties.
+// SameDefinition compares two lock definitions as the SDK model renders them: the same ID
+// (ignoring case, as ARM does), the same name, and byte-identical properties (level, notes,
+// owners).
 func SameDefinition(a, b []byte) bool {
 	var x, y struct {
 		ID, Name   string
@@ -234,16 +235,5 @@ func SameDefinition(a, b []byte) bool {
 	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
 		return false
 	}
-	return strings.EqualFold(x.ID, y.ID) && x.Name == y.Name && canonical(x.Properties) == canonical(y.Properties)
-}
-
-func canonical(raw json.RawMessage) string {
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return string(raw)
-	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.Encode(v) // map keys are sorted
-	return b.String()
+	return strings.EqualFold(x.ID, y.ID) && x.Name == y.Name && bytes.Equal(x.Properties, y.Properties)
 }

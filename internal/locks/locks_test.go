@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/bulwarkhq/bulwark/internal/arm"
-	"github.com/bulwarkhq/bulwark/internal/armclient"
+	"github.com/bulwarkhq/bulwark/internal/azsdk"
 	"github.com/bulwarkhq/bulwark/internal/collect/collecttest"
 	"github.com/bulwarkhq/bulwark/internal/demoestate"
 	"github.com/bulwarkhq/bulwark/internal/journal"
@@ -27,7 +29,7 @@ func TestReleaseRestoreRoundTrip(t *testing.T) {
 	}
 	f := collecttest.New(res.Snapshot.Resources)
 	o := f.Options()
-	client, err := armclient.New(armclient.Options{Credential: o.Credential, Transport: f, RetryDelay: time.Millisecond})
+	client, err := azsdk.New(azsdk.Options{Credential: o.Credential, Transport: f, RetryDelay: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,17 +73,34 @@ func TestReleaseRestoreRoundTrip(t *testing.T) {
 	if err := m.Restore(context.Background(), open[0]); err != nil {
 		t.Fatal(err)
 	}
-	back, ok := f.Object(released[0].ID)
-	if !ok || !SameDefinition(original, back) {
-		t.Errorf("restored %s, released %s", back, original)
-	}
 	entries, _ = journal.Read(path)
+	// The lock read back through the SDK is byte for byte the definition the release recorded,
+	// which is the snapshot's lock (name, level, notes, owners).
+	back, err := client.Get(context.Background(), released[0].ID)
+	if err != nil || !SameDefinition(entries[0].Before, back) {
+		t.Errorf("restored %s, released %s (%v)", back, entries[0].Before, err)
+	}
+	if !bytes.Contains(back, []byte(`"properties":{"level":"CanNotDelete","notes":"CMK for disks, storage and backup","owners":[{"applicationId":"grp-platform-admins"}]}`)) {
+		t.Errorf("restored %s", back)
+	}
+	rec, _ := arm.NewObject(entries[0].Before, arm.Source{File: "journal"})
+	snap, _ := arm.NewObject(original, arm.Source{File: "snapshot"})
+	if d := cmp.Diff(FromObject(snap), FromObject(rec)); d != "" {
+		t.Errorf("recorded definition vs snapshot (-snapshot +recorded):\n%s", d)
+	}
 	// What the restore sent is byte for byte the properties the release recorded.
 	var was, sent struct{ Properties json.RawMessage }
 	json.Unmarshal(entries[0].Before, &was)
 	json.Unmarshal(entries[2].Body, &sent)
 	if len(was.Properties) == 0 || !bytes.Equal(was.Properties, sent.Properties) {
 		t.Errorf("restore sent %s, the release recorded %s", sent.Properties, was.Properties)
+	}
+	if sdk := f.SDKRequests(); len(sdk) != 2 || sdk[1] != entries[2].Method+" "+entries[2].URL+" "+string(entries[2].Body) {
+		t.Errorf("sent %q; journaled %s %s %s", sdk, entries[2].Method, entries[2].URL, entries[2].Body)
+	}
+	// A definition that differs in one byte of its properties is not the same lock.
+	if SameDefinition(entries[0].Before, bytes.Replace(back, []byte("CanNotDelete"), []byte("ReadOnly"), 1)) {
+		t.Error("a changed level compares equal")
 	}
 	if open := OpenReleases(entries, now.Add(time.Hour)); len(open) != 0 {
 		t.Errorf("still open after restore: %+v", open)

@@ -235,7 +235,7 @@ resource stshopassets01 'Microsoft.Storage/storageAccounts@2025-01-01' existing 
   name: 'stshopassets01'
 }
 
-resource default 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+resource default 'Microsoft.Storage/storageAccounts/blobServices@2024-01-01' = {
   parent: stshopassets01
   name: 'default'
   properties: {
@@ -256,7 +256,7 @@ resource shopdb 'Microsoft.Sql/servers/databases@2023-08-01' existing = {
   name: 'shopdb'
 }
 
-resource default_2 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies@2023-08-01' = {
+resource default_2 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies@2020-11-01-preview' = {
   parent: shopdb
   name: 'default'
   properties: {
@@ -267,7 +267,7 @@ resource default_2 'Microsoft.Sql/servers/databases/backupLongTermRetentionPolic
   }
 }
 
-resource default_3 'Microsoft.Storage/storageAccounts/fileServices@2023-05-01' = {
+resource default_3 'Microsoft.Storage/storageAccounts/fileServices@2024-01-01' = {
   parent: stshopassets01
   name: 'default'
   properties: {
