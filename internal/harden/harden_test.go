@@ -296,7 +296,7 @@ func TestApplyEveryKindThenIdempotent(t *testing.T) {
 		kinds[a.Kind] = true
 	}
 	for _, k := range []string{"lock", "kv-purge-protection", "rsv-soft-delete", "rsv-soft-delete-always-on", "rsv-immutability", "rsv-immutability-locked",
-		"bv-soft-delete-always-on", "bv-immutability", "bv-immutability-locked", "blob-soft-delete", "container-soft-delete", "blob-versioning", "blob-change-feed",
+		"bv-soft-delete", "bv-soft-delete-always-on", "bv-immutability", "bv-immutability-locked", "blob-soft-delete", "container-soft-delete", "blob-versioning", "blob-change-feed",
 		"blob-point-in-time-restore", "file-soft-delete", "sql-short-term-retention", "sql-long-term-retention", "defender-plan"} {
 		if !kinds[k] {
 			t.Errorf("the Contoso plan has no %s action: the test would not cover it", k)
