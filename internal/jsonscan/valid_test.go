@@ -2,8 +2,10 @@ package jsonscan
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -67,7 +69,83 @@ func FuzzValid(f *testing.F) {
 				}
 			}
 		}
+		// Walk: the same verdict, the same top-level members, and each nested member where
+		// encoding/json finds it.
+		top := map[string]string{}
+		var nested [][3]string // parent path, key, value
+		seen, repeated := map[string]bool{}, strings.Contains(string(b), `\`)
+		walked := Walk(b, func(p *Path, k, v []byte) {
+			var path []string
+			for i := 0; i < p.Depth()-1; i++ {
+				path = append(path, UnquoteKey(p.Parent(i)))
+			}
+			at := strings.Join(path, "\x00") + "\x01" + UnquoteKey(k)
+			repeated = repeated || seen[at]
+			seen[at] = true
+			if p.Depth() == 1 {
+				top[UnquoteKey(k)] = string(v)
+				return
+			}
+			nested = append(nested, [3]string{strings.Join(path, "\x00"), UnquoteKey(k), string(v)})
+		})
+		if repeated {
+			nested = nil // a repeated key (the last wins in encoding/json) or escapes: compare the top level only
+		}
+		if walked != want {
+			t.Fatalf("Walk(%q) = %v, encoding/json object: %v", b, walked, want)
+		}
+		if walked {
+			for k, v := range m {
+				if top[k] != string(v) {
+					t.Fatalf("Walk(%q): member %q = %q, encoding/json %q", b, k, top[k], v)
+				}
+			}
+			for _, n := range nested {
+				var cur any
+				json.Unmarshal(b, &cur)
+				for _, k := range strings.Split(n[0], "\x00") {
+					cur = cur.(map[string]any)[k]
+				}
+				var want, got any
+				json.Unmarshal(json.RawMessage(n[2]), &got)
+				want = cur.(map[string]any)[n[1]]
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("Walk(%q): %s.%s = %s, encoding/json %v", b, n[0], n[1], n[2], want)
+				}
+			}
+		}
 	})
+}
+
+// Walk reports nested members with their path, down to MaxWalkDepth, children before parents.
+func TestWalk(t *testing.T) {
+	raw := []byte(`{"a":1,"identity":{"claims":{"upn":"x@y","deep":{"d4":{"d5":true}}},"list":[{"no":1}]},"z":"s"}`)
+	var got []string
+	ok := Walk(raw, func(p *Path, k, v []byte) {
+		var path []string
+		for i := 0; i < p.Depth()-1; i++ {
+			path = append(path, string(p.Parent(i)))
+		}
+		got = append(got, fmt.Sprintf("%d %s/%s=%s", p.Depth(), strings.Join(path, "/"), k, v))
+	})
+	want := []string{
+		"1 /a=1",
+		`3 identity/claims/upn="x@y"`,
+		`4 identity/claims/deep/d4={"d5":true}`,
+		`3 identity/claims/deep={"d4":{"d5":true}}`,
+		`2 identity/claims={"upn":"x@y","deep":{"d4":{"d5":true}}}`,
+		`2 identity/list=[{"no":1}]`,
+		`1 /identity={"claims":{"upn":"x@y","deep":{"d4":{"d5":true}}},"list":[{"no":1}]}`,
+		`1 /z="s"`,
+	}
+	if !ok || strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("ok=%v\n%s\nwant\n%s", ok, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, bad := range []string{`{"a":{"b":{"c":{"d":[}}}}`, `{"a":{"b":"\x01"}}`, `{"a":{}} x`, `[1]`} {
+		if Walk([]byte(bad), func(*Path, []byte, []byte) {}) {
+			t.Errorf("Walk(%q) = true", bad)
+		}
+	}
 }
 
 func BenchmarkValid(b *testing.B) {
