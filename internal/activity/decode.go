@@ -39,55 +39,24 @@ func parseTime(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("time %q is not RFC 3339 or the portal's format", s)
 }
 
-// rawField is one top-level member of a record, as JSON.
-type record map[string]string // lower-case key → raw JSON value
-
-func scanRecord(line string) (record, bool) {
+func scanRecord(line string) (*record, bool) {
 	return scanRecordBytes([]byte(line))
 }
 
 // scanRecordBytes splits a record whose bytes are never modified afterwards: the member values are
 // strings that share the record's memory rather than copies (a record is ~2 KB and a log holds
 // millions).
-func scanRecordBytes(b []byte) (record, bool) { return scanInto(b, make(record, 24)) }
+func scanRecordBytes(b []byte) (*record, bool) {
+	var r record
+	return &r, scanInto(b, &r)
+}
 
 // scanInto is scanRecordBytes into a given (empty) record.
-func scanInto(b []byte, r record) (record, bool) {
-	ok := jsonscan.ObjectBytes(b, func(k, v []byte) bool {
-		r[recordKey(k)] = shareString(v)
+func scanInto(b []byte, r *record) bool {
+	return jsonscan.ObjectBytes(b, func(k, v []byte) bool {
+		r.set(memberOfKey(k), shareString(v))
 		return true
 	})
-	return r, ok
-}
-
-// knownKeys are the record members every format has, lower-cased once.
-var knownKeys = func() map[string]string {
-	m := map[string]string{}
-	for _, k := range []string{"time", "resourceId", "operationName", "category", "resultType", "resultSignature",
-		"durationMs", "callerIpAddress", "correlationId", "identity", "level", "properties", "location", "tenantId",
-		"eventTimestamp", "caller", "claims", "authorization", "eventDataId", "operationId", "status", "subStatus",
-		"submissionTimestamp", "subscriptionId", "resourceGroupName", "resourceProviderName", "resourceType", "eventName",
-		"channels", "description", "httpRequest", "id", "records", "value"} {
-		m[k] = strings.ToLower(k)
-	}
-	return m
-}()
-
-// recordKey returns a member name in lower case, without allocating for the usual names.
-func recordKey(k []byte) string {
-	if v, ok := knownKeys[string(k)]; ok { // the conversion does not allocate
-		return v
-	}
-	return lowerASCII(jsonscan.UnquoteKey(k))
-}
-
-// scanRecordValid is scanRecordBytes for bytes not yet known to be valid JSON: it validates them
-// in the same pass, and reports false for anything but a valid JSON object.
-func scanRecordValid(b []byte, r record) (record, bool) {
-	ok := jsonscan.ObjectValid(b, func(k, v []byte) {
-		r[recordKey(k)] = shareString(v)
-	})
-	return r, ok
 }
 
 // shareString returns a string that shares b's memory; b must never be modified afterwards.
@@ -133,10 +102,10 @@ func lookupObject(raw, key string) string {
 
 // str reads a member as a string: a JSON string, or the "value" of an {"value","localizedValue"}
 // object (REST), or a number or boolean as written.
-func (r record) str(keys ...string) string {
+func (r *record) str(keys ...member) string {
 	for _, k := range keys {
-		raw, ok := r[k]
-		if !ok {
+		raw := r.v[k]
+		if raw == "" {
 			continue
 		}
 		switch jsonscan.First(bytesOf(raw)) {
@@ -166,10 +135,10 @@ func (r record) str(keys ...string) string {
 }
 
 // obj reads a member holding an object, or a string holding JSON (Log Analytics), as raw JSON.
-func (r record) obj(keys ...string) string {
+func (r *record) obj(keys ...member) string {
 	for _, k := range keys {
-		raw, ok := r[k]
-		if !ok {
+		raw := r.v[k]
+		if raw == "" {
 			continue
 		}
 		switch jsonscan.First(bytesOf(raw)) {
@@ -186,19 +155,20 @@ func (r record) obj(keys ...string) string {
 }
 
 // fromRecord builds an event from one JSON record of any of the three formats.
-func fromRecord(r record, source string) (*Event, error) {
+func fromRecord(r *record, source string) (*Event, error) { return fromWalked(r, source, nil) }
+
+// fromWalked is fromRecord for a record whose nested values one validating pass already found.
+func fromWalked(r *record, source string, w *walked) (*Event, error) {
 	e := &Event{Source: source}
-	_, isREST := r["eventtimestamp"]
-	_, isLA := r["timegenerated"]
 	switch {
-	case isREST:
+	case r.has(mEventTimestamp):
 		e.Format = FormatREST
-	case isLA || r["operationnamevalue"] != "" || r["activitystatusvalue"] != "":
+	case r.has(mTimeGenerated) || r.has(mOperationNameValue) || r.has(mActivityStatusValue):
 		e.Format = FormatLogAnalytics
 	default:
 		e.Format = FormatDiagnostic
 	}
-	ts := r.str("time", "eventtimestamp", "timegenerated", "timegenerated [utc]")
+	ts := r.str(mTime, mEventTimestamp, mTimeGenerated, mTimeGeneratedUTC)
 	if ts == "" {
 		return nil, fmt.Errorf("no event time (time, eventTimestamp or TimeGenerated)")
 	}
@@ -207,23 +177,23 @@ func fromRecord(r record, source string) (*Event, error) {
 		return nil, err
 	}
 	e.At = t
-	e.OperationName = r.str("operationnamevalue", "operationname")
-	e.ResultType = normStatus(r.str("resulttype", "activitystatusvalue", "status", "activitystatus"))
-	e.ResultSignature = r.str("resultsignature", "activitysubstatusvalue", "substatus", "activitysubstatus")
-	e.Category = r.str("categoryvalue", "category")
-	e.Caller = r.str("caller")
-	e.CallerIPAddress = r.str("calleripaddress")
-	e.CorrelationID = r.str("correlationid")
-	e.OperationID = r.str("operationid")
-	e.EventDataID = r.str("eventdataid")
-	e.ResourceID = r.str("resourceid", "_resourceid")
-	e.Level = r.str("level")
-	e.propertiesRaw = r.obj("properties_d", "properties")
-	e.identityRaw = r.obj("identity")
-	e.authRaw = r.obj("authorization_d", "authorization")
-	e.claimsRaw = r.obj("claims_d", "claims")
-	e.httpRaw = r.obj("httprequest")
-	if e.Format == FormatLogAnalytics && r.str("operationnamevalue") == "" {
+	e.OperationName = r.str(mOperationNameValue, mOperationName)
+	e.ResultType = normStatus(r.str(mResultType, mActivityStatusValue, mStatus, mActivityStatus))
+	e.ResultSignature = r.str(mResultSignature, mActivitySubstatusValue, mSubStatus, mActivitySubstatus)
+	e.Category = r.str(mCategoryValue, mCategory)
+	e.Caller = r.str(mCaller)
+	e.CallerIPAddress = r.str(mCallerIPAddress)
+	e.CorrelationID = r.str(mCorrelationID)
+	e.OperationID = r.str(mOperationID)
+	e.EventDataID = r.str(mEventDataID)
+	e.ResourceID = r.str(mResourceID, mResourceIDLA)
+	e.Level = r.str(mLevel)
+	e.propertiesRaw = r.obj(mPropertiesD, mProperties)
+	e.identityRaw = r.obj(mIdentity)
+	e.authRaw = r.obj(mAuthorizationD, mAuthorization)
+	e.claimsRaw = r.obj(mClaimsD, mClaims)
+	e.httpRaw = r.obj(mHTTPRequest)
+	if e.Format == FormatLogAnalytics && r.str(mOperationNameValue) == "" {
 		// Legacy AzureActivity: OperationName is a localised display string. The operation comes
 		// from Authorization.action, else Properties.message.
 		e.OperationName = ""
@@ -244,7 +214,14 @@ func fromRecord(r record, source string) (*Event, error) {
 	if e.OperationName == "" {
 		return nil, fmt.Errorf("no operation name")
 	}
-	if (e.Category == "" || e.Format == FormatDiagnostic) && jsonscan.First(bytesOf(e.propertiesRaw)) == '{' {
+	if w != nil && e.propertiesRaw != "" && e.propertiesRaw == w.props {
+		if w.category != "" && (e.Category == "" || e.Format == FormatDiagnostic) {
+			e.Category = w.category
+		}
+		if e.OperationID == "" {
+			e.OperationID = w.opID
+		}
+	} else if (e.Category == "" || e.Format == FormatDiagnostic) && jsonscan.First(bytesOf(e.propertiesRaw)) == '{' {
 		var category, opID string // one pass over properties for both
 		jsonscan.ObjectBytes(bytesOf(e.propertiesRaw), func(k, v []byte) bool {
 			switch {
@@ -262,7 +239,7 @@ func fromRecord(r record, source string) (*Event, error) {
 			e.OperationID = opID
 		}
 	}
-	e.deriveCaller()
+	e.deriveCaller(w)
 	return e, nil
 }
 
@@ -276,11 +253,25 @@ const (
 
 // deriveCaller fills the caller from the claims when the format has no caller field (the
 // diagnostic export), and the principal and application IDs everywhere.
-func (e *Event) deriveCaller() {
+func (e *Event) deriveCaller(w *walked) {
 	// Read the few claims needed in one pass, without decoding identity (most events never need
-	// the rest of it).
+	// the rest of it). A record read by jsonscan.Walk has them already.
 	claims, auth := e.claimsRaw, e.authRaw
-	if e.identityRaw != "" && (claims == "" || auth == "") {
+	var vals *claimValues
+	switch {
+	case w == nil:
+	case claims != "" && claims == w.topClaims:
+		vals = &w.topClaimV
+	case claims == "" && e.identityRaw != "" && e.identityRaw == w.identity:
+		claims = w.idClaims
+		if auth == "" {
+			auth = w.idAuth
+		}
+		if claims != "" {
+			vals = &w.idClaimVals
+		}
+	}
+	if vals == nil && e.identityRaw != "" && (claims == "" || auth == "") {
 		jsonscan.ObjectBytes(bytesOf(e.identityRaw), func(k, v []byte) bool {
 			switch {
 			case string(k) == "claims" && claims == "":
@@ -300,7 +291,9 @@ func (e *Event) deriveCaller() {
 		}
 	}
 	var upn, name, idtyp string
-	if claims != "" {
+	if vals != nil {
+		e.PrincipalID, e.AppID, upn, name, idtyp = vals.oid, vals.appid, vals.upn, vals.name, vals.idtyp
+	} else if claims != "" {
 		jsonscan.ObjectBytes(bytesOf(claims), func(kb, v []byte) bool {
 			k := shareString(kb)
 			if bytes.IndexByte(kb, '\\') >= 0 { // "http:\/\/schemas…" from serializers that escape slashes

@@ -322,7 +322,7 @@ type unit struct {
 type decoded struct {
 	events   []*Event
 	problems []Problem
-	// Scratch records, reused line after line (events keep strings, never the map).
+	// Scratch records, reused line after line (events keep strings, never the record).
 	outer, inner record
 }
 
@@ -424,22 +424,30 @@ func decodeUnit(u unit, d *decoded) {
 		d.problems = append(d.problems, Problem{Source: u.src, Msg: u.problem})
 		return
 	}
-	if d.outer == nil {
-		d.outer, d.inner = make(record, 32), make(record, 32)
-	}
-	clear(d.outer)
-	rec, ok := scanRecordValid(u.data, d.outer) // validates and splits in one pass
+	d.outer = record{}
+	rec := &d.outer
+	var w walked
+	ok := jsonscan.Walk(u.data, func(p *jsonscan.Path, k, v []byte) { // validates and splits in one pass
+		if p.Depth() == 1 {
+			f := memberOfKey(k)
+			rec.set(f, shareString(v))
+			w.top(f, v)
+			return
+		}
+		w.visit(p, k, v)
+	})
 	if !ok {
 		d.problems = append(d.problems, Problem{Source: u.src, Msg: "malformed JSON"})
 		return
 	}
-	for _, k := range []string{"records", "value"} {
-		if list, ok := rec[k]; ok && jsonscan.First(bytesOf(list)) == '[' {
+	for _, f := range []member{mRecords, mValue} {
+		if list := rec.v[f]; jsonscan.First(bytesOf(list)) == '[' {
+			name := map[member]string{mRecords: "records", mValue: "value"}[f]
 			jsonscan.Array(bytesOf(list), func(i int, v []byte) bool {
-				src := u.src + " " + k + "[" + strconv.Itoa(i) + "]"
-				clear(d.inner)
-				if rec, ok := scanInto(v, d.inner); ok {
-					decodeRecord(src, rec, d)
+				src := u.src + " " + name + "[" + strconv.Itoa(i) + "]"
+				d.inner = record{}
+				if scanInto(v, &d.inner) {
+					decodeRecord(src, &d.inner, d, nil)
 				} else {
 					d.problems = append(d.problems, Problem{Source: src, Msg: "not a JSON object"})
 				}
@@ -448,11 +456,11 @@ func decodeUnit(u unit, d *decoded) {
 			return
 		}
 	}
-	decodeRecord(u.src, rec, d)
+	decodeRecord(u.src, rec, d, &w)
 }
 
-func decodeRecord(src string, rec record, d *decoded) {
-	e, err := fromRecord(rec, src)
+func decodeRecord(src string, rec *record, d *decoded, w *walked) {
+	e, err := fromWalked(rec, src, w)
 	if err != nil {
 		d.problems = append(d.problems, Problem{Source: src, Msg: err.Error()})
 		return
@@ -469,7 +477,7 @@ func (r *Reader) one(src, raw string, fn func(*Event) error) error {
 	return r.oneRecord(src, rec, fn)
 }
 
-func (r *Reader) oneRecord(src string, rec record, fn func(*Event) error) error {
+func (r *Reader) oneRecord(src string, rec *record, fn func(*Event) error) error {
 	e, err := fromRecord(rec, src)
 	if err != nil {
 		r.problem(src, "%v", err)
@@ -542,17 +550,17 @@ func (r *Reader) readCSV(name string, br *bufio.Reader, fn func(*Event) error) e
 			r.problem(src, "%d columns, the header has %d", len(row), len(cols))
 			continue
 		}
-		rec := record{}
+		rec := &record{}
 		for i, c := range cols {
 			if row[i] == "" {
 				continue
 			}
 			v := row[i]
 			if t := strings.TrimSpace(v); strings.HasPrefix(t, "{") && json.Valid([]byte(t)) {
-				rec[strings.ToLower(c)] = t
+				rec.set(memberOf(strings.ToLower(c)), t)
 			} else {
 				b, _ := json.Marshal(v)
-				rec[strings.ToLower(c)] = string(b)
+				rec.set(memberOf(strings.ToLower(c)), string(b))
 			}
 		}
 		e, err := fromRecord(rec, src)
