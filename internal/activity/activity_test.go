@@ -388,3 +388,55 @@ func cmpopts() cmp.Option {
 		return ok && sf.Name() != "" && sf.Name()[0] >= 'a' && sf.Name()[0] <= 'z'
 	}, cmp.Ignore())
 }
+
+func TestLowerFast(t *testing.T) {
+	for _, s := range []string{"", "a", "ABCDEFGH", "/SUBSCRIPTIONS/11111111-1111/RESOURCEGROUPS/RG-X/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/VM@[`{~",
+		"Microsoft.Authorization/roleAssignments/write", "ÀÉÎ/Ünïcode", "@[`{", "\x00\x7f"} {
+		if got, want := lowerFast(s), strings.ToLower(s); got != want {
+			t.Errorf("lowerFast(%q) = %q, want %q", s, got, want)
+		}
+	}
+	for c := 0; c < 128; c++ {
+		s := strings.Repeat(string(rune(c)), 9)
+		if got, want := lowerFast(s), strings.ToLower(s); got != want {
+			t.Errorf("lowerFast(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+// keySet agrees with a map on adds and lookups, collisions and wrap-around included.
+func TestKeySet(t *testing.T) {
+	s := newKeySet(1000)
+	ref := map[uint64]bool{}
+	x := uint64(88172645463325252)
+	for i := 0; i < 1000; i++ {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		k := x | 1
+		if i%3 == 0 {
+			k = uint64(i)<<40 | 1 // keys that land near each other
+		}
+		if s.has(k) != ref[k] {
+			t.Fatalf("has(%d) = %v before add", k, s.has(k))
+		}
+		if !ref[k] {
+			s.add(k)
+			ref[k] = true
+		}
+	}
+	for k := range ref {
+		if !s.has(k) {
+			t.Fatalf("lost %d", k)
+		}
+	}
+	if s.has(12345) || s.n != len(ref) {
+		t.Errorf("has a key never added, or n = %d for %d", s.n, len(ref))
+	}
+	s.reset()
+	for k := range ref {
+		if s.has(k) {
+			t.Fatal("a key survived reset")
+		}
+	}
+}

@@ -110,19 +110,19 @@ func (r *record) str(keys ...member) string {
 		}
 		switch jsonscan.First(bytesOf(raw)) {
 		case '"':
-			var s string
-			if !strings.Contains(raw, `\`) {
-				s = raw[1 : len(raw)-1]
-			} else if json.Unmarshal([]byte(raw), &s) != nil {
-				continue
+			s := raw[1 : len(raw)-1]
+			if strings.IndexByte(s, '\\') >= 0 {
+				var ok bool
+				if s, ok = unquoteJSON(bytesOf(raw)); !ok {
+					continue
+				}
 			}
 			if s != "" {
 				return s
 			}
 		case '{':
 			if v, ok := jsonscan.Lookup(bytesOf(raw), "value"); ok {
-				var s string
-				if json.Unmarshal(v, &s) == nil && s != "" {
+				if s, ok := unquoteJSON(v); ok && s != "" {
 					return s
 				}
 			}
@@ -132,6 +132,15 @@ func (r *record) str(keys ...member) string {
 		}
 	}
 	return ""
+}
+
+// unquoteJSON decodes a JSON string value (kept apart so that only this slow path allocates).
+func unquoteJSON(v []byte) (string, bool) {
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		return "", false
+	}
+	return s, true
 }
 
 // obj reads a member holding an object, or a string holding JSON (Log Analytics), as raw JSON.

@@ -8,6 +8,7 @@ package activity
 import (
 	"encoding/binary"
 	"github.com/bulwarkhq/bulwark/internal/jsonscan"
+	"unsafe"
 
 	"encoding/json"
 	"strings"
@@ -127,7 +128,7 @@ func lowerWord(x uint64) uint64 {
 // OperationLower returns the operation name in lower case, computed once.
 func (e *Event) OperationLower() string {
 	if e.opLower == "" {
-		e.opLower = strings.ToLower(e.OperationName)
+		e.opLower = lowerFast(e.OperationName)
 	}
 	return e.opLower
 }
@@ -135,9 +136,32 @@ func (e *Event) OperationLower() string {
 // ResourceLower returns the resource ID in lower case, computed once.
 func (e *Event) ResourceLower() string {
 	if e.resLower == "" {
-		e.resLower = strings.ToLower(e.ResourceID)
+		e.resLower = lowerFast(e.ResourceID)
 	}
 	return e.resLower
+}
+
+// lowerFast is strings.ToLower, eight bytes at a time for ASCII (operation names and resource IDs
+// are); anything else goes to strings.ToLower.
+func lowerFast(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return strings.ToLower(s)
+		}
+	}
+	b := make([]byte, len(s))
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		binary.LittleEndian.PutUint64(b[i:], lowerWord(binary.LittleEndian.Uint64(bytesOf(s[i:]))))
+	}
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // Time implements sigma.Event.

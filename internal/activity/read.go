@@ -40,9 +40,9 @@ type Reader struct {
 	Duplicates int
 	// Workers is how many goroutines decode JSON lines (0: one per CPU). Events are passed on in
 	// file order whatever the number.
-	Workers  int
-	seen     map[uint64]struct{}
-	seenPrev map[uint64]struct{}
+	Workers int
+	// The keys of the last dedupWindow events, and of the window before.
+	seen, seenPrev *keySet
 }
 
 // Read calls fn for every event in paths (files, folders read recursively, "-" for stdin), in file
@@ -174,21 +174,18 @@ const dedupWindow = 200_000
 
 func (r *Reader) emit(e *Event, fn func(*Event) error) error {
 	if r.seen == nil {
-		r.seen = map[uint64]struct{}{}
+		r.seen, r.seenPrev = newKeySet(dedupWindow), newKeySet(dedupWindow)
 	}
 	k := e.KeyHash() // 8 bytes a key, not ~200; a collision among 400,000 keys is about 1 in 10^8
-	_, dup := r.seen[k]
-	if !dup {
-		_, dup = r.seenPrev[k]
-	}
-	if dup {
+	if r.seen.has(k) || r.seenPrev.has(k) {
 		r.Duplicates++
 		return nil
 	}
-	if len(r.seen) >= dedupWindow {
-		r.seenPrev, r.seen = r.seen, make(map[uint64]struct{}, dedupWindow/4)
+	if r.seen.n >= dedupWindow {
+		r.seenPrev, r.seen = r.seen, r.seenPrev
+		r.seen.reset()
 	}
-	r.seen[k] = struct{}{}
+	r.seen.add(k)
 	return fn(e)
 }
 
@@ -367,7 +364,7 @@ func splitJSONLines(ctx context.Context, name string, br *bufio.Reader, batch fu
 		}
 		if len(line) > 0 {
 			lineNo++
-			trimmed := bytes.TrimSpace(line)
+			trimmed := trimSpace(line)
 			switch {
 			case len(trimmed) > 1 && trimmed[0] == '{' && trimmed[len(trimmed)-1] == '}':
 				if len(pending) > 0 { // a partial record before a whole one was malformed
@@ -417,6 +414,21 @@ func splitJSONLines(ctx context.Context, name string, br *bufio.Reader, batch fu
 	}
 	return nil
 }
+
+// trimSpace is bytes.TrimSpace for JSON's white space, looking only at the ends (a line is
+// usually "{…}\n").
+func trimSpace(b []byte) []byte {
+	i, j := 0, len(b)
+	for i < j && isSpace(b[i]) {
+		i++
+	}
+	for j > i && isSpace(b[j-1]) {
+		j--
+	}
+	return b[i:j]
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
 
 // decodeUnit decodes one unit into d; it touches no Reader state, so workers run it concurrently.
 func decodeUnit(u unit, d *decoded) {

@@ -230,10 +230,15 @@ func (d *Detector) release(e *activity.Event) {
 // principalKey normalises an object ID: the claims write it with dashes, authorization evidence
 // without.
 func principalKey(id string) string {
-	id = strings.TrimSpace(id)
 	var buf [64]byte
+	return string(principalKeyInto(&buf, id))
+}
+
+// principalKeyInto is principalKey into buf, for lookups that need no string.
+func principalKeyInto(buf *[64]byte, id string) []byte {
+	id = strings.TrimSpace(id)
 	if len(id) > len(buf) {
-		return strings.ToLower(strings.ReplaceAll(id, "-", ""))
+		return []byte(strings.ToLower(strings.ReplaceAll(id, "-", "")))
 	}
 	n := 0
 	for i := 0; i < len(id); i++ {
@@ -247,7 +252,25 @@ func principalKey(id string) string {
 		buf[n] = c
 		n++
 	}
-	return string(buf[:n])
+	return buf[:n]
+}
+
+// lowerInto is strings.ToLower into buf for a lookup, when s is ASCII and fits.
+func lowerInto(buf *[64]byte, s string) []byte {
+	if len(s) > len(buf) {
+		return []byte(strings.ToLower(s))
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return []byte(strings.ToLower(s))
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return buf[:len(s)]
 }
 
 const (
@@ -257,8 +280,9 @@ const (
 
 func (d *Detector) enrich(e *activity.Event) {
 	e.Actor = e.Caller
+	var buf [64]byte
 	if e.PrincipalID != "" {
-		if a, ok := d.grants.get(principalKey(e.PrincipalID)); ok {
+		if a, ok := getBytes(d.grants, principalKeyInto(&buf, e.PrincipalID)); ok {
 			e.Actor = a
 		}
 	}
@@ -274,7 +298,7 @@ func (d *Detector) enrich(e *activity.Event) {
 	case strings.EqualFold(op, opResourceGroupDelete) && e.CorrelationID != "":
 		d.cascades.put(strings.ToLower(e.CorrelationID), e.ResourceID)
 	case e.CorrelationID != "":
-		if rg, ok := d.cascades.get(strings.ToLower(e.CorrelationID)); ok && len(e.ResourceID) > len(rg) &&
+		if rg, ok := getBytes(d.cascades, lowerInto(&buf, e.CorrelationID)); ok && len(e.ResourceID) > len(rg) &&
 			e.ResourceID[len(rg)] == '/' && strings.EqualFold(e.ResourceID[:len(rg)], rg) {
 			e.CascadeOf = rg
 		}

@@ -28,6 +28,16 @@ func (c *lru[K, V]) get(k K) (V, bool) {
 	return zero, false
 }
 
+// getBytes is get for a string key held in bytes, without allocating a string for the lookup.
+func getBytes[V any](c *lru[string, V], k []byte) (V, bool) {
+	if el, ok := c.m[string(k)]; ok {
+		c.ll.MoveToFront(el)
+		return el.Value.(*lruEntry[string, V]).v, true
+	}
+	var zero V
+	return zero, false
+}
+
 func (c *lru[K, V]) put(k K, v V) {
 	if el, ok := c.m[k]; ok {
 		el.Value.(*lruEntry[K, V]).v = v
