@@ -116,6 +116,13 @@ func validString(b []byte, i int) (int, bool) {
 // stringEnd returns the index after the closing quote of a string whose content starts at b[j]
 // when no backslash or control character comes before that quote.
 func stringEnd(b []byte, j int) (int, bool) {
+	if useAVX2 && len(b)-j >= 32 {
+		k, found := scan32(b[j:])
+		j += k
+		if found {
+			return j + 1, b[j] == '"'
+		}
+	}
 	for j+8 <= len(b) {
 		x := binary.LittleEndian.Uint64(b[j:])
 		if m := hasZeroByte(x^quotes) | hasZeroByte(x^backslashes) | hasLessThan(x, 0x20); m != 0 {

@@ -1,6 +1,7 @@
 package jsonscan
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -173,4 +174,27 @@ func BenchmarkValid(b *testing.B) {
 			json.Valid(line)
 		}
 	})
+}
+
+// The 32-byte (AVX2) and 8-byte scans of string contents find the same end, for a terminator at
+// every position and of every kind.
+func TestStringEndPaths(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2 here: only the 8-byte scan runs")
+	}
+	defer func(v bool) { useAVX2 = v }(useAVX2)
+	for n := 0; n < 100; n++ {
+		for _, term := range []byte{'"', '\\', 0x00, 0x1f, 0x20, 0x7f, 0x80, 0xff} {
+			b := append([]byte{'"'}, bytes.Repeat([]byte{'a'}, n)...)
+			b = append(b, term)
+			b = append(b, bytes.Repeat([]byte{'b'}, 40)...)
+			useAVX2 = true
+			j1, ok1 := stringEnd(b, 1)
+			useAVX2 = false
+			j2, ok2 := stringEnd(b, 1)
+			if j1 != j2 || ok1 != ok2 {
+				t.Fatalf("n=%d term=%#x: AVX2 (%d, %v), SWAR (%d, %v)", n, term, j1, ok1, j2, ok2)
+			}
+		}
+	}
 }
