@@ -2,11 +2,11 @@ package jsonscan
 
 import "golang.org/x/sys/cpu"
 
-// useAVX2: string contents are scanned 32 bytes at a time where the CPU can.
+// useAVX2: inputs are classified 64 bytes at a time where the CPU can.
 var useAVX2 = cpu.X86.HasAVX2
 
-// scan32 returns the index of the first byte of b that is a quote, a backslash or below 0x20,
-// looking 32 bytes at a time while 32 remain: (index, true), or (bytes looked at, false).
+// classify sets, for each whole 64-byte block i of b, bit k of out[i] when b[64i+k] is a quote, a
+// backslash or below 0x20. out must hold len(b)/64 words.
 //
 //go:noescape
-func scan32(b []byte) (int, bool)
+func classify(b []byte, out []uint64)

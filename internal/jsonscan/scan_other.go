@@ -4,4 +4,4 @@ package jsonscan
 
 var useAVX2 = false
 
-func scan32(b []byte) (int, bool) { return 0, false }
+func classify(b []byte, out []uint64) {}

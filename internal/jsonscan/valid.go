@@ -9,20 +9,58 @@ import (
 // exactly as encoding/json.Valid does, several times faster on string-heavy input such as Activity
 // Log records: string contents are skipped in a tight loop rather than a state machine per byte.
 func Valid(raw []byte) bool {
-	i, ok := validValue(raw, skipSpace(raw, 0), 0)
+	var buf [maskWords]uint64
+	s := newScanner(raw, &buf)
+	i, ok := s.value(skipSpace(raw, 0), 0)
 	return ok && skipSpace(raw, i) == len(raw)
+}
+
+// maskWords is how many 64-byte blocks of an input a scanner marks without allocating.
+const maskWords = 64
+
+// scanner validates one input. Where the CPU has AVX2, mask marks the input's quotes,
+// backslashes and control bytes (bit k of word w: byte 64w+k), computed in one pass before the
+// walk, so that the end of each string is a bit search rather than a scan.
+type scanner struct {
+	b    []byte
+	mask []uint64
+}
+
+func newScanner(b []byte, buf *[maskWords]uint64) scanner {
+	s := scanner{b: b}
+	if !useAVX2 || len(b) < 64 {
+		return s
+	}
+	n := (len(b) + 63) / 64
+	if n <= maskWords {
+		s.mask = buf[:n]
+	} else {
+		s.mask = make([]uint64, n)
+	}
+	classify(b, s.mask)
+	if full := len(b) / 64; full < n {
+		var m uint64
+		for k := full * 64; k < len(b); k++ {
+			if c := b[k]; c == '"' || c == '\\' || c < 0x20 {
+				m |= 1 << (k - full*64)
+			}
+		}
+		s.mask[full] = m
+	}
+	return s
 }
 
 // maxDepth matches encoding/json's nesting limit.
 const maxDepth = 10000
 
-func validValue(b []byte, i, depth int) (int, bool) {
+func (s *scanner) value(i, depth int) (int, bool) {
+	b := s.b
 	if i >= len(b) {
 		return i, false
 	}
 	switch c := b[i]; {
 	case c == '"':
-		return validString(b, i)
+		return s.str(i)
 	case c == '{':
 		if depth >= maxDepth {
 			return i, false
@@ -36,14 +74,14 @@ func validValue(b []byte, i, depth int) (int, bool) {
 				return i, false
 			}
 			var ok bool
-			if i, ok = validString(b, i); !ok {
+			if i, ok = s.str(i); !ok {
 				return i, false
 			}
 			i = skipSpace(b, i)
 			if i >= len(b) || b[i] != ':' {
 				return i, false
 			}
-			if i, ok = validValue(b, skipSpace(b, i+1), depth+1); !ok {
+			if i, ok = s.value(skipSpace(b, i+1), depth+1); !ok {
 				return i, false
 			}
 			i = skipSpace(b, i)
@@ -68,7 +106,7 @@ func validValue(b []byte, i, depth int) (int, bool) {
 		}
 		for {
 			var ok bool
-			if i, ok = validValue(b, i, depth+1); !ok {
+			if i, ok = s.value(i, depth+1); !ok {
 				return i, false
 			}
 			i = skipSpace(b, i)
@@ -102,27 +140,40 @@ func validLiteral(b []byte, i int, lit string) (int, bool) {
 	return i + len(lit), true
 }
 
-// validString checks a string starting at the quote at b[i] and returns the index after it.
-func validString(b []byte, i int) (int, bool) {
-	// Fast path: eight bytes at a time to the first quote, backslash or control character (the
-	// lowest flagged byte of each SWAR test is exact); a quote there ends the string. Activity Log
-	// strings are short, where this beats a memchr call per string.
-	if j, ok := stringEnd(b, i+1); ok {
+// str checks a string starting at the quote at b[i] and returns the index after it.
+func (s *scanner) str(i int) (int, bool) {
+	// Fast path: the first quote, backslash or control byte after the opening quote — from the
+	// mask, or eight bytes at a time — is a quote: it ends the string.
+	if s.mask != nil {
+		if j := s.next(i + 1); j < len(s.b) && s.b[j] == '"' {
+			return j + 1, true
+		}
+	} else if j, ok := stringEnd(s.b, i+1); ok {
 		return j, true
 	}
-	return validStringSlow(b, i)
+	return validStringSlow(s.b, i)
+}
+
+// next returns the index of the first marked byte at or after j, or len(b).
+func (s *scanner) next(j int) int {
+	w := j >> 6
+	if w >= len(s.mask) {
+		return len(s.b)
+	}
+	m := s.mask[w] & (^uint64(0) << (j & 63))
+	for m == 0 {
+		w++
+		if w >= len(s.mask) {
+			return len(s.b)
+		}
+		m = s.mask[w]
+	}
+	return w<<6 + bits.TrailingZeros64(m)
 }
 
 // stringEnd returns the index after the closing quote of a string whose content starts at b[j]
 // when no backslash or control character comes before that quote.
 func stringEnd(b []byte, j int) (int, bool) {
-	if useAVX2 && len(b)-j >= 32 {
-		k, found := scan32(b[j:])
-		j += k
-		if found {
-			return j + 1, b[j] == '"'
-		}
-	}
 	for j+8 <= len(b) {
 		x := binary.LittleEndian.Uint64(b[j:])
 		if m := hasZeroByte(x^quotes) | hasZeroByte(x^backslashes) | hasLessThan(x, 0x20); m != 0 {
@@ -257,49 +308,3 @@ func hasZeroByte(x uint64) uint64 { return (x - ones) & ^x & highs }
 
 // hasLessThan is non-zero when a byte of x is below n (n <= 128).
 func hasLessThan(x uint64, n uint64) uint64 { return (x - ones*n) & ^x & highs }
-
-// ObjectValid walks a JSON object like ObjectBytes while validating it exactly as Valid does, in
-// one pass: it reports whether raw is one valid JSON object (with optional surrounding white
-// space). fn may have been called for some members before a later error is found; a caller must
-// discard what it collected when ObjectValid returns false.
-func ObjectValid(raw []byte, fn func(key, val []byte)) bool {
-	i := skipSpace(raw, 0)
-	if i >= len(raw) || raw[i] != '{' {
-		return false
-	}
-	i = skipSpace(raw, i+1)
-	if i < len(raw) && raw[i] == '}' {
-		return skipSpace(raw, i+1) == len(raw)
-	}
-	for {
-		if i >= len(raw) || raw[i] != '"' {
-			return false
-		}
-		kEnd, ok := validString(raw, i)
-		if !ok {
-			return false
-		}
-		key := raw[i+1 : kEnd-1]
-		i = skipSpace(raw, kEnd)
-		if i >= len(raw) || raw[i] != ':' {
-			return false
-		}
-		vStart := skipSpace(raw, i+1)
-		vEnd, ok := validValue(raw, vStart, 1)
-		if !ok {
-			return false
-		}
-		fn(key, raw[vStart:vEnd])
-		i = skipSpace(raw, vEnd)
-		if i >= len(raw) {
-			return false
-		}
-		if raw[i] == '}' {
-			return skipSpace(raw, i+1) == len(raw)
-		}
-		if raw[i] != ',' {
-			return false
-		}
-		i = skipSpace(raw, i+1)
-	}
-}

@@ -1,7 +1,6 @@
 package jsonscan
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -25,8 +24,8 @@ func TestValidAgreesWithEncodingJSON(t *testing.T) {
 		}
 		var m map[string]any
 		want := json.Unmarshal([]byte(c), &m) == nil && m != nil
-		if got := ObjectValid([]byte(c), func(k, v []byte) {}); got != want {
-			t.Errorf("ObjectValid(%.40q) = %v, want %v", c, got, want)
+		if got := Walk([]byte(c), func(*Path, []byte, []byte) {}); got != want {
+			t.Errorf("Walk(%.40q) = %v, want %v", c, got, want)
 		}
 	}
 	// Every fuzz corpus entry and the demo activity logs too.
@@ -55,21 +54,16 @@ func FuzzValid(f *testing.F) {
 		if got, want := Valid(b), json.Valid(b); got != want {
 			t.Fatalf("Valid(%q) = %v, encoding/json says %v", b, got, want)
 		}
-		// ObjectValid: valid exactly when encoding/json decodes an object, with the same members.
-		var m map[string]json.RawMessage
-		want := json.Unmarshal(b, &m) == nil && m != nil
-		got := map[string]string{}
-		ok := ObjectValid(b, func(k, v []byte) { got[UnquoteKey(k)] = string(v) })
-		if ok != want {
-			t.Fatalf("ObjectValid(%q) = %v, encoding/json object: %v", b, ok, want)
-		}
-		if ok {
-			for k, v := range m {
-				if got[k] != string(v) {
-					t.Fatalf("ObjectValid(%q): member %q = %q, encoding/json %q", b, k, got[k], v)
-				}
+		// Long enough to be masked (AVX2), at two alignments.
+		for _, pad := range []int{61, 64} {
+			padded := append([]byte(strings.Repeat(" ", pad)), b...)
+			if got, want := Valid(padded), json.Valid(b); got != want {
+				t.Fatalf("Valid(%d spaces + %q) = %v, encoding/json says %v", pad, b, got, want)
 			}
 		}
+		// Walk: valid exactly when encoding/json decodes an object, with the same members.
+		var m map[string]json.RawMessage
+		want := json.Unmarshal(b, &m) == nil && m != nil
 		// Walk: the same verdict, the same top-level members, and each nested member where
 		// encoding/json finds it.
 		top := map[string]string{}
@@ -176,24 +170,28 @@ func BenchmarkValid(b *testing.B) {
 	})
 }
 
-// The 32-byte (AVX2) and 8-byte scans of string contents find the same end, for a terminator at
-// every position and of every kind.
-func TestStringEndPaths(t *testing.T) {
+// With and without the AVX2 mask, Valid and Walk decide alike, for a terminator of every kind at
+// every position of inputs long enough to be masked, inside strings, keys and nested values.
+func TestMaskedScanAgrees(t *testing.T) {
 	if !useAVX2 {
 		t.Skip("no AVX2 here: only the 8-byte scan runs")
 	}
 	defer func(v bool) { useAVX2 = v }(useAVX2)
-	for n := 0; n < 100; n++ {
-		for _, term := range []byte{'"', '\\', 0x00, 0x1f, 0x20, 0x7f, 0x80, 0xff} {
-			b := append([]byte{'"'}, bytes.Repeat([]byte{'a'}, n)...)
-			b = append(b, term)
-			b = append(b, bytes.Repeat([]byte{'b'}, 40)...)
-			useAVX2 = true
-			j1, ok1 := stringEnd(b, 1)
-			useAVX2 = false
-			j2, ok2 := stringEnd(b, 1)
-			if j1 != j2 || ok1 != ok2 {
-				t.Fatalf("n=%d term=%#x: AVX2 (%d, %v), SWAR (%d, %v)", n, term, j1, ok1, j2, ok2)
+	for n := 0; n < 140; n++ {
+		for _, term := range []string{`"`, `\\`, `\n`, `\u00e9`, `\x`, "\x00", "\x1f", " ", "\x7f", "\x80", "\xff", `","k":"`} {
+			pad := strings.Repeat("a", n)
+			for _, c := range []string{
+				`{"k":"` + pad + term + strings.Repeat("b", 70) + `"}`,
+				`{"` + pad + term + `":[1,{"x":"` + strings.Repeat("y", 60) + `"}]}`,
+				`["` + strings.Repeat("z", 64) + `",{"a":{"b":"` + pad + term + `"}}]`,
+			} {
+				useAVX2 = true
+				v1, w1 := Valid([]byte(c)), Walk([]byte(c), func(*Path, []byte, []byte) {})
+				useAVX2 = false
+				v2, w2 := Valid([]byte(c)), Walk([]byte(c), func(*Path, []byte, []byte) {})
+				if v1 != v2 || w1 != w2 || v1 != json.Valid([]byte(c)) {
+					t.Fatalf("%q: masked (%v, %v), unmasked (%v, %v), encoding/json %v", c, v1, w1, v2, w2, json.Valid([]byte(c)))
+				}
 			}
 		}
 	}

@@ -28,12 +28,15 @@ func Walk(raw []byte, fn func(p *Path, key, val []byte)) bool {
 		return false
 	}
 	var p Path
-	end, ok := walkObject(raw, i, &p, fn)
+	var buf [maskWords]uint64
+	s := newScanner(raw, &buf)
+	end, ok := s.walkObject(i, &p, fn)
 	return ok && skipSpace(raw, end) == len(raw)
 }
 
-// walkObject is validValue's object case, reporting members at p.depth+1.
-func walkObject(b []byte, i int, p *Path, fn func(p *Path, key, val []byte)) (int, bool) {
+// walkObject is value's object case, reporting members at p.depth+1.
+func (s *scanner) walkObject(i int, p *Path, fn func(p *Path, key, val []byte)) (int, bool) {
+	b := s.b
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		return i + 1, true
@@ -42,7 +45,7 @@ func walkObject(b []byte, i int, p *Path, fn func(p *Path, key, val []byte)) (in
 		if i >= len(b) || b[i] != '"' {
 			return i, false
 		}
-		kEnd, ok := validString(b, i)
+		kEnd, ok := s.str(i)
 		if !ok {
 			return i, false
 		}
@@ -56,10 +59,10 @@ func walkObject(b []byte, i int, p *Path, fn func(p *Path, key, val []byte)) (in
 		if vStart < len(b) && b[vStart] == '{' && p.depth+1 < MaxWalkDepth {
 			p.keys[p.depth] = key
 			p.depth++
-			vEnd, ok = walkObject(b, vStart, p, fn)
+			vEnd, ok = s.walkObject(vStart, p, fn)
 			p.depth--
 		} else {
-			vEnd, ok = validValue(b, vStart, p.depth+1)
+			vEnd, ok = s.value(vStart, p.depth+1)
 		}
 		if !ok {
 			return vEnd, false
