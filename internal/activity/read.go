@@ -338,7 +338,7 @@ func (r *Reader) apply(d *decoded, fn func(*Event) error) error {
 
 // splitJSONLines cuts a JSON-lines stream into batches of units.
 func splitJSONLines(ctx context.Context, name string, br *bufio.Reader, batch func([]unit) error) error {
-	const batchSize = 512
+	const batchSize = 128
 	lineNo, startLine := 0, 0
 	var pending []byte
 	b := make([]unit, 0, batchSize)
