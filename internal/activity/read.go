@@ -477,6 +477,7 @@ func decodeRecord(src string, rec *record, d *decoded, w *walked) {
 		d.problems = append(d.problems, Problem{Source: src, Msg: err.Error()})
 		return
 	}
+	e.KeyHash() // here, on a worker, while the record is in cache: the in-order dedup then only reads it
 	d.events = append(d.events, e)
 }
 
