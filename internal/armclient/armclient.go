@@ -41,8 +41,10 @@ type Client struct {
 	cloud cloud.Configuration
 }
 
-// New builds a client.
-func New(o Options) (*Client, error) {
+// ClientOptions are the azcore options of every Bulwark client, raw or typed: the cloud (public by
+// default), retries with back-off honouring Retry-After (6 by default), a per-try timeout (60 s by
+// default), Bulwark's application ID in the User-Agent.
+func (o Options) ClientOptions() *azarm.ClientOptions {
 	if o.Cloud.Services == nil {
 		o.Cloud = cloud.AzurePublic
 	}
@@ -52,10 +54,17 @@ func New(o Options) (*Client, error) {
 	if o.TryTimeout == 0 {
 		o.TryTimeout = 60 * time.Second
 	}
-	c, err := azarm.NewClient("bulwark", "v1.0.0", o.Credential, &azarm.ClientOptions{ClientOptions: policy.ClientOptions{
+	return &azarm.ClientOptions{ClientOptions: policy.ClientOptions{
 		Cloud: o.Cloud, Transport: o.Transport, Telemetry: policy.TelemetryOptions{ApplicationID: "bulwark"},
 		Retry: policy.RetryOptions{MaxRetries: o.MaxRetries, RetryDelay: o.RetryDelay, TryTimeout: o.TryTimeout},
-	}})
+	}}
+}
+
+// New builds a client.
+func New(o Options) (*Client, error) {
+	opts := o.ClientOptions()
+	o.Cloud = opts.Cloud
+	c, err := azarm.NewClient("bulwark", "v1.0.0", o.Credential, opts)
 	if err != nil {
 		return nil, err
 	}

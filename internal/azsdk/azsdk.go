@@ -33,6 +33,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/storage/armstorage"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/armclient"
 )
 
 // The API versions the SDK clients send (the plan shows the same ones).
@@ -48,13 +49,10 @@ const (
 	pollInterval = 5 * time.Second
 )
 
-// Options configure the clients.
+// Options configure the clients: credential, cloud, transport and retries as for the raw ARM
+// client, and how often a long-running update is polled.
 type Options struct {
-	Credential azcore.TokenCredential
-	Cloud      cloud.Configuration
-	Transport  policy.Transporter // tests: a fake
-	MaxRetries int32
-	RetryDelay time.Duration
+	armclient.Options
 	// PollInterval is how often a long-running update is polled (default 5 s; Azure's Retry-After wins).
 	PollInterval time.Duration
 }
@@ -84,23 +82,15 @@ type set struct {
 
 // New prepares the clients; nothing is sent until a call.
 func New(o Options) (*Clients, error) {
-	if o.Cloud.Services == nil {
-		o.Cloud = cloud.AzurePublic
-	}
-	if o.MaxRetries == 0 {
-		o.MaxRetries = 6
-	}
 	if o.PollInterval == 0 {
 		o.PollInterval = pollInterval
 	}
-	svc, ok := o.Cloud.Services[cloud.ResourceManager]
+	opts := o.ClientOptions()
+	svc, ok := opts.Cloud.Services[cloud.ResourceManager]
 	if !ok || svc.Endpoint == "" {
 		return nil, errors.New("the cloud configuration has no Resource Manager endpoint")
 	}
-	opts := &azarm.ClientOptions{ClientOptions: policy.ClientOptions{Cloud: o.Cloud, Transport: o.Transport,
-		Telemetry:       policy.TelemetryOptions{ApplicationID: "bulwark"},
-		PerCallPolicies: []policy.Policy{scopePath{}},
-		Retry:           policy.RetryOptions{MaxRetries: o.MaxRetries, RetryDelay: o.RetryDelay}}}
+	opts.PerCallPolicies = []policy.Policy{scopePath{}}
 	sec, err := armsecurity.NewPricingsClient(o.Credential, opts)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/armclient"
 	"github.com/bulwarkhq/bulwark/internal/collect/collecttest"
 	"github.com/bulwarkhq/bulwark/internal/demoestate"
 )
@@ -26,7 +27,7 @@ func fake(t *testing.T) (*collecttest.Fake, *Clients) {
 		t.Fatal(err)
 	}
 	f := collecttest.New(res.Snapshot.Resources)
-	c, err := New(Options{Credential: &azfake.TokenCredential{}, Transport: f, RetryDelay: time.Millisecond, MaxRetries: 1})
+	c, err := New(Options{Options: armclient.Options{Credential: &azfake.TokenCredential{}, Transport: f, RetryDelay: time.Millisecond, MaxRetries: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/dataprotection/armdataprotection/v3"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/keyvault/armkeyvault"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/recoveryservices/armrecoveryservices"
@@ -27,6 +28,23 @@ type kind struct {
 	model  func() any // a new write model (a pointer)
 	get    func(ctx context.Context, c *Clients, s *set, id arm.ID) (any, error)
 	put    func(ctx context.Context, c *Clients, s *set, id arm.ID, model any) error
+}
+
+// lro is a long-running write as a Begin method returns it.
+type lro[T any] struct {
+	p   *runtime.Poller[T]
+	err error
+}
+
+func begun[T any](p *runtime.Poller[T], err error) lro[T] { return lro[T]{p, err} }
+
+// wait waits for the write to finish.
+func (l lro[T]) wait(ctx context.Context, c *Clients) error {
+	if l.err != nil {
+		return l.err
+	}
+	_, err := l.p.PollUntilDone(ctx, c.until())
+	return err
 }
 
 // parent returns the name of the ancestor n levels up (1: the parent).
@@ -65,11 +83,7 @@ var kinds = []*kind{
 			return r.Vault, err
 		},
 		put: func(ctx context.Context, c *Clients, s *set, id arm.ID, m any) error {
-			p, err := s.rsv.BeginUpdate(ctx, id.ResourceGroup(), id.Name(), *m.(*armrecoveryservices.PatchVault), nil)
-			if err == nil {
-				_, err = p.PollUntilDone(ctx, c.until())
-			}
-			return err
+			return begun(s.rsv.BeginUpdate(ctx, id.ResourceGroup(), id.Name(), *m.(*armrecoveryservices.PatchVault), nil)).wait(ctx, c)
 		}},
 	{name: "Backup vault", typ: "microsoft.dataprotection/backupvaults", method: http.MethodPatch, api: APIBV,
 		model: func() any { return &armdataprotection.PatchResourceRequestInput{} },
@@ -78,11 +92,7 @@ var kinds = []*kind{
 			return r.BackupVaultResource, err
 		},
 		put: func(ctx context.Context, c *Clients, s *set, id arm.ID, m any) error {
-			p, err := s.bv.BeginUpdate(ctx, id.ResourceGroup(), id.Name(), *m.(*armdataprotection.PatchResourceRequestInput), nil)
-			if err == nil {
-				_, err = p.PollUntilDone(ctx, c.until())
-			}
-			return err
+			return begun(s.bv.BeginUpdate(ctx, id.ResourceGroup(), id.Name(), *m.(*armdataprotection.PatchResourceRequestInput), nil)).wait(ctx, c)
 		}},
 	{name: "blob service", typ: "microsoft.storage/storageaccounts/blobservices", method: http.MethodPut, api: APIStorage,
 		model: func() any { return &armstorage.BlobServiceProperties{} },
@@ -111,12 +121,8 @@ var kinds = []*kind{
 			return r.BackupShortTermRetentionPolicy, err
 		},
 		put: func(ctx context.Context, c *Clients, s *set, id arm.ID, m any) error {
-			p, err := s.str.BeginCreateOrUpdate(ctx, id.ResourceGroup(), parent(id, 2), parent(id, 1), armsql.ShortTermRetentionPolicyName(id.Name()),
-				*m.(*armsql.BackupShortTermRetentionPolicy), nil)
-			if err == nil {
-				_, err = p.PollUntilDone(ctx, c.until())
-			}
-			return err
+			return begun(s.str.BeginCreateOrUpdate(ctx, id.ResourceGroup(), parent(id, 2), parent(id, 1), armsql.ShortTermRetentionPolicyName(id.Name()),
+				*m.(*armsql.BackupShortTermRetentionPolicy), nil)).wait(ctx, c)
 		}},
 	{name: "SQL long-term retention policy", typ: "microsoft.sql/servers/databases/backuplongtermretentionpolicies", method: http.MethodPut, api: APISQLLong,
 		model: func() any { return &armsql.LongTermRetentionPolicy{} },
@@ -125,12 +131,8 @@ var kinds = []*kind{
 			return r.LongTermRetentionPolicy, err
 		},
 		put: func(ctx context.Context, c *Clients, s *set, id arm.ID, m any) error {
-			p, err := s.ltr.BeginCreateOrUpdate(ctx, id.ResourceGroup(), parent(id, 2), parent(id, 1), armsql.LongTermRetentionPolicyName(id.Name()),
-				*m.(*armsql.LongTermRetentionPolicy), nil)
-			if err == nil {
-				_, err = p.PollUntilDone(ctx, c.until())
-			}
-			return err
+			return begun(s.ltr.BeginCreateOrUpdate(ctx, id.ResourceGroup(), parent(id, 2), parent(id, 1), armsql.LongTermRetentionPolicyName(id.Name()),
+				*m.(*armsql.LongTermRetentionPolicy), nil)).wait(ctx, c)
 		}},
 	{name: "Defender plan", typ: "microsoft.security/pricings", method: http.MethodPut, api: APISecurity,
 		model: func() any { return &armsecurity.Pricing{} },

@@ -52,7 +52,7 @@ func (w *writeFlags) connect(cmd *cobra.Command, app *App) (*azsdk.Clients, stri
 	if err != nil {
 		return nil, "", err
 	}
-	client, err := azsdk.New(azsdk.Options{Credential: o.Credential, Cloud: o.Cloud, Transport: o.Transport, RetryDelay: o.RetryDelay, MaxRetries: o.MaxRetries})
+	client, err := azsdk.New(azsdk.Options{Options: armclient.Options{Credential: o.Credential, Cloud: o.Cloud, Transport: o.Transport, RetryDelay: o.RetryDelay, MaxRetries: o.MaxRetries}})
 	if err != nil {
 		return nil, "", err
 	}

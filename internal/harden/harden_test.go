@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/bulwarkhq/bulwark/internal/armclient"
 	"github.com/bulwarkhq/bulwark/internal/assess"
 	"github.com/bulwarkhq/bulwark/internal/azsdk"
 	"github.com/bulwarkhq/bulwark/internal/collect/collecttest"
@@ -260,7 +261,7 @@ func newHarness(t *testing.T) *harness {
 	_, res := contoso(t)
 	f := collecttest.New(res.Snapshot.Resources)
 	o := f.Options()
-	c, err := azsdk.New(azsdk.Options{Credential: o.Credential, Transport: f, RetryDelay: time.Millisecond, MaxRetries: 1})
+	c, err := azsdk.New(azsdk.Options{Options: armclient.Options{Credential: o.Credential, Transport: f, RetryDelay: time.Millisecond, MaxRetries: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/armclient"
 	"github.com/bulwarkhq/bulwark/internal/azsdk"
 	"github.com/bulwarkhq/bulwark/internal/collect/collecttest"
 	"github.com/bulwarkhq/bulwark/internal/demoestate"
@@ -29,7 +30,7 @@ func TestReleaseRestoreRoundTrip(t *testing.T) {
 	}
 	f := collecttest.New(res.Snapshot.Resources)
 	o := f.Options()
-	client, err := azsdk.New(azsdk.Options{Credential: o.Credential, Transport: f, RetryDelay: time.Millisecond})
+	client, err := azsdk.New(azsdk.Options{Options: armclient.Options{Credential: o.Credential, Transport: f, RetryDelay: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
