@@ -299,29 +299,16 @@ func (e *Event) deriveCaller(w *walked) {
 			claims = ""
 		}
 	}
+	if vals == nil && claims != "" {
+		vals = &claimValues{}
+		jsonscan.ObjectBytes(bytesOf(claims), func(k, v []byte) bool {
+			vals.set(k, v)
+			return true
+		})
+	}
 	var upn, name, idtyp string
 	if vals != nil {
 		e.PrincipalID, e.AppID, upn, name, idtyp = vals.oid, vals.appid, vals.upn, vals.name, vals.idtyp
-	} else if claims != "" {
-		jsonscan.ObjectBytes(bytesOf(claims), func(kb, v []byte) bool {
-			k := shareString(kb)
-			if bytes.IndexByte(kb, '\\') >= 0 { // "http:\/\/schemas…" from serializers that escape slashes
-				k = jsonscan.UnquoteKey(kb)
-			}
-			switch k {
-			case claimOID:
-				e.PrincipalID = jsonString(v)
-			case claimAppID:
-				e.AppID = jsonString(v)
-			case claimUPN:
-				upn = jsonString(v)
-			case claimName:
-				name = jsonString(v)
-			case "idtyp":
-				idtyp = jsonString(v)
-			}
-			return true
-		})
 	}
 	if e.PrincipalID == "" && jsonscan.First(bytesOf(auth)) == '{' {
 		e.PrincipalID = lookupString(lookupObject(auth, "evidence"), "principalId")
