@@ -62,40 +62,7 @@ func (s *scanner) value(i, depth int) (int, bool) {
 	case c == '"':
 		return s.str(i)
 	case c == '{':
-		if depth >= maxDepth {
-			return i, false
-		}
-		i = skipSpace(b, i+1)
-		if i < len(b) && b[i] == '}' {
-			return i + 1, true
-		}
-		for {
-			if i >= len(b) || b[i] != '"' {
-				return i, false
-			}
-			var ok bool
-			if i, ok = s.str(i); !ok {
-				return i, false
-			}
-			i = skipSpace(b, i)
-			if i >= len(b) || b[i] != ':' {
-				return i, false
-			}
-			if i, ok = s.value(skipSpace(b, i+1), depth+1); !ok {
-				return i, false
-			}
-			i = skipSpace(b, i)
-			if i >= len(b) {
-				return i, false
-			}
-			if b[i] == '}' {
-				return i + 1, true
-			}
-			if b[i] != ',' {
-				return i, false
-			}
-			i = skipSpace(b, i+1)
-		}
+		return s.object(i, depth, nil, nil)
 	case c == '[':
 		if depth >= maxDepth {
 			return i, false
@@ -138,6 +105,62 @@ func validLiteral(b []byte, i int, lit string) (int, bool) {
 		return i, false
 	}
 	return i + len(lit), true
+}
+
+// object checks the object at b[i]. With fn it also reports each member at p.depth+1, after its
+// value is checked, and walks the objects among them down to MaxWalkDepth (Walk).
+func (s *scanner) object(i, depth int, p *Path, fn func(p *Path, key, val []byte)) (int, bool) {
+	if depth >= maxDepth {
+		return i, false
+	}
+	b := s.b
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, true
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return i, false
+		}
+		kEnd, ok := s.str(i)
+		if !ok {
+			return i, false
+		}
+		key := b[i+1 : kEnd-1]
+		i = skipSpace(b, kEnd)
+		if i >= len(b) || b[i] != ':' {
+			return i, false
+		}
+		vStart := skipSpace(b, i+1)
+		var vEnd int
+		if fn != nil && vStart < len(b) && b[vStart] == '{' && p.depth+1 < MaxWalkDepth {
+			p.keys[p.depth] = key
+			p.depth++
+			vEnd, ok = s.object(vStart, depth+1, p, fn)
+			p.depth--
+		} else {
+			vEnd, ok = s.value(vStart, depth+1)
+		}
+		if !ok {
+			return vEnd, false
+		}
+		if fn != nil {
+			p.depth++
+			fn(p, key, b[vStart:vEnd])
+			p.depth--
+		}
+		i = skipSpace(b, vEnd)
+		if i >= len(b) {
+			return i, false
+		}
+		if b[i] == '}' {
+			return i + 1, true
+		}
+		if b[i] != ',' {
+			return i, false
+		}
+		i = skipSpace(b, i+1)
+	}
 }
 
 // str checks a string starting at the quote at b[i] and returns the index after it.

@@ -30,56 +30,6 @@ func Walk(raw []byte, fn func(p *Path, key, val []byte)) bool {
 	var p Path
 	var buf [maskWords]uint64
 	s := newScanner(raw, &buf)
-	end, ok := s.walkObject(i, &p, fn)
+	end, ok := s.object(i, 0, &p, fn)
 	return ok && skipSpace(raw, end) == len(raw)
-}
-
-// walkObject is value's object case, reporting members at p.depth+1.
-func (s *scanner) walkObject(i int, p *Path, fn func(p *Path, key, val []byte)) (int, bool) {
-	b := s.b
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return i + 1, true
-	}
-	for {
-		if i >= len(b) || b[i] != '"' {
-			return i, false
-		}
-		kEnd, ok := s.str(i)
-		if !ok {
-			return i, false
-		}
-		key := b[i+1 : kEnd-1]
-		i = skipSpace(b, kEnd)
-		if i >= len(b) || b[i] != ':' {
-			return i, false
-		}
-		vStart := skipSpace(b, i+1)
-		var vEnd int
-		if vStart < len(b) && b[vStart] == '{' && p.depth+1 < MaxWalkDepth {
-			p.keys[p.depth] = key
-			p.depth++
-			vEnd, ok = s.walkObject(vStart, p, fn)
-			p.depth--
-		} else {
-			vEnd, ok = s.value(vStart, p.depth+1)
-		}
-		if !ok {
-			return vEnd, false
-		}
-		p.depth++
-		fn(p, key, b[vStart:vEnd])
-		p.depth--
-		i = skipSpace(b, vEnd)
-		if i >= len(b) {
-			return i, false
-		}
-		if b[i] == '}' {
-			return i + 1, true
-		}
-		if b[i] != ',' {
-			return i, false
-		}
-		i = skipSpace(b, i+1)
-	}
 }
