@@ -135,13 +135,7 @@ func (r *record) str(keys ...member) string {
 }
 
 // unquoteJSON decodes a JSON string value (kept apart so that only this slow path allocates).
-func unquoteJSON(v []byte) (string, bool) {
-	var s string
-	if json.Unmarshal(v, &s) != nil {
-		return "", false
-	}
-	return s, true
-}
+func unquoteJSON(v []byte) (string, bool) { return jsonscan.Unquote(bytes.TrimSpace(v)) }
 
 // obj reads a member holding an object, or a string holding JSON (Log Analytics), as raw JSON.
 func (r *record) obj(keys ...member) string {
@@ -224,6 +218,7 @@ func fromWalked(r *record, source string, w *walked) (*Event, error) {
 		return nil, fmt.Errorf("no operation name")
 	}
 	if w != nil && e.propertiesRaw != "" && e.propertiesRaw == w.props {
+		e.propsValid = 1 // part of a record the one pass validated
 		if w.category != "" && (e.Category == "" || e.Format == FormatDiagnostic) {
 			e.Category = w.category
 		}
@@ -336,8 +331,8 @@ func jsonString(v []byte) string {
 	if bytes.IndexByte(v, '\\') < 0 {
 		return strings.TrimSpace(shareString(v[1 : len(v)-1]))
 	}
-	var s string
-	if json.Unmarshal(v, &s) != nil {
+	s, ok := unquoteJSON(v)
+	if !ok {
 		return ""
 	}
 	return strings.TrimSpace(s)

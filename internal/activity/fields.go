@@ -2,7 +2,6 @@ package activity
 
 import (
 	"bytes"
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -328,8 +327,8 @@ func (e *Event) topProperty(key string) (v any, ok, done bool) {
 	if bytes.IndexByte(raw, '\\') < 0 {
 		return shareString(raw[1 : len(raw)-1]), true, true
 	}
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
+	s, ok := unquoteJSON(raw)
+	if !ok {
 		return nil, false, false
 	}
 	return s, true, true

@@ -6,7 +6,6 @@ package jsonscan
 
 import (
 	"bytes"
-	"encoding/json"
 	"strings"
 	"unicode/utf8"
 )
@@ -198,10 +197,7 @@ func unquote(s []byte) string {
 	if len(s) >= 2 && !containsByte(s, '\\') && utf8.Valid(s) {
 		return string(s[1 : len(s)-1])
 	}
-	var out string
-	if json.Unmarshal(s, &out) != nil {
-		return ""
-	}
+	out, _ := Unquote(s)
 	return out
 }
 

@@ -196,3 +196,19 @@ func TestMaskedScanAgrees(t *testing.T) {
 		}
 	}
 }
+
+// Unquote decodes exactly as encoding/json does, and refuses what it refuses.
+func FuzzUnquote(f *testing.F) {
+	for _, c := range []string{`""`, `"a"`, `"\u00e9\n\t\"\\\/"`, `"\ud83d\ude00"`, `"\ud83d"`, `"\ude00x"`, `"\ud83d\u0041"`, "\"\xff\"", `"\x"`, `"a`, `"\u12g4"`, "\"\x01\"", `"{\"properties\":{\"principalId\":\"p\"}}"`} {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want string
+		err := json.Unmarshal(b, &want)
+		isString := err == nil && len(b) > 0 && b[0] == '"' && b[len(b)-1] == '"'
+		got, ok := Unquote(b)
+		if ok != isString || ok && got != want {
+			t.Fatalf("Unquote(%q) = %q, %v; encoding/json %q, %v", b, got, ok, want, err)
+		}
+	})
+}
