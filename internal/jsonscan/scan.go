@@ -87,12 +87,23 @@ func Array(raw []byte, fn func(i int, val []byte) bool) bool {
 // accepting a case-insensitive one, as ARM keys vary in case.
 func Lookup(raw []byte, key string) ([]byte, bool) {
 	var exact, folded []byte
-	Object(raw, func(k string, v []byte) bool {
-		if k == key {
+	ObjectBytes(raw, func(kb, v []byte) bool {
+		if containsByte(kb, '\\') || !utf8.Valid(kb) { // compare an escaped or non-UTF-8 key unescaped, as Object gives it
+			k := UnquoteKey(kb)
+			if k == key {
+				exact = v
+				return false
+			}
+			if folded == nil && strings.EqualFold(k, key) {
+				folded = v
+			}
+			return true
+		}
+		if string(kb) == key { // the conversion does not allocate
 			exact = v
 			return false
 		}
-		if folded == nil && strings.EqualFold(k, key) {
+		if folded == nil && equalFoldASCII(kb, key) {
 			folded = v
 		}
 		return true
@@ -101,6 +112,33 @@ func Lookup(raw []byte, key string) ([]byte, bool) {
 		return exact, true
 	}
 	return folded, folded != nil
+}
+
+// equalFoldASCII is strings.EqualFold for a key's bytes, without converting them: ASCII letters
+// fold; anything beyond ASCII is compared by strings.EqualFold.
+func equalFoldASCII(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		x, y := b[i], s[i]
+		if x >= utf8.RuneSelf || y >= utf8.RuneSelf {
+			return strings.EqualFold(string(b), s)
+		}
+		if x == y {
+			continue
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // First returns the first byte of raw that is not JSON whitespace — '{', '[', '"', 'n', a digit… —

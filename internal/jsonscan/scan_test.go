@@ -3,6 +3,7 @@ package jsonscan
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -68,6 +69,39 @@ func FuzzAgainstEncodingJSON(f *testing.F) {
 					t.Fatalf("element %d: scanner %q, encoding/json %q", i, got[i], a[i])
 				}
 			}
+		}
+	})
+}
+
+// Lookup on raw key bytes finds what a lookup on unescaped keys finds: the first exact match, else
+// the first case-insensitive one.
+func FuzzLookup(f *testing.F) {
+	f.Add([]byte(`{"a":1,"A":2,"b":3}`), "a")
+	f.Add([]byte(`{"Principal\u0049d":"x","principalid":"y"}`), "PrincipalId")
+	f.Add([]byte(`{"é":1,"É":2}`), "É")
+	f.Add([]byte(`{"K\\"q":1}`), `k"Q`)
+	f.Fuzz(func(t *testing.T, raw []byte, key string) {
+		if !Valid(raw) || First(raw) != '{' {
+			return
+		}
+		var exact, folded []byte
+		Object(raw, func(k string, v []byte) bool {
+			if k == key {
+				exact = v
+				return false
+			}
+			if folded == nil && strings.EqualFold(k, key) {
+				folded = v
+			}
+			return true
+		})
+		want, wantOK := exact, exact != nil
+		if exact == nil {
+			want, wantOK = folded, folded != nil
+		}
+		got, ok := Lookup(raw, key)
+		if ok != wantOK || string(got) != string(want) {
+			t.Fatalf("Lookup(%q, %q) = %q, %v; want %q, %v", raw, key, got, ok, want, wantOK)
 		}
 	})
 }
