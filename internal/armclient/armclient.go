@@ -1,7 +1,7 @@
 // Package armclient sends raw Azure Resource Manager requests through azcore's pipeline (bearer
-// token, retries with back-off honouring Retry-After, a per-try timeout) and returns raw JSON:
-// what Bulwark prints as "the exact request" is what it sends. Harden and lock release write
-// through it; the writes go through the SDK's typed clients (package azsdk).
+// token, retries with back-off honouring Retry-After, a per-try timeout) and returns raw JSON.
+// Collection's ARM GETs go through it; writes go through the SDK's typed clients (package azsdk),
+// which take their client options from here. Principal names who a credential signs in as.
 package armclient
 
 import (
@@ -97,12 +97,6 @@ func (e *Error) Error() string {
 		s += ": " + e.Message
 	}
 	return s
-}
-
-// IsScopeLocked reports a write refused by a resource lock (409 ScopeLocked).
-func IsScopeLocked(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Status == http.StatusConflict && strings.EqualFold(e.Code, "ScopeLocked")
 }
 
 // IsNotFound reports a 404.
