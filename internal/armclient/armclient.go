@@ -71,9 +71,6 @@ func New(o Options) (*Client, error) {
 	return &Client{c: c, host: strings.TrimSuffix(c.Endpoint(), "/"), cred: o.Credential, cloud: o.Cloud}, nil
 }
 
-// Host is the management endpoint, e.g. https://management.azure.com.
-func (c *Client) Host() string { return c.host }
-
 // Response is a request's outcome: the status and the raw body.
 type Response struct {
 	Status int
@@ -99,10 +96,30 @@ func (e *Error) Error() string {
 	return s
 }
 
+// status returns the HTTP status and ARM error code of a failed request, whether it came from
+// Client.Do (*Error) or from an SDK client (*azcore.ResponseError).
+func status(err error) (int, string) {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status, e.Code
+	}
+	var re *azcore.ResponseError
+	if errors.As(err, &re) {
+		return re.StatusCode, re.ErrorCode
+	}
+	return 0, ""
+}
+
 // IsNotFound reports a 404.
 func IsNotFound(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Status == http.StatusNotFound
+	st, _ := status(err)
+	return st == http.StatusNotFound
+}
+
+// IsScopeLocked reports a write refused by a management lock (409 ScopeLocked).
+func IsScopeLocked(err error) bool {
+	st, code := status(err)
+	return st == http.StatusConflict && strings.EqualFold(code, "ScopeLocked")
 }
 
 // Do sends method to url (absolute, or a path under the management endpoint) with an optional JSON

@@ -2,7 +2,11 @@ package armclient
 
 import (
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 )
 
 func TestPrincipalOf(t *testing.T) {
@@ -18,6 +22,25 @@ func TestPrincipalOf(t *testing.T) {
 	} {
 		if got := principalOf(c.token); got != c.want {
 			t.Errorf("%s: %s, want %s", c.token, got, c.want)
+		}
+	}
+}
+
+// A failed request reads the same whether it came from Do or from an SDK client.
+func TestErrorKinds(t *testing.T) {
+	for _, c := range []struct {
+		err              error
+		notFound, locked bool
+	}{
+		{&Error{Status: 404}, true, false},
+		{fmt.Errorf("GET x: %w", &azcore.ResponseError{StatusCode: 404, ErrorCode: "ResourceNotFound"}), true, false},
+		{&Error{Status: 409, Code: "ScopeLocked"}, false, true},
+		{fmt.Errorf("PATCH x: %w", &azcore.ResponseError{StatusCode: 409, ErrorCode: "ScopeLocked"}), false, true},
+		{&azcore.ResponseError{StatusCode: 409, ErrorCode: "Conflict"}, false, false},
+		{errors.New("dial tcp: refused"), false, false},
+	} {
+		if IsNotFound(c.err) != c.notFound || IsScopeLocked(c.err) != c.locked {
+			t.Errorf("%v: not found %v, scope locked %v", c.err, IsNotFound(c.err), IsScopeLocked(c.err))
 		}
 	}
 }

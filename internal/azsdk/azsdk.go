@@ -99,9 +99,6 @@ func New(o Options) (*Clients, error) {
 		subs: map[string]*set{}, sec: sec}, nil
 }
 
-// Host is the management endpoint, e.g. https://management.azure.com.
-func (c *Clients) Host() string { return c.host }
-
 func (c *Clients) sub(id string) (*set, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -152,18 +149,6 @@ func (r Request) String() string {
 		return r.Method + " " + r.URL
 	}
 	return r.Method + " " + r.URL + " " + string(r.Body)
-}
-
-// IsNotFound reports a 404 from Azure.
-func IsNotFound(err error) bool {
-	var re *azcore.ResponseError
-	return errors.As(err, &re) && re.StatusCode == http.StatusNotFound
-}
-
-// IsScopeLocked reports a write refused by a management lock (409 ScopeLocked).
-func IsScopeLocked(err error) bool {
-	var re *azcore.ResponseError
-	return errors.As(err, &re) && re.StatusCode == http.StatusConflict && strings.EqualFold(re.ErrorCode, "ScopeLocked")
 }
 
 // Get reads the object at path with its typed client and returns it as the SDK's model renders

@@ -73,7 +73,7 @@ func TestPrepareIsWhatIsSent(t *testing.T) {
 			t.Errorf("%s %s %s: %v, want %q", bad.method, bad.path, bad.body, err, bad.want)
 		}
 	}
-	if _, err := c.Get(ctx, kv+"-gone"); !IsNotFound(err) {
+	if _, err := c.Get(ctx, kv+"-gone"); !armclient.IsNotFound(err) {
 		t.Errorf("missing vault: %v", err)
 	}
 }
@@ -110,7 +110,7 @@ func TestLocksThroughTheSDK(t *testing.T) {
 	if err := c.DeleteLock(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Get(ctx, id); !IsNotFound(err) {
+	if _, err := c.Get(ctx, id); !armclient.IsNotFound(err) {
 		t.Errorf("after delete: %v", err)
 	}
 	for _, req := range f.Requests() {

@@ -175,15 +175,6 @@ func kindOf(path string) (*kind, arm.ID, error) {
 	return nil, arm.ID{}, fmt.Errorf("%s: Bulwark does not write %s objects", path, id.Type())
 }
 
-// APIVersion is the API version the SDK uses for the object at path.
-func APIVersion(path string) (string, error) {
-	k, _, err := kindOf(path)
-	if err != nil {
-		return "", err
-	}
-	return k.api, nil
-}
-
 // Locks lists the locks that apply to scope (on it and inherited from above) as the SDK's model
 // renders them in JSON.
 func (c *Clients) Locks(ctx context.Context, scope string) ([]json.RawMessage, error) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/armclient"
 	"github.com/bulwarkhq/bulwark/internal/azsdk"
 	"github.com/bulwarkhq/bulwark/internal/journal"
 )
@@ -181,7 +182,7 @@ func blockedBy(a *Action, failed map[string]bool) string {
 
 // explain turns a write error into what to do about it.
 func explain(err error, a *Action) string {
-	if azsdk.IsScopeLocked(err) {
+	if armclient.IsScopeLocked(err) {
 		return fmt.Sprintf("refused: a lock on %s or above it blocks the change (409 ScopeLocked). Release it for the change with "+
 			"bulwark lock release --resource <the locked scope> --reason \"%s %s\" --for 30m, re-run, then bulwark lock restore (bulwark lock list shows the locks)",
 			a.Resource.Name, a.ID, a.Finding.Check)
@@ -201,7 +202,7 @@ func (ap *Applier) stateOf(ctx context.Context, a *Action, known json.RawMessage
 	if body == nil {
 		var err error
 		body, err = ap.Client.Get(ctx, path(a.Verify.Path))
-		if azsdk.IsNotFound(err) && a.Request.Method == http.MethodPut {
+		if armclient.IsNotFound(err) && a.Request.Method == http.MethodPut {
 			return false, nil, nil // a lock or a settings resource not created yet
 		}
 		if err != nil {

@@ -215,22 +215,6 @@ func stringEnd(b []byte, j int) (int, bool) {
 	return j, false
 }
 
-// hasControl reports whether s holds a byte below 0x20.
-func hasControl(s []byte) bool {
-	for len(s) >= 8 {
-		if hasLessThan(binary.LittleEndian.Uint64(s), 0x20) != 0 {
-			return true
-		}
-		s = s[8:]
-	}
-	for _, c := range s {
-		if c < 0x20 {
-			return true
-		}
-	}
-	return false
-}
-
 func validStringSlow(b []byte, i int) (int, bool) {
 	for i++; i < len(b); i++ {
 		// Skip eight plain bytes at a time: none a quote, a backslash or a control character.
