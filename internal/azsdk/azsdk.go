@@ -105,31 +105,30 @@ func (c *Clients) sub(id string) (*set, error) {
 	if s, ok := c.subs[id]; ok {
 		return s, nil
 	}
-	var s set
 	var errs []error
-	add := func(err error) { errs = append(errs, err) }
-	var err error
-	s.locks, err = armlocks.NewManagementLocksClient(id, c.cred, c.opts)
-	add(err)
-	s.kv, err = armkeyvault.NewVaultsClient(id, c.cred, c.opts)
-	add(err)
-	s.rsv, err = armrecoveryservices.NewVaultsClient(id, c.cred, c.opts)
-	add(err)
-	s.bv, err = armdataprotection.NewBackupVaultsClient(id, c.cred, c.opts)
-	add(err)
-	s.blob, err = armstorage.NewBlobServicesClient(id, c.cred, c.opts)
-	add(err)
-	s.file, err = armstorage.NewFileServicesClient(id, c.cred, c.opts)
-	add(err)
-	s.str, err = armsql.NewBackupShortTermRetentionPoliciesClient(id, c.cred, c.opts)
-	add(err)
-	s.ltr, err = armsql.NewLongTermRetentionPoliciesClient(id, c.cred, c.opts)
-	add(err)
+	s := set{
+		locks: client(&errs, armlocks.NewManagementLocksClient, id, c),
+		kv:    client(&errs, armkeyvault.NewVaultsClient, id, c),
+		rsv:   client(&errs, armrecoveryservices.NewVaultsClient, id, c),
+		bv:    client(&errs, armdataprotection.NewBackupVaultsClient, id, c),
+		blob:  client(&errs, armstorage.NewBlobServicesClient, id, c),
+		file:  client(&errs, armstorage.NewFileServicesClient, id, c),
+		str:   client(&errs, armsql.NewBackupShortTermRetentionPoliciesClient, id, c),
+		ltr:   client(&errs, armsql.NewLongTermRetentionPoliciesClient, id, c),
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	c.subs[id] = &s
 	return &s, nil
+}
+
+// client builds one subscription's client with the shared credential and options, collecting
+// the error.
+func client[T any](errs *[]error, newClient func(string, azcore.TokenCredential, *azarm.ClientOptions) (T, error), sub string, c *Clients) T {
+	cl, err := newClient(sub, c.cred, c.opts)
+	*errs = append(*errs, err)
+	return cl
 }
 
 // Request is a write as the SDK sends it.
