@@ -166,6 +166,12 @@ func (c *Correlator) Process(ev Event, emit func(Alert)) {
 		c.seq++
 		heap.Push(&c.pending, &entry{t: t, seq: c.seq, rule: r, ev: ev})
 	}
+	c.Advance(t, emit)
+}
+
+// Advance tells the correlator that an event of time t was seen that matches no rule (see
+// RuleSet.MayMatch): event time moves on exactly as if it had been passed to Process.
+func (c *Correlator) Advance(t time.Time, emit func(Alert)) {
 	if t.After(c.maxSeen) {
 		c.maxSeen = t
 	}

@@ -94,7 +94,7 @@ func genEvent(r *rand.Rand) map[string]any {
 func TestDifferentialSigmaGo(t *testing.T) {
 	r := rand.New(rand.NewPCG(42, 7))
 	ctx := context.Background()
-	rules, decisions, hits := 0, 0, 0
+	rules, decisions, hits, mayOnly := 0, 0, 0, 0
 	for i := 0; i < 400; i++ {
 		yml := genRule(r)
 		theirs, err := sigmago.ParseRule([]byte(yml))
@@ -119,9 +119,18 @@ func TestDifferentialSigmaGo(t *testing.T) {
 			if got != res.Match {
 				t.Fatalf("engines disagree (ours %v, sigma-go %v)\nrule:\n%s\nevent: %#v", got, res.Match, yml, ev)
 			}
+			if got && !ours.MayMatch(MapEvent{Data: ev}) {
+				t.Fatalf("MayMatch rejects an event the rule matches\nrule:\n%s\nevent: %#v", yml, ev)
+			}
+			if !got && ours.MayMatch(MapEvent{Data: ev}) {
+				mayOnly++
+			}
 		}
 	}
-	t.Logf("%d rules, %d decisions, %d matches: identical", rules, decisions, hits)
+	t.Logf("%d rules, %d decisions, %d matches: identical; MayMatch true for all of them and %d others", rules, decisions, hits, mayOnly)
+	if mayOnly == decisions-hits {
+		t.Error("MayMatch never rejected an event: the index is not being used")
+	}
 	if hits == 0 || hits == decisions {
 		t.Fatalf("the generator must produce both matches and non-matches (%d of %d)", hits, decisions)
 	}

@@ -178,15 +178,44 @@ func (rs *RuleSet) Match(ev Event, fn func(*Rule)) {
 		clear(rs.mark)
 		rs.gen = 1
 	}
-	try := func(i int) {
+	rs.candidates(ev, func(i int) bool {
 		if rs.mark[i] == rs.gen {
-			return
+			return true
 		}
 		rs.mark[i] = rs.gen
 		r := rs.Rules[i]
 		if r.compiled.cond.eval(ev, r.compiled) {
 			fn(r)
 		}
+		return true
+	})
+}
+
+// MayMatch reports whether Match could call back for ev: whether any rule's required field values
+// (see required) are in ev, or some rule has none. It evaluates no condition and, unlike Match, is
+// safe for concurrent use. An event it rejects matches no rule.
+func (rs *RuleSet) MayMatch(ev Event) bool {
+	may := false
+	rs.candidates(ev, func(int) bool { may = true; return false })
+	return may
+}
+
+// IndexedFields returns the fields rules are indexed on and whether every rule is: then an event
+// that MayMatch rejects for its values of these fields matches no rule whatever its other fields.
+func (rs *RuleSet) IndexedFields() (fields []string, all bool) {
+	return rs.fields, len(rs.unindexed) == 0
+}
+
+// candidates calls try with every rule that may match ev (a rule can come more than once), until
+// try returns false.
+func (rs *RuleSet) candidates(ev Event, try func(i int) bool) {
+	each := func(list []int) bool {
+		for _, i := range list {
+			if !try(i) {
+				return false
+			}
+		}
+		return true
 	}
 	var buf [256]byte
 	for _, f := range rs.fields {
@@ -198,13 +227,13 @@ func (rs *RuleSet) Match(ev Event, fn func(*Rule)) {
 		if !isStr || len(s) > len(buf) {
 			// Not a plain string (multi-valued, numeric): every rule indexed on this field may match.
 			for _, list := range rs.exact[f] {
-				for _, i := range list {
-					try(i)
+				if !each(list) {
+					return
 				}
 			}
 			for _, list := range rs.suffix[f] {
-				for _, i := range list {
-					try(i)
+				if !each(list) {
+					return
 				}
 			}
 			continue
@@ -213,24 +242,20 @@ func (rs *RuleSet) Match(ev Event, fn func(*Rule)) {
 		for j := 0; j < len(s); j++ {
 			low[j] = lowerASCII(s[j])
 		}
-		if m := rs.exact[f]; m != nil {
-			for _, i := range m[string(low)] {
-				try(i)
-			}
+		if m := rs.exact[f]; m != nil && !each(m[string(low)]) {
+			return
 		}
 		if m := rs.suffix[f]; m != nil {
 			seg := low
 			if k := lastSlash(low); k >= 0 {
 				seg = low[k+1:]
 			}
-			for _, i := range m[string(seg)] {
-				try(i)
+			if !each(m[string(seg)]) {
+				return
 			}
 		}
 	}
-	for _, i := range rs.unindexed {
-		try(i)
-	}
+	each(rs.unindexed)
 }
 
 func lastSlash(b []byte) int {

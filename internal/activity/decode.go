@@ -163,33 +163,15 @@ func fromRecord(r *record, source string) (*Event, error) { return fromWalked(r,
 // fromWalked is fromRecord for a record whose nested values one validating pass already found.
 func fromWalked(r *record, source string, w *walked) (*Event, error) {
 	e := &Event{Source: source}
-	switch {
-	case r.has(mEventTimestamp):
-		e.Format = FormatREST
-	case r.has(mTimeGenerated) || r.has(mOperationNameValue) || r.has(mActivityStatusValue):
-		e.Format = FormatLogAnalytics
-	default:
-		e.Format = FormatDiagnostic
-	}
-	ts := r.str(mTime, mEventTimestamp, mTimeGenerated, mTimeGeneratedUTC)
-	if ts == "" {
-		return nil, fmt.Errorf("no event time (time, eventTimestamp or TimeGenerated)")
-	}
-	t, err := parseTime(ts)
-	if err != nil {
+	if err := e.setKey(r); err != nil {
 		return nil, err
 	}
-	e.At = t
-	e.OperationName = r.str(mOperationNameValue, mOperationName)
-	e.ResultType = normStatus(r.str(mResultType, mActivityStatusValue, mStatus, mActivityStatus))
 	e.ResultSignature = r.str(mResultSignature, mActivitySubstatusValue, mSubStatus, mActivitySubstatus)
 	e.Category = r.str(mCategoryValue, mCategory)
 	e.Caller = r.str(mCaller)
 	e.CallerIPAddress = r.str(mCallerIPAddress)
-	e.CorrelationID = r.str(mCorrelationID)
 	e.OperationID = r.str(mOperationID)
 	e.EventDataID = r.str(mEventDataID)
-	e.ResourceID = r.str(mResourceID, mResourceIDLA)
 	e.Level = r.str(mLevel)
 	e.propertiesRaw = r.obj(mPropertiesD, mProperties)
 	e.identityRaw = r.obj(mIdentity)
@@ -245,6 +227,47 @@ func fromWalked(r *record, source string, w *walked) (*Event, error) {
 	}
 	e.deriveCaller(w)
 	return e, nil
+}
+
+// setKey sets the format, the time and what KeyHash reads (the operation, status, correlation ID
+// and resource): fromWalked and timeOnlyEvent build them alike.
+func (e *Event) setKey(r *record) error {
+	switch {
+	case r.has(mEventTimestamp):
+		e.Format = FormatREST
+	case r.has(mTimeGenerated) || r.has(mOperationNameValue) || r.has(mActivityStatusValue):
+		e.Format = FormatLogAnalytics
+	default:
+		e.Format = FormatDiagnostic
+	}
+	ts := r.str(mTime, mEventTimestamp, mTimeGenerated, mTimeGeneratedUTC)
+	if ts == "" {
+		return fmt.Errorf("no event time (time, eventTimestamp or TimeGenerated)")
+	}
+	t, err := parseTime(ts)
+	if err != nil {
+		return err
+	}
+	e.At = t
+	e.OperationName = r.str(mOperationNameValue, mOperationName)
+	e.ResultType = normStatus(r.str(mResultType, mActivityStatusValue, mStatus, mActivityStatus))
+	e.CorrelationID = r.str(mCorrelationID)
+	e.ResourceID = r.str(mResourceID, mResourceIDLA)
+	return nil
+}
+
+// timeOnlyEvent builds the time-only event (see Event.TimeOnly) of a diagnostic-export record whose
+// operation is op. ok is false when the record turns out to be of another format or to have
+// another operation: the caller then builds the whole event.
+func timeOnlyEvent(r *record, source, op string) (e *Event, ok bool, err error) {
+	var k Event
+	if err := k.setKey(r); err != nil {
+		return nil, true, err
+	}
+	if k.Format != FormatDiagnostic || k.OperationName != op {
+		return nil, false, nil
+	}
+	return &Event{At: k.At, Format: k.Format, Source: source, keyHash: k.KeyHash(), timeOnly: true}, true, nil
 }
 
 // Claim names, as Entra ID writes them.

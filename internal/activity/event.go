@@ -60,6 +60,7 @@ type Event struct {
 	httpRaw       string
 
 	keyHash    uint64
+	timeOnly   bool
 	propsValid int8 // 0 unknown, 1 propertiesRaw is a valid JSON object, 2 it is not
 	opLower    string
 	resLower   string
@@ -124,6 +125,10 @@ func lowerWord(x uint64) uint64 {
 	upper := ge &^ gt &^ x & highs
 	return x | upper>>2
 }
+
+// TimeOnly reports whether the Reader passed on only the event's time, KeyHash, format and
+// source, because Reader.TimeOnly accepted its operation: every other field is empty.
+func (e *Event) TimeOnly() bool { return e.timeOnly }
 
 // OperationLower returns the operation name in lower case, computed once.
 func (e *Event) OperationLower() string {

@@ -123,6 +123,13 @@ func resolve(path string) (fieldID, string) {
 	return fNone, ""
 }
 
+// IsOperationField reports whether a rule's field path names the operation (operationName or one
+// of its aliases).
+func IsOperationField(path string) bool {
+	id, rest := resolve(path)
+	return id == fOperationName && rest == ""
+}
+
 // Field implements sigma.Event.
 func (e *Event) Field(path string) (any, bool) {
 	id, rest := resolve(path)

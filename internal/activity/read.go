@@ -41,6 +41,12 @@ type Reader struct {
 	// Workers is how many goroutines decode JSON lines (0: one per CPU). Events are passed on in
 	// file order whatever the number.
 	Workers int
+	// TimeOnly, when set, is asked for the operation of each JSON-lines record in the diagnostic
+	// export format (as the Reader finds it, before the rest of the record is decoded); when it
+	// returns true the record is still validated and its time and duplicate key read, but it is
+	// passed on as a time-only event (see Event.TimeOnly), which saves decoding its identity and
+	// properties. Workers call it concurrently.
+	TimeOnly func(op string) bool
 	// The keys of the last dedupWindow events, and of the window before.
 	seen, seenPrev *keySet
 }
@@ -238,7 +244,7 @@ func (r *Reader) readJSONLines(ctx context.Context, name string, br *bufio.Reade
 		workers = runtime.GOMAXPROCS(0)
 	}
 	if workers == 1 {
-		var d decoded
+		d := decoded{timeOnly: r.TimeOnly}
 		return splitJSONLines(ctx, name, br, func(b []unit) error {
 			d.reset()
 			for _, u := range b {
@@ -280,7 +286,7 @@ func (r *Reader) readJSONLines(ctx context.Context, name string, br *bufio.Reade
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				d := &decoded{}
+				d := &decoded{timeOnly: r.TimeOnly}
 				for _, u := range j.units {
 					decodeUnit(u, d)
 				}
@@ -321,6 +327,7 @@ type decoded struct {
 	problems []Problem
 	// Scratch records, reused line after line (events keep strings, never the record).
 	outer, inner record
+	timeOnly     func(op string) bool // Reader.TimeOnly
 }
 
 func (d *decoded) reset() { d.events, d.problems = d.events[:0], d.problems[:0] }
@@ -439,11 +446,18 @@ func decodeUnit(u unit, d *decoded) {
 	d.outer = record{}
 	rec := &d.outer
 	var w walked
+	timeOnly := ""                                                    // the operation d.timeOnly accepted: nested members are no longer collected
 	ok := jsonscan.Walk(u.data, func(p *jsonscan.Path, k, v []byte) { // validates and splits in one pass
 		if p.Depth() == 1 {
 			f := memberOfKey(k)
 			rec.set(f, shareString(v))
 			w.top(f, v)
+			if f == mOperationName && d.timeOnly != nil && timeOnly == "" {
+				if op := rec.str(mOperationName); op != "" && d.timeOnly(op) {
+					timeOnly = op
+					p.Shallow()
+				}
+			}
 			return
 		}
 		w.visit(p, k, v)
@@ -467,6 +481,18 @@ func decodeUnit(u unit, d *decoded) {
 			})
 			return
 		}
+	}
+	if timeOnly != "" {
+		e, ok, err := timeOnlyEvent(rec, u.src, timeOnly)
+		switch {
+		case err != nil:
+			d.problems = append(d.problems, Problem{Source: u.src, Msg: err.Error()})
+		case ok:
+			d.events = append(d.events, e)
+		default:
+			decodeRecord(u.src, rec, d, nil) // the walk stopped collecting: the general path
+		}
+		return
 	}
 	decodeRecord(u.src, rec, d, &w)
 }

@@ -264,7 +264,7 @@ func demoDetection(ctx context.Context, snap *arm.Snapshot) (demoDetect, error) 
 		return demoDetect{}, err
 	}
 	defer f.Close()
-	r := &activity.Reader{}
+	r := &activity.Reader{TimeOnly: d.TimeOnly()}
 	if err := r.ReadFrom(ctx, demoActivity, f, func(e *activity.Event) error { d.Process(e); return nil }); err != nil {
 		return demoDetect{}, err
 	}

@@ -191,18 +191,48 @@ func (d *Detector) Process(e *activity.Event) {
 		d.stats.Late++
 	}
 	d.seq++
-	d.buf.push(queued{e, e.KeyHash(), d.seq})
+	q := queued{at: e.At, key: e.KeyHash(), seq: d.seq}
+	if !e.TimeOnly() && (mutating(e.OperationName) || d.rs.MayMatch(e)) {
+		q.e = e // otherwise only its time counts: it changes nothing and no rule can match it
+	}
+	d.buf.push(q)
 	wm := d.maxSeen.Add(-d.opts.Lateness)
-	for d.buf.len() > 0 && !d.buf.peek().e.At.After(wm) {
-		d.release(d.buf.pop().e)
+	for d.buf.len() > 0 && !d.buf.peek().at.After(wm) {
+		d.release(d.buf.pop())
 	}
 }
+
+// TimeOnly returns a test of an operation alone for activity.Reader.TimeOnly: true when an event
+// with that operation changes nothing (a read, which is not tracked) and can match no rule, so only
+// its time matters. It is nil when some rule selects events by a field other than the operation.
+// The test is safe for concurrent use.
+func (d *Detector) TimeOnly() func(op string) bool {
+	fields, all := d.rs.IndexedFields()
+	if !all {
+		return nil
+	}
+	for _, f := range fields {
+		if !activity.IsOperationField(f) {
+			return nil
+		}
+	}
+	rs := d.rs
+	return func(op string) bool { return !mutating(op) && !rs.MayMatch(operationOnly(op)) }
+}
+
+// operationOnly is an event of which only the operation is known, for RuleSet.MayMatch when every
+// indexed field is the operation.
+type operationOnly string
+
+func (o operationOnly) Field(string) (any, bool)        { return string(o), o != "" }
+func (o operationOnly) Keywords(func(string) bool) bool { return false }
+func (o operationOnly) Time() time.Time                 { return time.Time{} }
 
 // Finish processes everything still held, closes the correlation windows and returns the alerts
 // and incidents.
 func (d *Detector) Finish() Result {
 	for d.buf.len() > 0 {
-		d.release(d.buf.pop().e)
+		d.release(d.buf.pop())
 	}
 	d.corr.Flush(d.onAlert)
 	d.stats.Groups = d.corr.Groups()
@@ -221,7 +251,12 @@ type Result struct {
 	Stats     Stats
 }
 
-func (d *Detector) release(e *activity.Event) {
+func (d *Detector) release(q queued) {
+	e := q.e
+	if e == nil {
+		d.corr.Advance(q.at, d.onAlert)
+		return
+	}
 	d.enrich(e)
 	d.track(e)
 	d.corr.Process(e, d.onAlert)
@@ -333,8 +368,10 @@ func opKey(e *activity.Event) string {
 	return e.OperationLower() + "|" + e.ResourceLower() + "|" + strings.ToLower(id)
 }
 
+// queued is an event held for ordering; e is nil for an event only the time of which counts.
 type queued struct {
 	e   *activity.Event
+	at  time.Time
 	key uint64
 	seq int
 }
@@ -345,8 +382,8 @@ type eventHeap []queued
 
 func (h eventHeap) Len() int { return len(h) }
 func (h eventHeap) Less(i, j int) bool {
-	if !h[i].e.At.Equal(h[j].e.At) {
-		return h[i].e.At.Before(h[j].e.At)
+	if !h[i].at.Equal(h[j].at) {
+		return h[i].at.Before(h[j].at)
 	}
 	if h[i].key != h[j].key {
 		return h[i].key < h[j].key

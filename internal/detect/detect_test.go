@@ -15,6 +15,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/internal/activity"
 	"github.com/bulwarkhq/bulwark/internal/config"
+	"github.com/bulwarkhq/bulwark/sigma"
 )
 
 const contoso = "../../examples/contoso/activity/"
@@ -367,7 +368,7 @@ func TestEventQueueMatchesHeap(t *testing.T) {
 		if rng.Intn(4) == 0 {
 			at = at.Add(-time.Duration(rng.Intn(600)) * time.Second) // late
 		}
-		x := queued{&activity.Event{At: at}, uint64(rng.Intn(3)), i}
+		x := queued{at: at, key: uint64(rng.Intn(3)), seq: i}
 		q.push(x)
 		heap.Push(&h, x)
 		for rng.Intn(3) == 0 && len(h) > 0 {
@@ -444,3 +445,128 @@ func TestRandomStreamsKeepInvariants(t *testing.T) {
 		}
 	}
 }
+
+// TestTimeOnlyChangesNothing: reading the reads no rule can match as time-only events
+// (Reader.TimeOnly, as bulwark detect does) gives the same alerts, incidents, counts and problems
+// as decoding every event whole.
+func TestTimeOnlyChangesNothing(t *testing.T) {
+	gen := filepath.Join(t.TempDir(), "generated.jsonl")
+	generateLog(t, gen, 40_000, 15_000) // reads, benign writes and two attacks
+	inputs := [][]string{{gen}, {contoso}}
+	for _, p := range formats {
+		inputs = append(inputs, []string{p})
+	}
+	if adele := filepath.Join("..", "..", "..", "shared", "reference", "activity", "azureActivity_adele.csv"); exists(adele) {
+		inputs = append(inputs, []string{adele})
+	}
+	for _, in := range inputs {
+		run := func(timeOnly bool) (string, int) {
+			d, _, err := New(builtin(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &activity.Reader{}
+			if timeOnly {
+				if r.TimeOnly = d.TimeOnly(); r.TimeOnly == nil {
+					t.Fatal("the built-in pack selects events by operation only, yet TimeOnly is nil")
+				}
+			}
+			n := 0
+			if err := r.Read(context.Background(), in, func(e *activity.Event) error {
+				if e.TimeOnly() {
+					n++
+				}
+				d.Process(e)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			out, err := json.Marshal(struct {
+				Result
+				Duplicates int
+				Problems   []activity.Problem
+			}{d.Finish(), r.Duplicates, r.Problems})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(out), n
+		}
+		whole, none := run(false)
+		fast, n := run(true)
+		if none != 0 {
+			t.Fatalf("%s: %d time-only events without Reader.TimeOnly", in, none)
+		}
+		if in[0] == gen && n < 15_000 {
+			t.Errorf("%s: only %d of 40,000 events were time-only (half are reads)", in, n)
+		}
+		if whole != fast {
+			i := 0
+			for i < len(whole) && i < len(fast) && whole[i] == fast[i] {
+				i++
+			}
+			t.Errorf("%s: results differ with %d time-only events, at byte %d:\nwhole: …%.200s\nfast:  …%.200s", in, n, i, whole[max(0, i-100):], fast[max(0, i-100):])
+		}
+		t.Logf("%s: %d time-only events, %d bytes of results", in, n, len(whole))
+	}
+}
+
+// TestTimeOnlyFollowsTheRules: a rule on a read makes that read whole again, and a rule that does
+// not select by operation turns time-only events off.
+func TestTimeOnlyFollowsTheRules(t *testing.T) {
+	parse := func(y string) Options {
+		rs, errs := sigma.ParseRules("test.yml", []byte(y))
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		opts := builtin(t)
+		opts.Rules = append(opts.Rules, rs...)
+		return opts
+	}
+	const read = "MICROSOFT.KEYVAULT/VAULTS/READ"
+	d, _, err := New(builtin(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if to := d.TimeOnly(); to == nil || !to(read) || to("Microsoft.KeyVault/vaults/write") || to("MICROSOFT.AUTHORIZATION/LOCKS/DELETE") {
+		t.Fatal("built-in pack: reads should be time-only, writes and deletes not")
+	}
+	d, _, err = New(parse(`title: vault read
+id: 3b1d7c1e-0000-4000-8000-000000000001
+logsource: {product: azure, service: activitylogs}
+detection:
+  sel: {operationName: Microsoft.KeyVault/vaults/read}
+  condition: sel
+level: low
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := d.TimeOnly()
+	if to == nil || to(read) || !to("MICROSOFT.NETWORK/LOADBALANCERS/READ") {
+		t.Fatal("a rule on a read: that read must be decoded whole, other reads need not")
+	}
+	line := `{"time":"2026-11-01T00:00:00Z","operationName":"` + read + `","resultType":"Success","category":"Administrative","resourceId":"/subscriptions/1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1","identity":{"claims":{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn":"eve@contoso.example"}}}`
+	r := &activity.Reader{TimeOnly: to, Stdin: strings.NewReader(line + "\n")}
+	if err := r.Read(context.Background(), []string{"-"}, func(e *activity.Event) error { d.Process(e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if res := d.Finish(); len(res.Alerts) != 1 || res.Alerts[0].Actor != "eve@contoso.example" {
+		t.Fatalf("the read rule's alert: %+v", res.Alerts)
+	}
+	d, _, err = New(parse(`title: anything by eve
+id: 3b1d7c1e-0000-4000-8000-000000000002
+logsource: {product: azure, service: activitylogs}
+detection:
+  sel: {caller: eve@contoso.example}
+  condition: sel
+level: low
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.TimeOnly() != nil {
+		t.Fatal("a rule selecting by caller: no event may be time-only")
+	}
+}
+
+func exists(path string) bool { _, err := os.Stat(path); return err == nil }

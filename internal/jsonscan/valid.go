@@ -133,7 +133,7 @@ func (s *scanner) object(i, depth int, p *Path, fn func(p *Path, key, val []byte
 		}
 		vStart := skipSpace(b, i+1)
 		var vEnd int
-		if fn != nil && vStart < len(b) && b[vStart] == '{' && p.depth+1 < MaxWalkDepth {
+		if fn != nil && vStart < len(b) && b[vStart] == '{' && p.depth+1 < p.limit {
 			p.keys[p.depth] = key
 			p.depth++
 			vEnd, ok = s.object(vStart, depth+1, p, fn)

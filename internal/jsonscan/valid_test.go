@@ -89,6 +89,9 @@ func FuzzValid(f *testing.F) {
 		if walked != want {
 			t.Fatalf("Walk(%q) = %v, encoding/json object: %v", b, walked, want)
 		}
+		if shallow := Walk(b, func(p *Path, _, _ []byte) { p.Shallow() }); shallow != want {
+			t.Fatalf("shallow Walk(%q) = %v, encoding/json object: %v", b, shallow, want)
+		}
 		if walked {
 			for k, v := range m {
 				if top[k] != string(v) {
@@ -140,6 +143,22 @@ func TestWalk(t *testing.T) {
 		if Walk([]byte(bad), func(*Path, []byte, []byte) {}) {
 			t.Errorf("Walk(%q) = true", bad)
 		}
+	}
+
+	// Shallow after "a": identity's members are not reported, identity itself and z are.
+	got = got[:0]
+	ok = Walk(raw, func(p *Path, k, v []byte) {
+		got = append(got, fmt.Sprintf("%d %s", p.Depth(), k))
+		if string(k) == "a" {
+			p.Shallow()
+		}
+	})
+	if want := "1 a,1 identity,1 z"; !ok || strings.Join(got, ",") != want {
+		t.Errorf("shallow: ok=%v %s, want %s", ok, strings.Join(got, ","), want)
+	}
+	// A shallow walk still validates what it no longer reports.
+	if Walk([]byte(`{"a":1,"b":{"c":{"d":"\x01"}}}`), func(p *Path, _, _ []byte) { p.Shallow() }) {
+		t.Error("shallow walk accepted a control byte below its depth")
 	}
 }
 

@@ -5,6 +5,7 @@ package jsonscan
 type Path struct {
 	keys  [MaxWalkDepth][]byte
 	depth int
+	limit int // report members down to this depth: MaxWalkDepth unless Shallow was called
 }
 
 // MaxWalkDepth is how deep Walk reports members: a record's members are depth 1, the members of
@@ -17,6 +18,10 @@ func (p *Path) Depth() int { return p.depth }
 // Parent returns the key of the object i levels up the path (0: the outermost member's key).
 func (p *Path) Parent(i int) []byte { return p.keys[i] }
 
+// Shallow makes Walk report only the outermost object's members from now on: the values still to
+// come are validated as before, without calls for what is inside them.
+func (p *Path) Shallow() { p.limit = 1 }
+
 // Walk validates raw as one JSON object exactly as Valid does and, in the same pass, calls fn for
 // every member of that object and of the objects nested in it through members (not arrays) down to
 // MaxWalkDepth — each after its value is validated, so nested members come before the member
@@ -27,7 +32,7 @@ func Walk(raw []byte, fn func(p *Path, key, val []byte)) bool {
 	if i >= len(raw) || raw[i] != '{' {
 		return false
 	}
-	var p Path
+	p := Path{limit: MaxWalkDepth}
 	var buf [maskWords]uint64
 	s := newScanner(raw, &buf)
 	end, ok := s.object(i, 0, &p, fn)
