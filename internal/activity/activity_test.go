@@ -207,7 +207,7 @@ func TestParallelDecodingKeepsOrder(t *testing.T) {
 	}
 	read := func(workers int) (keys []string, problems []Problem) {
 		r := &Reader{Workers: workers}
-		if err := r.Read(context.Background(), []string{path}, func(e *Event) error { keys = append(keys, fmt.Sprint(e.KeyHash())+"@"+e.Source); return nil }); err != nil {
+		if err := r.Read(context.Background(), []string{path}, func(e *Event) error { keys = append(keys, fmt.Sprint(e.KeyHash())+"@"+e.Source()); return nil }); err != nil {
 			t.Fatal(err)
 		}
 		return keys, r.Problems
@@ -246,7 +246,7 @@ func TestTopPropertyFastPath(t *testing.T) {
 					compared++
 					sv, sok := descend(slow.Properties(), key)
 					if fok != sok || fmt.Sprint(fv) != fmt.Sprint(sv) {
-						t.Errorf("%s %s: fast %v %q, full %v %q", e.Source, key, fok, fv, sok, sv)
+						t.Errorf("%s %s: fast %v %q, full %v %q", e.Source(), key, fok, fv, sok, sv)
 					}
 				}
 			}
@@ -361,12 +361,12 @@ func TestWalkedPathAgrees(t *testing.T) {
 	opts := cmpopts()
 	for i, l := range lines {
 		var d decoded
-		decodeUnit(unit{src: "x:" + strconv.Itoa(i), data: []byte(l)}, &d)
+		decodeUnit(unit{src: source{"x", i + 1}, data: []byte(l)}, &d)
 		rec, ok := scanRecord(l)
 		if !ok {
 			t.Fatalf("line %d is not an object: %s", i, l)
 		}
-		want, err := fromRecord(rec, "x:"+strconv.Itoa(i))
+		want, err := fromRecord(rec, source{"x", i + 1})
 		if err != nil {
 			if len(d.problems) != 1 || len(d.events) != 0 {
 				t.Errorf("line %d: general path: %v; fast path: %+v %+v", i, err, d.events, d.problems)

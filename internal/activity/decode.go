@@ -158,11 +158,11 @@ func (r *record) obj(keys ...member) string {
 }
 
 // fromRecord builds an event from one JSON record of any of the three formats.
-func fromRecord(r *record, source string) (*Event, error) { return fromWalked(r, source, nil) }
+func fromRecord(r *record, src source) (*Event, error) { return fromWalked(r, src, nil) }
 
 // fromWalked is fromRecord for a record whose nested values one validating pass already found.
-func fromWalked(r *record, source string, w *walked) (*Event, error) {
-	e := &Event{Source: source}
+func fromWalked(r *record, src source, w *walked) (*Event, error) {
+	e := &Event{src: src}
 	if err := e.setKey(r); err != nil {
 		return nil, err
 	}
@@ -259,7 +259,7 @@ func (e *Event) setKey(r *record) error {
 // timeOnlyEvent builds the time-only event (see Event.TimeOnly) of a diagnostic-export record whose
 // operation is op. ok is false when the record turns out to be of another format or to have
 // another operation: the caller then builds the whole event.
-func timeOnlyEvent(r *record, source, op string) (e *Event, ok bool, err error) {
+func timeOnlyEvent(r *record, src source, op string) (e *Event, ok bool, err error) {
 	var k Event
 	if err := k.setKey(r); err != nil {
 		return nil, true, err
@@ -267,7 +267,7 @@ func timeOnlyEvent(r *record, source, op string) (e *Event, ok bool, err error) 
 	if k.Format != FormatDiagnostic || k.OperationName != op {
 		return nil, false, nil
 	}
-	return &Event{At: k.At, Format: k.Format, Source: source, keyHash: k.KeyHash(), timeOnly: true}, true, nil
+	return &Event{At: k.At, Format: k.Format, src: src, keyHash: k.KeyHash(), timeOnly: true}, true, nil
 }
 
 // Claim names, as Entra ID writes them.

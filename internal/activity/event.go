@@ -8,6 +8,7 @@ package activity
 import (
 	"encoding/binary"
 	"github.com/bulwarkhq/bulwark/internal/jsonscan"
+	"strconv"
 	"unsafe"
 
 	"encoding/json"
@@ -44,7 +45,7 @@ type Event struct {
 	PrincipalID     string // the caller's object ID, from claims or authorization evidence
 	AppID           string // the caller's application ID, for service principals
 	Format          Format
-	Source          string // file:line (or file:row for CSV)
+	src             source // see Source
 
 	// Enrichment set by the detector, in event-time order: the actor (the caller, or whoever granted
 	// the caller its role in the same attack) and, for the child deletes of a resource-group delete,
@@ -124,6 +125,24 @@ func lowerWord(x uint64) uint64 {
 	gt := low + ones*(0x80-'Z'-1) // high bit set where a byte is > 'Z'
 	upper := ge &^ gt &^ x & highs
 	return x | upper>>2
+}
+
+// Source is where the event was read: file:line (file:row for CSV), with the place in the array
+// for a record inside one.
+func (e *Event) Source() string { return e.src.String() }
+
+// source is where an event was read: a name and, when line is not 0, the line, formatted only when
+// asked for (most events are never shown).
+type source struct {
+	name string
+	line int
+}
+
+func (s source) String() string {
+	if s.line == 0 {
+		return s.name
+	}
+	return s.name + ":" + strconv.Itoa(s.line)
 }
 
 // TimeOnly reports whether the Reader passed on only the event's time, KeyHash, format and

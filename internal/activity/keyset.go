@@ -16,6 +16,11 @@ func newKeySet(max int) *keySet {
 	return &keySet{slots: make([]uint64, size)}
 }
 
+// first returns the slot a lookup of k starts at, to load it ahead of has.
+func (s *keySet) first(k uint64) uint64 {
+	return s.slots[(k*0x9E3779B97F4A7C15)>>7&uint64(len(s.slots)-1)]
+}
+
 // has reports whether k (non-zero) is in the set.
 func (s *keySet) has(k uint64) bool {
 	mask := uint64(len(s.slots) - 1)

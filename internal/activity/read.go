@@ -49,6 +49,7 @@ type Reader struct {
 	TimeOnly func(op string) bool
 	// The keys of the last dedupWindow events, and of the window before.
 	seen, seenPrev *keySet
+	touched        uint64 // what apply loaded ahead, kept so that the loads are not left out
 }
 
 // Read calls fn for every event in paths (files, folders read recursively, "-" for stdin), in file
@@ -316,7 +317,7 @@ func (r *Reader) readJSONLines(ctx context.Context, name string, br *bufio.Reade
 
 // unit is one JSON value of a JSON-lines input, or a problem found while splitting.
 type unit struct {
-	src     string
+	src     source
 	data    []byte // a private copy, never modified: events share it
 	problem string
 }
@@ -335,6 +336,15 @@ func (d *decoded) reset() { d.events, d.problems = d.events[:0], d.problems[:0] 
 // apply records a batch's problems and passes its events on.
 func (r *Reader) apply(d *decoded, fn func(*Event) error) error {
 	r.Problems = append(r.Problems, d.problems...)
+	if r.seen != nil {
+		// Load each key's first slot in both sets before the first lookup: the cache misses of a
+		// whole batch then overlap instead of coming one after another.
+		var sum uint64
+		for _, e := range d.events {
+			sum += r.seen.first(e.KeyHash()) + r.seenPrev.first(e.KeyHash())
+		}
+		r.touched += sum
+	}
 	for _, e := range d.events {
 		if err := r.emit(e, fn); err != nil {
 			return err
@@ -375,12 +385,12 @@ func splitJSONLines(ctx context.Context, name string, br *bufio.Reader, batch fu
 			switch {
 			case len(trimmed) > 1 && trimmed[0] == '{' && trimmed[len(trimmed)-1] == '}':
 				if len(pending) > 0 { // a partial record before a whole one was malformed
-					if e := add(unit{src: name + ":" + strconv.Itoa(startLine), problem: "malformed JSON"}); e != nil {
+					if e := add(unit{src: source{name, startLine}, problem: "malformed JSON"}); e != nil {
 						return e
 					}
 					pending = pending[:0]
 				}
-				if e := add(unit{src: name + ":" + strconv.Itoa(lineNo), data: append([]byte(nil), trimmed...)}); e != nil {
+				if e := add(unit{src: source{name, lineNo}, data: clone(trimmed)}); e != nil {
 					return e
 				}
 			case len(trimmed) > 0:
@@ -389,12 +399,12 @@ func splitJSONLines(ctx context.Context, name string, br *bufio.Reader, batch fu
 				}
 				pending = append(pending, line...)
 				if jsonscan.Valid(pending) {
-					if e := add(unit{src: name + ":" + strconv.Itoa(startLine), data: append([]byte(nil), bytes.TrimSpace(pending)...)}); e != nil {
+					if e := add(unit{src: source{name, startLine}, data: append([]byte(nil), bytes.TrimSpace(pending)...)}); e != nil {
 						return e
 					}
 					pending = pending[:0]
 				} else if len(pending) > 64<<20 {
-					if e := add(unit{src: name + ":" + strconv.Itoa(startLine), problem: "malformed JSON (record over 64 MB)"}); e != nil {
+					if e := add(unit{src: source{name, startLine}, problem: "malformed JSON (record over 64 MB)"}); e != nil {
 						return e
 					}
 					pending = pending[:0]
@@ -412,7 +422,7 @@ func splitJSONLines(ctx context.Context, name string, br *bufio.Reader, batch fu
 		}
 	}
 	if len(bytes.TrimSpace(pending)) > 0 {
-		if e := add(unit{src: name + ":" + strconv.Itoa(startLine), problem: "malformed JSON (incomplete at end of file)"}); e != nil {
+		if e := add(unit{src: source{name, startLine}, problem: "malformed JSON (incomplete at end of file)"}); e != nil {
 			return e
 		}
 	}
@@ -420,6 +430,13 @@ func splitJSONLines(ctx context.Context, name string, br *bufio.Reader, batch fu
 		return batch(b)
 	}
 	return nil
+}
+
+// clone copies b (make and copy: the runtime then does not zero the memory first).
+func clone(b []byte) []byte {
+	c := make([]byte, len(b))
+	copy(c, b)
+	return c
 }
 
 // trimSpace is bytes.TrimSpace for JSON's white space, looking only at the ends (a line is
@@ -440,7 +457,7 @@ func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\
 // decodeUnit decodes one unit into d; it touches no Reader state, so workers run it concurrently.
 func decodeUnit(u unit, d *decoded) {
 	if u.problem != "" {
-		d.problems = append(d.problems, Problem{Source: u.src, Msg: u.problem})
+		d.problems = append(d.problems, Problem{Source: u.src.String(), Msg: u.problem})
 		return
 	}
 	d.outer = record{}
@@ -463,19 +480,19 @@ func decodeUnit(u unit, d *decoded) {
 		w.visit(p, k, v)
 	})
 	if !ok {
-		d.problems = append(d.problems, Problem{Source: u.src, Msg: "malformed JSON"})
+		d.problems = append(d.problems, Problem{Source: u.src.String(), Msg: "malformed JSON"})
 		return
 	}
 	for _, f := range []member{mRecords, mValue} {
 		if list := rec.v[f]; jsonscan.First(bytesOf(list)) == '[' {
 			name := map[member]string{mRecords: "records", mValue: "value"}[f]
 			jsonscan.Array(bytesOf(list), func(i int, v []byte) bool {
-				src := u.src + " " + name + "[" + strconv.Itoa(i) + "]"
+				src := source{name: u.src.String() + " " + name + "[" + strconv.Itoa(i) + "]"}
 				d.inner = record{}
 				if scanInto(v, &d.inner) {
 					decodeRecord(src, &d.inner, d, nil)
 				} else {
-					d.problems = append(d.problems, Problem{Source: src, Msg: "not a JSON object"})
+					d.problems = append(d.problems, Problem{Source: src.String(), Msg: "not a JSON object"})
 				}
 				return true
 			})
@@ -486,7 +503,7 @@ func decodeUnit(u unit, d *decoded) {
 		e, ok, err := timeOnlyEvent(rec, u.src, timeOnly)
 		switch {
 		case err != nil:
-			d.problems = append(d.problems, Problem{Source: u.src, Msg: err.Error()})
+			d.problems = append(d.problems, Problem{Source: u.src.String(), Msg: err.Error()})
 		case ok:
 			d.events = append(d.events, e)
 		default:
@@ -497,10 +514,10 @@ func decodeUnit(u unit, d *decoded) {
 	decodeRecord(u.src, rec, d, &w)
 }
 
-func decodeRecord(src string, rec *record, d *decoded, w *walked) {
+func decodeRecord(src source, rec *record, d *decoded, w *walked) {
 	e, err := fromWalked(rec, src, w)
 	if err != nil {
-		d.problems = append(d.problems, Problem{Source: src, Msg: err.Error()})
+		d.problems = append(d.problems, Problem{Source: src.String(), Msg: err.Error()})
 		return
 	}
 	e.KeyHash() // here, on a worker, while the record is in cache: the in-order dedup then only reads it
@@ -513,13 +530,13 @@ func (r *Reader) one(src, raw string, fn func(*Event) error) error {
 		r.problem(src, "not a JSON object")
 		return nil
 	}
-	return r.oneRecord(src, rec, fn)
+	return r.oneRecord(source{name: src}, rec, fn)
 }
 
-func (r *Reader) oneRecord(src string, rec *record, fn func(*Event) error) error {
+func (r *Reader) oneRecord(src source, rec *record, fn func(*Event) error) error {
 	e, err := fromRecord(rec, src)
 	if err != nil {
-		r.problem(src, "%v", err)
+		r.problem(src.String(), "%v", err)
 		return nil
 	}
 	return r.emit(e, fn)
@@ -580,13 +597,13 @@ func (r *Reader) readCSV(name string, br *bufio.Reader, fn func(*Event) error) e
 			return nil
 		}
 		line, _ := cr.FieldPos(0)
-		src := fmt.Sprintf("%s:%d", name, line)
+		src := source{name, line}
 		if err != nil {
-			r.problem(src, "malformed CSV: %v", err)
+			r.problem(src.String(), "malformed CSV: %v", err)
 			continue
 		}
 		if len(row) != len(cols) {
-			r.problem(src, "%d columns, the header has %d", len(row), len(cols))
+			r.problem(src.String(), "%d columns, the header has %d", len(row), len(cols))
 			continue
 		}
 		rec := &record{}
@@ -604,7 +621,7 @@ func (r *Reader) readCSV(name string, br *bufio.Reader, fn func(*Event) error) e
 		}
 		e, err := fromRecord(rec, src)
 		if err != nil {
-			r.problem(src, "%v", err)
+			r.problem(src.String(), "%v", err)
 			continue
 		}
 		if err := r.emit(e, fn); err != nil {

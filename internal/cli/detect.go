@@ -127,7 +127,7 @@ docs/detect-json.md), markdown. Thresholds and windows of correlation rules are 
 				if n++; n%65536 == 0 {
 					if progress && time.Since(last) > 2*time.Second {
 						last = time.Now()
-						fmt.Fprintf(app.Stderr, "\r%d events read (%s)…", n, e.Source)
+						fmt.Fprintf(app.Stderr, "\r%d events read (%s)…", n, e.Source())
 					}
 					return cmd.Context().Err()
 				}

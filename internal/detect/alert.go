@@ -57,7 +57,7 @@ type EventRef struct {
 func refOf(e *activity.Event) EventRef {
 	return EventRef{Time: e.At.UTC(), OperationName: e.OperationName, ResultType: e.ResultType, Caller: e.Caller,
 		CallerIPAddress: e.CallerIPAddress, ResourceID: e.ResourceID, CorrelationID: e.CorrelationID,
-		OperationID: e.OperationID, CascadeOf: e.CascadeOf, Source: e.Source}
+		OperationID: e.OperationID, CascadeOf: e.CascadeOf, Source: e.Source()}
 }
 
 // RuleRefOf describes a rule.
