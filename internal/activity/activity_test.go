@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -358,10 +360,27 @@ func TestWalkedPathAgrees(t *testing.T) {
 		`{"eventTimestamp":"2026-11-25T21:47:10Z","operationName":{"value":"Microsoft.Storage/storageAccounts/delete"},"status":{"value":"Succeeded"},"claims":`+claims+`,"authorization":{"evidence":{"principalId":"p3"}},"httpRequest":{"clientIpAddress":"192.0.2.9"},"identity":{"claims":{"name":"ignored@y"}}}`,
 		`{`+base+`,"identity":{"claims":{"name":"first@y"},"claims":{"name":"second@y"}}}`,
 	)
+	lines = append(lines, `{"records":[{`+base+`,"identity":{"claims":`+claims+`}},{`+base+`,"level":"Warning"}]}`)
 	opts := cmpopts()
 	for i, l := range lines {
 		var d decoded
-		decodeUnit(unit{src: source{"x", i + 1}, data: []byte(l)}, &d)
+		data := []byte(l)
+		decodeUnit(unit{src: source{"x", i + 1}, data: data}, &d)
+		for _, e := range d.events {
+			if f := sharedWith(e, data); f != "" {
+				t.Errorf("line %d: the event's %s is still in the line buffer", i, f)
+			}
+		}
+		for j := range data {
+			data[j] = '#' // the buffer is reused for other lines
+		}
+		if strings.HasPrefix(l, `{"records"`) {
+			if len(d.events) != 2 || d.events[0].Caller != "eve@contoso.example" || d.events[1].Level != "Warning" ||
+				d.events[0].identityRaw == "" {
+				t.Errorf("records line: %+v %+v", d.events, d.problems)
+			}
+			continue
+		}
 		rec, ok := scanRecord(l)
 		if !ok {
 			t.Fatalf("line %d is not an object: %s", i, l)
@@ -380,6 +399,30 @@ func TestWalkedPathAgrees(t *testing.T) {
 			t.Errorf("line %d (-general +fast):\n%s\n%s", i, diff, l)
 		}
 	}
+}
+
+// sharedWith names a string field of e (at any depth, exported or not) whose bytes are in buf.
+func sharedWith(e *Event, buf []byte) string {
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+	var walk func(v reflect.Value, name string) string
+	walk = func(v reflect.Value, name string) string {
+		switch v.Kind() {
+		case reflect.String:
+			if s := v.String(); s != "" {
+				if p := uintptr(unsafe.Pointer(unsafe.StringData(s))); p >= lo && p < lo+uintptr(len(buf)) {
+					return name
+				}
+			}
+		case reflect.Struct:
+			for i := 0; i < v.NumField(); i++ {
+				if f := walk(v.Field(i), name+"."+v.Type().Field(i).Name); f != "" {
+					return f
+				}
+			}
+		}
+		return ""
+	}
+	return walk(reflect.ValueOf(e).Elem(), "Event")
 }
 
 func cmpopts() cmp.Option {

@@ -145,6 +145,22 @@ func (s source) String() string {
 	return s.name + ":" + strconv.Itoa(s.line)
 }
 
+// rebase points the event's strings that are in from to the same bytes in to, a copy of from.
+func (e *Event) rebase(from, to []byte) {
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(from)))
+	for _, s := range []*string{&e.OperationName, &e.ResultType, &e.ResultSignature, &e.Category, &e.Caller,
+		&e.CallerIPAddress, &e.CorrelationID, &e.OperationID, &e.EventDataID, &e.ResourceID, &e.Level,
+		&e.PrincipalID, &e.AppID, &e.Actor, &e.CascadeOf, &e.propertiesRaw, &e.identityRaw, &e.authRaw,
+		&e.claimsRaw, &e.httpRaw, &e.opLower, &e.resLower} {
+		if *s == "" {
+			continue
+		}
+		if off := uintptr(unsafe.Pointer(unsafe.StringData(*s))) - base; off < uintptr(len(from)) {
+			*s = unsafe.String(&to[off], len(*s))
+		}
+	}
+}
+
 // TimeOnly reports whether the Reader passed on only the event's time, KeyHash, format and
 // source, because Reader.TimeOnly accepted its operation: every other field is empty.
 func (e *Event) TimeOnly() bool { return e.timeOnly }

@@ -246,11 +246,12 @@ func (r *Reader) readJSONLines(ctx context.Context, name string, br *bufio.Reade
 	}
 	if workers == 1 {
 		d := decoded{timeOnly: r.TimeOnly}
-		return splitJSONLines(ctx, name, br, func(b []unit) error {
+		return splitJSONLines(ctx, name, br, func(b []unit, lines *[]byte) error {
 			d.reset()
 			for _, u := range b {
 				decodeUnit(u, &d)
 			}
+			putLines(lines)
 			return r.apply(&d, fn)
 		})
 	}
@@ -258,6 +259,7 @@ func (r *Reader) readJSONLines(ctx context.Context, name string, br *bufio.Reade
 	type job struct {
 		seq   int
 		units []unit
+		lines *[]byte
 	}
 	type result struct {
 		seq int
@@ -271,9 +273,9 @@ func (r *Reader) readJSONLines(ctx context.Context, name string, br *bufio.Reade
 	go func() { // producer: split lines into batches
 		defer close(jobs)
 		seq := 0
-		readErr = splitJSONLines(ctx, name, br, func(b []unit) error {
+		readErr = splitJSONLines(ctx, name, br, func(b []unit, lines *[]byte) error {
 			select {
-			case jobs <- job{seq, b}:
+			case jobs <- job{seq, b, lines}:
 				seq++
 				return nil
 			case <-done:
@@ -291,6 +293,7 @@ func (r *Reader) readJSONLines(ctx context.Context, name string, br *bufio.Reade
 				for _, u := range j.units {
 					decodeUnit(u, d)
 				}
+				putLines(j.lines)
 				select {
 				case results <- result{j.seq, d}:
 				case <-done:
@@ -318,8 +321,18 @@ func (r *Reader) readJSONLines(ctx context.Context, name string, br *bufio.Reade
 // unit is one JSON value of a JSON-lines input, or a problem found while splitting.
 type unit struct {
 	src     source
-	data    []byte // a private copy, never modified: events share it
+	data    []byte // in its batch's line buffer, reused once the batch is decoded (see decodeUnit)
 	problem string
+}
+
+// linePool holds the buffers a batch's lines are copied into: one copy into a reused buffer,
+// instead of a new allocation for every line. Only the lines of events that are kept are copied
+// again, into memory of their own (see decodeUnit).
+var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 512<<10); return &b }}
+
+func putLines(b *[]byte) {
+	*b = (*b)[:0]
+	linePool.Put(b)
 }
 
 // decoded is what a batch of units gave.
@@ -353,19 +366,26 @@ func (r *Reader) apply(d *decoded, fn func(*Event) error) error {
 	return nil
 }
 
-// splitJSONLines cuts a JSON-lines stream into batches of units.
-func splitJSONLines(ctx context.Context, name string, br *bufio.Reader, batch func([]unit) error) error {
+// splitJSONLines cuts a JSON-lines stream into batches of units, their data copied into a buffer
+// from linePool that batch is given (and must return with putLines once the units are decoded).
+func splitJSONLines(ctx context.Context, name string, br *bufio.Reader, batch func(units []unit, lines *[]byte) error) error {
 	const batchSize = 128
 	lineNo, startLine := 0, 0
 	var pending []byte
 	b := make([]unit, 0, batchSize)
+	lines := linePool.Get().(*[]byte)
+	keep := func(data []byte) []byte { // a copy of data in lines
+		start := len(*lines)
+		*lines = append(*lines, data...)
+		return (*lines)[start:len(*lines):len(*lines)]
+	}
 	add := func(u unit) error {
 		b = append(b, u)
 		if len(b) == batchSize {
-			if err := batch(b); err != nil {
+			if err := batch(b, lines); err != nil {
 				return err
 			}
-			b = make([]unit, 0, batchSize)
+			b, lines = make([]unit, 0, batchSize), linePool.Get().(*[]byte)
 		}
 		return nil
 	}
@@ -390,7 +410,7 @@ func splitJSONLines(ctx context.Context, name string, br *bufio.Reader, batch fu
 					}
 					pending = pending[:0]
 				}
-				if e := add(unit{src: source{name, lineNo}, data: clone(trimmed)}); e != nil {
+				if e := add(unit{src: source{name, lineNo}, data: keep(trimmed)}); e != nil {
 					return e
 				}
 			case len(trimmed) > 0:
@@ -399,7 +419,7 @@ func splitJSONLines(ctx context.Context, name string, br *bufio.Reader, batch fu
 				}
 				pending = append(pending, line...)
 				if jsonscan.Valid(pending) {
-					if e := add(unit{src: source{name, startLine}, data: append([]byte(nil), bytes.TrimSpace(pending)...)}); e != nil {
+					if e := add(unit{src: source{name, startLine}, data: keep(bytes.TrimSpace(pending))}); e != nil {
 						return e
 					}
 					pending = pending[:0]
@@ -427,8 +447,9 @@ func splitJSONLines(ctx context.Context, name string, br *bufio.Reader, batch fu
 		}
 	}
 	if len(b) > 0 {
-		return batch(b)
+		return batch(b, lines)
 	}
+	putLines(lines)
 	return nil
 }
 
@@ -455,7 +476,23 @@ func trimSpace(b []byte) []byte {
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
 
 // decodeUnit decodes one unit into d; it touches no Reader state, so workers run it concurrently.
+// The events it adds share no memory with u.data: those that keep strings of it get a copy of
+// their own (one for all the events of a unit), so that the line buffer can be reused.
 func decodeUnit(u unit, d *decoded) {
+	n := len(d.events)
+	decodeData(u, d)
+	var own []byte
+	for _, e := range d.events[n:] {
+		if !e.timeOnly {
+			if own == nil {
+				own = clone(u.data)
+			}
+			e.rebase(u.data, own)
+		}
+	}
+}
+
+func decodeData(u unit, d *decoded) {
 	if u.problem != "" {
 		d.problems = append(d.problems, Problem{Source: u.src.String(), Msg: u.problem})
 		return
