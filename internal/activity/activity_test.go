@@ -483,3 +483,91 @@ func TestKeySet(t *testing.T) {
 		}
 	}
 }
+
+// TestMappedAndStreamAgree: a file read through its memory mapping (Read) and the same bytes read
+// as a stream (ReadFrom) give the same events, sources and problems, with one worker and several.
+func TestMappedAndStreamAgree(t *testing.T) {
+	line := func(i int) string {
+		return `{"time":"2026-11-25T10:00:0` + strconv.Itoa(i%10) + `Z","operationName":"MICROSOFT.X/Y/WRITE","resultType":"Success","correlationId":"c` + strconv.Itoa(i) + `","resourceId":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.X/y/n` + strconv.Itoa(i) + `"}`
+	}
+	var b strings.Builder
+	b.WriteString("\xef\xbb\xbf  \n")
+	for i := 0; i < 3000; i++ {
+		switch {
+		case i%701 == 0:
+			b.WriteString("{\"time\": broken\n")
+		case i%503 == 0:
+			b.WriteString("{\n  \"records\": [" + line(i) + "]\n}\n") // pretty-printed: joined lines
+		case i%307 == 0:
+			b.WriteString(line(i) + "\r\n")
+		default:
+			b.WriteString(line(i) + "\n")
+		}
+	}
+	b.WriteString(line(99999)) // no final newline
+	dir := t.TempDir()
+	var big strings.Builder // over 64 MB: the mapping's pages are given back twice on the way
+	for i := 0; big.Len() < 70<<20; i++ {
+		big.WriteString(strings.Replace(line(i), `"resultType"`, `"padding":"`+strings.Repeat("p", 4000)+`","resultType"`, 1) + "\n")
+	}
+	files := map[string]string{"lines.json": b.String(), "empty.json": "", "spaces.json": " \n\n", "one.json": line(1), "big.json": big.String()}
+	for name, content := range files {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, workers := range []int{1, 4} {
+			collect := func(read func(r *Reader, fn func(*Event) error) error) string {
+				r := &Reader{Workers: workers}
+				var out []string
+				if err := read(r, func(e *Event) error {
+					out = append(out, fmt.Sprint(e.KeyHash(), "@", e.Source(), " ", e.Caller))
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				return strings.Join(out, "\n") + fmt.Sprint(r.Problems)
+			}
+			mapped := collect(func(r *Reader, fn func(*Event) error) error { return r.Read(context.Background(), []string{path}, fn) })
+			stream := collect(func(r *Reader, fn func(*Event) error) error {
+				return r.ReadFrom(context.Background(), path, strings.NewReader(content), fn)
+			})
+			if mapped != stream {
+				t.Errorf("%s, %d workers: mapped and stream reads differ:\n%.300s\n---\n%.300s", name, workers, mapped, stream)
+			}
+			if name == "lines.json" && strings.Count(mapped, "\n") < 2900 {
+				t.Errorf("%s: only %d events", name, strings.Count(mapped, "\n"))
+			}
+		}
+	}
+}
+
+// TestTruncatedWhileMapped: a file truncated while it is read from its mapping ends the read with
+// an error naming it; the process does not crash with SIGBUS.
+func TestTruncatedWhileMapped(t *testing.T) {
+	var b bytes.Buffer
+	for i := 0; b.Len() < 32<<20; i++ {
+		b.WriteString(`{"time":"2026-11-25T10:00:00Z","operationName":"MICROSOFT.X/Y/WRITE","resultType":"Success","correlationId":"c` + strconv.Itoa(i) + `","resourceId":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.X/y/n` + strconv.Itoa(i) + `","padding":"` + strings.Repeat("p", 2000) + `"}` + "\n")
+	}
+	for _, workers := range []int{1, 4} {
+		path := filepath.Join(t.TempDir(), "PT1H.json")
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		err := (&Reader{Workers: workers}).Read(context.Background(), []string{path}, func(e *Event) error {
+			if n++; n == 1 {
+				if err := os.Truncate(path, 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return nil
+		})
+		if err == nil || !strings.Contains(err.Error(), path+": the file changed while it was being read") {
+			t.Fatalf("%d workers: %d events, error %v", workers, n, err)
+		}
+		if n > 15_000 {
+			t.Errorf("%d workers: %d events read after the file was truncated", workers, n)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -103,7 +104,7 @@ func (r *Reader) Read(ctx context.Context, paths []string, fn func(*Event) error
 				return fmt.Errorf("read activity: %w", err)
 			}
 			ord := &ordered{fn: fn}
-			err = r.readStream(ctx, f, fh, ord.add)
+			err = r.readFile(ctx, f, fh, ord.add)
 			if err == nil {
 				err = ord.flush()
 			}
@@ -196,6 +197,46 @@ func (r *Reader) emit(e *Event, fn func(*Event) error) error {
 	return fn(e)
 }
 
+// errNotMapped: the file is read through a buffer instead.
+var errNotMapped = errors.New("not mapped")
+
+// readFile reads an opened file. JSON lines in a regular file are read from a memory mapping: no
+// copy of the file into a buffer and of each line out of it (see splitAndDecode for what happens if
+// the file is truncated meanwhile). Everything else, and any file that cannot be mapped, is read
+// as a stream.
+func (r *Reader) readFile(ctx context.Context, name string, f *os.File, fn func(*Event) error) error {
+	if info, err := f.Stat(); err == nil && info.Mode().IsRegular() {
+		if data, unmap, err := mapFile(f, info.Size()); err == nil {
+			err := r.readMapped(ctx, name, data, fn)
+			if uerr := unmap(); err == nil && uerr != nil {
+				err = fmt.Errorf("%s: %w", name, uerr)
+			}
+			if err != errNotMapped {
+				return err
+			}
+		}
+	}
+	return r.readStream(ctx, name, f, fn)
+}
+
+// readMapped reads JSON lines from a mapped file, or returns errNotMapped for any other content.
+func (r *Reader) readMapped(ctx context.Context, name string, data []byte, fn func(*Event) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer faultError(name, &err)
+	start := 0
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) { // a UTF-8 byte order mark
+		start = 3
+	}
+	i := start
+	for i < len(data) && isSpace(data[i]) {
+		i++
+	}
+	if i == len(data) || data[i] != '{' {
+		return errNotMapped // gzip, CSV, a JSON array: the stream reader tells them apart
+	}
+	return r.splitAndDecode(ctx, name, &mappedLines{b: data, i: start}, fn)
+}
+
 func (r *Reader) readStream(ctx context.Context, name string, in io.Reader, fn func(*Event) error) error {
 	br := bufio.NewReaderSize(in, 1<<20)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -240,42 +281,60 @@ func firstNonSpace(br *bufio.Reader) byte {
 // that starts with "{" and ends with "}" is one record; if it is not valid JSON it is reported as
 // malformed. Lines are decoded by Workers goroutines and passed on in file order.
 func (r *Reader) readJSONLines(ctx context.Context, name string, br *bufio.Reader, fn func(*Event) error) error {
+	return r.splitAndDecode(ctx, name, &bufLines{br}, fn)
+}
+
+// splitAndDecode splits lines into batches, decodes them and passes their events on in order. When
+// lines come from a mapped file (see mappedLines), a fault reading it — the file was truncated
+// meanwhile — is an error, not a crash: every goroutine that reads the mapping turns faults into
+// panics (debug.SetPanicOnFault) and recovers them, and all of them have finished when it returns.
+func (r *Reader) splitAndDecode(ctx context.Context, name string, src lineSource, fn func(*Event) error) error {
+	mapped := src.shared()
 	workers := r.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	if workers == 1 {
+	if workers == 1 { // on this goroutine: readMapped guards it
 		d := decoded{timeOnly: r.TimeOnly}
-		return splitJSONLines(ctx, name, br, func(b []unit, lines *[]byte) error {
+		return splitJSONLines(ctx, name, src, func(b batch) error {
 			d.reset()
-			for _, u := range b {
+			for _, u := range b.units {
 				decodeUnit(u, &d)
 			}
-			putLines(lines)
-			return r.apply(&d, fn)
+			putLines(b.lines)
+			err := r.apply(&d, fn)
+			src.release(b.upto)
+			return err
 		})
 	}
 
 	type job struct {
-		seq   int
-		units []unit
-		lines *[]byte
+		seq int
+		batch
 	}
 	type result struct {
-		seq int
-		d   *decoded
+		seq  int
+		d    *decoded
+		upto int
 	}
 	done := make(chan struct{})
-	defer close(done)
+	var running sync.WaitGroup // the producer and the workers: the mapping is theirs until they end
+	defer func() { close(done); running.Wait() }()
 	jobs := make(chan job, 2*workers)
 	results := make(chan result, 2*workers)
 	var readErr error
+	running.Add(1)
 	go func() { // producer: split lines into batches
+		defer running.Done()
 		defer close(jobs)
+		if mapped {
+			defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+			defer faultError(name, &readErr)
+		}
 		seq := 0
-		readErr = splitJSONLines(ctx, name, br, func(b []unit, lines *[]byte) error {
+		readErr = splitJSONLines(ctx, name, src, func(b batch) error {
 			select {
-			case jobs <- job{seq, b, lines}:
+			case jobs <- job{seq, b}:
 				seq++
 				return nil
 			case <-done:
@@ -286,16 +345,26 @@ func (r *Reader) readJSONLines(ctx context.Context, name string, br *bufio.Reade
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
+		running.Add(1)
 		go func() {
+			defer running.Done()
 			defer wg.Done()
+			if mapped {
+				defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+			}
 			for j := range jobs {
 				d := &decoded{timeOnly: r.TimeOnly}
-				for _, u := range j.units {
-					decodeUnit(u, d)
-				}
+				func() {
+					if mapped {
+						defer faultError(name, &d.fatal)
+					}
+					for _, u := range j.units {
+						decodeUnit(u, d)
+					}
+				}()
 				putLines(j.lines)
 				select {
-				case results <- result{j.seq, d}:
+				case results <- result{j.seq, d, j.upto}:
 				case <-done:
 					return
 				}
@@ -303,19 +372,110 @@ func (r *Reader) readJSONLines(ctx context.Context, name string, br *bufio.Reade
 		}()
 	}
 	go func() { wg.Wait(); close(results) }()
-	held := map[int]*decoded{}
+	held := map[int]result{}
 	next := 0
 	for res := range results {
-		held[res.seq] = res.d
-		for d, ok := held[next]; ok; d, ok = held[next] {
+		if res.d.fatal != nil {
+			return res.d.fatal
+		}
+		held[res.seq] = res
+		for h, ok := held[next]; ok; h, ok = held[next] {
 			delete(held, next)
 			next++
-			if err := r.apply(d, fn); err != nil {
+			if err := r.apply(h.d, fn); err != nil {
 				return err
 			}
+			src.release(h.upto)
 		}
 	}
 	return readErr // set before jobs was closed, so before results was
+}
+
+// faultError, deferred, turns the panic of a memory fault (see debug.SetPanicOnFault) into an
+// error naming the file; any other panic goes on.
+func faultError(name string, err *error) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	if _, ok := p.(interface{ Addr() uintptr }); ok {
+		*err = fmt.Errorf("%s: the file changed while it was being read (truncated?)", name)
+		return
+	}
+	panic(p)
+}
+
+// lineSource gives a JSON-lines input a line at a time, each with its "\n" (not the last).
+type lineSource interface {
+	// next returns the next line and io.EOF with the last (which may be empty).
+	next() ([]byte, error)
+	// shared reports whether lines stay valid after the next call (a mapped file): they are then
+	// not copied.
+	shared() bool
+	// pos is how far into the input next has read.
+	pos() int
+	// release tells that the lines before offset upto (a pos) are decoded and no longer needed.
+	release(upto int)
+}
+
+// bufLines reads lines from a bufio.Reader; a line is valid until the next call.
+type bufLines struct{ br *bufio.Reader }
+
+func (b *bufLines) shared() bool { return false }
+func (b *bufLines) pos() int     { return 0 }
+func (b *bufLines) release(int)  {}
+
+func (b *bufLines) next() ([]byte, error) {
+	line, err := b.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		buf := append([]byte(nil), line...)
+		for err == bufio.ErrBufferFull {
+			line, err = b.br.ReadSlice('\n')
+			buf = append(buf, line...)
+		}
+		line = buf
+	}
+	return line, err
+}
+
+// mappedLines cuts a mapped file into lines without copying them.
+type mappedLines struct {
+	b        []byte // the whole mapping
+	i        int    // where the next line starts
+	released int    // the pages before it were given back
+}
+
+func (m *mappedLines) shared() bool { return true }
+func (m *mappedLines) pos() int     { return m.i }
+
+// release gives back the mapped pages of the lines before upto, every 32 MB: the kernel keeps
+// them in its page cache, but they would otherwise all count as the process's memory.
+func (m *mappedLines) release(upto int) {
+	page := os.Getpagesize()
+	if upto-m.released < 32<<20 {
+		return
+	}
+	end := upto / page * page
+	dropPages(m.b[m.released:end])
+	m.released = end
+}
+
+func (m *mappedLines) next() ([]byte, error) {
+	rest := m.b[m.i:]
+	j := bytes.IndexByte(rest, '\n')
+	if j < 0 {
+		m.i = len(m.b)
+		return rest, io.EOF
+	}
+	m.i += j + 1
+	return rest[:j+1], nil
+}
+
+// batch is a run of units cut from a JSON-lines input.
+type batch struct {
+	units []unit
+	lines *[]byte // the buffer copied data is in, returned with putLines once the units are decoded
+	upto  int     // the input's pos after the batch's last line
 }
 
 // unit is one JSON value of a JSON-lines input, or a problem found while splitting.
@@ -342,6 +502,7 @@ type decoded struct {
 	// Scratch records, reused line after line (events keep strings, never the record).
 	outer, inner record
 	timeOnly     func(op string) bool // Reader.TimeOnly
+	fatal        error                // decoding stopped: the mapped file changed
 }
 
 func (d *decoded) reset() { d.events, d.problems = d.events[:0], d.problems[:0] }
@@ -368,7 +529,7 @@ func (r *Reader) apply(d *decoded, fn func(*Event) error) error {
 
 // splitJSONLines cuts a JSON-lines stream into batches of units, their data copied into a buffer
 // from linePool that batch is given (and must return with putLines once the units are decoded).
-func splitJSONLines(ctx context.Context, name string, br *bufio.Reader, batch func(units []unit, lines *[]byte) error) error {
+func splitJSONLines(ctx context.Context, name string, src lineSource, emit func(batch) error) error {
 	const batchSize = 128
 	lineNo, startLine := 0, 0
 	var pending []byte
@@ -382,23 +543,16 @@ func splitJSONLines(ctx context.Context, name string, br *bufio.Reader, batch fu
 	add := func(u unit) error {
 		b = append(b, u)
 		if len(b) == batchSize {
-			if err := batch(b, lines); err != nil {
+			if err := emit(batch{b, lines, src.pos()}); err != nil {
 				return err
 			}
 			b, lines = make([]unit, 0, batchSize), linePool.Get().(*[]byte)
 		}
 		return nil
 	}
+	shared := src.shared()
 	for {
-		line, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			buf := append([]byte(nil), line...)
-			for err == bufio.ErrBufferFull {
-				line, err = br.ReadSlice('\n')
-				buf = append(buf, line...)
-			}
-			line = buf
-		}
+		line, err := src.next()
 		if len(line) > 0 {
 			lineNo++
 			trimmed := trimSpace(line)
@@ -410,7 +564,11 @@ func splitJSONLines(ctx context.Context, name string, br *bufio.Reader, batch fu
 					}
 					pending = pending[:0]
 				}
-				if e := add(unit{src: source{name, lineNo}, data: keep(trimmed)}); e != nil {
+				data := trimmed
+				if !shared {
+					data = keep(trimmed)
+				}
+				if e := add(unit{src: source{name, lineNo}, data: data}); e != nil {
 					return e
 				}
 			case len(trimmed) > 0:
@@ -447,7 +605,7 @@ func splitJSONLines(ctx context.Context, name string, br *bufio.Reader, batch fu
 		}
 	}
 	if len(b) > 0 {
-		return batch(b, lines)
+		return emit(batch{b, lines, src.pos()})
 	}
 	putLines(lines)
 	return nil
