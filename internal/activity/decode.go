@@ -13,17 +13,25 @@ import (
 
 // normStatus maps every status spelling to Start, Accept, Success or Failure.
 func normStatus(s string) string {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "start", "started", "beginrequest":
-		return "Start"
-	case "accept", "accepted":
-		return "Accept"
-	case "success", "succeeded", "endrequest":
-		return "Success"
-	case "failure", "failed", "fail":
-		return "Failure"
+	switch s {
+	case "Start", "Accept", "Success", "Failure": // the diagnostic export's own: no work
+		return s
 	}
-	return strings.TrimSpace(s)
+	t := strings.TrimSpace(s)
+	for _, sp := range statusSpellings {
+		if len(t) == len(sp[0]) && strings.EqualFold(t, sp[0]) {
+			return sp[1]
+		}
+	}
+	return t
+}
+
+// statusSpellings are the status spellings of every format, with the status each means.
+var statusSpellings = [][2]string{
+	{"start", "Start"}, {"started", "Start"}, {"beginrequest", "Start"},
+	{"accept", "Accept"}, {"accepted", "Accept"},
+	{"success", "Success"}, {"succeeded", "Success"}, {"endrequest", "Success"},
+	{"failure", "Failure"}, {"failed", "Failure"}, {"fail", "Failure"},
 }
 
 // timeLayouts cover RFC 3339 and the portal's CSV export ("4/28/2021, 2:32:14.029 PM").

@@ -295,7 +295,7 @@ func (r *Reader) splitAndDecode(ctx context.Context, name string, src lineSource
 		workers = runtime.GOMAXPROCS(0)
 	}
 	if workers == 1 { // on this goroutine: readMapped guards it
-		d := decoded{timeOnly: r.TimeOnly}
+		d := decoded{decoder: &decoder{timeOnly: r.TimeOnly}}
 		return splitJSONLines(ctx, name, src, func(b batch) error {
 			d.reset()
 			for _, u := range b.units {
@@ -352,8 +352,9 @@ func (r *Reader) splitAndDecode(ctx context.Context, name string, src lineSource
 			if mapped {
 				defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 			}
+			dec := &decoder{timeOnly: r.TimeOnly}
 			for j := range jobs {
-				d := &decoded{timeOnly: r.TimeOnly}
+				d := &decoded{decoder: dec}
 				func() {
 					if mapped {
 						defer faultError(name, &d.fatal)
@@ -499,10 +500,50 @@ func putLines(b *[]byte) {
 type decoded struct {
 	events   []*Event
 	problems []Problem
+	fatal    error // decoding stopped: the mapped file changed
+	*decoder       // the state of the goroutine that decodes, kept from batch to batch
+}
+
+// decoder is what one decoding goroutine keeps from line to line.
+type decoder struct {
 	// Scratch records, reused line after line (events keep strings, never the record).
 	outer, inner record
 	timeOnly     func(op string) bool // Reader.TimeOnly
-	fatal        error                // decoding stopped: the mapped file changed
+	keys         keyCache
+	verdicts     map[string]bool // timeOnly's answers, by operation
+}
+
+// keyCache remembers the members the top-level keys of the last record named, in order: the
+// records of one export list the same keys in the same order, so a key is usually named by one
+// comparison.
+type keyCache struct {
+	keys    [16]string
+	members [16]member
+}
+
+func (c *keyCache) member(i int, k []byte) member {
+	if i >= len(c.keys) {
+		return memberOfKey(k)
+	}
+	if c.keys[i] == string(k) {
+		return c.members[i]
+	}
+	m := memberOfKey(k)
+	c.keys[i], c.members[i] = string(k), m
+	return m
+}
+
+// isTimeOnly asks d.timeOnly about op, once per operation (a log has few).
+func (d *decoder) isTimeOnly(op string) bool {
+	v, ok := d.verdicts[op]
+	if !ok {
+		if d.verdicts == nil || len(d.verdicts) >= 4096 {
+			d.verdicts = map[string]bool{}
+		}
+		v = d.timeOnly(op)
+		d.verdicts[strings.Clone(op)] = v // op is in the line buffer
+	}
+	return v
 }
 
 func (d *decoded) reset() { d.events, d.problems = d.events[:0], d.problems[:0] }
@@ -637,6 +678,9 @@ func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\
 // The events it adds share no memory with u.data: those that keep strings of it get a copy of
 // their own (one for all the events of a unit), so that the line buffer can be reused.
 func decodeUnit(u unit, d *decoded) {
+	if d.decoder == nil {
+		d.decoder = &decoder{}
+	}
 	n := len(d.events)
 	decodeData(u, d)
 	var own []byte
@@ -659,13 +703,15 @@ func decodeData(u unit, d *decoded) {
 	rec := &d.outer
 	var w walked
 	timeOnly := ""                                                    // the operation d.timeOnly accepted: nested members are no longer collected
+	top := 0                                                          // top-level members so far
 	ok := jsonscan.Walk(u.data, func(p *jsonscan.Path, k, v []byte) { // validates and splits in one pass
 		if p.Depth() == 1 {
-			f := memberOfKey(k)
+			f := d.keys.member(top, k)
+			top++
 			rec.set(f, shareString(v))
 			w.top(f, v)
 			if f == mOperationName && d.timeOnly != nil && timeOnly == "" {
-				if op := rec.str(mOperationName); op != "" && d.timeOnly(op) {
+				if op := rec.str(mOperationName); op != "" && d.isTimeOnly(op) {
 					timeOnly = op
 					p.Shallow()
 				}

@@ -321,16 +321,16 @@ func (d *Detector) enrich(e *activity.Event) {
 			e.Actor = a
 		}
 	}
-	op := e.OperationName
+	op := e.OperationLower()
 	switch {
-	case strings.EqualFold(op, opRoleAssignmentWrite) && e.ResultType != "Failure":
+	case op == opRoleAssignmentWrite && e.ResultType != "Failure":
 		if grantee := granteeOf(e); grantee != "" && principalKey(grantee) != principalKey(e.PrincipalID) {
 			d.grants.put(principalKey(grantee), e.Actor)
 			if st := d.actor(e.Actor); st != nil {
 				st.grant(grantee, e)
 			}
 		}
-	case strings.EqualFold(op, opResourceGroupDelete) && e.CorrelationID != "":
+	case op == opResourceGroupDelete && e.CorrelationID != "":
 		d.cascades.put(strings.ToLower(e.CorrelationID), e.ResourceID)
 	case e.CorrelationID != "":
 		if rg, ok := getBytes(d.cascades, lowerInto(&buf, e.CorrelationID)); ok && len(e.ResourceID) > len(rg) &&
