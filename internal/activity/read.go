@@ -511,6 +511,24 @@ type decoder struct {
 	timeOnly     func(op string) bool // Reader.TimeOnly
 	keys         keyCache
 	verdicts     map[string]bool // timeOnly's answers, by operation
+	// Lower-case operations and resource IDs, shared by the events that have them: a log repeats
+	// both, and the detector looks every kept event up by them.
+	ops, resources lowerCache
+}
+
+// lowerCache maps strings to their lowerFast forms, for up to 8192 strings at a time.
+type lowerCache map[string]string
+
+func (c *lowerCache) get(s string) string {
+	if l, ok := (*c)[s]; ok {
+		return l
+	}
+	if *c == nil || len(*c) >= 8192 {
+		*c = lowerCache{}
+	}
+	l := lowerFast(s)
+	(*c)[strings.Clone(s)] = l // s may be in the line buffer
+	return l
 }
 
 // keyCache remembers the members the top-level keys of the last record named, in order: the
@@ -690,6 +708,7 @@ func decodeUnit(u unit, d *decoded) {
 				own = clone(u.data)
 			}
 			e.rebase(u.data, own)
+			e.opLower, e.resLower = d.ops.get(e.OperationName), d.resources.get(e.ResourceID)
 		}
 	}
 }
