@@ -39,16 +39,17 @@ func newScanner(b []byte, buf *[maskWords]uint64) scanner {
 	}
 	classify(b, s.mask)
 	if full := len(b) / 64; full < n {
-		var m uint64
-		for k := full * 64; k < len(b); k++ {
-			if c := b[k]; c == '"' || c == '\\' || c < 0x20 {
-				m |= 1 << (k - full*64)
-			}
-		}
-		s.mask[full] = m
+		// The last partial block: classified from a copy padded with bytes it does not mark.
+		pad := blanks
+		copy(pad[:], b[full*64:])
+		classify(pad[:], s.mask[full:])
 	}
 	return s
 }
+
+// blanks is a block of bytes classify does not mark.
+var blanks = [64]byte{' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
+	' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '}
 
 // maxDepth matches encoding/json's nesting limit.
 const maxDepth = 10000
@@ -127,18 +128,28 @@ func (s *scanner) object(i, depth int, p *Path, fn func(p *Path, key, val []byte
 			return i, false
 		}
 		key := b[i+1 : kEnd-1]
-		i = skipSpace(b, kEnd)
-		if i >= len(b) || b[i] != ':' {
+		// The usual "key":value, without white space, takes no skipSpace call.
+		if kEnd < len(b) && b[kEnd] == ':' {
+			i = kEnd
+		} else if i = skipSpace(b, kEnd); i >= len(b) || b[i] != ':' {
 			return i, false
 		}
-		vStart := skipSpace(b, i+1)
+		vStart := i + 1
+		if vStart < len(b) && isSpaceByte(b[vStart]) {
+			vStart = skipSpace(b, vStart)
+		}
 		var vEnd int
-		if fn != nil && vStart < len(b) && b[vStart] == '{' && p.depth+1 < p.limit {
+		switch {
+		case vStart >= len(b):
+			return vStart, false
+		case b[vStart] == '"':
+			vEnd, ok = s.str(vStart)
+		case fn != nil && b[vStart] == '{' && p.depth+1 < p.limit:
 			p.keys[p.depth] = key
 			p.depth++
 			vEnd, ok = s.object(vStart, depth+1, p, fn)
 			p.depth--
-		} else {
+		default:
 			vEnd, ok = s.value(vStart, depth+1)
 		}
 		if !ok {
@@ -149,7 +160,10 @@ func (s *scanner) object(i, depth int, p *Path, fn func(p *Path, key, val []byte
 			fn(p, key, b[vStart:vEnd])
 			p.depth--
 		}
-		i = skipSpace(b, vEnd)
+		i = vEnd
+		if i < len(b) && isSpaceByte(b[i]) {
+			i = skipSpace(b, i)
+		}
 		if i >= len(b) {
 			return i, false
 		}
@@ -159,9 +173,14 @@ func (s *scanner) object(i, depth int, p *Path, fn func(p *Path, key, val []byte
 		if b[i] != ',' {
 			return i, false
 		}
-		i = skipSpace(b, i+1)
+		i++
+		if i < len(b) && isSpaceByte(b[i]) {
+			i = skipSpace(b, i)
+		}
 	}
 }
+
+func isSpaceByte(c byte) bool { return c <= ' ' && (c == ' ' || c == '\t' || c == '\r' || c == '\n') }
 
 // str checks a string starting at the quote at b[i] and returns the index after it.
 func (s *scanner) str(i int) (int, bool) {

@@ -15,6 +15,10 @@ var validCases = []string{
 	`{"k":"\u00e9\n\t\"\\\/"}`, `"é 中"`, "\"\xff\"", `[1,]`, `{"a":1,}`, `{"a" 1}`, `{a:1}`, `01`, `1.`, `.5`, `1e`, `-`, `+1`,
 	`"\x"`, `"\u12g4"`, `"abc`, `{"a":1`, `[1 2]`, `tru`, `nul`, `"a` + "\n" + `b"`, `{}{}`, ``, ` `, `[` + strings.Repeat("[", 10001),
 	strings.Repeat("[", 10000) + strings.Repeat("]", 10000), strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+	// White space, or its absence, at every place in an object.
+	`{"a":"x","b":{"c":1}}`, "{\t\"a\"\r\n:\n\"x\"\t,\n\"b\" : { \"c\" : 1 } }", `{"a": "x" ,"b":1}`, `{"a":"x" }`, `{"a" :"x"}`,
+	`{"a":}`, `{"a": }`, `{"a":"x",}`, `{"a":"x" , }`, `{"a":"x" "b":1}`, `{"a":"x",,"b":1}`, `{"a"}`, `{"a":"x"`, `{"a":"x" `, `{"a":`, `{"a"`,
+	`{"a":"x"}x`, `{"a":"x"]`, "{\"a\":\v\"x\"}", "{\"a\":\f1}",
 }
 
 func TestValidAgreesWithEncodingJSON(t *testing.T) {
