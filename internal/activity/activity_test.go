@@ -563,7 +563,7 @@ func TestTruncatedWhileMapped(t *testing.T) {
 			}
 			return nil
 		})
-		if err == nil || !strings.Contains(err.Error(), path+": the file changed while it was being read") {
+		if err == nil || !strings.Contains(err.Error(), path+": the file could not be read from memory: it was truncated") {
 			t.Fatalf("%d workers: %d events, error %v", workers, n, err)
 		}
 		if n > 15_000 {

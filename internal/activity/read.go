@@ -400,7 +400,7 @@ func faultError(name string, err *error) {
 		return
 	}
 	if _, ok := p.(interface{ Addr() uintptr }); ok {
-		*err = fmt.Errorf("%s: the file changed while it was being read (truncated?)", name)
+		*err = fmt.Errorf("%s: the file could not be read from memory: it was truncated, or its storage failed, while being read", name)
 		return
 	}
 	panic(p)
