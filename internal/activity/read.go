@@ -449,11 +449,11 @@ type mappedLines struct {
 func (m *mappedLines) shared() bool { return true }
 func (m *mappedLines) pos() int     { return m.i }
 
-// release gives back the mapped pages of the lines before upto, every 32 MB: the kernel keeps
+// release gives back the mapped pages of the lines before upto, every 8 MB: the kernel keeps
 // them in its page cache, but they would otherwise all count as the process's memory.
 func (m *mappedLines) release(upto int) {
 	page := os.Getpagesize()
-	if upto-m.released < 32<<20 {
+	if upto-m.released < 8<<20 {
 		return
 	}
 	end := upto / page * page
