@@ -295,7 +295,7 @@ func (r *Reader) splitAndDecode(ctx context.Context, name string, src lineSource
 		workers = runtime.GOMAXPROCS(0)
 	}
 	if workers == 1 { // on this goroutine: readMapped guards it
-		d := decoded{decoder: &decoder{timeOnly: r.TimeOnly}}
+		d := decoded{decoder: newDecoder(r.TimeOnly)}
 		return splitJSONLines(ctx, name, src, func(b batch) error {
 			d.reset()
 			for _, u := range b.units {
@@ -352,7 +352,7 @@ func (r *Reader) splitAndDecode(ctx context.Context, name string, src lineSource
 			if mapped {
 				defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 			}
-			dec := &decoder{timeOnly: r.TimeOnly}
+			dec := newDecoder(r.TimeOnly)
 			for j := range jobs {
 				d := &decoded{decoder: dec}
 				func() {
@@ -508,27 +508,33 @@ type decoded struct {
 type decoder struct {
 	// Scratch records, reused line after line (events keep strings, never the record).
 	outer, inner record
-	timeOnly     func(op string) bool // Reader.TimeOnly
 	keys         keyCache
-	verdicts     map[string]bool // timeOnly's answers, by operation
+	timeOnly     memo[bool] // Reader.TimeOnly's answers, by operation
 	// Lower-case operations and resource IDs, shared by the events that have them: a log repeats
 	// both, and the detector looks every kept event up by them.
-	ops, resources lowerCache
+	ops, resources memo[string]
 }
 
-// lowerCache maps strings to their lowerFast forms, for up to 8192 strings at a time.
-type lowerCache map[string]string
+func newDecoder(timeOnly func(op string) bool) *decoder {
+	return &decoder{timeOnly: memo[bool]{f: timeOnly}, ops: memo[string]{f: lowerFast}, resources: memo[string]{f: lowerFast}}
+}
 
-func (c *lowerCache) get(s string) string {
-	if l, ok := (*c)[s]; ok {
-		return l
+// memo remembers f's answers for up to 8192 strings at a time.
+type memo[V any] struct {
+	f func(string) V
+	m map[string]V
+}
+
+func (c *memo[V]) get(s string) V {
+	if v, ok := c.m[s]; ok {
+		return v
 	}
-	if *c == nil || len(*c) >= 8192 {
-		*c = lowerCache{}
+	if c.m == nil || len(c.m) >= 8192 {
+		c.m = map[string]V{}
 	}
-	l := lowerFast(s)
-	(*c)[strings.Clone(s)] = l // s may be in the line buffer
-	return l
+	v := c.f(s)
+	c.m[strings.Clone(s)] = v // s may be in the line buffer
+	return v
 }
 
 // keyCache remembers the members the top-level keys of the last record named, in order: the
@@ -549,19 +555,6 @@ func (c *keyCache) member(i int, k []byte) member {
 	m := memberOfKey(k)
 	c.keys[i], c.members[i] = string(k), m
 	return m
-}
-
-// isTimeOnly asks d.timeOnly about op, once per operation (a log has few).
-func (d *decoder) isTimeOnly(op string) bool {
-	v, ok := d.verdicts[op]
-	if !ok {
-		if d.verdicts == nil || len(d.verdicts) >= 4096 {
-			d.verdicts = map[string]bool{}
-		}
-		v = d.timeOnly(op)
-		d.verdicts[strings.Clone(op)] = v // op is in the line buffer
-	}
-	return v
 }
 
 func (d *decoded) reset() { d.events, d.problems = d.events[:0], d.problems[:0] }
@@ -697,7 +690,7 @@ func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\
 // their own (one for all the events of a unit), so that the line buffer can be reused.
 func decodeUnit(u unit, d *decoded) {
 	if d.decoder == nil {
-		d.decoder = &decoder{}
+		d.decoder = newDecoder(nil)
 	}
 	n := len(d.events)
 	decodeData(u, d)
@@ -729,8 +722,8 @@ func decodeData(u unit, d *decoded) {
 			top++
 			rec.set(f, shareString(v))
 			w.top(f, v)
-			if f == mOperationName && d.timeOnly != nil && timeOnly == "" {
-				if op := rec.str(mOperationName); op != "" && d.isTimeOnly(op) {
+			if f == mOperationName && d.timeOnly.f != nil && timeOnly == "" {
+				if op := rec.str(mOperationName); op != "" && d.timeOnly.get(op) {
 					timeOnly = op
 					p.Shallow()
 				}

@@ -205,7 +205,9 @@ func (d *Detector) Process(e *activity.Event) {
 // TimeOnly returns a test of an operation alone for activity.Reader.TimeOnly: true when an event
 // with that operation changes nothing (a read, which is not tracked) and can match no rule, so only
 // its time matters. It is nil when some rule selects events by a field other than the operation.
-// The test is safe for concurrent use.
+// The test is safe for concurrent use. Process treats such events alike whether the Reader passed
+// them on whole or not: they are not enriched, so a granted principal's reads do not keep its
+// grant among the MaxLinks most recently used.
 func (d *Detector) TimeOnly() func(op string) bool {
 	fields, all := d.rs.IndexedFields()
 	if !all {
