@@ -224,18 +224,21 @@ func (r *Reader) readMapped(ctx context.Context, name string, data []byte, fn fu
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer faultError(name, &err)
 	start := 0
-	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) { // a UTF-8 byte order mark
-		start = 3
+	if bytes.HasPrefix(data, []byte(byteOrderMark)) {
+		start = len(byteOrderMark)
 	}
 	i := start
 	for i < len(data) && isSpace(data[i]) {
 		i++
 	}
 	if i == len(data) || data[i] != '{' {
-		return errNotMapped // gzip, CSV, a JSON array: the stream reader tells them apart
+		return errNotMapped // gzip, CSV, a JSON array: readStream tells them apart, by the same first byte
 	}
 	return r.splitAndDecode(ctx, name, &mappedLines{b: data, i: start}, fn)
 }
+
+// byteOrderMark is UTF-8's, which some exports start with.
+const byteOrderMark = "\xef\xbb\xbf"
 
 func (r *Reader) readStream(ctx context.Context, name string, in io.Reader, fn func(*Event) error) error {
 	br := bufio.NewReaderSize(in, 1<<20)
@@ -248,8 +251,8 @@ func (r *Reader) readStream(ctx context.Context, name string, in io.Reader, fn f
 		br = bufio.NewReaderSize(zr, 1<<20)
 	}
 	// Skip a UTF-8 BOM, then look at the first byte to choose the shape.
-	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
-		br.Discard(3)
+	if b, _ := br.Peek(len(byteOrderMark)); string(b) == byteOrderMark {
+		br.Discard(len(byteOrderMark))
 	}
 	first := firstNonSpace(br)
 	switch first {
@@ -269,8 +272,7 @@ func firstNonSpace(br *bufio.Reader) byte {
 		if err != nil || len(b) < i {
 			return 0
 		}
-		c := b[i-1]
-		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+		if c := b[i-1]; !isSpace(c) {
 			return c
 		}
 	}
