@@ -511,6 +511,7 @@ type decoder struct {
 	// Scratch records, reused line after line (events keep strings, never the record).
 	outer, inner record
 	keys         keyCache
+	walker       jsonscan.Walker
 	timeOnly     memo[bool] // Reader.TimeOnly's answers, by operation
 	// Lower-case operations and resource IDs, shared by the events that have them: a log repeats
 	// both, and the detector looks every kept event up by them.
@@ -718,7 +719,7 @@ func decodeData(u unit, d *decoded) {
 	var w walked
 	timeOnly := ""                                                    // the operation d.timeOnly accepted: nested members are no longer collected
 	top := 0                                                          // top-level members so far
-	ok := jsonscan.Walk(u.data, func(p *jsonscan.Path, k, v []byte) { // validates and splits in one pass
+	ok := d.walker.Walk(u.data, func(p *jsonscan.Path, k, v []byte) { // validates and splits in one pass
 		if p.Depth() == 1 {
 			f := d.keys.member(top, k)
 			top++

@@ -3,20 +3,25 @@ package jsonscan
 import (
 	"encoding/binary"
 	"math/bits"
+	"sync"
 )
 
 // Valid reports whether raw is one valid JSON value (surrounded by optional white space), deciding
 // exactly as encoding/json.Valid does, several times faster on string-heavy input such as Activity
 // Log records: string contents are skipped in a tight loop rather than a state machine per byte.
 func Valid(raw []byte) bool {
-	var buf [maskWords]uint64
-	s := newScanner(raw, &buf)
+	w := walkers.Get().(*Walker)
+	defer walkers.Put(w)
+	s := newScanner(raw, &w.mask)
 	i, ok := s.value(skipSpace(raw, 0), 0)
 	return ok && skipSpace(raw, i) == len(raw)
 }
 
-// maskWords is how many 64-byte blocks of an input a scanner marks without allocating.
-const maskWords = 64
+// walkers lend Valid the memory of a scan.
+var walkers = sync.Pool{New: func() any { return new(Walker) }}
+
+// maxKeptWords is the largest mask a Walker keeps for the next input: that of a 1 MB input.
+const maxKeptWords = 1 << 14
 
 // scanner validates one input. Where the CPU has AVX2, mask marks the input's quotes,
 // backslashes and control bytes (bit k of word w: byte 64w+k), computed in one pass before the
@@ -26,16 +31,20 @@ type scanner struct {
 	mask []uint64
 }
 
-func newScanner(b []byte, buf *[maskWords]uint64) scanner {
+// The mask is made in *scratch, which keeps it for the next input unless it is over maxKeptWords.
+func newScanner(b []byte, scratch *[]uint64) scanner {
 	s := scanner{b: b}
 	if !useAVX2 || len(b) < 64 {
 		return s
 	}
 	n := (len(b) + 63) / 64
-	if n <= maskWords {
-		s.mask = buf[:n]
+	if n <= cap(*scratch) {
+		s.mask = (*scratch)[:n]
 	} else {
-		s.mask = make([]uint64, n)
+		s.mask = make([]uint64, n, max(n, 64))
+		if n <= maxKeptWords {
+			*scratch = s.mask
+		}
 	}
 	classify(b, s.mask)
 	if full := len(b) / 64; full < n {

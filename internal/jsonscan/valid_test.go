@@ -235,3 +235,31 @@ func FuzzUnquote(f *testing.F) {
 		}
 	})
 }
+
+// A Walker reused from input to input, longer and shorter, decides each as a fresh walk and
+// encoding/json do: nothing of an earlier input's marks is left for a later one (the pair of
+// 3,020-byte-and-longer inputs would tell if the last, partial block kept the first one's marks). After its first
+// input it allocates nothing for inputs of the same size.
+func TestWalkerReuse(t *testing.T) {
+	long := func(n int, end string) string { return `{"a":"` + strings.Repeat("x", n) + end }
+	inputs := []string{
+		long(5000, `"}`), long(100, `"}`), long(5000, `\"}`), `{"a":1}`, long(2<<20, `"}`), long(3010, `yy","b":"`+strings.Repeat("z", 200)+`"}`), long(3010, "\x01y\"}"),
+		long(2<<20, `\u00e9"}`), long(70, `"`), long(4100, `","b":{"c":"d"}}`), `{"a":"x"}` + strings.Repeat(" ", 5000),
+	}
+	var w Walker
+	for _, c := range inputs {
+		var m map[string]any
+		want := json.Unmarshal([]byte(c), &m) == nil && m != nil
+		got := w.Walk([]byte(c), func(*Path, []byte, []byte) {})
+		if fresh := Walk([]byte(c), func(*Path, []byte, []byte) {}); got != want || fresh != want {
+			t.Errorf("%.30q…(%d bytes): reused Walker %v, fresh %v, encoding/json %v", c, len(c), got, fresh, want)
+		}
+		if v := Valid([]byte(c)); v != json.Valid([]byte(c)) {
+			t.Errorf("Valid(%.30q…) = %v", c, v)
+		}
+	}
+	line := []byte(long(2000, `","b":{"c":"d"}}`))
+	if n := testing.AllocsPerRun(100, func() { w.Walk(line, func(*Path, []byte, []byte) {}) }); n != 0 {
+		t.Errorf("Walker.Walk of a 2 KB line: %v allocations, want 0", n)
+	}
+}

@@ -28,13 +28,25 @@ func (p *Path) Shallow() { p.limit = 1 }
 // holding them. It reports whether raw is one valid JSON object; fn may have been called for
 // members before a later error is found, and a caller must then discard what it collected.
 func Walk(raw []byte, fn func(p *Path, key, val []byte)) bool {
+	return new(Walker).Walk(raw, fn)
+}
+
+// A Walker walks one input after another (Walk), reusing the memory a walk needs: a goroutine that
+// walks every line of a log keeps one rather than allocate for each line. The zero value is ready
+// to use; a Walker is not safe for concurrent use.
+type Walker struct {
+	p    Path
+	mask []uint64 // the scanner's marks, kept for the next input (see newScanner)
+}
+
+// Walk is the package's Walk.
+func (w *Walker) Walk(raw []byte, fn func(p *Path, key, val []byte)) bool {
 	i := skipSpace(raw, 0)
 	if i >= len(raw) || raw[i] != '{' {
 		return false
 	}
-	p := Path{limit: MaxWalkDepth}
-	var buf [maskWords]uint64
-	s := newScanner(raw, &buf)
-	end, ok := s.object(i, 0, &p, fn)
+	w.p = Path{limit: MaxWalkDepth}
+	s := newScanner(raw, &w.mask)
+	end, ok := s.object(i, 0, &w.p, fn)
 	return ok && skipSpace(raw, end) == len(raw)
 }
