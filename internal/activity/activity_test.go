@@ -362,41 +362,53 @@ func TestWalkedPathAgrees(t *testing.T) {
 	)
 	lines = append(lines, `{"records":[{`+base+`,"identity":{"claims":`+claims+`}},{`+base+`,"level":"Warning"}]}`)
 	opts := cmpopts()
-	for i, l := range lines {
-		var d decoded
-		data := []byte(l)
-		decodeUnit(unit{src: source{"x", i + 1}, data: data}, &d)
-		for _, e := range d.events {
-			if f := sharedWith(e, data); f != "" {
-				t.Errorf("line %d: the event's %s is still in the line buffer", i, f)
+	for _, flat := range []bool{false, true} {
+		for i, l := range lines {
+			var d decoded
+			if flat { // every event flat (Reader.Flat): the same flat fields, none of the raw parts
+				d.decoder = (&Reader{Flat: func(string) bool { return true }}).newDecoder()
 			}
-		}
-		for j := range data {
-			data[j] = '#' // the buffer is reused for other lines
-		}
-		if strings.HasPrefix(l, `{"records"`) {
-			if len(d.events) != 2 || d.events[0].Caller != "eve@contoso.example" || d.events[1].Level != "Warning" ||
-				d.events[0].identityRaw == "" {
-				t.Errorf("records line: %+v %+v", d.events, d.problems)
+			data := []byte(l)
+			decodeUnit(unit{src: source{"x", i + 1}, data: data}, &d)
+			for _, e := range d.events {
+				if f := sharedWith(e, data); f != "" {
+					t.Errorf("line %d: the event's %s is still in the line buffer", i, f)
+				}
+				if e.Flat() != flat || flat && e.propertiesRaw+e.identityRaw+e.authRaw+e.claimsRaw+e.httpRaw != "" {
+					t.Errorf("line %d: Flat() = %v, raw parts kept: %+v", i, e.Flat(), e)
+				}
 			}
-			continue
-		}
-		rec, ok := scanRecord(l)
-		if !ok {
-			t.Fatalf("line %d is not an object: %s", i, l)
-		}
-		want, err := fromRecord(rec, source{"x", i + 1})
-		if err != nil {
-			if len(d.problems) != 1 || len(d.events) != 0 {
-				t.Errorf("line %d: general path: %v; fast path: %+v %+v", i, err, d.events, d.problems)
+			for j := range data {
+				data[j] = '#' // the buffer is reused for other lines
 			}
-			continue
-		}
-		if len(d.events) != 1 {
-			t.Fatalf("line %d: fast path: %+v %+v", i, d.events, d.problems)
-		}
-		if diff := cmp.Diff(want, d.events[0], opts); diff != "" {
-			t.Errorf("line %d (-general +fast):\n%s\n%s", i, diff, l)
+			if strings.HasPrefix(l, `{"records"`) {
+				if len(d.events) != 2 || d.events[0].Caller != "eve@contoso.example" || d.events[1].Level != "Warning" ||
+					(d.events[0].identityRaw == "") != flat {
+					t.Errorf("records line: %+v %+v", d.events, d.problems)
+				}
+				continue
+			}
+			rec, ok := scanRecord(l)
+			if !ok {
+				t.Fatalf("line %d is not an object: %s", i, l)
+			}
+			want, err := fromRecord(rec, source{"x", i + 1})
+			if err != nil {
+				if len(d.problems) != 1 || len(d.events) != 0 {
+					t.Errorf("line %d: general path: %v; fast path: %+v %+v", i, err, d.events, d.problems)
+				}
+				continue
+			}
+			if len(d.events) != 1 {
+				t.Fatalf("line %d: fast path: %+v %+v", i, d.events, d.problems)
+			}
+			if flat {
+				want.propertiesRaw, want.identityRaw, want.authRaw, want.claimsRaw, want.httpRaw = "", "", "", "", ""
+				want.flat = true
+			}
+			if diff := cmp.Diff(want, d.events[0], opts); diff != "" {
+				t.Errorf("line %d, flat %v (-general +fast):\n%s\n%s", i, flat, diff, l)
+			}
 		}
 	}
 }

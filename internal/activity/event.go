@@ -62,6 +62,7 @@ type Event struct {
 
 	keyHash    uint64
 	timeOnly   bool
+	flat       bool
 	propsValid int8 // 0 unknown, 1 propertiesRaw is a valid JSON object, 2 it is not
 	opLower    string
 	resLower   string
@@ -147,19 +148,58 @@ func (s source) String() string {
 
 // rebase points the event's strings that are in from to the same bytes in to, a copy of from.
 func (e *Event) rebase(from, to []byte) {
-	base := uintptr(unsafe.Pointer(unsafe.SliceData(from)))
-	for _, s := range []*string{&e.OperationName, &e.ResultType, &e.ResultSignature, &e.Category, &e.Caller,
-		&e.CallerIPAddress, &e.CorrelationID, &e.OperationID, &e.EventDataID, &e.ResourceID, &e.Level,
-		&e.PrincipalID, &e.AppID, &e.Actor, &e.CascadeOf, &e.propertiesRaw, &e.identityRaw, &e.authRaw,
-		&e.claimsRaw, &e.httpRaw, &e.opLower, &e.resLower} {
-		if *s == "" {
-			continue
-		}
-		if off := uintptr(unsafe.Pointer(unsafe.StringData(*s))) - base; off < uintptr(len(from)) {
+	for _, s := range e.strings() {
+		if off, ok := offsetIn(from, *s); ok {
 			*s = unsafe.String(&to[off], len(*s))
 		}
 	}
 }
+
+// strings are the event's string fields: the flat ones first (see flatten), then the raw nested
+// parts.
+func (e *Event) strings() [22]*string {
+	return [...]*string{&e.OperationName, &e.ResultType, &e.ResultSignature, &e.Category, &e.Caller,
+		&e.CallerIPAddress, &e.CorrelationID, &e.OperationID, &e.EventDataID, &e.ResourceID, &e.Level,
+		&e.PrincipalID, &e.AppID, &e.Actor, &e.CascadeOf, &e.opLower, &e.resLower,
+		&e.propertiesRaw, &e.identityRaw, &e.authRaw, &e.claimsRaw, &e.httpRaw}
+}
+
+// flatStrings is how many of Event.strings are flat fields.
+const flatStrings = 17
+
+// offsetIn returns where s starts in b, when it is a non-empty part of b.
+func offsetIn(b []byte, s string) (int, bool) {
+	off := uintptr(unsafe.Pointer(unsafe.StringData(s))) - uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return int(off), s != "" && off < uintptr(len(b))
+}
+
+// flatten keeps only the event's flat fields (see Reader.Flat): it drops the raw nested parts and
+// copies the strings that are in from, together, into memory of their own — a few hundred bytes
+// instead of the whole record.
+func (e *Event) flatten(from []byte) {
+	e.flat = true
+	e.propertiesRaw, e.identityRaw, e.authRaw, e.claimsRaw, e.httpRaw = "", "", "", "", ""
+	fields := e.strings()
+	n := 0
+	for _, s := range fields[:flatStrings] {
+		if _, ok := offsetIn(from, *s); ok {
+			n += len(*s)
+		}
+	}
+	own := make([]byte, 0, n)
+	for _, s := range fields[:flatStrings] {
+		if _, ok := offsetIn(from, *s); ok {
+			start := len(own)
+			own = append(own, *s...) // within own's capacity: own does not move
+			*s = unsafe.String(&own[start], len(*s))
+		}
+	}
+}
+
+// Flat reports whether the Reader passed on only the event's flat fields, because Reader.Flat
+// accepted its operation: the raw nested parts — properties, request and response bodies,
+// identity, claims, authorization, HTTP request — are empty, and Field finds nothing in them.
+func (e *Event) Flat() bool { return e.flat }
 
 // TimeOnly reports whether the Reader passed on only the event's time, KeyHash, format and
 // source, because Reader.TimeOnly accepted its operation: every other field is empty.

@@ -48,6 +48,10 @@ type Reader struct {
 	// passed on as a time-only event (see Event.TimeOnly), which saves decoding its identity and
 	// properties. Workers call it concurrently.
 	TimeOnly func(op string) bool
+	// Flat, when set, is asked for the operation of each other JSON-lines record; when it returns
+	// true, the event is passed on with its flat fields only (see Event.Flat): the Reader does not
+	// keep a copy of the whole record for the raw nested parts. Workers call it concurrently.
+	Flat func(op string) bool
 	// The keys of the last dedupWindow events, and of the window before.
 	seen, seenPrev *keySet
 	touched        uint64 // what apply loaded ahead, kept so that the loads are not left out
@@ -297,7 +301,7 @@ func (r *Reader) splitAndDecode(ctx context.Context, name string, src lineSource
 		workers = runtime.GOMAXPROCS(0)
 	}
 	if workers == 1 { // on this goroutine: readMapped guards it
-		d := decoded{decoder: newDecoder(r.TimeOnly)}
+		d := decoded{decoder: r.newDecoder()}
 		return splitJSONLines(ctx, name, src, func(b batch) error {
 			d.reset()
 			for _, u := range b.units {
@@ -354,7 +358,7 @@ func (r *Reader) splitAndDecode(ctx context.Context, name string, src lineSource
 			if mapped {
 				defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 			}
-			dec := newDecoder(r.TimeOnly)
+			dec := r.newDecoder()
 			for j := range jobs {
 				d := &decoded{decoder: dec}
 				func() {
@@ -512,15 +516,36 @@ type decoder struct {
 	outer, inner record
 	keys         keyCache
 	walker       jsonscan.Walker
-	timeOnly     memo[bool] // Reader.TimeOnly's answers, by operation
+	need         memo[need] // Reader.TimeOnly's and Reader.Flat's answers, by operation
 	// Lower-case operations and resource IDs, shared by the events that have them: a log repeats
 	// both, and the detector looks every kept event up by them.
 	ops, resources memo[string]
 }
 
-func newDecoder(timeOnly func(op string) bool) *decoder {
-	return &decoder{timeOnly: memo[bool]{f: timeOnly}, ops: memo[string]{f: lowerFast}, resources: memo[string]{f: lowerFast}}
+func (r *Reader) newDecoder() *decoder {
+	d := &decoder{ops: memo[string]{f: lowerFast}, resources: memo[string]{f: lowerFast}}
+	if timeOnly, flat := r.TimeOnly, r.Flat; timeOnly != nil || flat != nil {
+		d.need.f = func(op string) need {
+			switch {
+			case timeOnly != nil && timeOnly(op):
+				return needTime
+			case flat != nil && flat(op):
+				return needFlat
+			}
+			return needWhole
+		}
+	}
+	return d
 }
+
+// need is how much of an event the Reader's caller needs, by its operation.
+type need uint8
+
+const (
+	needWhole need = iota
+	needFlat       // Reader.Flat
+	needTime       // Reader.TimeOnly
+)
 
 // memo remembers f's answers for up to 8192 strings at a time.
 type memo[V any] struct {
@@ -693,19 +718,24 @@ func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\
 // their own (one for all the events of a unit), so that the line buffer can be reused.
 func decodeUnit(u unit, d *decoded) {
 	if d.decoder == nil {
-		d.decoder = newDecoder(nil)
+		d.decoder = new(Reader).newDecoder()
 	}
 	n := len(d.events)
 	decodeData(u, d)
 	var own []byte
 	for _, e := range d.events[n:] {
-		if !e.timeOnly {
+		switch {
+		case e.timeOnly:
+			continue
+		case d.need.f != nil && d.need.get(e.OperationName) == needFlat:
+			e.flatten(u.data)
+		default:
 			if own == nil {
 				own = clone(u.data)
 			}
 			e.rebase(u.data, own)
-			e.opLower, e.resLower = d.ops.get(e.OperationName), d.resources.get(e.ResourceID)
 		}
+		e.opLower, e.resLower = d.ops.get(e.OperationName), d.resources.get(e.ResourceID)
 	}
 }
 
@@ -717,7 +747,7 @@ func decodeData(u unit, d *decoded) {
 	d.outer = record{}
 	rec := &d.outer
 	var w walked
-	timeOnly := ""                                                    // the operation d.timeOnly accepted: nested members are no longer collected
+	timeOnly := ""                                                    // the operation Reader.TimeOnly accepted: nested members are no longer collected
 	top := 0                                                          // top-level members so far
 	ok := d.walker.Walk(u.data, func(p *jsonscan.Path, k, v []byte) { // validates and splits in one pass
 		if p.Depth() == 1 {
@@ -725,8 +755,8 @@ func decodeData(u unit, d *decoded) {
 			top++
 			rec.set(f, shareString(v))
 			w.top(f, v)
-			if f == mOperationName && d.timeOnly.f != nil && timeOnly == "" {
-				if op := rec.str(mOperationName); op != "" && d.timeOnly.get(op) {
+			if f == mOperationName && d.need.f != nil && timeOnly == "" {
+				if op := rec.str(mOperationName); op != "" && d.need.get(op) == needTime {
 					timeOnly = op
 					p.Shallow()
 				}

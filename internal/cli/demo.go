@@ -264,7 +264,8 @@ func demoDetection(ctx context.Context, snap *arm.Snapshot) (demoDetect, error) 
 		return demoDetect{}, err
 	}
 	defer f.Close()
-	r := &activity.Reader{TimeOnly: d.TimeOnly()}
+	r := &activity.Reader{}
+	d.Narrow(r)
 	if err := r.ReadFrom(ctx, demoActivity, f, func(e *activity.Event) error { d.Process(e); return nil }); err != nil {
 		return demoDetect{}, err
 	}

@@ -118,7 +118,8 @@ docs/detect-json.md), markdown. Thresholds and windows of correlation rules are 
 			if len(cerrs) > 0 {
 				return fmt.Errorf("%s: fix them or leave them out (bulwark rules lint shows every problem)", plural(len(cerrs), "invalid rule", "invalid rules"))
 			}
-			r := &activity.Reader{Stdin: app.Stdin, TimeOnly: d.TimeOnly()}
+			r := &activity.Reader{Stdin: app.Stdin}
+			d.Narrow(r)
 			start := time.Now()
 			progress := !app.Quiet && isTerminal(app.Stderr)
 			n, last := 0, start

@@ -205,7 +205,8 @@ func BenchmarkDetect1M(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		r := &activity.Reader{TimeOnly: d.TimeOnly()}
+		r := &activity.Reader{}
+		d.Narrow(r)
 		if err := r.Read(context.Background(), []string{path}, func(e *activity.Event) error { d.Process(e); return nil }); err != nil {
 			b.Fatal(err)
 		}

@@ -222,6 +222,25 @@ func (d *Detector) TimeOnly() func(op string) bool {
 	return func(op string) bool { return !mutating(op) && !rs.MayMatch(operationOnly(op)) }
 }
 
+// Flat returns a test of an operation alone for activity.Reader.Flat: true when no rule can match an
+// event with that operation and the detector reads none of its nested parts. Such an event (a
+// benign write, delete or action) is still tracked and enriched, from its flat fields: the actor,
+// the resource, the correlation ID. It is nil when TimeOnly is, and safe for concurrent use.
+func (d *Detector) Flat() func(op string) bool {
+	if d.TimeOnly() == nil {
+		return nil
+	}
+	rs := d.rs
+	return func(op string) bool {
+		return mutating(op) && !rs.MayMatch(operationOnly(op)) && !strings.EqualFold(op, opRoleAssignmentWrite) // enrich reads the grantee from its body
+	}
+}
+
+// Narrow sets r's TimeOnly and Flat, so that r decodes and keeps only what the detector needs.
+func (d *Detector) Narrow(r *activity.Reader) {
+	r.TimeOnly, r.Flat = d.TimeOnly(), d.Flat()
+}
+
 // operationOnly is an event of which only the operation is known, for RuleSet.MayMatch when every
 // indexed field is the operation.
 type operationOnly string

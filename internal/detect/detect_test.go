@@ -447,8 +447,9 @@ func TestRandomStreamsKeepInvariants(t *testing.T) {
 }
 
 // TestTimeOnlyChangesNothing: reading the reads no rule can match as time-only events
-// (Reader.TimeOnly, as bulwark detect does) gives the same alerts, incidents, counts and problems
-// as decoding every event whole.
+// (Reader.TimeOnly), and the writes, deletes and actions no rule can match with their flat fields
+// only (Reader.Flat), as bulwark detect does (Detector.Narrow), gives the same alerts, incidents,
+// counts and problems as decoding every event whole.
 func TestTimeOnlyChangesNothing(t *testing.T) {
 	gen := filepath.Join(t.TempDir(), "generated.jsonl")
 	generateLog(t, gen, 40_000, 15_000) // reads, benign writes and two attacks
@@ -459,29 +460,42 @@ func TestTimeOnlyChangesNothing(t *testing.T) {
 	if adele := filepath.Join("..", "..", "..", "shared", "reference", "activity", "azureActivity_adele.csv"); exists(adele) {
 		inputs = append(inputs, []string{adele})
 	}
+	type narrowing int
+	const (
+		whole narrowing = iota
+		timeOnly
+		both // Detector.Narrow
+	)
 	for _, in := range inputs {
-		run := func(timeOnly bool) (string, int) {
+		run := func(how narrowing) (out string, timeOnlyN, flatN int) {
 			d, _, err := New(builtin(t))
 			if err != nil {
 				t.Fatal(err)
 			}
 			r := &activity.Reader{}
-			if timeOnly {
+			switch how {
+			case timeOnly:
 				if r.TimeOnly = d.TimeOnly(); r.TimeOnly == nil {
 					t.Fatal("the built-in pack selects events by operation only, yet TimeOnly is nil")
 				}
+			case both:
+				if d.Narrow(r); r.TimeOnly == nil || r.Flat == nil {
+					t.Fatal("the built-in pack selects events by operation only, yet Narrow set nothing")
+				}
 			}
-			n := 0
 			if err := r.Read(context.Background(), in, func(e *activity.Event) error {
 				if e.TimeOnly() {
-					n++
+					timeOnlyN++
+				}
+				if e.Flat() {
+					flatN++
 				}
 				d.Process(e)
 				return nil
 			}); err != nil {
 				t.Fatal(err)
 			}
-			out, err := json.Marshal(struct {
+			res, err := json.Marshal(struct {
 				Result
 				Duplicates int
 				Problems   []activity.Problem
@@ -489,24 +503,26 @@ func TestTimeOnlyChangesNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return string(out), n
+			return string(res), timeOnlyN, flatN
 		}
-		whole, none := run(false)
-		fast, n := run(true)
-		if none != 0 {
-			t.Fatalf("%s: %d time-only events without Reader.TimeOnly", in, none)
+		want, none, noFlat := run(whole)
+		if none != 0 || noFlat != 0 {
+			t.Fatalf("%s: %d time-only and %d flat events without Reader.TimeOnly and Reader.Flat", in, none, noFlat)
 		}
-		if in[0] == gen && n < 15_000 {
-			t.Errorf("%s: only %d of 40,000 events were time-only (half are reads)", in, n)
-		}
-		if whole != fast {
-			i := 0
-			for i < len(whole) && i < len(fast) && whole[i] == fast[i] {
-				i++
+		for _, how := range []narrowing{timeOnly, both} {
+			got, n, flat := run(how)
+			if in[0] == gen && (n < 15_000 || how == both && flat < 5_000) {
+				t.Errorf("%s: only %d time-only and %d flat events of 40,000 (half are reads, most of the rest benign writes)", in, n, flat)
 			}
-			t.Errorf("%s: results differ with %d time-only events, at byte %d:\nwhole: …%.200s\nfast:  …%.200s", in, n, i, whole[max(0, i-100):], fast[max(0, i-100):])
+			if got != want {
+				i := 0
+				for i < len(got) && i < len(want) && got[i] == want[i] {
+					i++
+				}
+				t.Errorf("%s: results differ with %d time-only and %d flat events, at byte %d:\nwhole:    …%.200s\nnarrowed: …%.200s", in, n, flat, i, want[max(0, i-100):], got[max(0, i-100):])
+			}
+			t.Logf("%s: %d time-only and %d flat events, %d bytes of results", in, n, flat, len(want))
 		}
-		t.Logf("%s: %d time-only events, %d bytes of results", in, n, len(whole))
 	}
 }
 
@@ -530,6 +546,11 @@ func TestTimeOnlyFollowsTheRules(t *testing.T) {
 	if to := d.TimeOnly(); to == nil || !to(read) || to("Microsoft.KeyVault/vaults/write") || to("MICROSOFT.AUTHORIZATION/LOCKS/DELETE") {
 		t.Fatal("built-in pack: reads should be time-only, writes and deletes not")
 	}
+	const start = "MICROSOFT.COMPUTE/VIRTUALMACHINES/START/ACTION"
+	if flat := d.Flat(); flat == nil || !flat(start) || flat(read) || flat("MICROSOFT.AUTHORIZATION/LOCKS/DELETE") ||
+		flat("Microsoft.Authorization/roleAssignments/write") {
+		t.Fatal("built-in pack: a VM start should be flat; a read, a lock delete (a rule matches it) and a role assignment (enrich reads its body) not")
+	}
 	d, _, err = New(parse(`title: vault read
 id: 3b1d7c1e-0000-4000-8000-000000000001
 logsource: {product: azure, service: activitylogs}
@@ -544,6 +565,9 @@ level: low
 	to := d.TimeOnly()
 	if to == nil || to(read) || !to("MICROSOFT.NETWORK/LOADBALANCERS/READ") {
 		t.Fatal("a rule on a read: that read must be decoded whole, other reads need not")
+	}
+	if flat := d.Flat(); flat == nil || flat(read) || !flat(start) {
+		t.Fatal("a rule on a read: that read must not be flat, a VM start still is")
 	}
 	line := `{"time":"2026-11-01T00:00:00Z","operationName":"` + read + `","resultType":"Success","category":"Administrative","resourceId":"/subscriptions/1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1","identity":{"claims":{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn":"eve@contoso.example"}}}`
 	r := &activity.Reader{TimeOnly: to, Stdin: strings.NewReader(line + "\n")}
@@ -564,8 +588,8 @@ level: low
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.TimeOnly() != nil {
-		t.Fatal("a rule selecting by caller: no event may be time-only")
+	if d.TimeOnly() != nil || d.Flat() != nil {
+		t.Fatal("a rule selecting by caller: no event may be time-only or flat")
 	}
 }
 
