@@ -197,3 +197,33 @@ func TestBase64Offsets(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+// indexFold finds what a byte-by-byte search with strings.EqualFold finds, for every substring of
+// mixed-case, punctuated and non-ASCII text, and for patterns of letters only or with an anchor.
+func TestIndexFold(t *testing.T) {
+	naive := func(s, sub string) int {
+		for i := 0; i+len(sub) <= len(s); i++ {
+			if strings.EqualFold(s[i:i+len(sub)], sub) {
+				return i
+			}
+		}
+		return -1
+	}
+	texts := []string{"", "a", `{"properties":{"immutabilityPolicy":{"state":"Unlocked"},"EnableSoftDelete":false}}`,
+		"KEYVAULT/Vaults/Delete", "ſK\u212a kelvin-K@[`{ZZzz", "aaaaaaAAAAab", "x\"enableSoftDelete\": false"}
+	for _, s := range texts {
+		subs := []string{"", "a", "ab", "k", "@[", "`{", "zz", "enablesoftdelete", `"enableSoftDelete":false`, "state\":\"unlocked", "delete", "no such thing"}
+		for i := 0; i < len(s); i++ {
+			for j := i + 1; j <= len(s) && j <= i+6; j++ {
+				if isASCII(s[i:j]) {
+					subs = append(subs, s[i:j], strings.ToUpper(s[i:j]), strings.ToLower(s[i:j]))
+				}
+			}
+		}
+		for _, sub := range subs {
+			if got, want := indexFold(s, sub), naive(s, sub); got != want {
+				t.Errorf("indexFold(%q, %q) = %d, want %d", s, sub, got, want)
+			}
+		}
+	}
+}

@@ -138,19 +138,63 @@ func lowerASCII(b byte) byte {
 	return b
 }
 
-// indexFold finds substr (ASCII) in s ignoring ASCII case, without allocating.
+// indexFold finds substr (ASCII) in s ignoring ASCII case, without allocating. Candidates are
+// found with strings.IndexByte (vectorised): at substr's first byte that has no other case, or
+// else at its first byte in either case.
 func indexFold(s, substr string) int {
 	n := len(substr)
 	if n == 0 {
 		return 0
 	}
-	first := lowerASCII(substr[0])
-	for i := 0; i+n <= len(s); i++ {
-		if lowerASCII(s[i]) == first && strings.EqualFold(s[i:i+n], substr) {
+	if n > len(s) {
+		return -1
+	}
+	k := 0 // the anchor
+	for k < n && isASCIILetter(substr[k]) {
+		k++
+	}
+	last := len(s) - n // the last place a match can start
+	if k < n {
+		c := substr[k]
+		for i := 0; i <= last; i++ {
+			j := strings.IndexByte(s[i+k:last+k+1], c)
+			if j < 0 {
+				return -1
+			}
+			if i += j; equalFoldASCII(s[i:i+n], substr) {
+				return i
+			}
+		}
+		return -1
+	}
+	lo, up := lowerASCII(substr[0]), substr[0]&^0x20
+	for i := 0; i <= last; i++ {
+		rest := s[i : last+1]
+		j := strings.IndexByte(rest, lo)
+		if u := strings.IndexByte(rest, up); u >= 0 && (j < 0 || u < j) {
+			j = u
+		}
+		if j < 0 {
+			return -1
+		}
+		if i += j; equalFoldASCII(s[i:i+n], substr) {
 			return i
 		}
 	}
 	return -1
+}
+
+func isASCIILetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
+
+// equalFoldASCII reports whether a and b, of the same length, are equal ignoring ASCII case. For
+// b ASCII, it is strings.EqualFold: a non-ASCII rune of a would fold to nothing b's bytes spell.
+func equalFoldASCII(a, b string) bool {
+	for i := 0; i < len(b); i++ {
+		if x, y := a[i], b[i]; x != y && (x|0x20 != y|0x20 || !isASCIILetter(x)) {
+			return false
+		}
+	}
+	return true
 }
 
 func (m *strMatcher) matchString(s string) bool {
