@@ -225,7 +225,9 @@ func (d *Detector) TimeOnly() func(op string) bool {
 // Flat returns a test of an operation alone for activity.Reader.Flat: true when no rule can match an
 // event with that operation and the detector reads none of its nested parts. Such an event (a
 // benign write, delete or action) is still tracked and enriched, from its flat fields: the actor,
-// the resource, the correlation ID. It is nil when TimeOnly is, and safe for concurrent use.
+// the resource, the correlation ID; the rules are not tried on it. It is nil when TimeOnly is, and
+// safe for concurrent use. Process takes every flat event to be one this test accepted: a Reader
+// that makes events flat must have its Flat from this detector (see Narrow).
 func (d *Detector) Flat() func(op string) bool {
 	if d.TimeOnly() == nil {
 		return nil
@@ -280,6 +282,10 @@ func (d *Detector) release(q queued) {
 	}
 	d.enrich(e)
 	d.track(e)
+	if e.Flat() { // no rule can match it (see Flat): only its time counts for the correlator
+		d.corr.Advance(q.at, d.onAlert)
+		return
+	}
 	d.corr.Process(e, d.onAlert)
 }
 
