@@ -267,7 +267,9 @@ func (e *Event) setKey(r *record) error {
 // timeOnlyEvent builds the time-only event (see Event.TimeOnly) of a diagnostic-export record whose
 // operation is op. ok is false when the record turns out to be of another format or to have
 // another operation: the caller then builds the whole event.
-func timeOnlyEvent(r *record, src source, op string) (e *Event, ok bool, err error) {
+// The event is cut from *slab, which is replaced when used up: a time-only event is passed on and
+// dropped, so one allocation serves many.
+func timeOnlyEvent(r *record, src source, op string, slab *[]Event) (e *Event, ok bool, err error) {
 	var k Event
 	if err := k.setKey(r); err != nil {
 		return nil, true, err
@@ -275,7 +277,13 @@ func timeOnlyEvent(r *record, src source, op string) (e *Event, ok bool, err err
 	if k.Format != FormatDiagnostic || k.OperationName != op {
 		return nil, false, nil
 	}
-	return &Event{At: k.At, Format: k.Format, src: src, keyHash: k.KeyHash(), timeOnly: true}, true, nil
+	if len(*slab) == 0 {
+		*slab = make([]Event, 128)
+	}
+	e = &(*slab)[0]
+	*slab = (*slab)[1:]
+	*e = Event{At: k.At, Format: k.Format, src: src, keyHash: k.KeyHash(), timeOnly: true}
+	return e, true, nil
 }
 
 // Claim names, as Entra ID writes them.

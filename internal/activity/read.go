@@ -516,6 +516,7 @@ type decoder struct {
 	outer, inner record
 	keys         keyCache
 	walker       jsonscan.Walker
+	timeOnly     []Event    // where time-only events are cut from (see timeOnlyEvent)
 	need         memo[need] // Reader.TimeOnly's and Reader.Flat's answers, by operation
 	// Lower-case operations and resource IDs, shared by the events that have them: a log repeats
 	// both, and the detector looks every kept event up by them.
@@ -786,7 +787,7 @@ func decodeData(u unit, d *decoded) {
 		}
 	}
 	if timeOnly != "" {
-		e, ok, err := timeOnlyEvent(rec, u.src, timeOnly)
+		e, ok, err := timeOnlyEvent(rec, u.src, timeOnly, &d.timeOnly)
 		switch {
 		case err != nil:
 			d.problems = append(d.problems, Problem{Source: u.src.String(), Msg: err.Error()})
