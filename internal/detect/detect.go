@@ -209,27 +209,36 @@ func (d *Detector) Process(e *activity.Event) {
 // them on whole or not: they are not enriched, so a granted principal's reads do not keep its
 // grant among the MaxLinks most recently used.
 func (d *Detector) TimeOnly() func(op string) bool {
-	fields, all := d.rs.IndexedFields()
-	if !all {
+	if !d.selectsByOperationOnly() {
 		return nil
-	}
-	for _, f := range fields {
-		if !activity.IsOperationField(f) {
-			return nil
-		}
 	}
 	rs := d.rs
 	return func(op string) bool { return !mutating(op) && !rs.MayMatch(operationOnly(op)) }
 }
 
+// selectsByOperationOnly reports whether every rule is indexed, and only on the operation: then
+// RuleSet.MayMatch of the operation alone rules out every match.
+func (d *Detector) selectsByOperationOnly() bool {
+	fields, all := d.rs.IndexedFields()
+	if !all {
+		return false
+	}
+	for _, f := range fields {
+		if !activity.IsOperationField(f) {
+			return false
+		}
+	}
+	return true
+}
+
 // Flat returns a test of an operation alone for activity.Reader.Flat: true when no rule can match an
 // event with that operation and the detector reads none of its nested parts. Such an event (a
 // benign write, delete or action) is still tracked and enriched, from its flat fields: the actor,
-// the resource, the correlation ID; the rules are not tried on it. It is nil when TimeOnly is, and
-// safe for concurrent use. Process takes every flat event to be one this test accepted: a Reader
+// the resource, the correlation ID; the rules are not tried on it. Like TimeOnly, it is nil when
+// some rule selects events by a field other than the operation, and safe for concurrent use. Process takes every flat event to be one this test accepted: a Reader
 // that makes events flat must have its Flat from this detector (see Narrow).
 func (d *Detector) Flat() func(op string) bool {
-	if d.TimeOnly() == nil {
+	if !d.selectsByOperationOnly() {
 		return nil
 	}
 	rs := d.rs
