@@ -24,10 +24,13 @@ type walked struct {
 type claimValues struct{ oid, appid, upn, name, idtyp string }
 
 func (c *claimValues) set(k, v []byte) {
-	key := shareString(k)
-	if bytes.IndexByte(k, '\\') >= 0 { // "http:\/\/schemas…" from serializers that escape slashes
-		key = jsonscan.UnquoteKey(k)
+	if !c.take(shareString(k), v) && bytes.IndexByte(k, '\\') >= 0 {
+		c.take(jsonscan.UnquoteKey(k), v) // "http:\/\/schemas…" from serializers that escape slashes
 	}
+}
+
+// take keeps v when key is one of the claims; it reports whether it is.
+func (c *claimValues) take(key string, v []byte) bool {
 	switch key {
 	case claimOID:
 		c.oid = jsonString(v)
@@ -39,7 +42,10 @@ func (c *claimValues) set(k, v []byte) {
 		c.name = jsonString(v)
 	case "idtyp":
 		c.idtyp = jsonString(v)
+	default:
+		return false
 	}
+	return true
 }
 
 // visit takes a member below the top level.
@@ -48,11 +54,11 @@ func (w *walked) visit(p *jsonscan.Path, k, v []byte) {
 	switch p.Depth() {
 	case 2:
 		switch {
-		case strings.EqualFold(shareString(top), "properties"):
+		case keyIs(top, "properties"):
 			switch {
-			case w.category == "" && strings.EqualFold(shareString(k), "eventCategory"):
+			case w.category == "" && keyIs(k, "eventCategory"):
 				w.category = jsonString(v)
-			case w.opID == "" && strings.EqualFold(shareString(k), "operationId"):
+			case w.opID == "" && keyIs(k, "operationId"):
 				w.opID = jsonString(v)
 			}
 		case string(top) == "identity" && jsonscan.First(v) == '{':
@@ -62,7 +68,7 @@ func (w *walked) visit(p *jsonscan.Path, k, v []byte) {
 			case string(k) == "authorization" && w.idAuth == "":
 				w.idAuth = shareString(v)
 			}
-		case strings.EqualFold(shareString(top), "claims"):
+		case keyIs(top, "claims"):
 			w.topClaimV.set(k, v)
 		}
 	case 3:
@@ -70,6 +76,11 @@ func (w *walked) visit(p *jsonscan.Path, k, v []byte) {
 			w.idClaimVals.set(k, v) // the first "claims" member of identity, as deriveCaller takes it
 		}
 	}
+}
+
+// keyIs reports whether k is key in any case, looking at the length first: most keys differ in it.
+func keyIs(k []byte, key string) bool {
+	return len(k) == len(key) && (string(k) == key || strings.EqualFold(shareString(k), key))
 }
 
 // top takes a top-level member.

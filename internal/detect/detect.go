@@ -307,7 +307,9 @@ func principalKey(id string) string {
 
 // principalKeyInto is principalKey into buf, for lookups that need no string.
 func principalKeyInto(buf *[64]byte, id string) []byte {
-	id = strings.TrimSpace(id)
+	if id != "" && (id[0] <= ' ' || id[len(id)-1] <= ' ' || id[0] >= 0x80 || id[len(id)-1] >= 0x80) {
+		id = strings.TrimSpace(id) // only where an end may be space (Unicode's included)
+	}
 	if len(id) > len(buf) {
 		return []byte(strings.ToLower(strings.ReplaceAll(id, "-", "")))
 	}
