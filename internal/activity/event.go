@@ -64,6 +64,10 @@ type Event struct {
 	timeOnly   bool
 	flat       bool
 	propsValid int8 // 0 unknown, 1 propertiesRaw is a valid JSON object, 2 it is not
+	// The last string member of properties topProperty looked up, unquoted: several rules and the
+	// detector read one event's request body.
+	lastProp, lastPropVal string
+	lastPropFound         bool
 	opLower    string
 	resLower   string
 	once       sync.Once
@@ -148,6 +152,7 @@ func (s source) String() string {
 
 // rebase points the event's strings that are in from to the same bytes in to, a copy of from.
 func (e *Event) rebase(from, to []byte) {
+	e.lastProp, e.lastPropVal = "", "" // it may point into from
 	for _, s := range e.strings() {
 		if off, ok := offsetIn(from, *s); ok {
 			*s = unsafe.String(&to[off], len(*s))
@@ -178,6 +183,7 @@ func offsetIn(b []byte, s string) (int, bool) {
 // instead of the whole record.
 func (e *Event) flatten(from []byte) {
 	e.flat = true
+	e.lastProp, e.lastPropVal = "", ""
 	e.propertiesRaw, e.identityRaw, e.authRaw, e.claimsRaw, e.httpRaw = "", "", "", "", ""
 	fields := e.strings()
 	n := 0
@@ -316,18 +322,30 @@ func (e *Event) Identity() map[string]any { e.nested(); return e.identity }
 // without decoding the rest of the event: the body may be an object or a string holding JSON. Keys
 // match without regard to case.
 func (e *Event) BodyString(body string, path ...string) string {
-	v, ok := jsonscan.Lookup(bytesOf(e.propertiesRaw), body)
-	if !ok {
+	var v []byte
+	switch s, ok, done := e.topProperty(body); {
+	case done && !ok:
 		return ""
-	}
-	if jsonscan.First(v) == '"' { // a body written as a JSON string
-		s := jsonString(v)
+	case done: // a body written as a JSON string, unquoted once for the rules and the detector
+		s := strings.TrimSpace(s.(string))
 		if jsonscan.First(bytesOf(s)) != '{' || !jsonscan.Valid(bytesOf(s)) {
 			return ""
 		}
 		v = bytesOf(s)
+	default:
+		if v, ok = jsonscan.Lookup(bytesOf(e.propertiesRaw), body); !ok {
+			return ""
+		}
+		if jsonscan.First(v) == '"' { // a body written as a JSON string
+			s := jsonString(v)
+			if jsonscan.First(bytesOf(s)) != '{' || !jsonscan.Valid(bytesOf(s)) {
+				return ""
+			}
+			v = bytesOf(s)
+		}
 	}
 	for _, k := range path {
+		var ok bool
 		if v, ok = jsonscan.Lookup(v, k); !ok {
 			return ""
 		}

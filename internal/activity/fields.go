@@ -324,19 +324,26 @@ func (e *Event) topProperty(key string) (v any, ok, done bool) {
 	if e.propsValid != 1 {
 		return nil, false, false
 	}
+	if key == e.lastProp {
+		if !e.lastPropFound {
+			return nil, false, true
+		}
+		return e.lastPropVal, true, true
+	}
 	raw, found := jsonscan.Lookup(bytesOf(e.propertiesRaw), key)
 	if !found {
+		e.lastProp, e.lastPropVal, e.lastPropFound = key, "", false
 		return nil, false, true
 	}
 	if jsonscan.First(raw) != '"' {
 		return nil, false, false
 	}
-	if bytes.IndexByte(raw, '\\') < 0 {
-		return shareString(raw[1 : len(raw)-1]), true, true
+	s := shareString(raw[1 : len(raw)-1])
+	if bytes.IndexByte(raw, '\\') >= 0 {
+		if s, ok = unquoteJSON(raw); !ok {
+			return nil, false, false
+		}
 	}
-	s, ok := unquoteJSON(raw)
-	if !ok {
-		return nil, false, false
-	}
+	e.lastProp, e.lastPropVal, e.lastPropFound = key, s, true
 	return s, true, true
 }
