@@ -583,3 +583,37 @@ func TestTruncatedWhileMapped(t *testing.T) {
 		}
 	}
 }
+
+// TestBodyString: a request body reads alike as an object and as a string holding JSON, keys in
+// any case, and again after a rule has read the body as text (topProperty keeps it unquoted).
+func TestBodyString(t *testing.T) {
+	const head = `{"time":"2026-11-01T00:00:00Z","operationName":"MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/WRITE","resultType":"Start","correlationId":"c1","resourceId":"/subscriptions/s/providers/Microsoft.Authorization/roleAssignments/r1","properties":`
+	for _, tc := range []struct{ name, props, want string }{
+		{"string body", `{"requestbody":"{\"Properties\":{\"PrincipalId\":\"p-1\"}}"}`, "p-1"},
+		{"object body", `{"requestBody":{"properties":{"principalId":"p-2"}}}`, "p-2"},
+		{"escaped string", `{"requestbody":"{\"properties\":{\"principalId\":\"p\\u002d3\"}}"}`, "p-3"},
+		{"padded string", `{"requestbody":" {\"properties\":{\"principalId\":\" p-4 \"}} "}`, "p-4"},
+		{"no body", `{"responseBody":"{}"}`, ""},
+		{"not JSON", `{"requestbody":"principalId p-5"}`, ""},
+		{"no such member", `{"requestbody":"{\"properties\":{}}"}`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &Reader{Stdin: strings.NewReader(head + tc.props + "}\n")}
+			var got []*Event
+			if err := r.Read(context.Background(), []string{"-"}, func(e *Event) error { got = append(got, e); return nil }); err != nil || len(got) != 1 {
+				t.Fatalf("%d events, err %v, problems %v", len(got), err, r.Problems)
+			}
+			e := got[0]
+			if s := e.BodyString("requestbody", "properties", "principalId"); s != tc.want {
+				t.Errorf("before any rule: %q, want %q", s, tc.want)
+			}
+			text, _ := e.Field("properties.requestbody")
+			if s := e.BodyString("requestbody", "properties", "principalId"); s != tc.want {
+				t.Errorf("after the rule read %v: %q, want %q", text, s, tc.want)
+			}
+			if again, _ := e.Field("properties.requestbody"); fmt.Sprint(again) != fmt.Sprint(text) {
+				t.Errorf("the body as text changed: %v, then %v", text, again)
+			}
+		})
+	}
+}
