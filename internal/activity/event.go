@@ -68,11 +68,11 @@ type Event struct {
 	// detector read one event's request body.
 	lastProp, lastPropVal string
 	lastPropFound         bool
-	opLower    string
-	resLower   string
-	once       sync.Once
-	properties map[string]any
-	identity   map[string]any
+	opLower               string
+	resLower              string
+	once                  sync.Once
+	properties            map[string]any
+	identity              map[string]any
 }
 
 // KeyHash is a 64-bit FNV-1a hash of the event's time, operation, status, correlation ID and

@@ -598,8 +598,8 @@ func exists(path string) bool { _, err := os.Stat(path); return err == nil }
 // TestPrincipalKey: object IDs compare without dashes, case or surrounding space (Unicode's too).
 func TestPrincipalKey(t *testing.T) {
 	for in, want := range map[string]string{
-		"7F3A0000-0000-4000-8000-0000000000FF":        "7f3a00000000400080000000000000ff",
-		" 7f3a0000-0000-4000-8000-0000000000ff\t":     "7f3a00000000400080000000000000ff",
+		"7F3A0000-0000-4000-8000-0000000000FF":         "7f3a00000000400080000000000000ff",
+		" 7f3a0000-0000-4000-8000-0000000000ff\t":      "7f3a00000000400080000000000000ff",
 		"\u00a07f3a00000000400080000000000000ff\u3000": "7f3a00000000400080000000000000ff",
 		"":    "",
 		"   ": "",
