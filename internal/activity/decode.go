@@ -282,7 +282,9 @@ func timeOnlyEvent(r *record, src source, op string, slab *[]Event) (e *Event, o
 	}
 	e = &(*slab)[0]
 	*slab = (*slab)[1:]
-	*e = Event{At: k.At, Format: k.Format, src: src, keyHash: k.KeyHash(), timeOnly: true}
+	// Field by field into the zeroed slab: assigning a whole Event would copy all 464 bytes, with
+	// a write barrier over every pointer in them while the GC runs.
+	e.At, e.Format, e.src, e.keyHash, e.timeOnly = k.At, k.Format, src, k.KeyHash(), true
 	return e, true, nil
 }
 
