@@ -308,6 +308,7 @@ func (r *Reader) splitAndDecode(ctx context.Context, name string, src lineSource
 				decodeUnit(u, &d)
 			}
 			putLines(b.lines)
+			putUnits(b.units)
 			err := r.apply(&d, fn)
 			src.release(b.upto)
 			return err
@@ -360,7 +361,8 @@ func (r *Reader) splitAndDecode(ctx context.Context, name string, src lineSource
 			}
 			dec := r.newDecoder()
 			for j := range jobs {
-				d := &decoded{decoder: dec}
+				d := decodedPool.Get().(*decoded)
+				d.decoder = dec
 				func() {
 					if mapped {
 						defer faultError(name, &d.fatal)
@@ -370,6 +372,7 @@ func (r *Reader) splitAndDecode(ctx context.Context, name string, src lineSource
 					}
 				}()
 				putLines(j.lines)
+				putUnits(j.units)
 				select {
 				case results <- result{j.seq, d, j.upto}:
 				case <-done:
@@ -389,7 +392,9 @@ func (r *Reader) splitAndDecode(ctx context.Context, name string, src lineSource
 		for h, ok := held[next]; ok; h, ok = held[next] {
 			delete(held, next)
 			next++
-			if err := r.apply(h.d, fn); err != nil {
+			err := r.apply(h.d, fn)
+			putDecoded(h.d)
+			if err != nil {
 				return err
 			}
 			src.release(h.upto)
@@ -502,6 +507,20 @@ func putLines(b *[]byte) {
 	linePool.Put(b)
 }
 
+// unitPool holds the unit slices of batches, returned with putUnits once the units are decoded.
+var unitPool = sync.Pool{New: func() any { u := make([]unit, 0, batchSize); return &u }}
+
+func getUnits() []unit { return (*unitPool.Get().(*[]unit))[:0] }
+
+func putUnits(u []unit) {
+	clear(u) // no line stays reachable from the pool
+	u = u[:0]
+	unitPool.Put(&u)
+}
+
+// batchSize is how many lines a batch holds.
+const batchSize = 128
+
 // decoded is what a batch of units gave.
 type decoded struct {
 	events   []*Event
@@ -586,6 +605,18 @@ func (c *keyCache) member(i int, k []byte) member {
 	return m
 }
 
+// decodedPool holds the results of the batches the workers of splitAndDecode decode.
+var decodedPool = sync.Pool{New: func() any { return new(decoded) }}
+
+// putDecoded returns d to decodedPool once its events are passed on.
+func putDecoded(d *decoded) {
+	clear(d.events)
+	clear(d.problems)
+	d.reset()
+	d.fatal, d.decoder = nil, nil
+	decodedPool.Put(d)
+}
+
 func (d *decoded) reset() { d.events, d.problems = d.events[:0], d.problems[:0] }
 
 // apply records a batch's problems and passes its events on.
@@ -611,10 +642,9 @@ func (r *Reader) apply(d *decoded, fn func(*Event) error) error {
 // splitJSONLines cuts a JSON-lines stream into batches of units, their data copied into a buffer
 // from linePool that batch is given (and must return with putLines once the units are decoded).
 func splitJSONLines(ctx context.Context, name string, src lineSource, emit func(batch) error) error {
-	const batchSize = 128
 	lineNo, startLine := 0, 0
 	var pending []byte
-	b := make([]unit, 0, batchSize)
+	b := getUnits()
 	lines := linePool.Get().(*[]byte)
 	keep := func(data []byte) []byte { // a copy of data in lines
 		start := len(*lines)
@@ -627,7 +657,7 @@ func splitJSONLines(ctx context.Context, name string, src lineSource, emit func(
 			if err := emit(batch{b, lines, src.pos()}); err != nil {
 				return err
 			}
-			b, lines = make([]unit, 0, batchSize), linePool.Get().(*[]byte)
+			b, lines = getUnits(), linePool.Get().(*[]byte)
 		}
 		return nil
 	}
@@ -688,6 +718,7 @@ func splitJSONLines(ctx context.Context, name string, src lineSource, emit func(
 	if len(b) > 0 {
 		return emit(batch{b, lines, src.pos()})
 	}
+	putUnits(b)
 	putLines(lines)
 	return nil
 }
