@@ -617,3 +617,70 @@ func TestBodyString(t *testing.T) {
 		})
 	}
 }
+
+// TestTimeOnlyEventsAsPassedOn: a time-only event's memory is reused once fn returns, so the
+// events the Reader holds to put a file in time order (the first ones of every file, and all of a
+// newest-first file) must be its own copies. Read with and without Reader.TimeOnly, the events
+// passed on have the same times, keys and sources, in the same order, whatever the file's order,
+// the number of workers and whether the file is mapped or streamed.
+func TestTimeOnlyEventsAsPassedOn(t *testing.T) {
+	const n = 3000
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	line := func(i int) string {
+		op := "MICROSOFT.KEYVAULT/VAULTS/READ"
+		if i%7 == 0 {
+			op = "MICROSOFT.KEYVAULT/VAULTS/WRITE"
+		}
+		return fmt.Sprintf(`{"time":"%s","resourceId":"/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV%d","operationName":"%s","category":"Administrative","resultType":"Success","correlationId":"c-%d","identity":{"claims":{"name":"n%d"}},"properties":{"eventCategory":"Administrative"}}`,
+			start.Add(time.Duration(i)*time.Second).Format(time.RFC3339Nano), i%50, op, i, i%5)
+	}
+	for _, order := range []string{"oldest first", "newest first"} {
+		var b strings.Builder
+		for i := 0; i < n; i++ {
+			j := i
+			if order == "newest first" {
+				j = n - 1 - i
+			}
+			b.WriteString(line(j) + "\n")
+		}
+		path := filepath.Join(t.TempDir(), "PT1H.json")
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, workers := range []int{1, 4} {
+			for _, streamed := range []bool{false, true} {
+				read := func(timeOnly bool) (seen []string, timeOnlyN int) {
+					r := &Reader{Workers: workers}
+					if timeOnly {
+						r.TimeOnly = func(op string) bool { return strings.HasSuffix(op, "/READ") }
+					}
+					fn := func(e *Event) error {
+						if e.TimeOnly() {
+							timeOnlyN++
+						}
+						seen = append(seen, fmt.Sprintf("%s %x %s", e.At.Format(time.RFC3339Nano), e.KeyHash(), e.Source()))
+						return nil
+					}
+					var err error
+					if streamed {
+						err = r.ReadFrom(context.Background(), path, strings.NewReader(b.String()), fn)
+					} else {
+						err = r.Read(context.Background(), []string{path}, fn)
+					}
+					if err != nil || len(r.Problems) > 0 {
+						t.Fatalf("%v %v", err, r.Problems)
+					}
+					return seen, timeOnlyN
+				}
+				want, _ := read(false)
+				got, timeOnlyN := read(true)
+				if timeOnlyN < n/2 {
+					t.Fatalf("%s, %d workers, streamed %v: %d time-only events of %d", order, workers, streamed, timeOnlyN, n)
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("%s, %d workers, streamed %v: time-only events differ (-whole +time-only):\n%s", order, workers, streamed, diff)
+				}
+			}
+		}
+	}
+}

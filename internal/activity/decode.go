@@ -265,11 +265,9 @@ func (e *Event) setKey(r *record) error {
 }
 
 // timeOnlyEvent builds the time-only event (see Event.TimeOnly) of a diagnostic-export record whose
-// operation is op. ok is false when the record turns out to be of another format or to have
-// another operation: the caller then builds the whole event.
-// The event is cut from *slab, which is replaced when used up: a time-only event is passed on and
-// dropped, so one allocation serves many.
-func timeOnlyEvent(r *record, src source, op string, slab *[]Event) (e *Event, ok bool, err error) {
+// operation is op, in place(). ok is false when the record turns out to be of another format or
+// to have another operation: the caller then builds the whole event.
+func timeOnlyEvent(r *record, src source, op string, place func() *Event) (e *Event, ok bool, err error) {
 	var k Event
 	if err := k.setKey(r); err != nil {
 		return nil, true, err
@@ -277,14 +275,8 @@ func timeOnlyEvent(r *record, src source, op string, slab *[]Event) (e *Event, o
 	if k.Format != FormatDiagnostic || k.OperationName != op {
 		return nil, false, nil
 	}
-	if len(*slab) == 0 {
-		*slab = make([]Event, 128)
-	}
-	e = &(*slab)[0]
-	*slab = (*slab)[1:]
-	// Field by field into the zeroed slab: assigning a whole Event would copy all 464 bytes, with
-	// a write barrier over every pointer in them while the GC runs.
-	e.At, e.Format, e.src, e.keyHash, e.timeOnly = k.At, k.Format, src, k.KeyHash(), true
+	e = place()
+	*e = Event{At: k.At, Format: k.Format, src: src, keyHash: k.KeyHash(), timeOnly: true}
 	return e, true, nil
 }
 

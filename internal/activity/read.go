@@ -46,7 +46,8 @@ type Reader struct {
 	// export format (as the Reader finds it, before the rest of the record is decoded); when it
 	// returns true the record is still validated and its time and duplicate key read, but it is
 	// passed on as a time-only event (see Event.TimeOnly), which saves decoding its identity and
-	// properties. Workers call it concurrently.
+	// properties. Workers call it concurrently. A time-only event is valid only until the call of
+	// Read's fn returns: the Reader reuses its memory for the next batch's.
 	TimeOnly func(op string) bool
 	// Flat, when set, is asked for the operation of each other JSON-lines record; when it returns
 	// true, the event is passed on with its flat fields only (see Event.Flat): the Reader does not
@@ -151,6 +152,11 @@ const probeOrdered = 1000
 func (o *ordered) add(e *Event) error {
 	if o.through {
 		return o.fn(e)
+	}
+	if e.timeOnly { // its memory is reused once fn returns (see Reader.TimeOnly): hold a copy
+		c := new(Event)
+		*c = Event{At: e.At, Format: e.Format, src: e.src, keyHash: e.keyHash, timeOnly: true}
+		e = c
 	}
 	o.buf = append(o.buf, e)
 	if len(o.buf) == probeOrdered && sort.SliceIsSorted(o.buf, func(i, j int) bool { return o.buf[i].At.Before(o.buf[j].At) }) {
@@ -526,6 +532,9 @@ type decoded struct {
 	events   []*Event
 	problems []Problem
 	fatal    error // decoding stopped: the mapped file changed
+	// The batch's time-only events (see placeTimeOnly), reused for the next batch once these are
+	// passed on: they are valid only while fn runs (see Reader.TimeOnly).
+	timeOnly []Event
 	*decoder       // the state of the goroutine that decodes, kept from batch to batch
 }
 
@@ -535,7 +544,6 @@ type decoder struct {
 	outer, inner record
 	keys         keyCache
 	walker       jsonscan.Walker
-	timeOnly     []Event    // where time-only events are cut from (see timeOnlyEvent)
 	need         memo[need] // Reader.TimeOnly's and Reader.Flat's answers, by operation
 	// Lower-case operations and resource IDs, shared by the events that have them: a log repeats
 	// both, and the detector looks every kept event up by them.
@@ -617,7 +625,23 @@ func putDecoded(d *decoded) {
 	decodedPool.Put(d)
 }
 
-func (d *decoded) reset() { d.events, d.problems = d.events[:0], d.problems[:0] }
+// placeTimeOnly returns where the next time-only event of the batch goes: the batch's own slab,
+// or a new allocation for a unit of more records than a batch has lines ({"records":[…]}).
+func (d *decoded) placeTimeOnly() *Event {
+	if cap(d.timeOnly) == 0 {
+		d.timeOnly = make([]Event, 0, batchSize)
+	}
+	if n := len(d.timeOnly); n < cap(d.timeOnly) {
+		d.timeOnly = d.timeOnly[:n+1]
+		return &d.timeOnly[n]
+	}
+	return new(Event)
+}
+
+func (d *decoded) reset() {
+	d.timeOnly = d.timeOnly[:0]
+	d.events, d.problems = d.events[:0], d.problems[:0]
+}
 
 // apply records a batch's problems and passes its events on.
 func (r *Reader) apply(d *decoded, fn func(*Event) error) error {
@@ -818,7 +842,7 @@ func decodeData(u unit, d *decoded) {
 		}
 	}
 	if timeOnly != "" {
-		e, ok, err := timeOnlyEvent(rec, u.src, timeOnly, &d.timeOnly)
+		e, ok, err := timeOnlyEvent(rec, u.src, timeOnly, d.placeTimeOnly)
 		switch {
 		case err != nil:
 			d.problems = append(d.problems, Problem{Source: u.src.String(), Msg: err.Error()})
