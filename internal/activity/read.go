@@ -535,7 +535,7 @@ type decoded struct {
 	// The batch's time-only events (see placeTimeOnly), reused for the next batch once these are
 	// passed on: they are valid only while fn runs (see Reader.TimeOnly).
 	timeOnly []Event
-	*decoder       // the state of the goroutine that decodes, kept from batch to batch
+	*decoder // the state of the goroutine that decodes, kept from batch to batch
 }
 
 // decoder is what one decoding goroutine keeps from line to line.
