@@ -265,9 +265,9 @@ func (e *Event) setKey(r *record) error {
 }
 
 // timeOnlyEvent builds the time-only event (see Event.TimeOnly) of a diagnostic-export record whose
-// operation is op, in place(). ok is false when the record turns out to be of another format or
-// to have another operation: the caller then builds the whole event.
-func timeOnlyEvent(r *record, src source, op string, place func() *Event) (e *Event, ok bool, err error) {
+// operation is op, in d's slab (see placeTimeOnly). ok is false when the record turns out to be of
+// another format or to have another operation: the caller then builds the whole event.
+func timeOnlyEvent(r *record, src source, op string, d *decoded) (e *Event, ok bool, err error) {
 	var k Event
 	if err := k.setKey(r); err != nil {
 		return nil, true, err
@@ -275,9 +275,14 @@ func timeOnlyEvent(r *record, src source, op string, place func() *Event) (e *Ev
 	if k.Format != FormatDiagnostic || k.OperationName != op {
 		return nil, false, nil
 	}
-	e = place()
-	*e = Event{At: k.At, Format: k.Format, src: src, keyHash: k.KeyHash(), timeOnly: true}
+	e = d.placeTimeOnly()
+	*e = timeOnlyValue(k.At, k.Format, src, k.KeyHash())
 	return e, true, nil
+}
+
+// timeOnlyValue is a time-only event: only these fields are set.
+func timeOnlyValue(at time.Time, f Format, src source, key uint64) Event {
+	return Event{At: at, Format: f, src: src, keyHash: key, timeOnly: true}
 }
 
 // Claim names, as Entra ID writes them.

@@ -155,7 +155,7 @@ func (o *ordered) add(e *Event) error {
 	}
 	if e.timeOnly { // its memory is reused once fn returns (see Reader.TimeOnly): hold a copy
 		c := new(Event)
-		*c = Event{At: e.At, Format: e.Format, src: e.src, keyHash: e.keyHash, timeOnly: true}
+		*c = timeOnlyValue(e.At, e.Format, e.src, e.keyHash)
 		e = c
 	}
 	o.buf = append(o.buf, e)
@@ -842,7 +842,7 @@ func decodeData(u unit, d *decoded) {
 		}
 	}
 	if timeOnly != "" {
-		e, ok, err := timeOnlyEvent(rec, u.src, timeOnly, d.placeTimeOnly)
+		e, ok, err := timeOnlyEvent(rec, u.src, timeOnly, d)
 		switch {
 		case err != nil:
 			d.problems = append(d.problems, Problem{Source: u.src.String(), Msg: err.Error()})
