@@ -323,26 +323,22 @@ func (e *Event) Identity() map[string]any { e.nested(); return e.identity }
 // match without regard to case.
 func (e *Event) BodyString(body string, path ...string) string {
 	var v []byte
+	quoted := false // a body written as a JSON string: it must hold a JSON object
 	switch s, ok, done := e.topProperty(body); {
 	case done && !ok:
 		return ""
-	case done: // a body written as a JSON string, unquoted once for the rules and the detector
-		s := strings.TrimSpace(s.(string))
-		if jsonscan.First(bytesOf(s)) != '{' || !jsonscan.Valid(bytesOf(s)) {
-			return ""
-		}
-		v = bytesOf(s)
+	case done: // unquoted once for the rules and the detector
+		v, quoted = bytesOf(strings.TrimSpace(s.(string))), true
 	default:
 		if v, ok = jsonscan.Lookup(bytesOf(e.propertiesRaw), body); !ok {
 			return ""
 		}
-		if jsonscan.First(v) == '"' { // a body written as a JSON string
-			s := jsonString(v)
-			if jsonscan.First(bytesOf(s)) != '{' || !jsonscan.Valid(bytesOf(s)) {
-				return ""
-			}
-			v = bytesOf(s)
+		if jsonscan.First(v) == '"' {
+			v, quoted = bytesOf(jsonString(v)), true
 		}
+	}
+	if quoted && (jsonscan.First(v) != '{' || !jsonscan.Valid(v)) {
+		return ""
 	}
 	for _, k := range path {
 		var ok bool
