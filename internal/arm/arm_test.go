@@ -1,6 +1,7 @@
 package arm
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -64,7 +65,7 @@ func TestParseID(t *testing.T) {
 }
 
 func TestParseIDRejectsMalformed(t *testing.T) {
-	for _, in := range []string{"", "subscriptions/s1", "{resourceId}", "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines", "/"} {
+	for _, in := range []string{"", "resourceGroups/rg", "{resourceId}", "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines", "/"} {
 		if _, err := ParseID(in); err == nil {
 			t.Errorf("ParseID(%q) succeeded, want error", in)
 		}
@@ -208,6 +209,40 @@ func TestComponentOf(t *testing.T) {
 	for typ, want := range tests {
 		if got := ComponentOf(typ); got != want {
 			t.Errorf("ComponentOf(%s) = %q, want %q", typ, got, want)
+		}
+	}
+}
+
+// The spellings ARM really returns for one resource all give the same key and type, and String
+// keeps what was written. Shapes: REST spec monitor 2021-05-01-preview
+// listSubscriptionDiagnosticSettings.json (no leading '/', provider "AzureResourceManager", type
+// null) and azure-cli issue 18242 (the CLI prints "subscriptions/…/providers/microsoft.insights/…");
+// REST spec authorization 2020-10-01 GetRoleEligibilityScheduleInstancesByScope.json (scope
+// "providers/Microsoft.Subscription/subscriptions/{id}").
+func TestParseIDRealSpellings(t *testing.T) {
+	const sub = "fb9f25f9-5785-4510-a38f-a62f188eb9f8"
+	canon := "/subscriptions/" + sub + "/providers/microsoft.insights/diagnosticsettings/ds4"
+	for _, in := range []string{
+		"subscriptions/" + sub + "/providers/AzureResourceManager/diagnosticSettings/ds4",
+		"subscriptions/" + sub + "/providers/microsoft.insights/diagnosticSettings/ds4",
+		"/subscriptions/" + sub + "/providers/Microsoft.Insights/diagnosticSettings/ds4",
+		"/providers/Microsoft.Subscription/subscriptions/" + sub + "/providers/Microsoft.Insights/diagnosticSettings/ds4",
+	} {
+		id, err := ParseID(in)
+		if err != nil {
+			t.Fatalf("ParseID(%q): %v", in, err)
+		}
+		if id.Key() != canon || KeyOf(in) != canon {
+			t.Errorf("ParseID(%q).Key() = %q, KeyOf = %q, want %q", in, id.Key(), KeyOf(in), canon)
+		}
+		if !strings.EqualFold(id.Type(), "Microsoft.Insights/diagnosticSettings") || id.SubscriptionID() != sub || !id.IsExtension() {
+			t.Errorf("%q: type %q, subscription %q, extension %v", in, id.Type(), id.SubscriptionID(), id.IsExtension())
+		}
+		if p, ok := id.Parent(); !ok || p.Key() != "/subscriptions/"+sub {
+			t.Errorf("%q: parent %v", in, p)
+		}
+		if want := strings.TrimPrefix(in, "/"); strings.TrimPrefix(id.String(), "/") != want || !strings.HasPrefix(id.String(), "/") {
+			t.Errorf("String() = %q, want %q as written, with its leading '/'", id.String(), in)
 		}
 	}
 }

@@ -17,21 +17,89 @@ type ID struct {
 	raw    string
 	key    string
 	parsed *azarm.ResourceID
+	// normalized: key is the lower-cased Canonical form, not raw lower-cased (see Canonical).
+	normalized bool
 }
 
 // ParseID parses an ARM resource ID with azcore's parser. Subscription, resource group, management
-// group and tenant-level IDs are all accepted, as are extension resources at any scope.
+// group and tenant-level IDs are all accepted, as are extension resources at any scope. The
+// spellings ARM really returns for one resource are normalised here, and only here (see Canonical):
+// String keeps the ID as written (with a leading '/' added where ARM left it out), Key and the parsed
+// parts use the canonical form.
 func ParseID(s string) (ID, error) {
-	trimmed := strings.TrimSpace(s)
-	p, err := azarm.ParseResourceID(trimmed)
+	trimmed := strings.TrimSuffix(strings.TrimSpace(s), "/")
+	written := trimmed
+	if needsSlash(written) {
+		written = "/" + written
+	}
+	canon := Canonical(written)
+	p, err := azarm.ParseResourceID(canon)
 	if err != nil {
-		return ID{}, fmt.Errorf("%q is not an ARM resource ID: %s", s, idProblem(trimmed, err))
+		return ID{}, fmt.Errorf("%q is not an ARM resource ID: %s", s, idProblem(strings.TrimSpace(s), err))
 	}
 	if p.ResourceType.Type == "" && p.Name == "" {
 		return ID{}, fmt.Errorf("%q is not an ARM resource ID: it names the tenant root", s)
 	}
-	return fromParsed(strings.TrimSuffix(trimmed, "/"), p), nil
+	id := fromParsed(written, p)
+	if canon != written {
+		id.key, id.normalized = strings.ToLower(canon), true
+	}
+	return id, nil
 }
+
+// needsSlash reports an ID that ARM returned without its leading '/': subscription diagnostic
+// settings come back as "subscriptions/{id}/providers/microsoft.insights/diagnosticSettings/{name}"
+// (REST spec monitor 2021-05-01-preview listSubscriptionDiagnosticSettings; azure-cli issue 18242
+// shows the CLI printing the same).
+func needsSlash(s string) bool {
+	l := len("subscriptions/")
+	return (len(s) > l && strings.EqualFold(s[:l], "subscriptions/")) || (len(s) > 10 && strings.EqualFold(s[:10], "providers/"))
+}
+
+// Canonical returns the one spelling Bulwark compares an ARM ID in, from any spelling ARM returns
+// for it (case is kept; Key lowers it):
+//   - a leading '/' where ARM left it out (subscription diagnostic settings);
+//   - "/providers/Microsoft.Subscription/subscriptions/{id}…" — the scope PIM's schedule instances
+//     are listed and sometimes reported at (REST spec authorization 2020-10-01
+//     GetRoleEligibilityScheduleInstancesByScope) — as "/subscriptions/{id}…";
+//   - the provider "AzureResourceManager" that subscription diagnostic settings carry in their ID
+//     (same spec example; azure-rest-api-specs issue 17839) as "Microsoft.Insights", the provider
+//     the setting is read and written through.
+func Canonical(s string) string {
+	s = strings.TrimSuffix(strings.TrimSpace(s), "/")
+	if needsSlash(s) {
+		s = "/" + s
+	}
+	const subProvider = "/providers/microsoft.subscription/subscriptions/"
+	if len(s) > len(subProvider) && strings.EqualFold(s[:len(subProvider)], subProvider) {
+		s = "/subscriptions/" + s[len(subProvider):]
+	}
+	const arm = "/providers/azureresourcemanager/diagnosticsettings"
+	if i := indexFold(s, arm); i >= 0 {
+		s = s[:i] + "/providers/Microsoft.Insights/diagnosticSettings" + s[i+len(arm):]
+	}
+	return s
+}
+
+// indexFold is strings.Index ignoring ASCII case, for a sub that starts with '/'; it allocates
+// nothing, since every ID read goes through Canonical.
+func indexFold(s, sub string) int {
+	for i := strings.IndexByte(s, '/'); i >= 0 && i+len(sub) <= len(s); {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+		j := strings.IndexByte(s[i+1:], '/')
+		if j < 0 {
+			return -1
+		}
+		i += 1 + j
+	}
+	return -1
+}
+
+// KeyOf returns the comparison key of an ID string without parsing it: Canonical, lower-cased. It
+// equals ParseID(s).Key() for every ID that parses.
+func KeyOf(s string) string { return strings.ToLower(Canonical(s)) }
 
 // idProblem says what is wrong with an ID azcore rejected, without repeating the ID.
 func idProblem(s string, err error) string {
@@ -128,7 +196,7 @@ func (id ID) Parent() (ID, bool) {
 	raw := p.String()
 	if len(raw) <= len(id.raw) && strings.EqualFold(id.raw[:len(raw)], raw) {
 		raw = id.raw[:len(raw)]
-		if len(id.key) == len(id.raw) {
+		if !id.normalized {
 			return ID{raw: raw, key: id.key[:len(raw)], parsed: p}, true
 		}
 	}

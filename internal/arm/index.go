@@ -68,7 +68,7 @@ func (x *Index) Len() int { return len(x.objects) }
 
 // Get returns the object with the given ID (any spelling).
 func (x *Index) Get(id string) (*Object, bool) {
-	o, ok := x.byID[strings.ToLower(strings.TrimSuffix(strings.TrimSpace(id), "/"))]
+	o, ok := x.byID[KeyOf(id)]
 	return o, ok
 }
 

@@ -310,6 +310,14 @@ var checkSQL002 = &Check{
 		if isGeoSecondary(t.Obj) {
 			return na("geo-secondary: backups are taken on the primary")
 		}
+		// Dedicated SQL pools (formerly SQL DW) have no long-term retention: ARM answers the policy
+		// GET with 400 LongTermRetentionPolicyNotSupported; they recover from geo-backups and
+		// restore points instead.
+		kind, _ := t.Obj.Get("kind").String()
+		if t.Obj.Get("sku.tier").Is("DataWarehouse") || t.Obj.Get("properties.currentSku.tier").Is("DataWarehouse") ||
+			strings.Contains(strings.ToLower(kind), "datawarehouse") {
+			return na("dedicated SQL pool (DataWarehouse): long-term retention is not supported")
+		}
 		red := t.Obj.Get("properties.requestedBackupStorageRedundancy")
 		if !red.Exists() {
 			red = t.Obj.Get("properties.currentBackupStorageRedundancy")

@@ -140,7 +140,7 @@ func (e *Env) standing(target arm.ID, action string) (active, eligible []rbac.Gr
 		if e.Config.IsBreakGlass(g.PrincipalID) {
 			continue
 		}
-		if g.Eligible {
+		if g.JIT() {
 			eligible = append(eligible, g)
 		} else {
 			active = append(active, g)
@@ -149,12 +149,33 @@ func (e *Env) standing(target arm.ID, action string) (active, eligible []rbac.Gr
 	return active, eligible
 }
 
+// jitCount says how many just-in-time grants there are: "2 PIM-eligible", "1 PIM-eligible, 1
+// PIM-active until its end time".
+func jitCount(gs []rbac.Grant) string {
+	eligible, timeBound := 0, 0
+	for _, g := range gs {
+		if g.TimeBound {
+			timeBound++
+		} else {
+			eligible++
+		}
+	}
+	s := fmt.Sprintf("%d PIM-eligible", eligible)
+	if timeBound > 0 {
+		s += fmt.Sprintf(", %d PIM-active until its end time", timeBound)
+	}
+	return s
+}
+
 func grantEvidence(gs []rbac.Grant) []Evidence {
 	var out []Evidence
 	for _, g := range gs {
 		kind := "active"
-		if g.Eligible {
+		switch {
+		case g.Eligible:
 			kind = "PIM-eligible"
+		case g.TimeBound:
+			kind = "PIM-active until " + g.Until
 		}
 		out = append(out, Evidence{Path: g.Object.ID.String(), Value: fmt.Sprintf("%s %s %s holds %s at %s", kind, g.PrincipalType, g.PrincipalID, g.Role.Name, g.Scope)})
 	}
@@ -182,7 +203,7 @@ var checkLOCK003 = &Check{
 		if len(active) > 0 {
 			return fail(count(len(active), "principal", "principals")+" can delete its locks at any time", grantEvidence(active)...)
 		}
-		return pass(fmt.Sprintf("no standing lock-delete access (%d PIM-eligible)", len(eligible)), grantEvidence(eligible)...)
+		return pass("no standing lock-delete access ("+jitCount(eligible)+")", grantEvidence(eligible)...)
 	},
 }
 
@@ -206,7 +227,7 @@ var privileged = map[string]bool{strings.ToLower(rbac.Owner): true, strings.ToLo
 
 // atOrAbove reports whether a scope is the subscription itself, a management group or the root.
 func atOrAbove(scope string, sub arm.ID) bool {
-	s := strings.ToLower(strings.TrimSuffix(scope, "/"))
+	s := rbac.ScopeKey(scope)
 	return s == "" || s == sub.Key() || strings.HasPrefix(s, "/providers/microsoft.management/managementgroups/")
 }
 
@@ -220,7 +241,7 @@ func subscriptionGrants(e *Env, sub arm.ID, principalType string, roles map[stri
 		}
 		r, _ := e.RBAC.Role(a.RoleGUID)
 		g := rbac.Grant{Assignment: a, Role: r}
-		if a.Eligible {
+		if a.JIT() {
 			eligible = append(eligible, g)
 		} else {
 			active = append(active, g)
@@ -249,7 +270,7 @@ var checkIAM001 = &Check{
 		if len(active) > 0 {
 			return fail(count(len(active), "user holds", "users hold")+" privileged roles permanently", grantEvidence(active)...)
 		}
-		return pass(fmt.Sprintf("no standing privileged users (%d PIM-eligible)", len(eligible)), grantEvidence(eligible)...)
+		return pass("no standing privileged users ("+jitCount(eligible)+")", grantEvidence(eligible)...)
 	},
 }
 

@@ -133,7 +133,7 @@ var checkDEV002 = &Check{
 		seen := map[string]bool{}
 		var out []Target
 		for _, a := range e.RBAC.Assignments() {
-			if strings.EqualFold(a.PrincipalType, "ServicePrincipal") && !a.Eligible && !seen[strings.ToLower(a.PrincipalID)] {
+			if strings.EqualFold(a.PrincipalType, "ServicePrincipal") && a.Standing() && !seen[strings.ToLower(a.PrincipalID)] {
 				seen[strings.ToLower(a.PrincipalID)] = true
 				out = append(out, Target{Obj: a.Object, Label: "service principal " + a.PrincipalID})
 			}
@@ -145,7 +145,7 @@ var checkDEV002 = &Check{
 		var can []string
 		var evs []Evidence
 		for _, a := range e.RBAC.Assignments() {
-			if a.Eligible || !strings.EqualFold(a.PrincipalID, principal) {
+			if !a.Standing() || !strings.EqualFold(a.PrincipalID, principal) {
 				continue
 			}
 			r, ok := e.RBAC.Role(a.RoleGUID)

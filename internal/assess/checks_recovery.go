@@ -60,9 +60,30 @@ var checkRSV002 = &Check{
 	},
 }
 
-// guardProxies returns the vault's Resource Guard proxies.
+// guardProxies returns a vault's Resource Guard proxies: Recovery Services vaults'
+// backupResourceGuardProxies and Backup vaults' (…/backupVaults/{v}/backupResourceGuardProxies/
+// DppResourceGuardProxy). They are matched by the type their ID names, because the Backup vault
+// proxy's own "type" says "Microsoft.DataProtection/vaults/backupResourceGuardProxies" (REST spec
+// dataprotection 2025-07-01 ListResourceGuardProxy.json).
 func (e *Env) guardProxies(vault arm.ID) []*arm.Object {
-	return e.Index.ChildrenOfType(vault, "Microsoft.RecoveryServices/vaults/backupResourceGuardProxies")
+	var out []*arm.Object
+	for _, o := range e.Index.Children(vault) {
+		if strings.EqualFold(o.ID.Type(), vault.Type()+"/backupResourceGuardProxies") {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// guardVerdict judges a vault protected by the Resource Guard its first proxy names: a guard in
+// another subscription passes, one in the vault's own subscription warns (its owners can remove both).
+func guardVerdict(vault *arm.Object, proxy *arm.Object, evs ...Evidence) Verdict {
+	guard, _ := proxy.Get("properties.resourceGuardResourceId").String()
+	evs = append(evs, ev(proxy.ID.String()+" properties.resourceGuardResourceId", guard))
+	if gid, err := arm.ParseID(guard); err == nil && strings.EqualFold(gid.SubscriptionID(), vault.ID.SubscriptionID()) {
+		return warn("protected by a Resource Guard in the vault's own subscription: its owners can remove both", evs...)
+	}
+	return pass("protected by a Resource Guard in another subscription", evs...)
 }
 
 var checkRSV003 = &Check{
@@ -81,17 +102,15 @@ var checkRSV003 = &Check{
 		mua := prop(t.Obj, "properties.securitySettings.multiUserAuthorization")
 		proxies := e.guardProxies(t.Obj.ID)
 		if len(proxies) == 0 {
+			// securitySettings.multiUserAuthorization is read-only: the service sets it from the
+			// vault's Resource Guard proxy (REST spec recoveryservices 2025-02-01), so Enabled is
+			// evidence of a guard even when the proxy itself was not collected.
 			if t.Obj.Prop("properties.securitySettings.multiUserAuthorization").Is("Enabled") {
-				return unknown(t.Obj.Name()+"/backupResourceGuardProxies", mua)
+				return pass("multi-user authorization is enabled (the vault's Resource Guard proxy was not in the snapshot, so its guard's subscription is not checked)", mua)
 			}
 			return fail("no Resource Guard: one backup admin can destroy the backups", mua, ev("backupResourceGuardProxies", "none"))
 		}
-		guard, _ := proxies[0].Get("properties.resourceGuardResourceId").String()
-		gev := ev(proxies[0].ID.String()+" properties.resourceGuardResourceId", guard)
-		if gid, err := arm.ParseID(guard); err == nil && strings.EqualFold(gid.SubscriptionID(), t.Obj.ID.SubscriptionID()) {
-			return warn("protected by a Resource Guard in the vault's own subscription: its owners can remove both", mua, gev)
-		}
-		return pass("protected by a Resource Guard in another subscription", mua, gev)
+		return guardVerdict(t.Obj, proxies[0], mua)
 	},
 }
 
@@ -221,6 +240,9 @@ var checkBV003 = &Check{
 	Targets:   bVaults,
 	Eval: func(e *Env, t Target) Verdict {
 		g := prop(t.Obj, "properties.isVaultProtectedByResourceGuard")
+		if proxies := e.guardProxies(t.Obj.ID); len(proxies) > 0 {
+			return guardVerdict(t.Obj, proxies[0], g)
+		}
 		reqs := t.Obj.Get("properties.resourceGuardOperationRequests").List()
 		if b, _ := t.Obj.Prop("properties.isVaultProtectedByResourceGuard").Bool(); b || len(reqs) > 0 {
 			return pass("protected by a Resource Guard ("+count(len(reqs), "critical operation", "critical operations")+")", g)
@@ -250,7 +272,7 @@ var checkASR001 = &Check{
 		}
 		var standing []rbac.Grant
 		for _, g := range e.RBAC.Who(t.Obj.ID, "Microsoft.RecoveryServices/Vaults/replicationFabrics/replicationProtectionContainers/replicationProtectedItems/delete") {
-			if !g.Eligible && !e.Config.IsBreakGlass(g.PrincipalID) && (strings.EqualFold(g.RoleGUID, rbac.Owner) || strings.EqualFold(g.RoleGUID, rbac.SiteRecoveryContributor)) {
+			if g.Standing() && !e.Config.IsBreakGlass(g.PrincipalID) && (strings.EqualFold(g.RoleGUID, rbac.Owner) || strings.EqualFold(g.RoleGUID, rbac.SiteRecoveryContributor)) {
 				standing = append(standing, g)
 			}
 		}

@@ -74,7 +74,18 @@ type Assignment struct {
 	PrincipalID   string
 	PrincipalType string // User, Group, ServicePrincipal, ForeignGroup
 	Eligible      bool   // a PIM eligibility schedule instance, not standing access
+	// TimeBound: an active assignment that a PIM role assignment schedule instance with an end time
+	// backs (an activation, or a time-bound active assignment): access now, but just-in-time, ending
+	// at Until (as ARM wrote it).
+	TimeBound bool
+	Until     string
 }
+
+// Standing reports access held around the clock: active, and not ended by PIM.
+func (a Assignment) Standing() bool { return !a.Eligible && !a.TimeBound }
+
+// JIT reports just-in-time access: PIM-eligible, or active only until a PIM end time.
+func (a Assignment) JIT() bool { return a.Eligible || a.TimeBound }
 
 // Model holds the roles and assignments of an estate.
 type Model struct {
@@ -84,8 +95,14 @@ type Model struct {
 	mgAncestors map[string][]string // subscription ID (lower) → management group names
 }
 
-// New reads role definitions, role assignments and eligibility schedule instances from the index;
-// definitions in the snapshot override the embedded built-in table.
+// New reads role definitions, role assignments, and PIM's eligibility and assignment schedule
+// instances from the index; definitions in the snapshot override the embedded built-in table.
+//
+// PIM's active assignments are ordinary role assignments, each linked from a
+// roleAssignmentScheduleInstances entry by properties.originRoleAssignmentId (REST spec
+// authorization 2020-10-01 GetRoleAssignmentScheduleInstancesByScope: assignmentType Activated or
+// Assigned, endDateTime). An assignment backed by an instance with an end time is time-bound, not
+// standing; an instance whose role assignment is not in the snapshot counts as the assignment.
 func New(x *arm.Index) *Model {
 	m := &Model{roles: map[string]*Role{}, mgAncestors: map[string][]string{}}
 	for i := range builtins {
@@ -101,8 +118,23 @@ func New(x *arm.Index) *Model {
 		}
 		m.roles[strings.ToLower(r.GUID)] = r
 	}
+	until := map[string]string{} // role assignment ID key → end time of the PIM instance backing it
+	instances := x.OfType("Microsoft.Authorization/roleAssignmentScheduleInstances")
+	for _, o := range instances {
+		if !active(o) {
+			continue
+		}
+		if end, _ := o.Get("properties.endDateTime").String(); end != "" {
+			if origin, _ := o.Get("properties.originRoleAssignmentId").String(); origin != "" {
+				until[arm.KeyOf(origin)] = end
+			}
+		}
+	}
 	add := func(o *arm.Object, eligible bool) {
 		a := Assignment{Object: o, Eligible: eligible}
+		if end, ok := until[o.ID.Key()]; ok && !eligible {
+			a.TimeBound, a.Until = true, end
+		}
 		a.Scope, _ = o.Get("properties.scope").String()
 		if a.Scope == "" {
 			if p, ok := o.ID.Parent(); ok {
@@ -115,10 +147,8 @@ func New(x *arm.Index) *Model {
 		a.RoleGUID = rd[strings.LastIndexByte(rd, '/')+1:]
 		a.PrincipalID, _ = o.Get("properties.principalId").String()
 		a.PrincipalType, _ = o.Get("properties.principalType").String()
-		if eligible {
-			if s, ok := o.Get("properties.status").String(); ok && !strings.EqualFold(s, "Provisioned") && !strings.EqualFold(s, "Accepted") {
-				return // expired or revoked eligibility grants nothing
-			}
+		if eligible && !active(o) {
+			return // expired or revoked eligibility grants nothing
 		}
 		m.assignments = append(m.assignments, a)
 	}
@@ -127,6 +157,19 @@ func New(x *arm.Index) *Model {
 	}
 	for _, o := range x.OfType("Microsoft.Authorization/roleEligibilityScheduleInstances") {
 		add(o, true)
+	}
+	for _, o := range instances {
+		origin, _ := o.Get("properties.originRoleAssignmentId").String()
+		if !active(o) || (origin != "" && hasObject(x, origin)) {
+			continue
+		}
+		n := len(m.assignments)
+		add(o, false)
+		if n < len(m.assignments) {
+			if end, _ := o.Get("properties.endDateTime").String(); end != "" {
+				m.assignments[n].TimeBound, m.assignments[n].Until = true, end
+			}
+		}
 	}
 	m.byScope = map[string][]int{}
 	for i, a := range m.assignments {
@@ -142,6 +185,18 @@ func New(x *arm.Index) *Model {
 		}
 	}
 	return m
+}
+
+// active reports a PIM schedule instance in force: status Provisioned, Accepted or Granted, or
+// none given. Expired, revoked and pending instances grant nothing.
+func active(o *arm.Object) bool {
+	s, ok := o.Get("properties.status").String()
+	return !ok || s == "" || strings.EqualFold(s, "Provisioned") || strings.EqualFold(s, "Accepted") || strings.EqualFold(s, "Granted")
+}
+
+func hasObject(x *arm.Index, id string) bool {
+	_, ok := x.Get(id)
+	return ok
 }
 
 func strs(v arm.Value) []string {
@@ -171,11 +226,10 @@ func (m *Model) RoleName(guid string) string {
 // Covers reports whether an assignment scope applies to target: the scope is target or one of its
 // ancestors, the tenant root "/", or a management group above target's subscription.
 func (m *Model) Covers(scope string, target arm.ID) bool {
-	s := strings.TrimSuffix(strings.TrimSpace(scope), "/")
-	if s == "" {
+	ls := scopeKey(scope)
+	if ls == "" {
 		return true
 	}
-	ls := strings.ToLower(s)
 	if strings.HasPrefix(ls, "/providers/microsoft.management/managementgroups/") {
 		name := ls[strings.LastIndexByte(ls, '/')+1:]
 		for _, mg := range m.mgAncestors[strings.ToLower(target.SubscriptionID())] {
@@ -194,9 +248,19 @@ type Grant struct {
 	Role *Role
 }
 
+// scopeKey is an assignment scope's comparison key: "" for the root, otherwise the scope's ID key
+// in arm's canonical spelling ("/providers/Microsoft.Subscription/subscriptions/{id}", which PIM
+// reports, is the subscription).
 func scopeKey(scope string) string {
-	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(scope), "/"))
+	s := strings.TrimSpace(scope)
+	if s == "" || s == "/" {
+		return ""
+	}
+	return arm.KeyOf(s)
 }
+
+// ScopeKey is scopeKey for callers: "" for the tenant root.
+func ScopeKey(scope string) string { return scopeKey(scope) }
 
 // covering returns the indexes of the assignments whose scope covers target: at target or an
 // ancestor, at the root, or at a management group above its subscription. It looks scopes up
