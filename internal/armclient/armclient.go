@@ -116,6 +116,17 @@ func IsNotFound(err error) bool {
 	return st == http.StatusNotFound
 }
 
+// HasCode reports a failed request whose ARM error code is one of codes (case-insensitive).
+func HasCode(err error, codes ...string) bool {
+	_, code := status(err)
+	for _, c := range codes {
+		if code != "" && strings.EqualFold(code, c) {
+			return true
+		}
+	}
+	return false
+}
+
 // IsScopeLocked reports a write refused by a management lock (409 ScopeLocked).
 func IsScopeLocked(err error) bool {
 	st, code := status(err)

@@ -192,9 +192,22 @@ var checkDEV003 = &Check{
 // activityCategories are the activity log categories DET-001 requires.
 var activityCategories = []string{"Administrative", "Security", "Policy", "Alert"}
 
+// diagProp reads a diagnostic setting's property, from "properties" as ARM returns it or from the
+// top level, where older az CLI versions flatten it ("az monitor diagnostic-settings list" output
+// quoted in azure-cli issue 18242: "logs", "workspaceId" beside "id").
+func diagProp(ds *arm.Object, name string) arm.Value {
+	if v := ds.Get("properties." + name); v.Exists() {
+		return v
+	}
+	if v := ds.Get(name); v.Exists() {
+		return v
+	}
+	return ds.Get("properties." + name)
+}
+
 func sendsActivity(ds *arm.Object) (map[string]bool, bool) {
 	got := map[string]bool{}
-	for _, l := range ds.Get("properties.logs").List() {
+	for _, l := range diagProp(ds, "logs").List() {
 		if on, _ := l.Get("enabled").Bool(); !on {
 			continue
 		}
@@ -211,7 +224,7 @@ func sendsActivity(ds *arm.Object) (map[string]bool, bool) {
 			}
 		}
 	}
-	ws, _ := ds.Get("properties.workspaceId").String()
+	ws, _ := diagProp(ds, "workspaceId").String()
 	return got, ws != ""
 }
 
@@ -247,7 +260,8 @@ var checkDET001 = &Check{
 				}
 			}
 			if toWS && len(miss) == 0 {
-				return pass("setting "+ds.Name()+" sends the activity log to a workspace", prop(ds, "properties.workspaceId"), prop(ds, "properties.logs"))
+				ws, logs := diagProp(ds, "workspaceId"), diagProp(ds, "logs")
+				return pass("setting "+ds.Name()+" sends the activity log to a workspace", Evidence{Path: ws.Path(), Value: ws.Display()}, Evidence{Path: logs.Path(), Value: logs.Display()})
 			}
 			if best == nil || len(miss) < len(best) {
 				best = miss
@@ -256,7 +270,8 @@ var checkDET001 = &Check{
 				}
 			}
 		}
-		return fail("the activity log does not fully reach a workspace: missing "+strings.Join(best, ", "), prop(settings[0], "properties.logs"))
+		logs := diagProp(settings[0], "logs")
+		return fail("the activity log does not fully reach a workspace: missing "+strings.Join(best, ", "), Evidence{Path: logs.Path(), Value: logs.Display()})
 	},
 }
 

@@ -52,6 +52,13 @@ func assign(scope, guid, role, principal, ptype string) string {
 		scope, guid, guid, scope, sub, role, principal, ptype)
 }
 
+// activated is PIM's roleAssignmentScheduleInstances entry for an activation of role assignment
+// guid at scope, ending at end.
+func activated(scope, guid, role, principal, end string) string {
+	return fmt.Sprintf(`{"id":"%s/providers/Microsoft.Authorization/RoleAssignmentScheduleInstances/%s","type":"Microsoft.Authorization/RoleAssignmentScheduleInstances","name":"%s","properties":{"originRoleAssignmentId":"%s/providers/Microsoft.Authorization/roleAssignments/%s","assignmentType":"Activated","scope":"%s","roleDefinitionId":"%s/providers/Microsoft.Authorization/roleDefinitions/%s","principalId":"%s","principalType":"User","status":"Accepted","endDateTime":"%s","memberType":"Direct"}}`,
+		scope, guid, guid, scope, guid, scope, sub, role, principal, end)
+}
+
 func eligible(scope, guid, role, principal string) string {
 	return fmt.Sprintf(`{"id":"%s/providers/Microsoft.Authorization/roleEligibilityScheduleInstances/%s","type":"Microsoft.Authorization/roleEligibilityScheduleInstances","name":"%s","properties":{"scope":"%s","roleDefinitionId":"%s/providers/Microsoft.Authorization/roleDefinitions/%s","principalId":"%s","principalType":"User","status":"Provisioned"}}`,
 		scope, guid, guid, scope, sub, role, principal)
@@ -142,6 +149,11 @@ func checkCases() map[string][]checkCase {
 		"IAM-001": {
 			{name: "eligible only", objs: []string{subObj, eligible(sub, "e1", owner, "alice"), assign(sub, "a1", "acdd72a7-3385-48ef-bd42-f606fba81ae7", "alice", "User")}, target: "prod", want: Pass},
 			{name: "standing user owner", objs: []string{subObj, assign(sub, "a1", owner, "alice", "User")}, target: "prod", want: Fail},
+			// A PIM activation is an ordinary role assignment that a roleAssignmentScheduleInstances
+			// entry with an end time links to (REST spec authorization 2020-10-01).
+			{name: "owner through a PIM activation", objs: []string{subObj, assign(sub, "a1", owner, "alice", "User"), activated(sub, "a1", owner, "alice", "2026-11-26T13:00:00Z")}, target: "prod", want: Pass},
+			{name: "owner at a management group above", objs: []string{`{"id":"` + sub + `","type":"microsoft.resources/subscriptions","name":"prod","properties":{"managementGroupAncestorsChain":[{"name":"mg-lz"},{"name":"root"}]}}`,
+				assign("/providers/Microsoft.Management/managementGroups/mg-lz", "a1", owner, "bob", "User")}, target: "prod", want: Fail},
 		},
 		"IAM-002": {
 			{name: "scoped pipeline", objs: []string{subObj, assign(rgID, "a1", contributor, "sp1", "ServicePrincipal")}, target: "prod", want: Pass},
@@ -223,6 +235,8 @@ func checkCases() map[string][]checkCase {
 		"SQL-002": {
 			{name: "LTR geo", objs: []string{db(`"requestedBackupStorageRedundancy":"Geo"`), r("Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies", "sql1/db1/default", `"properties":{"weeklyRetention":"P4W"}`)}, target: "db1", want: Pass},
 			{name: "local", objs: []string{db(`"requestedBackupStorageRedundancy":"Local"`), r("Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies", "sql1/db1/default", `"properties":{"weeklyRetention":"P4W"}`)}, target: "db1", want: Fail},
+			// ARM answers a dedicated SQL pool's LTR GET with 400 LongTermRetentionPolicyNotSupported.
+			{name: "dedicated SQL pool", objs: []string{r("Microsoft.Sql/servers/databases", "sql1/db1", `"kind":"v12.0,user,datawarehouse,gen2","sku":{"name":"DW100c","tier":"DataWarehouse"},"properties":{}`)}, target: "db1", want: NA},
 		},
 		"SQL-003": {
 			{name: "failover group", objs: []string{db(""), r("Microsoft.Sql/servers/failoverGroups", "sql1/fg1", `"properties":{"databases":["`+strings.ToUpper(rgID)+`/providers/Microsoft.Sql/servers/sql1/databases/db1"]}`)}, target: "db1", want: Pass},
@@ -262,6 +276,8 @@ func checkCases() map[string][]checkCase {
 			{name: "guard elsewhere", objs: []string{rsvOK, r("Microsoft.RecoveryServices/vaults/backupResourceGuardProxies", "rsv1/VaultProxy", `"properties":{"resourceGuardResourceId":"`+sub2+`/resourceGroups/sec/providers/Microsoft.DataProtection/resourceGuards/g"}`)}, target: "rsv1", want: Pass},
 			{name: "guard in own subscription", objs: []string{rsvOK, r("Microsoft.RecoveryServices/vaults/backupResourceGuardProxies", "rsv1/VaultProxy", `"properties":{"resourceGuardResourceId":"`+sub+`/resourceGroups/sec/providers/Microsoft.DataProtection/resourceGuards/g"}`)}, target: "rsv1", want: Warn},
 			{name: "none", objs: []string{rsvBad}, target: "rsv1", want: Fail},
+			// securitySettings.multiUserAuthorization is read-only, set by the service from the proxy.
+			{name: "enabled, proxy not collected", objs: []string{rsvOK}, target: "rsv1", want: Pass},
 		},
 		"RSV-004": {
 			{name: "geo with CRR", objs: []string{rsvOK}, target: "rsv1", want: Pass},
@@ -283,6 +299,10 @@ func checkCases() map[string][]checkCase {
 		"BV-003": {
 			{name: "guarded", objs: []string{r("Microsoft.DataProtection/backupVaults", "bv1", `"properties":{"isVaultProtectedByResourceGuard":true,"resourceGuardOperationRequests":["x"]}`)}, target: "bv1", want: Pass},
 			{name: "not guarded", objs: []string{r("Microsoft.DataProtection/backupVaults", "bv1", `"properties":{}`)}, target: "bv1", want: Fail},
+			// The proxy's "type" names "vaults", not "backupVaults" (REST spec dataprotection 2025-07-01
+			// ListResourceGuardProxy.json); its ID is what places it under the vault.
+			{name: "guard proxy", objs: []string{r("Microsoft.DataProtection/backupVaults", "bv1", `"properties":{}`),
+				`{"id":"` + rgID + `/providers/Microsoft.DataProtection/backupVaults/bv1/backupResourceGuardProxies/DppResourceGuardProxy","name":"DppResourceGuardProxy","type":"Microsoft.DataProtection/vaults/backupResourceGuardProxies","properties":{"resourceGuardResourceId":"` + sub2 + `/resourceGroups/sec/providers/Microsoft.DataProtection/resourceGuards/g"}}`}, target: "bv1", want: Pass},
 		},
 		"ASR-001": {
 			{name: "locked, eligible admins", objs: []string{rsvOK, replicated(vaultID, vmID, "Normal", "", "northeurope"), lock(rgID, "l", "CanNotDelete"), eligible(vaultID, "e1", siteRecovery, "carol")}, target: "rsv1", want: Pass},

@@ -83,8 +83,8 @@ func NewEnv(in Inputs) *Env {
 		if p, ok := ds.ID.Parent(); !ok || !strings.EqualFold(p.Type(), "Microsoft.Resources/subscriptions") {
 			continue
 		}
-		if ws, ok := ds.Get("properties.workspaceId").String(); ok && ws != "" {
-			k := strings.ToLower(ws)
+		if ws, ok := diagProp(ds, "workspaceId").String(); ok && ws != "" {
+			k := arm.KeyOf(ws)
 			e.activityWorkspace[k] = append(e.activityWorkspace[k], ds)
 		}
 	}

@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -21,6 +22,9 @@ type call struct {
 	scope                         string
 	// notFoundIsEmpty: a 404 means "none" (an account without file service settings), not an error.
 	notFoundIsEmpty bool
+	// unsupported: ARM error codes that mean the resource cannot have this setting (a dedicated SQL
+	// pool's long-term retention: 400 LongTermRetentionPolicyNotSupported), so "none", not an error.
+	unsupported []string
 }
 
 // API versions of the ARM calls, from the Azure REST API specifications.
@@ -31,6 +35,7 @@ const (
 	storageVersion      = "2023-05-01"
 	sqlVersion          = "2023-08-01"
 	backupVersion       = "2025-02-01"
+	dataProtectionVer   = "2025-07-01"
 	securityInsightsVer = "2024-03-01"
 )
 
@@ -47,6 +52,8 @@ func (c *collector) armCalls(ctx context.Context, subs []string) error {
 				operation: "list subscription diagnostic settings (Microsoft.Insights/diagnosticSettings/read)", list: true, scope: sub},
 			call{path: sub + "/providers/Microsoft.Authorization/roleEligibilityScheduleInstances", version: eligibilityVersion, api: "RoleEligibilityScheduleInstancesClient.ListForScope",
 				operation: "list PIM role eligibility (Microsoft.Authorization/roleEligibilityScheduleInstances/read)", list: true, scope: sub},
+			call{path: sub + "/providers/Microsoft.Authorization/roleAssignmentScheduleInstances", version: eligibilityVersion, api: "RoleAssignmentScheduleInstancesClient.ListForScope",
+				operation: "list PIM active assignments (Microsoft.Authorization/roleAssignmentScheduleInstances/read)", list: true, scope: sub},
 		)
 	}
 	c.mu.Lock()
@@ -78,7 +85,8 @@ func (c *collector) armCalls(ctx context.Context, subs []string) error {
 				call{path: id + "/backupShortTermRetentionPolicies/default", version: sqlVersion, api: "BackupShortTermRetentionPoliciesClient.Get",
 					operation: "GET SQL short-term retention (Microsoft.Sql/servers/databases/backupShortTermRetentionPolicies/read)", scope: id, notFoundIsEmpty: true},
 				call{path: id + "/backupLongTermRetentionPolicies/default", version: sqlVersion, api: "LongTermRetentionPoliciesClient.Get",
-					operation: "GET SQL long-term retention (Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies/read)", scope: id, notFoundIsEmpty: true},
+					operation: "GET SQL long-term retention (Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies/read)", scope: id, notFoundIsEmpty: true,
+					unsupported: []string{"LongTermRetentionPolicyNotSupported"}},
 				call{path: id + "/replicationLinks", version: sqlVersion, api: "ReplicationLinksClient.ListByDatabase",
 					operation: "list SQL replication links (Microsoft.Sql/servers/databases/replicationLinks/read)", list: true, scope: id},
 			)
@@ -94,6 +102,9 @@ func (c *collector) armCalls(ctx context.Context, subs []string) error {
 		case "microsoft.recoveryservices/vaults":
 			calls = append(calls, call{path: id + "/backupResourceGuardProxies", version: backupVersion, api: "ResourceGuardProxiesClient.NewGetPager",
 				operation: "list vault Resource Guard proxies (Microsoft.RecoveryServices/vaults/backupResourceGuardProxies/read)", list: true, scope: id})
+		case "microsoft.dataprotection/backupvaults":
+			calls = append(calls, call{path: id + "/backupResourceGuardProxies", version: dataProtectionVer, api: "DppResourceGuardProxyClient.NewListPager",
+				operation: "list Backup vault Resource Guard proxies (Microsoft.DataProtection/backupVaults/backupResourceGuardProxies/read)", list: true, scope: id, notFoundIsEmpty: true})
 		case "microsoft.operationalinsights/workspaces":
 			calls = append(calls, call{path: id + "/providers/Microsoft.SecurityInsights/onboardingStates", version: securityInsightsVer, api: "SentinelOnboardingStatesClient.List",
 				operation: "list Sentinel onboarding (Microsoft.SecurityInsights/onboardingStates/read)", list: true, scope: id, notFoundIsEmpty: true})
@@ -132,7 +143,7 @@ func (c *collector) get(ctx context.Context, cl call) {
 			return // cancelled: not a collection error
 		}
 		if err != nil {
-			if armclient.IsNotFound(err) && cl.notFoundIsEmpty {
+			if armclient.IsNotFound(err) && cl.notFoundIsEmpty || armclient.HasCode(err, cl.unsupported...) {
 				return
 			}
 			c.fail(cl.scope, cl.operation, describe(err))
@@ -143,7 +154,9 @@ func (c *collector) get(ctx context.Context, cl call) {
 				c.fail(cl.scope, cl.operation, "the response is not valid JSON")
 				return
 			}
-			c.add(body, "arm: "+cl.api)
+			if err := c.add(body, "arm: "+cl.api); err != nil {
+				c.fail(cl.scope, cl.operation, "the response could not be read as an ARM object: "+err.Error())
+			}
 			return
 		}
 		var page struct {
@@ -154,8 +167,10 @@ func (c *collector) get(ctx context.Context, cl call) {
 			c.fail(cl.scope, cl.operation, "the response is not a list: "+err.Error())
 			return
 		}
-		for _, v := range page.Value {
-			c.add(v, "arm: "+cl.api)
+		for i, v := range page.Value {
+			if err := c.add(v, "arm: "+cl.api); err != nil {
+				c.fail(cl.scope, cl.operation, fmt.Sprintf("value[%d] of the response could not be read as an ARM object: %v", i, err))
+			}
 		}
 		next = page.NextLink
 	}

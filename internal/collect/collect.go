@@ -165,7 +165,8 @@ func (c *collector) run(ctx context.Context) error {
 func (c *collector) subscriptions(ctx context.Context) ([]string, error) {
 	q := graphQuery{table: "resourcecontainers", query: "resourcecontainers | where type =~ 'microsoft.resources/subscriptions' | project subscriptionId"}
 	var subs []string
-	err := c.pages(ctx, q, nil, func(row map[string]any) {
+	err := c.pages(ctx, q, nil, func(r any) {
+		row, _ := r.(map[string]any)
 		if s, ok := row["subscriptionId"].(string); ok && s != "" {
 			subs = append(subs, s)
 		}
@@ -174,15 +175,24 @@ func (c *collector) subscriptions(ctx context.Context) ([]string, error) {
 	return subs, err
 }
 
-// graphQuery is one Resource Graph table the collection reads.
-type graphQuery struct{ table, query string }
+// graphQuery is one Resource Graph table the collection reads. scopeFilter, for
+// authorizationresources, says which scopes' role assignments come back besides those inside the
+// subscriptions asked for.
+type graphQuery struct {
+	table, query string
+	scopeFilter  armresourcegraph.AuthorizationScopeFilter
+}
 
 var graphQueries = []graphQuery{
-	{"resources", "resources"},
-	{"resourcecontainers", "resourcecontainers"},
-	{"recoveryservicesresources", "recoveryservicesresources"},
-	{"authorizationresources", "authorizationresources | where type in~ ('microsoft.authorization/roleassignments', 'microsoft.authorization/roledefinitions')"},
-	{"securityresources", "securityresources | where type =~ 'microsoft.security/pricings'"},
+	{table: "resources", query: "resources"},
+	{table: "resourcecontainers", query: "resourcecontainers"},
+	{table: "recoveryservicesresources", query: "recoveryservicesresources"},
+	// Queried with only subscriptions, authorizationresources leaves out assignments at management
+	// groups and the tenant root — where landing zones grant Owner. AtScopeAboveAndBelow adds the
+	// scopes above the subscriptions (Resource Graph's authorizationScopeFilter).
+	{table: "authorizationresources", query: "authorizationresources | where type in~ ('microsoft.authorization/roleassignments', 'microsoft.authorization/roledefinitions')",
+		scopeFilter: armresourcegraph.AuthorizationScopeFilterAtScopeAboveAndBelow},
+	{table: "securityresources", query: "securityresources | where type =~ 'microsoft.security/pricings'"},
 }
 
 // maxSubscriptionsPerQuery is Resource Graph's limit on the subscriptions of one request.
@@ -191,12 +201,15 @@ const maxSubscriptionsPerQuery = 1000
 func (c *collector) query(ctx context.Context, q graphQuery, subs []string) error {
 	for start := 0; start < len(subs); start += maxSubscriptionsPerQuery {
 		batch := subs[start:min(start+maxSubscriptionsPerQuery, len(subs))]
-		err := c.pages(ctx, q, batch, func(row map[string]any) {
+		operation := "Resource Graph query " + q.table + " (Microsoft.ResourceGraph/resources/read)"
+		err := c.pages(ctx, q, batch, func(row any) {
 			raw, err := json.Marshal(row)
-			if err != nil {
-				return
+			if err == nil {
+				err = c.add(raw, "resource graph: "+q.table)
 			}
-			c.add(raw, "resource graph: "+q.table)
+			if err != nil {
+				c.fail(rowScope(row, batch), operation, "a row could not be read: "+err.Error())
+			}
 		})
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -206,7 +219,7 @@ func (c *collector) query(ctx context.Context, q graphQuery, subs []string) erro
 			if len(batch) > 1 {
 				scope += fmt.Sprintf(" (and %d more)", len(batch)-1)
 			}
-			c.fail(scope, "Resource Graph query "+q.table+" (Microsoft.ResourceGraph/resources/read)", describe(err))
+			c.fail(scope, operation, describe(err))
 		}
 	}
 	return nil
@@ -214,10 +227,13 @@ func (c *collector) query(ctx context.Context, q graphQuery, subs []string) erro
 
 // pages runs a Resource Graph query to its last page, honouring the per-user quota: when
 // x-ms-user-quota-remaining reaches 0 it waits x-ms-user-quota-resets-after.
-func (c *collector) pages(ctx context.Context, q graphQuery, subs []string, row func(map[string]any)) error {
+func (c *collector) pages(ctx context.Context, q graphQuery, subs []string, row func(any)) error {
 	format := armresourcegraph.ResultFormatObjectArray
 	top := int32(1000)
 	req := armresourcegraph.QueryRequest{Query: &q.query, Options: &armresourcegraph.QueryRequestOptions{ResultFormat: &format, Top: &top}}
+	if q.scopeFilter != "" {
+		req.Options.AuthorizationScopeFilter = &q.scopeFilter
+	}
 	for _, s := range subs {
 		req.Subscriptions = append(req.Subscriptions, &s)
 	}
@@ -240,9 +256,7 @@ func (c *collector) pages(ctx context.Context, q graphQuery, subs []string, row 
 			return fmt.Errorf("Resource Graph returned %T, not an object array", resp.Data)
 		}
 		for _, r := range rows {
-			if m, ok := r.(map[string]any); ok {
-				row(m)
-			}
+			row(r)
 		}
 		if err := c.quota(ctx, raw); err != nil {
 			return err
@@ -280,16 +294,36 @@ func parseResetsAfter(s string) time.Duration {
 	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(sec)*time.Second
 }
 
-// add keeps an object, the first copy of each ID.
-func (c *collector) add(raw []byte, source string) {
+// rowScope names what a Resource Graph row that could not be read is about: its id when it has a
+// string one, else the subscriptions of the query.
+func rowScope(r any, batch []string) string {
+	row, _ := r.(map[string]any)
+	if id, ok := row["id"].(string); ok && id != "" {
+		return id
+	}
+	if s, ok := row["subscriptionId"].(string); ok && s != "" {
+		return "/subscriptions/" + s
+	}
+	if len(batch) > 0 {
+		return "/subscriptions/" + batch[0]
+	}
+	return "tenant"
+}
+
+// add keeps an object, the first copy of each ID. An object that is not a readable ARM object is
+// returned as an error, for the caller to record: nothing collected is dropped silently.
+func (c *collector) add(raw []byte, source string) error {
 	o, err := arm.NewObject(raw, arm.Source{File: source})
 	if err != nil {
-		return
+		if arm.IsNoID(err) {
+			return errors.New(`it has no string "id"`)
+		}
+		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, dup := c.byKey[o.ID.Key()]; dup {
-		return
+		return nil
 	}
 	if c.tenant == "" {
 		if t, ok := o.Get("tenantId").String(); ok {
@@ -299,7 +333,9 @@ func (c *collector) add(raw []byte, source string) {
 	c.byKey[o.ID.Key()] = o
 	c.order = append(c.order, o)
 	c.prog.Objects = len(c.order)
+	return nil
 }
+
 
 func (c *collector) fail(scope, operation, message string) {
 	c.mu.Lock()

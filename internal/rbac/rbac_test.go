@@ -3,6 +3,8 @@ package rbac
 import (
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/bulwarkhq/bulwark/internal/arm"
 )
 
@@ -79,4 +81,46 @@ func TestWhoScopesAndEligibility(t *testing.T) {
 
 func ra(name, scope, role, principal, ptype, _ string) *arm.Object {
 	return arm.MustObject(`{"id":"` + scope + `/providers/Microsoft.Authorization/roleAssignments/` + name + `","type":"Microsoft.Authorization/roleAssignments","properties":{"scope":"` + scope + `","roleDefinitionId":"/subscriptions/s1/providers/Microsoft.Authorization/roleDefinitions/` + role + `","principalId":"` + principal + `","principalType":"` + ptype + `"}}`)
+}
+
+// PIM's active assignments: a role assignment linked from a roleAssignmentScheduleInstances entry
+// with an end time is time-bound, not standing; one without an end time (permanently active) stays
+// standing; an instance whose role assignment was not collected counts by itself. Instance shape:
+// REST spec authorization 2020-10-01 GetRoleAssignmentScheduleInstancesByScope.json (capitalised
+// "RoleAssignmentScheduleInstances" in id and type, status "Accepted"). Eligibility reported at
+// "/providers/Microsoft.Subscription/subscriptions/{id}" covers that subscription.
+func TestTimeBoundAssignments(t *testing.T) {
+	const sub = "/subscriptions/s1"
+	inst := func(name, origin, typ, end, principal string) *arm.Object {
+		endField := ""
+		if end != "" {
+			endField = `,"endDateTime":"` + end + `"`
+		}
+		return arm.MustObject(`{"properties":{"originRoleAssignmentId":"` + origin + `","assignmentType":"` + typ + `","scope":"` + sub + `","roleDefinitionId":"` + sub + `/providers/Microsoft.Authorization/roleDefinitions/` + Owner + `","principalId":"` + principal + `","principalType":"User","status":"Accepted","startDateTime":"2026-11-26T05:00:00Z"` + endField + `,"memberType":"Direct"},"name":"` + name + `","id":"` + sub + `/providers/Microsoft.Authorization/RoleAssignmentScheduleInstances/` + name + `","type":"Microsoft.Authorization/RoleAssignmentScheduleInstances"}`)
+	}
+	x := arm.NewIndex([]*arm.Object{
+		ra("act", sub, Owner, "alice", "User", ""),
+		ra("perm", sub, Owner, "bob", "User", ""),
+		ra("plain", sub, Owner, "carol", "User", ""),
+		inst("i1", "/Subscriptions/S1/providers/Microsoft.Authorization/roleAssignments/act", "Activated", "2026-11-26T13:00:00Z", "alice"),
+		inst("i2", sub+"/providers/Microsoft.Authorization/roleAssignments/perm", "Assigned", "", "bob"),
+		inst("i3", sub+"/providers/Microsoft.Authorization/roleAssignments/gone", "Activated", "2026-11-26T09:00:00Z", "dave"),
+		arm.MustObject(`{"id":"/providers/Microsoft.Subscription/subscriptions/s1/providers/Microsoft.Authorization/roleEligibilityScheduleInstances/e1","type":"Microsoft.Authorization/roleEligibilityScheduleInstances","properties":{"scope":"/providers/Microsoft.Subscription/subscriptions/s1","roleDefinitionId":"/subscriptions/s1/providers/Microsoft.Authorization/roleDefinitions/` + Owner + `","principalId":"erin","principalType":"User","status":"Provisioned"}}`),
+	})
+	m := New(x)
+	got := map[string]string{}
+	for _, g := range m.Who(arm.MustParseID(sub+"/resourceGroups/rg"), "Microsoft.Authorization/locks/delete") {
+		switch {
+		case g.Eligible:
+			got[g.PrincipalID] = "eligible"
+		case g.TimeBound:
+			got[g.PrincipalID] = "until " + g.Until
+		case g.Standing():
+			got[g.PrincipalID] = "standing"
+		}
+	}
+	want := map[string]string{"alice": "until 2026-11-26T13:00:00Z", "bob": "standing", "carol": "standing", "dave": "until 2026-11-26T09:00:00Z", "erin": "eligible"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got)\n%s", d)
+	}
 }

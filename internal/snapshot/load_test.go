@@ -287,10 +287,27 @@ func TestReferenceExamples(t *testing.T) {
 			malformed[filepath.Base(sk.File)] = true
 		}
 	}
-	want := map[string]bool{"monitor__getSubscriptionDiagnosticSetting.json": true, "monitor__listSubscriptionDiagnosticSettings.json": true,
-		"recoveryservicesbackup__GetResourceGuardProxy.json": true}
+	// Only the spec's guard-proxy example is malformed beyond repair ("/backupmanagement/…"); the
+	// subscription diagnostic setting's ID without its leading '/', provider AzureResourceManager and
+	// type null is how ARM really answers, and loads.
+	want := map[string]bool{"recoveryservicesbackup__GetResourceGuardProxy.json": true}
 	if diff := cmp.Diff(want, malformed); diff != "" {
 		t.Errorf("malformed-ID reports (-want +got)\n%s", diff)
+	}
+	if len(res.Snapshot.Resources) != 65 {
+		t.Errorf("%d distinct objects, want 65", len(res.Snapshot.Resources))
+	}
+	diag := 0
+	for _, o := range res.Snapshot.Resources {
+		if o.IsType("Microsoft.Insights/diagnosticSettings") {
+			diag++
+			if p, ok := o.ID.Parent(); !ok || !strings.EqualFold(p.Type(), "Microsoft.Resources/subscriptions") || !o.ID.IsExtension() {
+				t.Errorf("%s is not attached to its subscription", o.ID)
+			}
+		}
+	}
+	if diag != 1 {
+		t.Errorf("%d subscription diagnostic settings, want 1 (two examples of the same setting)", diag)
 	}
 	// Case-insensitive identity: every key is unique.
 	seen := map[string]bool{}

@@ -48,6 +48,7 @@ type Fake struct {
 	armCalls         int
 	writes           []string
 	managementGroups []string  // the management groups Resource Graph queries were scoped to
+	scopeFilters     []string  // "table=filter" of each Resource Graph query
 	window           time.Time // start of the current Resource Graph quota window
 	used             int       // queries in it
 
@@ -57,8 +58,8 @@ type Fake struct {
 }
 
 type graphRow struct {
-	sub string
-	row map[string]any
+	sub string // "" for rows above any subscription: management groups, the tenant root
+	row any    // as Resource Graph returns it; a test may add rows Bulwark cannot read
 }
 
 // Fault is an injected response; status 0 passes the request through to the estate.
@@ -101,6 +102,38 @@ func New(objs []*arm.Object) *Fake {
 		f.index(o.ID.Key(), o.Raw)
 	}
 	return f
+}
+
+// GraphRows adds rows to a Resource Graph table exactly as given (JSON text each): real rows in
+// Resource Graph's shape, or rows Bulwark cannot read. A row's subscription is its
+// "subscriptionId" column ("" for rows at management groups or the root, which Resource Graph
+// returns only when the query's authorizationScopeFilter reaches above the subscriptions).
+func (f *Fake) GraphRows(table string, rows ...string) error {
+	for _, r := range rows {
+		var v any
+		if err := json.Unmarshal([]byte(r), &v); err != nil {
+			return fmt.Errorf("collecttest: a %s row is not JSON: %w", table, err)
+		}
+		sub := ""
+		if m, ok := v.(map[string]any); ok {
+			sub, _ = m["subscriptionId"].(string)
+			if sub == "" {
+				if id, ok := m["id"].(string); ok {
+					if pid, err := arm.ParseID(id); err == nil {
+						sub = pid.SubscriptionID()
+					}
+				}
+			}
+		}
+		f.tables[table] = append(f.tables[table], graphRow{sub, v})
+	}
+	return nil
+}
+
+// Serve answers every GET of path (any api-version) with status and body, exactly as given:
+// real response bodies, quirks included, or bodies Bulwark cannot read.
+func (f *Fake) Serve(path string, status int, body string) {
+	f.Fault(path, Fault{Status: status, Body: body})
 }
 
 // index stores an object for ARM GETs and lists.
@@ -237,10 +270,16 @@ func (f *Fake) Graph() policy.Transporter {
 	srv := &graphfake.Server{Resources: func(ctx context.Context, q armresourcegraph.QueryRequest, _ *armresourcegraph.ClientResourcesOptions) (resp azfake.Responder[armresourcegraph.ClientResourcesResponse], errResp azfake.ErrorResponder) {
 		query := *q.Query
 		table := strings.Fields(query)[0]
+		filter := armresourcegraph.AuthorizationScopeFilterAtScopeAndBelow // Resource Graph's default
+		if q.Options != nil && q.Options.AuthorizationScopeFilter != nil {
+			filter = *q.Options.AuthorizationScopeFilter
+		}
+		above := filter == armresourcegraph.AuthorizationScopeFilterAtScopeAboveAndBelow || filter == armresourcegraph.AuthorizationScopeFilterAtScopeAndAbove
 		f.mu.Lock()
 		for _, mg := range q.ManagementGroups {
 			f.managementGroups = append(f.managementGroups, *mg)
 		}
+		f.scopeFilters = append(f.scopeFilters, table+"="+string(filter))
 		f.mu.Unlock()
 		if ft, ok := f.nextFault("graph:" + table); ok {
 			errResp.SetResponseError(ft.Status, "Fault")
@@ -252,11 +291,14 @@ func (f *Fake) Graph() policy.Transporter {
 		}
 		var rows []any
 		for _, r := range f.tables[table] {
-			if len(subs) > 0 && !subs[strings.ToLower(r.sub)] {
+			// Rows above the subscriptions asked for (role assignments at management groups and
+			// the root) come back only with an authorizationScopeFilter that reaches above.
+			if len(subs) > 0 && !subs[strings.ToLower(r.sub)] && !(r.sub == "" && above && table == "authorizationresources") {
 				continue
 			}
 			if strings.Contains(query, "project subscriptionId") {
-				if !strings.EqualFold(fmt.Sprint(r.row["type"]), "microsoft.resources/subscriptions") {
+				m, _ := r.row.(map[string]any)
+				if !strings.EqualFold(fmt.Sprint(m["type"]), "microsoft.resources/subscriptions") {
 					continue
 				}
 				rows = append(rows, map[string]any{"subscriptionId": r.sub})
@@ -365,7 +407,7 @@ func (f *Fake) Do(req *http.Request) (*http.Response, error) {
 		return respond(req, http.StatusOK, nil, string(raw)), nil
 	}
 	last := path[strings.LastIndex(path, "/")+1:]
-	anywhere := last == "locks" || last == "roleeligibilityscheduleinstances"
+	anywhere := last == "locks" || last == "roleeligibilityscheduleinstances" || last == "roleassignmentscheduleinstances"
 	prefix := ""
 	if anywhere {
 		prefix = "/subscriptions/" + strings.Split(path, "/")[2] + "/"
@@ -415,7 +457,7 @@ func (f *Fake) Do(req *http.Request) (*http.Response, error) {
 
 func isListPath(last string) bool {
 	switch last {
-	case "locks", "diagnosticsettings", "roleeligibilityscheduleinstances", "containers", "shares", "failovergroups", "replicationlinks",
+	case "locks", "diagnosticsettings", "roleeligibilityscheduleinstances", "roleassignmentscheduleinstances", "containers", "shares", "failovergroups", "replicationlinks",
 		"instancefailovergroups", "backupresourceguardproxies", "onboardingstates":
 		return true
 	}
@@ -442,6 +484,13 @@ func (f *Fake) Requests() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.requests...)
+}
+
+// ScopeFilters returns "table=authorizationScopeFilter" for every Resource Graph query so far.
+func (f *Fake) ScopeFilters() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.scopeFilters...)
 }
 
 // ManagementGroups returns the management groups Resource Graph queries were scoped to, one entry
