@@ -336,7 +336,6 @@ func (c *collector) add(raw []byte, source string) error {
 	return nil
 }
 
-
 func (c *collector) fail(scope, operation, message string) {
 	c.mu.Lock()
 	c.errs = append(c.errs, arm.CollectError{Scope: scope, Operation: operation, Message: message})
