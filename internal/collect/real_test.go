@@ -162,3 +162,74 @@ func TestRealShapesVerdicts(t *testing.T) {
 		}
 	}
 }
+
+// No collected object is dropped silently: every ARM call of a collection answers with a body that
+// holds no readable ARM object, and every Resource Graph table gains rows Bulwark cannot read; each
+// one becomes an errors entry naming the call (its operation and scope) and the reason.
+func TestUnreadableBodiesAreRecorded(t *testing.T) {
+	f, err := collecttest.Real()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := collect.Collect(context.Background(), f.Options()); err != nil {
+		t.Fatal(err)
+	}
+	paths := map[string]bool{}
+	for _, r := range f.Requests() {
+		if p, ok := strings.CutPrefix(r, "GET "); ok {
+			p, _, _ = strings.Cut(p, "?")
+			paths[p] = true
+		}
+	}
+	if len(paths) < 20 {
+		t.Fatalf("the first collection made only %d ARM calls", len(paths))
+	}
+	for p := range paths {
+		// For a list call value[0] has a malformed id; for a one-object call the body has no "id".
+		f.Serve(p, 200, `{"value":[{"id":"not-an-arm-id","type":"Microsoft.Foo/bars"}]}`)
+	}
+	tables := []string{"resources", "resourcecontainers", "recoveryservicesresources", "authorizationresources", "securityresources"}
+	for _, table := range tables {
+		if err := f.GraphRows(table,
+			`{"id":"/subscriptions/`+collecttest.RealProd+`/resourceGroups/rg/providers/Microsoft.Foo","type":"microsoft.foo/bars","subscriptionId":"`+collecttest.RealProd+`"}`,
+			`{"name":"no-id","type":"microsoft.foo/bars","subscriptionId":"`+collecttest.RealProd+`"}`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.GraphRows("authorizationresources", `"a row that is not an object"`); err != nil {
+		t.Fatal(err)
+	}
+	res, err := collect.Collect(context.Background(), f.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	armErrs, graphErrs := 0, map[string]int{}
+	for _, e := range res.Snapshot.Errors {
+		switch {
+		case strings.HasPrefix(e.Operation, "Resource Graph query "):
+			if !strings.Contains(e.Message, "a row could not be read") {
+				t.Errorf("Resource Graph error without its reason: %+v", e)
+			}
+			graphErrs[strings.Fields(e.Operation)[3]]++
+		case strings.Contains(e.Message, "could not be read as an ARM object"):
+			if e.Scope == "" || !strings.Contains(e.Operation, "/read)") {
+				t.Errorf("ARM error without its scope or permission: %+v", e)
+			}
+			armErrs++
+		default:
+			t.Errorf("unexpected error: %+v", e)
+		}
+	}
+	if armErrs != len(paths) {
+		t.Errorf("%d ARM errors for %d calls answered with unreadable bodies", armErrs, len(paths))
+	}
+	for _, table := range tables {
+		want := 2
+		if table == "authorizationresources" {
+			want = 3
+		}
+		if graphErrs[table] != want {
+			t.Errorf("%s: %d errors for %d unreadable rows", table, graphErrs[table], want)
+		}
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
-	"sort"
 	"strings"
 )
 
@@ -131,16 +130,6 @@ func Real() (*Fake, error) {
 		f.Serve(r.Path, status, body)
 	}
 	return f, nil
-}
-
-// RealARMPaths returns the paths RealResponses answers, sorted.
-func RealARMPaths() []string {
-	var out []string
-	for _, r := range RealResponses {
-		out = append(out, r.Path)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // graphData returns the rows of a Resource Graph response body ({"data": […], …}) as JSON texts.
