@@ -3,6 +3,7 @@ package collect_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"testing"
@@ -21,10 +22,21 @@ import (
 // twice: collected from the fake Azure that serves those bodies, and loaded from the same bodies as
 // files. Both must hold the same objects and give the same, right, verdicts.
 func realSnapshots(t *testing.T) (collected, loaded *arm.Snapshot, f *collecttest.Fake) {
+	return realSnapshotsWithout(t, "")
+}
+
+// realSnapshotsWithout reads the real estate with one ARM answer taken away: the call answers 403
+// and its file is not loaded.
+func realSnapshotsWithout(t *testing.T, armFile string) (collected, loaded *arm.Snapshot, f *collecttest.Fake) {
 	t.Helper()
 	f, err := collecttest.Real()
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, r := range collecttest.RealResponses {
+		if armFile != "" && r.File == armFile {
+			f.Serve(r.Path, http.StatusForbidden, `{"error":{"code":"AuthorizationFailed","message":"The client does not have authorization to perform action over scope."}}`)
+		}
 	}
 	res, err := collect.Collect(context.Background(), f.Options())
 	if err != nil {
@@ -36,7 +48,9 @@ func realSnapshots(t *testing.T) (collected, loaded *arm.Snapshot, f *collecttes
 	}
 	var in []snapshot.File
 	for name, data := range files {
-		in = append(in, snapshot.File{Name: name, Data: data})
+		if armFile == "" || name != "real/arm/"+armFile {
+			in = append(in, snapshot.File{Name: name, Data: data})
+		}
 	}
 	sort.Slice(in, func(i, j int) bool { return in[i].Name < in[j].Name })
 	lr, err := snapshot.Merge(context.Background(), in)
@@ -234,6 +248,31 @@ func TestUnreadableBodiesAreRecorded(t *testing.T) {
 		}
 		if graphErrs[table] != want {
 			t.Errorf("%s: %d errors for %d unreadable rows", table, graphErrs[table], want)
+		}
+	}
+}
+
+// RSV-003 without the vault's Resource Guard proxy (not readable, or not exported): the vault's
+// read-only securitySettings.multiUserAuthorization, which the service sets from the proxy, is
+// evidence enough. It used to say unknown.
+func TestRealShapesMUAWithoutProxy(t *testing.T) {
+	collected, loaded, _ := realSnapshotsWithout(t, "rsv-backupResourceGuardProxies.json")
+	if len(collected.Errors) != 1 || !strings.Contains(collected.Errors[0].Operation, "backupResourceGuardProxies") || !strings.Contains(collected.Errors[0].Message, "403") {
+		t.Errorf("errors: %+v", collected.Errors)
+	}
+	for name, snap := range map[string]*arm.Snapshot{"collected": collected, "files": loaded} {
+		rep := assess.Run(assess.NewEnv(assess.Inputs{Snapshot: snap}), assess.Checks())
+		n := 0
+		for _, r := range rep.Results {
+			if r.CheckID == "RSV-003" {
+				n++
+				if r.Status != assess.Pass || !strings.Contains(r.Message, "multi-user authorization is enabled") {
+					t.Errorf("%s: RSV-003 = %s %q", name, r.Status, r.Message)
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s: %d RSV-003 results", name, n)
 		}
 	}
 }
