@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"time"
 
@@ -114,6 +115,24 @@ func status(err error) (int, string) {
 func IsNotFound(err error) bool {
 	st, _ := status(err)
 	return st == http.StatusNotFound
+}
+
+// CheckLink reports whether a link a response handed back (a list's nextLink) may be followed with
+// this client's bearer token: https, on the configured cloud's ARM host, with no user info. Any other
+// link is refused, so a response can never send the token to another host.
+func (c *Client) CheckLink(link string) error {
+	u, err := neturl.Parse(link)
+	if err != nil {
+		return fmt.Errorf("the nextLink is not a URL: %v", err)
+	}
+	host, err := neturl.Parse(c.host)
+	if err != nil {
+		return err
+	}
+	if !strings.EqualFold(u.Scheme, "https") || !strings.EqualFold(u.Host, host.Host) || u.User != nil {
+		return fmt.Errorf("the nextLink points to %s://%s, not to %s: not followed (the bearer token goes only to the configured cloud's Resource Manager)", u.Scheme, u.Host, host.Host)
+	}
+	return nil
 }
 
 // HasCode reports a failed request whose ARM error code is one of codes (case-insensitive).

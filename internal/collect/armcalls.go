@@ -129,10 +129,30 @@ func (c *collector) armCalls(ctx context.Context, subs []string) error {
 	return ctx.Err()
 }
 
-// get runs one call to its last page; a failure is recorded, never returned.
+// maxPages caps the pages of one list call (at ARM's usual page sizes, far beyond any estate).
+const maxPages = 10000
+
+// get runs one call to its last page; a failure is recorded, never returned. A nextLink is followed
+// only to the configured cloud's ARM host over https, never twice, and for at most maxPages pages.
 func (c *collector) get(ctx context.Context, cl call) {
 	next := cl.path + "?api-version=" + cl.version
-	for next != "" {
+	seen := map[string]bool{}
+	for pages := 0; next != ""; pages++ {
+		if pages > 0 {
+			if err := c.arm.CheckLink(next); err != nil {
+				c.fail(cl.scope, cl.operation, err.Error())
+				return
+			}
+			if seen[next] {
+				c.fail(cl.scope, cl.operation, fmt.Sprintf("page %d's nextLink repeats an earlier page's: stopped", pages))
+				return
+			}
+			if pages >= maxPages {
+				c.fail(cl.scope, cl.operation, fmt.Sprintf("more than %d pages: stopped (the rest is not in the snapshot)", maxPages))
+				return
+			}
+		}
+		seen[next] = true
 		resp, err := c.arm.Do(ctx, http.MethodGet, next, nil, cl.api)
 		body := resp.Body
 		c.mu.Lock()

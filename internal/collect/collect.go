@@ -241,6 +241,7 @@ func (c *collector) pages(ctx context.Context, q graphQuery, subs []string, row 
 		req.Subscriptions = nil
 		req.ManagementGroups = []*string{&c.opts.ManagementGroup}
 	}
+	seen, pages := map[string]bool{}, 1
 	for {
 		var raw *http.Response
 		resp, err := c.graph.Resources(runtime.WithCaptureResponse(ctx, &raw), req, nil)
@@ -264,6 +265,13 @@ func (c *collector) pages(ctx context.Context, q graphQuery, subs []string, row 
 		if resp.SkipToken == nil || *resp.SkipToken == "" {
 			return nil
 		}
+		if seen[*resp.SkipToken] {
+			return fmt.Errorf("Resource Graph returned a $skipToken it had returned before: stopped after %d pages", pages)
+		}
+		if pages++; pages >= maxPages {
+			return fmt.Errorf("more than %d Resource Graph pages: stopped (the rest is not in the snapshot)", maxPages)
+		}
+		seen[*resp.SkipToken] = true
 		req.Options.SkipToken = resp.SkipToken
 	}
 }

@@ -9,11 +9,13 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/assess"
@@ -273,5 +275,74 @@ func TestManagementGroupScope(t *testing.T) {
 	}
 	if res.Progress.Subscriptions != 2 || len(res.Snapshot.Resources) != 14 {
 		t.Errorf("%d subscriptions, %d objects", res.Progress.Subscriptions, len(res.Snapshot.Resources))
+	}
+}
+
+// hosts records the host of every request it passes on.
+type hosts struct {
+	next policy.Transporter
+	mu   sync.Mutex
+	seen map[string]int
+}
+
+func (h *hosts) Do(req *http.Request) (*http.Response, error) {
+	h.mu.Lock()
+	h.seen[req.URL.Scheme+"://"+req.URL.Host]++
+	h.mu.Unlock()
+	return h.next.Do(req)
+}
+
+// A nextLink is followed only to the cloud's ARM host over https: one naming another host, or
+// plain http, is an errors entry and the token never leaves. A nextLink that repeats stops the
+// call; so does a Resource Graph $skipToken that repeats.
+func TestNextLinksStayOnARM(t *testing.T) {
+	f := collecttest.New(small())
+	sub := "/subscriptions/" + subA
+	f.Serve(sub+"/providers/Microsoft.Authorization/locks", http.StatusOK, `{"value":[],"nextLink":"https://attacker.example/collect?api-version=2020-05-01"}`)
+	f.Serve(sub+"/providers/Microsoft.Insights/diagnosticSettings", http.StatusOK, `{"value":[],"nextLink":"http://management.azure.com`+sub+`/providers/Microsoft.Insights/diagnosticSettings?page=2"}`)
+	f.Serve(sub+"/providers/Microsoft.Authorization/roleEligibilityScheduleInstances", http.StatusOK,
+		`{"value":[],"nextLink":"https://management.azure.com`+sub+`/providers/Microsoft.Authorization/roleEligibilityScheduleInstances?api-version=2020-10-01&$skiptoken=1"}`)
+	h := &hosts{next: f, seen: map[string]int{}}
+	opts := f.Options()
+	opts.Subscriptions = []string{subA}
+	opts.Transport = h
+	res, err := collect.Collect(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for host := range h.seen {
+		if host != "https://management.azure.com" {
+			t.Errorf("a request went to %s", host)
+		}
+	}
+	var got []string
+	for _, e := range res.Snapshot.Errors {
+		got = append(got, e.Operation+" | "+e.Message)
+	}
+	sort.Strings(got)
+	want := []string{
+		"list PIM role eligibility (Microsoft.Authorization/roleEligibilityScheduleInstances/read) | page 2's nextLink repeats an earlier page's: stopped",
+		"list locks (Microsoft.Authorization/locks/read) | the nextLink points to https://attacker.example, not to management.azure.com: not followed (the bearer token goes only to the configured cloud's Resource Manager)",
+		"list subscription diagnostic settings (Microsoft.Insights/diagnosticSettings/read) | the nextLink points to http://management.azure.com, not to management.azure.com: not followed (the bearer token goes only to the configured cloud's Resource Manager)",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("errors (-want +got):\n%s", d)
+	}
+
+	g := collecttest.New(small())
+	g.RepeatSkipToken = true
+	opts = g.Options()
+	opts.Subscriptions = []string{subA}
+	res, err = collect.Collect(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Snapshot.Errors) != 5 {
+		t.Errorf("%d errors, want one per Resource Graph table: %+v", len(res.Snapshot.Errors), res.Snapshot.Errors)
+	}
+	for _, e := range res.Snapshot.Errors {
+		if !strings.Contains(e.Message, "returned a $skipToken it had returned before") {
+			t.Errorf("%+v", e)
+		}
 	}
 }

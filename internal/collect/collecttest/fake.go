@@ -35,7 +35,10 @@ type Fake struct {
 	// GraphQuota, when set, is Resource Graph's per-user quota: this many queries per 5-second
 	// window, announced in x-ms-user-quota-remaining and -resets-after as Azure does.
 	GraphQuota int
-	OnCall     func(n int) // after each ARM call, with the count so far
+	// RepeatSkipToken makes Resource Graph answer every page with the same $skipToken, as a broken
+	// or hostile service could: a client that trusts it never stops.
+	RepeatSkipToken bool
+	OnCall          func(n int) // after each ARM call, with the count so far
 
 	tables   map[string][]graphRow      // Resource Graph table → rows
 	objects  map[string]json.RawMessage // ARM: lower-case ID → object
@@ -310,10 +313,15 @@ func (f *Fake) Graph() policy.Transporter {
 		if q.Options != nil && q.Options.SkipToken != nil {
 			fmt.Sscan(*q.Options.SkipToken, &start)
 		}
+		start = min(max(start, 0), len(rows))
 		end := min(start+f.PageSize, len(rows))
 		page := armresourcegraph.QueryResponse{Data: rows[start:end]}
 		if end < len(rows) {
 			tok := fmt.Sprint(end)
+			page.SkipToken = &tok
+		}
+		if f.RepeatSkipToken {
+			tok := "1"
 			page.SkipToken = &tok
 		}
 		h := http.Header{}
