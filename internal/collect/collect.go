@@ -44,7 +44,9 @@ type Options struct {
 	// Transport replaces HTTP for ARM calls, GraphTransport for Resource Graph (tests: fakes). A nil
 	// GraphTransport uses Transport.
 	Transport, GraphTransport policy.Transporter
-	// Progress, when set, receives the counters after every call.
+	// Progress, when set, receives the counters after every call. Calls are serialised (never two
+	// at once, whatever the concurrency) and the counters never go back, so the callback needs no
+	// lock of its own; it should return quickly, since collection waits for it.
 	Progress func(Progress)
 	Now      func() time.Time
 }
@@ -66,16 +68,19 @@ type Result struct {
 }
 
 type collector struct {
-	opts   Options
-	graph  *armresourcegraph.Client
-	arm    *armclient.Client
-	sem    chan struct{}
-	mu     sync.Mutex
-	byKey  map[string]*arm.Object
-	order  []*arm.Object
-	errs   []arm.CollectError
-	prog   Progress
-	tenant string
+	opts  Options
+	graph *armresourcegraph.Client
+	arm   *armclient.Client
+	sem   chan struct{}
+	mu    sync.Mutex
+	// reportMu serialises Progress calls; taken before mu, so each call sees counters at least as
+	// new as the previous call's.
+	reportMu sync.Mutex
+	byKey    map[string]*arm.Object
+	order    []*arm.Object
+	errs     []arm.CollectError
+	prog     Progress
+	tenant   string
 }
 
 // Collect reads the estate. It returns the snapshot even when ctx is cancelled (with ctx's error):
@@ -356,6 +361,8 @@ func (c *collector) report() {
 	if c.opts.Progress == nil {
 		return
 	}
+	c.reportMu.Lock()
+	defer c.reportMu.Unlock()
 	c.mu.Lock()
 	p := c.prog
 	c.mu.Unlock()

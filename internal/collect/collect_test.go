@@ -10,7 +10,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -344,5 +346,38 @@ func TestNextLinksStayOnARM(t *testing.T) {
 		if !strings.Contains(e.Message, "returned a $skipToken it had returned before") {
 			t.Errorf("%+v", e)
 		}
+	}
+}
+
+// Progress is never called twice at once, and its counters never go back, whatever the
+// concurrency: a callback needs no lock of its own (go test -race used to report TestFaults).
+func TestProgressIsSerialised(t *testing.T) {
+	f, err := collecttest.Real()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Latency = time.Millisecond
+	var inFlight, most, calls int32
+	var last collect.Progress // written only inside the callback
+	opts := f.Options()
+	opts.Concurrency = 16
+	opts.Progress = func(p collect.Progress) {
+		n := atomic.AddInt32(&inFlight, 1)
+		defer atomic.AddInt32(&inFlight, -1)
+		if n > atomic.LoadInt32(&most) {
+			atomic.StoreInt32(&most, n)
+		}
+		atomic.AddInt32(&calls, 1)
+		if p.Calls < last.Calls || p.Objects < last.Objects || p.Errors < last.Errors || p.Queries < last.Queries {
+			t.Errorf("progress went back: %+v after %+v", p, last)
+		}
+		last = p
+		time.Sleep(200 * time.Microsecond)
+	}
+	if _, err := collect.Collect(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if most != 1 || calls < 20 {
+		t.Errorf("%d Progress calls, at most %d at once; want 1 at a time", calls, most)
 	}
 }
