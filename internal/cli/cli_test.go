@@ -892,4 +892,25 @@ func TestHardenCommand(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stderr, "already in place") || len(f.Writes()) != n {
 		t.Errorf("second apply: %d %s, %d new writes", r.code, r.stderr, len(f.Writes())-n)
 	}
+	// While another writer holds the journal, an apply writes nothing and says why (two applies on
+	// one journal used to send their writes twice).
+	g := collecttest.New(res.Snapshot.Resources)
+	held, err := journal.Open(filepath.Join(t.TempDir(), "held.jsonl"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	r = runAzure(t, context.Background(), g, nil, "harden", "--snapshot", estate, "--check", "LOCK-001", "--apply", "--yes", "--journal", held.Path())
+	if r.code == 0 || !strings.Contains(r.stderr, "in use by another bulwark process") || len(g.Writes()) != 0 {
+		t.Errorf("apply on a held journal: %d %s (%d writes)", r.code, r.stderr, len(g.Writes()))
+	}
+	// A journal others can read is made private, and the user is told.
+	loose := filepath.Join(t.TempDir(), "loose.jsonl")
+	if err := os.WriteFile(loose, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runAzure(t, context.Background(), collecttest.New(res.Snapshot.Resources), nil, "harden", "--snapshot", estate, "--check", "LOCK-001", "--apply", "--yes", "--journal", loose)
+	if st, err := os.Stat(loose); err != nil || st.Mode().Perm() != 0o600 || !strings.Contains(r.stderr, "had mode 0644") {
+		t.Errorf("loose journal: %v %v %s", st.Mode(), err, r.stderr)
+	}
 }

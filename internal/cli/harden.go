@@ -10,7 +10,6 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/assess"
 	"github.com/bulwarkhq/bulwark/internal/harden"
-	"github.com/bulwarkhq/bulwark/internal/journal"
 )
 
 type hardenOptions struct {
@@ -119,15 +118,15 @@ func applyPlan(ctx context.Context, cmd *cobra.Command, app *App, opts *hardenOp
 	if err != nil {
 		return err
 	}
-	entries, err := journal.Read(path)
-	if err != nil {
-		return err
-	}
-	j, err := journal.Open(path, nil)
+	j, err := openJournal(app, path)
 	if err != nil {
 		return err
 	}
 	defer j.Close()
+	entries, err := j.Entries()
+	if err != nil {
+		return err
+	}
 	ap := &harden.Applier{Client: client, Journal: j, Who: who, Entries: entries}
 	reqs, err := ap.Preview(ctx, p)
 	if err != nil {

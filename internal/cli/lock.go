@@ -192,7 +192,7 @@ touched. Put them back with bulwark lock restore; bulwark lock status reports an
 			if err != nil {
 				return err
 			}
-			j, err := journal.Open(path, nil)
+			j, err := openJournal(app, path)
 			if err != nil {
 				return err
 			}
@@ -255,7 +255,12 @@ func newCmdLockRestore(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			entries, err := journal.Read(path)
+			j, err := openJournal(app, path)
+			if err != nil {
+				return err
+			}
+			defer j.Close()
+			entries, err := j.Entries()
 			if err != nil {
 				return err
 			}
@@ -285,11 +290,6 @@ func newCmdLockRestore(app *App) *cobra.Command {
 			if err := w.confirm(app, reqs); err != nil {
 				return err
 			}
-			j, err := journal.Open(path, nil)
-			if err != nil {
-				return err
-			}
-			defer j.Close()
 			m.Journal = j
 			for _, o := range pick {
 				if err := m.Restore(cmd.Context(), o); err != nil {
@@ -343,6 +343,19 @@ func newCmdLockStatus(app *App) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&path, "journal", "", "the journal file (default $XDG_STATE_HOME/bulwark/journal.jsonl)")
 	return cmd
+}
+
+// openJournal opens the journal for a writing command (exclusively; see journal.Open) and says so
+// when it had to make the file private.
+func openJournal(app *App, path string) (*journal.Journal, error) {
+	j, err := journal.Open(path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if j.Tightened != 0 {
+		app.notef("journal %s had mode %04o (readable or writable by others): set to 0600", path, j.Tightened)
+	}
+	return j, nil
 }
 
 func writeOpen(w io.Writer, open []locks.Open) {

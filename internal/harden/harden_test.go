@@ -255,6 +255,7 @@ type harness struct {
 	f      *collecttest.Fake
 	client *azsdk.Clients
 	path   string
+	j      *journal.Journal // the current run's
 }
 
 func newHarness(t *testing.T) *harness {
@@ -268,16 +269,22 @@ func newHarness(t *testing.T) *harness {
 	return &harness{f: f, client: c, path: filepath.Join(t.TempDir(), "journal.jsonl")}
 }
 
+// applier is one run: the previous run's journal is closed first (a journal has one writer at a
+// time), then the journal is opened and read under its lock.
 func (h *harness) applier(t *testing.T) *Applier {
-	entries, err := journal.Read(h.path)
-	if err != nil {
-		t.Fatal(err)
+	if h.j != nil {
+		h.j.Close()
 	}
 	j, err := journal.Open(h.path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.j = j
 	t.Cleanup(func() { j.Close() })
+	entries, err := j.Entries()
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &Applier{Client: h.client, Journal: j, Who: "alice@contoso.example", Entries: entries}
 }
 

@@ -57,13 +57,20 @@ type Entry struct {
 	Meta map[string]string `json:"meta,omitempty"`
 }
 
-// Journal appends to one file.
+// Journal appends to one file, which it holds an exclusive lock on while open: no two writing
+// commands share a journal at once.
 type Journal struct {
 	mu   sync.Mutex
 	f    *os.File
 	path string
 	now  func() time.Time
+	// Tightened is the mode the file had when Open found it readable or writable by others and
+	// set it to 0600 (0 when it was private already); the caller tells the user.
+	Tightened fs.FileMode
 }
+
+// ErrInUse is returned by Open when another process holds the journal.
+var ErrInUse = errors.New("in use by another bulwark process")
 
 // DefaultPath is $XDG_STATE_HOME/bulwark/journal.jsonl, else ~/.local/state/bulwark/journal.jsonl.
 func DefaultPath(getenv func(string) string) (string, error) {
@@ -77,7 +84,12 @@ func DefaultPath(getenv func(string) string) (string, error) {
 	return filepath.Join(home, ".local", "state", "bulwark", "journal.jsonl"), nil
 }
 
-// Open opens (creating) the journal for appending. now is the clock (nil: time.Now).
+// Open opens (creating) the journal for appending, for a command that writes to Azure. It takes
+// an exclusive lock on the file, without waiting: a second writer gets ErrInUse instead of
+// interleaving its writes with the first's. It refuses a journal whose last line was cut off (a
+// write interrupted mid-line), since appending would glue the next entry onto the fragment; and it
+// sets a journal readable or writable by others to 0600 (Journal.Tightened says it did). Read the
+// entries after Open (Journal.Entries), under the lock. now is the clock (nil: time.Now).
 func Open(path string, now func() time.Time) (*Journal, error) {
 	if now == nil {
 		now = time.Now
@@ -85,12 +97,48 @@ func Open(path string, now func() time.Time) (*Journal, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
-	return &Journal{f: f, path: path, now: now}, nil
+	j := &Journal{f: f, path: path, now: now}
+	fail := func(err error) (*Journal, error) {
+		f.Close()
+		return nil, err
+	}
+	if err := lockFile(f); err != nil {
+		if errors.Is(err, ErrInUse) {
+			return fail(fmt.Errorf("journal %s is %w: wait for it to finish (one writing command at a time per journal)", path, ErrInUse))
+		}
+		return fail(fmt.Errorf("lock journal %s: %w", path, err))
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return fail(fmt.Errorf("open journal %s: %w", path, err))
+	}
+	if !st.Mode().IsRegular() {
+		return fail(fmt.Errorf("journal %s is not a regular file", path))
+	}
+	if perm := st.Mode().Perm(); perm&0o077 != 0 {
+		if err := f.Chmod(0o600); err != nil {
+			return fail(fmt.Errorf("journal %s has mode %04o (readable or writable by others) and could not be set to 0600: %w", path, perm, err))
+		}
+		j.Tightened = perm
+	}
+	if st.Size() > 0 {
+		last := make([]byte, 1)
+		if _, err := f.ReadAt(last, st.Size()-1); err != nil {
+			return fail(fmt.Errorf("read journal %s: %w", path, err))
+		}
+		if last[0] != '\n' {
+			return fail(fmt.Errorf("journal %s ends in a partial line (a write was cut off): no further change is made until it is repaired — look at its last line (bulwark journal show names it), and remove the fragment or complete it", path))
+		}
+	}
+	return j, nil
 }
+
+// Entries reads the journal's entries, under the lock Open took.
+func (j *Journal) Entries() ([]Entry, error) { return Read(j.path) }
 
 // Path is the journal's file.
 func (j *Journal) Path() string { return j.path }
@@ -117,7 +165,7 @@ func (j *Journal) Append(e Entry) error {
 	return nil
 }
 
-// Close closes the file.
+// Close closes the file, which releases the lock.
 func (j *Journal) Close() error { return j.f.Close() }
 
 // Read returns every entry of a journal file; a missing file is an empty journal. A line that is

@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,5 +72,69 @@ func TestDefaultPath(t *testing.T) {
 	})
 	if err != nil || p != filepath.Join("/state", "bulwark", "journal.jsonl") {
 		t.Errorf("%s %v", p, err)
+	}
+}
+
+// One writer at a time: a second Open of the same journal fails at once with ErrInUse, and works
+// again once the first is closed.
+func TestOpenIsExclusive(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.jsonl")
+	a, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := Open(path, nil); !errors.Is(err, ErrInUse) {
+		if b != nil {
+			b.Close()
+		}
+		t.Fatalf("second Open: %v, want ErrInUse", err)
+	}
+	a.Close()
+	b, err := Open(path, nil)
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	b.Close()
+}
+
+// A journal whose last line was cut off (a crash mid-write) is refused for writing and left as it
+// was; Read names the damaged line.
+func TestOpenRefusesTornJournal(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.jsonl")
+	torn := `{"schema":"bulwark.journal/v1","time":"2026-11-26T09:00:00Z","kind":"intent","action":"a1","tool":"lock-release"}` + "\n" + `{"schema":"bulwark.journal/v1","ti`
+	if err := os.WriteFile(path, []byte(torn), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if j, err := Open(path, nil); err == nil || !strings.Contains(err.Error(), "partial line") {
+		if j != nil {
+			j.Close()
+		}
+		t.Fatalf("Open of a torn journal: %v", err)
+	}
+	if data, _ := os.ReadFile(path); string(data) != torn {
+		t.Errorf("the torn journal was changed: %q", data)
+	}
+	if _, err := Read(path); err == nil || !strings.Contains(err.Error(), "journal.jsonl:2") {
+		t.Errorf("Read: %v", err)
+	}
+}
+
+// A journal readable by others is set to 0600 on Open, and Tightened says what it was.
+func TestOpenTightensMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.jsonl")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	j, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	st, _ := os.Stat(path)
+	if st.Mode().Perm() != 0o600 || j.Tightened != 0o644 {
+		t.Errorf("mode %v, Tightened %v", st.Mode().Perm(), j.Tightened)
 	}
 }
