@@ -835,6 +835,34 @@ func TestLockCommands(t *testing.T) {
 	if st.code != ExitFindings || !strings.Contains(st.stdout, "OVERDUE") || !strings.Contains(st.stderr, "past their deadline") {
 		t.Errorf("overdue: %d %s %s", st.code, st.stdout, st.stderr)
 	}
+
+	// The run died after the DELETE, before its outcome: status shows the release as unsettled
+	// and exits 1; restore reads the lock, finds it in place, settles the release.
+	died := filepath.Join(dir, "died.jsonl")
+	j, _ = journal.Open(died, nil)
+	meta = map[string]string{"lock": lockID, "until": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}
+	j.Append(journal.Entry{Kind: journal.Intent, Action: "r2", Tool: "lock-release", Who: "bob", Why: "CHG-10", Before: before, Meta: meta})
+	j.Close()
+	st = run(t, "", "lock", "status", "--journal", died)
+	if st.code != ExitFindings || !strings.Contains(st.stdout, "UNSETTLED") || !strings.Contains(st.stderr, "unsettled") {
+		t.Errorf("unsettled: %d %s %s", st.code, st.stdout, st.stderr)
+	}
+	n := len(f.Writes())
+	r = runAzure(t, context.Background(), f, nil, "lock", "restore", "--all", "--journal", died, "--yes")
+	if r.code != 0 || !strings.Contains(r.stderr, "was never released") || len(f.Writes()) != n {
+		t.Errorf("settle: %d %s (%d writes)", r.code, r.stderr, len(f.Writes())-n)
+	}
+	if st := run(t, "", "lock", "status", "--journal", died); st.code != 0 || !strings.Contains(st.stdout, "No lock release is open") {
+		t.Errorf("status after settling: %d %s", st.code, st.stdout)
+	}
+
+	// A journal whose last line was cut off: lock release refuses before any DELETE.
+	torn := filepath.Join(dir, "torn.jsonl")
+	os.WriteFile(torn, []byte(`{"schema":"bulwark.journal/v1","kind":"int`), 0o600)
+	r = runAzure(t, context.Background(), f, nil, "lock", "release", "--resource", kv, "--reason", "CHG-11", "--for", "30m", "--journal", torn, "--yes")
+	if r.code == 0 || !strings.Contains(r.stderr, "partial line") || len(f.Writes()) != n {
+		t.Errorf("torn journal: %d %s (%d writes)", r.code, r.stderr, len(f.Writes())-n)
+	}
 	for _, c := range []struct {
 		args []string
 		msg  string

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -81,10 +82,18 @@ func (w *writeFlags) confirm(app *App, requests []string) error {
 }
 
 // OverdueError: lock status found releases past their deadline (exit 1, for cron and CI).
-type OverdueError struct{ Count int }
+type OverdueError struct{ Count, Unsettled int }
 
 func (e *OverdueError) Error() string {
-	return fmt.Sprintf("%s past their deadline: run bulwark lock restore --expired", plural(e.Count, "lock release is", "lock releases are"))
+	var parts []string
+	if e.Count > 0 {
+		parts = append(parts, fmt.Sprintf("%s past their deadline: run bulwark lock restore --expired", plural(e.Count, "lock release is", "lock releases are")))
+	}
+	if e.Unsettled > 0 {
+		parts = append(parts, fmt.Sprintf("%s unsettled (the DELETE was sent, its outcome is unknown): run bulwark lock restore --resource ID, which reads each lock and settles it",
+			plural(e.Unsettled, "lock release is", "lock releases are")))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // NewCmdLock builds `bulwark lock`.
@@ -292,7 +301,12 @@ func newCmdLockRestore(app *App) *cobra.Command {
 			}
 			m.Journal = j
 			for _, o := range pick {
-				if err := m.Restore(cmd.Context(), o); err != nil {
+				err := m.Restore(cmd.Context(), o)
+				if errors.Is(err, locks.ErrNeverReleased) {
+					app.notef("%s (%s) on %s was never released (it is still in place): settled in the journal", o.Lock.Name, o.Lock.Level, scopeName(o.Lock.Scope))
+					continue
+				}
+				if err != nil {
 					return err
 				}
 				app.notef("restored %s (%s) on %s", o.Lock.Name, o.Lock.Level, scopeName(o.Lock.Scope))
@@ -329,14 +343,17 @@ func newCmdLockStatus(app *App) *cobra.Command {
 			} else {
 				writeOpen(app.Stdout, open)
 			}
-			overdue := 0
+			var e OverdueError
 			for _, o := range open {
 				if o.Overdue {
-					overdue++
+					e.Count++
+				}
+				if o.Unsettled {
+					e.Unsettled++
 				}
 			}
-			if overdue > 0 {
-				return &OverdueError{Count: overdue}
+			if e.Count > 0 || e.Unsettled > 0 {
+				return &e
 			}
 			return nil
 		},
@@ -366,7 +383,12 @@ func writeOpen(w io.Writer, open []locks.Open) {
 	t := newTable(w, "state", "lock", "level", "scope", "released by", "until", "reason")
 	for _, o := range open {
 		state := "open"
-		if o.Overdue {
+		switch {
+		case o.Unsettled && o.Overdue:
+			state = "UNSETTLED, OVERDUE"
+		case o.Unsettled:
+			state = "UNSETTLED"
+		case o.Overdue:
 			state = "OVERDUE"
 		}
 		t.row(state, o.Lock.Name, o.Lock.Level, scopeName(o.Lock.Scope), o.Who, o.Until.UTC().Format("2006-01-02 15:04 UTC"), o.Reason)

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/armclient"
 	"github.com/bulwarkhq/bulwark/internal/azsdk"
 	"github.com/bulwarkhq/bulwark/internal/journal"
 )
@@ -112,7 +114,17 @@ func (m *Manager) Release(ctx context.Context, scope, name, reason string, d tim
 		err := m.Client.DeleteLock(ctx, l.ID)
 		out := journal.Entry{Kind: journal.Outcome, Action: action, Tool: toolRelease, Who: m.Who, Why: reason, Result: journal.Done, Meta: meta}
 		if err != nil {
+			// The DELETE may have happened even so (the reply was lost): settle it by reading the
+			// lock. Gone: released. Still there: not released. Unreadable: the outcome stays
+			// failed without "settled", so the release stays open until a restore settles it.
 			out.Result, out.Error = journal.Failed, err.Error()
+			switch present, gerr := m.present(ctx, l.ID); {
+			case gerr != nil:
+			case present:
+				out.Meta = withMeta(meta, "settled", "present")
+			default:
+				out.Result, out.Error, err = journal.Done, "the DELETE answered "+err.Error()+", but the lock is gone: released", nil
+			}
 		}
 		if jerr := m.Journal.Append(out); jerr != nil {
 			return done, jerr
@@ -128,7 +140,24 @@ func (m *Manager) Release(ctx context.Context, scope, name, reason string, d tim
 	return done, nil
 }
 
-// Release is one lock released and not yet restored.
+// present reads whether a lock exists now.
+func (m *Manager) present(ctx context.Context, id string) (bool, error) {
+	_, err := m.Client.Get(ctx, id)
+	if armclient.IsNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func withMeta(meta map[string]string, k, v string) map[string]string {
+	out := map[string]string{k: v}
+	for mk, mv := range meta {
+		out[mk] = mv
+	}
+	return out
+}
+
+// Open is one lock released and not yet restored.
 type Open struct {
 	Lock       Lock            `json:"lock"`
 	Definition json.RawMessage `json:"definition"` // as it was before the release
@@ -137,11 +166,16 @@ type Open struct {
 	ReleasedAt time.Time       `json:"releasedAt"`
 	Until      time.Time       `json:"until"`
 	Overdue    bool            `json:"overdue"`
-	action     string
+	// Unsettled: the DELETE was sent but its outcome is unknown (the run died before recording it,
+	// or it was recorded failed and the lock could not be read). The lock may be gone; a restore
+	// reads it and settles the release either way.
+	Unsettled bool `json:"unsettled,omitempty"`
+	action    string
 }
 
-// OpenReleases reads the journal: every lock released (outcome done) with no restore done since,
-// overdue first, then by deadline.
+// OpenReleases reads the journal: every lock released and not restored since, overdue first, then
+// by deadline. A release counts unless it is known not to have happened: an intent with no outcome,
+// or with a failed outcome that did not find the lock still in place, stays open (Unsettled).
 func OpenReleases(entries []journal.Entry, now time.Time) []Open {
 	restored := map[string]time.Time{} // lock ID (lower) → last restore
 	for _, s := range journal.States(entries) {
@@ -154,11 +188,22 @@ func OpenReleases(entries []journal.Entry, now time.Time) []Open {
 	}
 	var out []Open
 	for _, s := range journal.States(entries) {
-		if s.Intent.Tool != toolRelease || s.Outcome == nil || s.Outcome.Result != journal.Done {
+		if s.Intent.Tool != toolRelease {
 			continue
 		}
+		unsettled, at := s.Outcome == nil, s.Intent.Time
+		if s.Outcome != nil {
+			at = s.Outcome.Time
+			switch {
+			case s.Outcome.Result == journal.Done:
+			case s.Outcome.Result == journal.Failed && s.Outcome.Meta["settled"] != "present":
+				unsettled = true
+			default:
+				continue // known not to have happened
+			}
+		}
 		k := strings.ToLower(s.Intent.Meta["lock"])
-		if t, ok := restored[k]; ok && !t.Before(s.Outcome.Time) {
+		if t, ok := restored[k]; ok && !t.Before(at) {
 			continue
 		}
 		o, err := arm.NewObject(s.Intent.Before, arm.Source{File: "journal"})
@@ -167,7 +212,7 @@ func OpenReleases(entries []journal.Entry, now time.Time) []Open {
 		}
 		until, _ := time.Parse(time.RFC3339, s.Intent.Meta["until"])
 		out = append(out, Open{Lock: FromObject(o), Definition: s.Intent.Before, Reason: s.Intent.Why, Who: s.Intent.Who,
-			ReleasedAt: s.Outcome.Time, Until: until, Overdue: now.After(until), action: s.Intent.Action})
+			ReleasedAt: at, Until: until, Overdue: now.After(until), Unsettled: unsettled, action: s.Intent.Action})
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Overdue != out[j].Overdue {
@@ -194,12 +239,32 @@ func (m *Manager) RestoreRequest(r Open) (azsdk.Request, error) {
 	return req, nil
 }
 
+// ErrNeverReleased is returned by Restore for an unsettled release whose lock is still in place:
+// the release is settled as not having happened, and nothing is written to Azure.
+var ErrNeverReleased = errors.New("the lock is still in place: the release never happened")
+
 // Restore puts back the released lock exactly as it was (name, level, notes, owners), then reads
-// it back and checks the definition is byte for byte the one released.
+// it back and checks the definition is byte for byte the one released. An unsettled release is
+// settled first by reading the lock: still there, it is journaled as not released and Restore
+// returns ErrNeverReleased; gone, it is restored.
 func (m *Manager) Restore(ctx context.Context, r Open) error {
 	req, err := m.RestoreRequest(r)
 	if err != nil {
 		return err
+	}
+	if r.Unsettled {
+		present, err := m.present(ctx, r.Lock.ID)
+		if err != nil {
+			return fmt.Errorf("restore %s: read the lock to settle its release: %w", r.Lock.Name, err)
+		}
+		if present {
+			meta := map[string]string{"lock": r.Lock.ID, "scope": r.Lock.Scope, "settled": "present"}
+			if err := m.Journal.Append(journal.Entry{Kind: journal.Outcome, Action: r.action, Tool: toolRelease, Who: m.Who, Result: journal.Failed,
+				Error: ErrNeverReleased.Error(), Meta: meta}); err != nil {
+				return err
+			}
+			return fmt.Errorf("restore %s: %w", r.Lock.Name, ErrNeverReleased)
+		}
 	}
 	action := fmt.Sprintf("%s:%s:%s", toolRestore, strings.ToLower(r.Lock.ID), r.ReleasedAt.Format(time.RFC3339))
 	meta := map[string]string{"lock": r.Lock.ID, "release": r.action}

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -118,5 +121,115 @@ func TestReleaseRestoreRoundTrip(t *testing.T) {
 	}
 	if _, err := m.Release(context.Background(), kv, "nope", "x", time.Minute); err == nil || !strings.Contains(err.Error(), `no lock named "nope"`) {
 		t.Errorf("unknown lock name: %v", err)
+	}
+}
+
+func newManager(t *testing.T, f *collecttest.Fake, path string) (*Manager, *journal.Journal) {
+	t.Helper()
+	o := f.Options()
+	client, err := azsdk.New(azsdk.Options{Options: armclient.Options{Credential: o.Credential, Transport: f, RetryDelay: time.Millisecond, MaxRetries: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := journal.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return &Manager{Client: client, Journal: j, Who: "alice@contoso.example", Now: time.Now}, j
+}
+
+func demoFake(t *testing.T) *collecttest.Fake {
+	t.Helper()
+	_, res, err := demoestate.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return collecttest.New(res.Snapshot.Resources)
+}
+
+// A release whose outcome is not "done" stays open until it is settled by reading the lock: the
+// process died after the DELETE (intent only), or the DELETE answered an error. Only a lock read
+// back in place closes it without a restore. (OpenReleases used to count only "done" outcomes, so
+// such a lock vanished from lock status and lock restore.)
+func TestUnsettledReleasesStayOpen(t *testing.T) {
+	const lockID = kv + "/providers/Microsoft.Authorization/locks/kv-no-delete"
+	dir := t.TempDir()
+
+	// The run died between the DELETE and its outcome: keep only the intent line.
+	f := demoFake(t)
+	m, j := newManager(t, f, filepath.Join(dir, "full.jsonl"))
+	if _, err := m.Release(context.Background(), kv, "", "rotate the CMK", 30*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	full, _ := journal.Read(filepath.Join(dir, "full.jsonl"))
+	intentOnly := func(name string) string {
+		p := filepath.Join(dir, name)
+		line, _ := json.Marshal(full[0])
+		if err := os.WriteFile(p, append(line, '\n'), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	died := intentOnly("died.jsonl")
+	entries, _ := journal.Read(died)
+	open := OpenReleases(entries, time.Now())
+	if len(open) != 1 || !open[0].Unsettled {
+		t.Fatalf("died after the DELETE: open = %+v", open)
+	}
+	m, _ = newManager(t, f, died)
+	if err := m.Restore(context.Background(), open[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.Object(lockID); !ok {
+		t.Error("the lock was not put back")
+	}
+	if entries, _ = journal.Read(died); len(OpenReleases(entries, time.Now())) != 0 {
+		t.Errorf("still open after the restore: %+v", OpenReleases(entries, time.Now()))
+	}
+
+	// The run died before the DELETE reached Azure: the restore finds the lock in place, settles
+	// the release as never having happened, and writes nothing.
+	g := demoFake(t)
+	notSent := intentOnly("not-sent.jsonl")
+	entries, _ = journal.Read(notSent)
+	m, _ = newManager(t, g, notSent)
+	if err := m.Restore(context.Background(), OpenReleases(entries, time.Now())[0]); !errors.Is(err, ErrNeverReleased) {
+		t.Errorf("restore of a lock still in place: %v", err)
+	}
+	if w := g.Writes(); len(w) != 0 {
+		t.Errorf("writes: %v", w)
+	}
+	if entries, _ = journal.Read(notSent); len(OpenReleases(entries, time.Now())) != 0 {
+		t.Errorf("not settled: %+v", OpenReleases(entries, time.Now()))
+	}
+
+	// The DELETE answered 500; reading the lock decides.
+	for _, c := range []struct {
+		name      string
+		get       collecttest.Fault // the answer to reading the lock afterwards
+		open      int
+		unsettled bool
+		err       bool
+	}{
+		{"reply lost, lock gone", collecttest.Fault{Status: http.StatusNotFound, Body: `{"error":{"code":"LockNotFound"}}`}, 1, false, false},
+		{"failed, lock in place", collecttest.Fault{}, 0, false, true},
+		{"failed, lock unreadable", collecttest.Fault{Status: http.StatusInternalServerError, Body: `{"error":{"code":"InternalServerError"}}`}, 1, true, true},
+	} {
+		h := demoFake(t)
+		h.Fault("DELETE "+lockID, collecttest.Fault{Status: http.StatusInternalServerError, Body: `{"error":{"code":"InternalServerError"}}`})
+		if c.get.Status != 0 {
+			h.Fault(lockID, c.get)
+		}
+		path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".jsonl")
+		m, j := newManager(t, h, path)
+		released, err := m.Release(context.Background(), kv, "", "rotate the CMK", 30*time.Minute)
+		j.Close()
+		entries, _ := journal.Read(path)
+		open := OpenReleases(entries, time.Now())
+		if (err != nil) != c.err || len(open) != c.open || (c.open > 0 && open[0].Unsettled != c.unsettled) || (c.open == 1 && !c.unsettled && len(released) != 1) {
+			t.Errorf("%s: err %v, released %d, open %+v", c.name, err, len(released), open)
+		}
 	}
 }
