@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bulwarkhq/bulwark/internal/collect"
+	"github.com/bulwarkhq/bulwark/internal/textsafe"
 )
 
 // App carries what every command shares: the streams and the global flags.
@@ -46,6 +47,8 @@ func defaultAzure(tenant string, c cloud.Configuration) (collect.Options, error)
 
 // Run runs the command line on app's streams and returns the exit code.
 func (app *App) Run(ctx context.Context, args []string) int {
+	// Everything printed goes through textsafe: strings from input cannot drive the terminal.
+	app.Stdout, app.Stderr = textsafe.Writer(app.Stdout), textsafe.Writer(app.Stderr)
 	stdin, stdout, stderr := app.Stdin, app.Stdout, app.Stderr
 	root := NewRootCmd(app)
 	root.SetArgs(args)
@@ -149,7 +152,15 @@ func (a *App) color() bool {
 	if a.NoColor || a.Getenv("NO_COLOR") != "" {
 		return false
 	}
-	f, ok := a.Stdout.(*os.File)
+	return isTerminal(a.Stdout)
+}
+
+// isTerminal reports whether w is a terminal (progress is only drawn on one).
+func isTerminal(w any) bool {
+	if sw, ok := w.(io.Writer); ok {
+		w = textsafe.Unwrap(sw)
+	}
+	f, ok := w.(*os.File)
 	if !ok {
 		return false
 	}
@@ -157,14 +168,11 @@ func (a *App) color() bool {
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
-// isTerminal reports whether w is a terminal (progress is only drawn on one).
-func isTerminal(w any) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
+// progress redraws the progress line on a terminal's stderr: line is written as a cell (nothing in
+// it can move the cursor) after the carriage return and erase-line that only this writes; "" clears
+// the line.
+func (a *App) progress(line string) {
+	fmt.Fprint(textsafe.Unwrap(a.Stderr), "\r\x1b[K"+textsafe.Cell(line))
 }
 
 // notef prints a note to stderr unless --quiet.

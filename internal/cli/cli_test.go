@@ -942,3 +942,63 @@ func TestHardenCommand(t *testing.T) {
 		t.Errorf("loose journal: %v %v %s", st.Mode(), err, r.stderr)
 	}
 }
+
+// Strings from input cannot drive the terminal: a caller carrying a carriage return, an OSC
+// window-title and hyperlink sequence, a cursor movement and a right-to-left override, and a lock
+// whose notes do the same, print escaped in every human format (detect's table and Markdown, lock
+// list, assess), while JSON output decodes to the very same strings. They used to print raw.
+func TestNoEscapeInjection(t *testing.T) {
+	const evil = "mallory\r\x1b]0;pwned\x07\x1b]8;;https://evil.example\x07\x1b[2J\u202eexe.gpj"
+	evilJSON, _ := json.Marshal(evil)
+	data, err := os.ReadFile(filepath.Join("..", "..", "examples", "contoso", "activity", "rest", "activity-2026-11-25.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	act := filepath.Join(dir, "activity.json")
+	os.WriteFile(act, bytes.ReplaceAll(data, []byte(`"7f3a1111-aaaa-4bbb-8ccc-000000000fff"`), evilJSON), 0o600)
+	lockFile := filepath.Join(dir, "locks.json")
+	os.WriteFile(lockFile, []byte(`{"value":[{"id":"/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/providers/Microsoft.Authorization/locks/l1","type":"Microsoft.Authorization/locks","name":"l1","properties":{"level":"CanNotDelete","notes":`+string(evilJSON)+`}}]}`), 0o600)
+	check := func(name string, r result) {
+		t.Helper()
+		for stream, s := range map[string]string{"stdout": r.stdout, "stderr": r.stderr} {
+			if strings.ContainsAny(s, "\r\x07\u202e") || strings.Contains(s, "\x1b]") || strings.Contains(s, "\x1b[2J") {
+				t.Errorf("%s: raw control characters on %s: %q", name, stream, s)
+			}
+		}
+	}
+	r := run(t, "", "detect", act)
+	if !strings.Contains(r.stdout, `mallory\u000d\u001b]0;pwned`) {
+		t.Errorf("detect table: the caller is not shown escaped:\n%s", r.stdout)
+	}
+	check("detect", r)
+	check("detect -o markdown", run(t, "", "detect", act, "-o", "markdown"))
+	l := run(t, "", "lock", "list", "--snapshot", lockFile)
+	if !strings.Contains(l.stdout, `mallory\u000d`) {
+		t.Errorf("lock list: notes not shown escaped:\n%s", l.stdout)
+	}
+	check("lock list", l)
+	check("assess", run(t, "", "assess", "--snapshot", lockFile))
+	j := run(t, "", "detect", act, "-o", "json")
+	check("detect -o json", j)
+	if !strings.Contains(j.stdout, "mallory") {
+		t.Fatalf("detect -o json: %s", j.stderr)
+	}
+	found := false
+	for _, line := range strings.Split(strings.TrimSpace(j.stdout), "\n") {
+		var rec struct {
+			Events []struct {
+				Caller string `json:"caller"`
+			} `json:"events"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		for _, e := range rec.Events {
+			found = found || e.Caller == evil
+		}
+	}
+	if !found {
+		t.Errorf("detect -o json does not carry the caller unchanged")
+	}
+}

@@ -103,8 +103,8 @@ func (l *progressLine) update(p collect.Progress) {
 }
 
 func (l *progressLine) print() {
-	fmt.Fprintf(l.app.Stderr, "\r\033[Kcollecting: %d subscriptions · %d queries · %d calls · %d objects · %d errors",
-		l.p.Subscriptions, l.p.Queries, l.p.Calls, l.p.Objects, l.p.Errors)
+	l.app.progress(fmt.Sprintf("collecting: %d subscriptions · %d queries · %d calls · %d objects · %d errors",
+		l.p.Subscriptions, l.p.Queries, l.p.Calls, l.p.Objects, l.p.Errors))
 }
 
 func (l *progressLine) done() {

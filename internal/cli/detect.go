@@ -128,7 +128,7 @@ docs/detect-json.md), markdown. Thresholds and windows of correlation rules are 
 				if n++; n%65536 == 0 {
 					if progress && time.Since(last) > 2*time.Second {
 						last = time.Now()
-						fmt.Fprintf(app.Stderr, "\r%d events read (%s)…", n, e.Source())
+						app.progress(fmt.Sprintf("%d events read (%s)…", n, e.Source()))
 					}
 					return cmd.Context().Err()
 				}
@@ -137,7 +137,7 @@ docs/detect-json.md), markdown. Thresholds and windows of correlation rules are 
 				return err
 			}
 			if progress && last != start {
-				fmt.Fprint(app.Stderr, "\r\033[K")
+				app.progress("")
 			}
 			result := d.Finish()
 			for _, p := range r.Problems {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/bulwarkhq/bulwark/internal/textsafe"
 )
 
 func writeJSON(w io.Writer, v any) error {
@@ -30,7 +32,14 @@ func newTable(w io.Writer, header ...string) *table {
 	return t
 }
 
-func (t *table) row(cells ...string) { fmt.Fprintln(t.tw, strings.Join(cells, "\t")) }
+// row writes one row; each cell is made safe (textsafe.Cell): a value cannot add rows or columns,
+// or drive the terminal.
+func (t *table) row(cells ...string) {
+	for i, c := range cells {
+		cells[i] = textsafe.Cell(c)
+	}
+	fmt.Fprintln(t.tw, strings.Join(cells, "\t"))
+}
 
 func (t *table) flush() error { return t.tw.Flush() }
 

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/bulwarkhq/bulwark/internal/assess"
+	"github.com/bulwarkhq/bulwark/internal/textsafe"
 )
 
 func paint(on bool, code, s string) string {
@@ -38,7 +39,7 @@ func Table(w io.Writer, rep *assess.Report, meta Meta) error {
 		fmt.Fprintf(w, "  %s\n", l)
 	}
 	for _, e := range rep.Errors {
-		fmt.Fprintf(w, "  not collected: %s %s: %s\n", e.Scope, e.Operation, e.Message)
+		fmt.Fprintf(w, "  not collected: %s %s: %s\n", textsafe.Cell(e.Scope), textsafe.Cell(e.Operation), textsafe.Cell(e.Message))
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -56,7 +57,7 @@ func Table(w io.Writer, rep *assess.Report, meta Meta) error {
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "#\tSEVERITY\tCHECK\tRESOURCE\tBLAST\tFINDING")
 		for i, r := range f {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\n", i+1, paint(c, statusColor(r.Status), r.Severity.String()), r.CheckID, r.Name, r.BlastRadius, r.Message)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\n", i+1, paint(c, statusColor(r.Status), r.Severity.String()), r.CheckID, textsafe.Cell(r.Name), r.BlastRadius, textsafe.Cell(r.Message))
 		}
 		tw.Flush()
 	}
@@ -86,7 +87,7 @@ func Table(w io.Writer, rep *assess.Report, meta Meta) error {
 			if !meta.Verbose && len(line) > 200 {
 				line = line[:199] + "…"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", paint(c, statusColor(r.Status), string(r.Status)), r.Severity, r.CheckID, r.Name, dash(r.App), line)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", paint(c, statusColor(r.Status), string(r.Status)), r.Severity, r.CheckID, textsafe.Cell(r.Name), textsafe.Cell(dash(r.App)), textsafe.Cell(line))
 		}
 		tw.Flush()
 	}
