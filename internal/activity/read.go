@@ -34,8 +34,10 @@ func (p Problem) String() string { return p.Source + ": " + p.Msg }
 // Reader reads events from files, folders and stdin.
 type Reader struct {
 	Stdin io.Reader
-	// Problems collects malformed lines and rows, each with file and line.
-	Problems []Problem
+	// Problems holds the first MaxProblems malformed lines and rows, each with file and line;
+	// Malformed counts them all.
+	Problems  []Problem
+	Malformed int
 	// Duplicates counts events seen twice: the same time, operation, status, correlation ID and
 	// resource, in any format (see Event.KeyHash).
 	Duplicates int
@@ -182,8 +184,19 @@ func (o *ordered) flush() error {
 	return nil
 }
 
+// MaxProblems is how many malformed lines a Reader keeps in detail: a file of garbage must not
+// fill memory or a terminal. Reader.Malformed counts every one.
+const MaxProblems = 20
+
 func (r *Reader) problem(src string, format string, args ...any) {
-	r.Problems = append(r.Problems, Problem{Source: src, Msg: fmt.Sprintf(format, args...)})
+	r.addProblem(Problem{Source: src, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (r *Reader) addProblem(p Problem) {
+	r.Malformed++
+	if len(r.Problems) < MaxProblems {
+		r.Problems = append(r.Problems, p)
+	}
 }
 
 // dedupWindow is how many recent event keys the Reader remembers to drop duplicates: exports that
@@ -645,7 +658,9 @@ func (d *decoded) reset() {
 
 // apply records a batch's problems and passes its events on.
 func (r *Reader) apply(d *decoded, fn func(*Event) error) error {
-	r.Problems = append(r.Problems, d.problems...)
+	for _, p := range d.problems {
+		r.addProblem(p)
+	}
 	if r.seen != nil {
 		// Load each key's first slot in both sets before the first lookup: the cache misses of a
 		// whole batch then overlap instead of coming one after another.
@@ -668,6 +683,7 @@ func (r *Reader) apply(d *decoded, fn func(*Event) error) error {
 func splitJSONLines(ctx context.Context, name string, src lineSource, emit func(batch) error) error {
 	lineNo, startLine := 0, 0
 	var pending []byte
+	var nest nesting // of pending
 	b := getUnits()
 	lines := linePool.Get().(*[]byte)
 	keep := func(data []byte) []byte { // a copy of data in lines
@@ -709,10 +725,18 @@ func splitJSONLines(ctx context.Context, name string, src lineSource, emit func(
 			case len(trimmed) > 0:
 				if len(pending) == 0 {
 					startLine = lineNo
+					nest = nesting{}
 				}
 				pending = append(pending, line...)
-				if jsonscan.Valid(pending) {
-					if e := add(unit{src: source{name, startLine}, data: keep(bytes.TrimSpace(pending))}); e != nil {
+				// Validate only when the value may be complete (its brackets closed, outside a
+				// string): every byte is looked at once by nest and once by validation, so a
+				// pretty-printed document costs linear time, not a validation per line.
+				if nest.feed(line); !nest.open() {
+					if validatePending(pending) {
+						if e := add(unit{src: source{name, startLine}, data: keep(bytes.TrimSpace(pending))}); e != nil {
+							return e
+						}
+					} else if e := add(unit{src: source{name, startLine}, problem: "malformed JSON"}); e != nil {
 						return e
 					}
 					pending = pending[:0]
@@ -746,6 +770,40 @@ func splitJSONLines(ctx context.Context, name string, src lineSource, emit func(
 	putLines(lines)
 	return nil
 }
+
+// validatePending validates a multi-line value; a test counts the bytes it is given.
+var validatePending = jsonscan.Valid
+
+// nesting follows the brackets of JSON text fed to it line by line, outside strings.
+type nesting struct {
+	depth       int
+	inStr, escd bool
+}
+
+func (n *nesting) feed(b []byte) {
+	for _, c := range b {
+		switch {
+		case n.inStr:
+			switch {
+			case n.escd:
+				n.escd = false
+			case c == '\\':
+				n.escd = true
+			case c == '"':
+				n.inStr = false
+			}
+		case c == '"':
+			n.inStr = true
+		case c == '{' || c == '[':
+			n.depth++
+		case c == '}' || c == ']':
+			n.depth--
+		}
+	}
+}
+
+// open reports text that cannot be a complete value yet: inside a string or brackets.
+func (n *nesting) open() bool { return n.inStr || n.depth > 0 }
 
 // clone copies b (make and copy: the runtime then does not zero the memory first).
 func clone(b []byte) []byte {

@@ -143,14 +143,17 @@ docs/detect-json.md), markdown. Thresholds and windows of correlation rules are 
 			for _, p := range r.Problems {
 				app.notef("skipped %s", p)
 			}
+			if more := r.Malformed - len(r.Problems); more > 0 {
+				app.notef("skipped %s more (%d malformed in all; the first %d are listed above)", plural(more, "malformed line or row", "malformed lines or rows"), r.Malformed, len(r.Problems))
+			}
 			if app.Verbose {
-				app.notef("%d events (%d duplicates dropped, %d malformed) in %s; %+v", result.Stats.Events, r.Duplicates, len(r.Problems),
+				app.notef("%d events (%d duplicates dropped, %d malformed) in %s; %+v", result.Stats.Events, r.Duplicates, r.Malformed,
 					time.Since(start).Round(time.Millisecond), result.Stats)
 			}
 			if result.Stats.Late > 0 {
 				app.notef("%d events arrived more than --lateness %s after later ones and were correlated out of order", result.Stats.Late, dopts.Lateness)
 			}
-			sum := detectSummary{Stats: result.Stats, Duplicates: r.Duplicates, Malformed: len(r.Problems), Rules: len(rules), Inputs: args}
+			sum := detectSummary{Stats: result.Stats, Duplicates: r.Duplicates, Malformed: r.Malformed, Rules: len(rules), Inputs: args}
 			switch format {
 			case "json":
 				err = writeDetectJSON(app.Stdout, result, sum)
