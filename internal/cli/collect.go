@@ -23,6 +23,7 @@ type liveScope struct {
 	cloud           string
 	concurrency     int
 	timeout         time.Duration
+	keepSecrets     bool
 }
 
 func (l *liveScope) register(cmd *cobra.Command) {
@@ -33,6 +34,7 @@ func (l *liveScope) register(cmd *cobra.Command) {
 	f.StringVar(&l.cloud, "cloud", "AzurePublic", "cloud: "+strings.Join(collect.CloudNames(), ", "))
 	f.IntVar(&l.concurrency, "concurrency", 8, "ARM calls in flight")
 	f.DurationVar(&l.timeout, "timeout", 60*time.Second, "per-call timeout (each retry gets it afresh)")
+	f.BoolVar(&l.keepSecrets, "keep-secrets", false, "keep connection strings, keys and passwords found in resource properties (by default they are redacted before anything is kept)")
 	cmd.RegisterFlagCompletionFunc("cloud", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return collect.CloudNames(), cobra.ShellCompDirectiveNoFileComp
 	})
@@ -61,7 +63,7 @@ func (l *liveScope) collect(ctx context.Context, app *App) (*collect.Result, err
 		return nil, err
 	}
 	opts.Subscriptions, opts.ManagementGroup = l.subscriptions, l.managementGroup
-	opts.Concurrency, opts.CallTimeout = l.concurrency, l.timeout
+	opts.Concurrency, opts.CallTimeout, opts.KeepSecrets = l.concurrency, l.timeout, l.keepSecrets
 	var p *progressLine
 	if isTerminal(app.Stderr) && !app.Quiet {
 		p = &progressLine{app: app}
@@ -78,6 +80,9 @@ func (l *liveScope) collect(ctx context.Context, app *App) (*collect.Result, err
 			plural(pr.Errors, "call failed", "calls failed"))
 		for _, e := range res.Snapshot.Errors {
 			app.notef("  %s: %s: %s", e.Scope, e.Operation, e.Message)
+		}
+		if pr.Redacted > 0 {
+			app.notef("redacted %s (connection strings, keys, passwords: --keep-secrets keeps them)", plural(pr.Redacted, "secret value", "secret values"))
 		}
 	}
 	return res, err

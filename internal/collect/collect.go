@@ -27,6 +27,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/armclient"
+	"github.com/bulwarkhq/bulwark/internal/jsonscan"
 )
 
 // Options configure a collection.
@@ -44,6 +45,9 @@ type Options struct {
 	// Transport replaces HTTP for ARM calls, GraphTransport for Resource Graph (tests: fakes). A nil
 	// GraphTransport uses Transport.
 	Transport, GraphTransport policy.Transporter
+	// KeepSecrets keeps the values of SecretProperties in collected objects; by default they are
+	// replaced with Redacted before anything is kept (Progress.Redacted counts them).
+	KeepSecrets bool
 	// Progress, when set, receives the counters after every call. Calls are serialised (never two
 	// at once, whatever the concurrency) and the counters never go back, so the callback needs no
 	// lock of its own; it should return quickly, since collection waits for it.
@@ -59,6 +63,7 @@ type Progress struct {
 	Objects       int `json:"objects"`   // distinct objects collected
 	Errors        int `json:"errors"`    // calls that failed for good
 	Throttled     int `json:"throttled"` // Resource Graph waits for its quota to reset
+	Redacted      int `json:"redacted"`  // secret values replaced (see SecretProperties)
 }
 
 // Result is the snapshot and the counters.
@@ -326,7 +331,15 @@ func rowScope(r any, batch []string) string {
 // add keeps an object, the first copy of each ID. An object that is not a readable ARM object is
 // returned as an error, for the caller to record: nothing collected is dropped silently.
 func (c *collector) add(raw []byte, source string) error {
-	o, err := arm.NewObject(raw, arm.Source{File: source})
+	if !jsonscan.Valid(raw) {
+		_, err := arm.NewObject(raw, arm.Source{File: source})
+		return err
+	}
+	redacted := 0
+	if !c.opts.KeepSecrets {
+		raw, redacted = redact(raw)
+	}
+	o, err := arm.NewObjectFromValid(raw, arm.Source{File: source})
 	if err != nil {
 		if arm.IsNoID(err) {
 			return errors.New(`it has no string "id"`)
@@ -346,6 +359,7 @@ func (c *collector) add(raw []byte, source string) error {
 	c.byKey[o.ID.Key()] = o
 	c.order = append(c.order, o)
 	c.prog.Objects = len(c.order)
+	c.prog.Redacted += redacted
 	return nil
 }
 

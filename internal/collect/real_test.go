@@ -276,3 +276,33 @@ func TestRealShapesMUAWithoutProxy(t *testing.T) {
 		}
 	}
 }
+
+// Secrets in resource properties (App Insights' ConnectionString and InstrumentationKey, in the
+// PascalCase that API returns) are redacted before the snapshot keeps them, unless KeepSecrets.
+// They used to be written to collected snapshots verbatim.
+func TestSecretsRedactedOnCollection(t *testing.T) {
+	const appi = "/subscriptions/" + collecttest.RealProd + "/resourceGroups/RG-App/providers/microsoft.insights/components/appi-contoso"
+	for _, keep := range []bool{false, true} {
+		f, err := collecttest.Real()
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := f.Options()
+		opts.KeepSecrets = keep
+		res, err := collect.Collect(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, ok := arm.NewIndex(res.Snapshot.Resources).Get(appi)
+		if !ok {
+			t.Fatal("the component was not collected")
+		}
+		has := strings.Contains(string(o.Raw), "9d1b3f5a-7c2e-4a6b-8d0f-2e4a6c8b0d13")
+		if has != keep || (!keep && res.Progress.Redacted != 2) || (keep && res.Progress.Redacted != 0) {
+			t.Errorf("KeepSecrets=%v: secret present %v, %d redacted: %s", keep, has, res.Progress.Redacted, o.Raw)
+		}
+		if v, _ := o.Get("properties.RetentionInDays").Int(); v != 90 {
+			t.Errorf("KeepSecrets=%v: other properties changed: %s", keep, o.Raw)
+		}
+	}
+}
