@@ -68,7 +68,9 @@ func (r *Reader) Read(ctx context.Context, paths []string, fn func(*Event) error
 			if r.Stdin == nil {
 				return errors.New("-: no standard input")
 			}
-			if err := r.readStream(ctx, "-", r.Stdin, fn); err != nil {
+			// Standard input is ordered exactly like a file of the same shape (a REST export piped
+			// from az is newest first, like the file it would have written).
+			if err := r.ReadFrom(ctx, "-", r.Stdin, fn); err != nil {
 				return err
 			}
 			continue
@@ -141,7 +143,7 @@ const maxOrdered = 50_000
 // activity-log list, the portal's CSV), and detection runs on event time. The first events of a
 // file show its order: when they are already ascending (the diagnostic export), events pass
 // straight through and the detector's lateness absorbs small disorder; otherwise they are held and
-// sorted in runs of maxOrdered events. Standard input is passed on as it arrives.
+// sorted in runs of maxOrdered events. Standard input is read the same way.
 type ordered struct {
 	fn      func(*Event) error
 	buf     []*Event

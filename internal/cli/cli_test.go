@@ -2,16 +2,19 @@ package cli
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"github.com/bulwarkhq/bulwark/internal/apps"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -1000,5 +1003,52 @@ func TestNoEscapeInjection(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("detect -o json does not carry the caller unchanged")
+	}
+}
+
+// Every demo activity file gives the same detection whether it is named, piped to stdin, gzipped,
+// or gzipped and piped: stdin is ordered like a file of the same shape. (Piped, the REST export —
+// newest first — used to arrive unsorted: 62 late events and the attack split in two incidents.)
+func TestStdinReadsLikeAFile(t *testing.T) {
+	sourceField := regexp.MustCompile(`"source":"[^"]*?( \[\d+\]|:\d+)?"`)
+	norm := func(s string) string {
+		s = sourceField.ReplaceAllString(s, `"source":"INPUT$1"`)
+		return regexp.MustCompile(`"inputs":\[[^\]]*\]`).ReplaceAllString(s, `"inputs":[]`)
+	}
+	var files []string
+	filepath.WalkDir(filepath.Join("..", "..", "examples", "contoso", "activity"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, p)
+		}
+		return err
+	})
+	if len(files) < 4 {
+		t.Fatalf("%d demo activity files", len(files))
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gz bytes.Buffer
+		zw := gzip.NewWriter(&gz)
+		zw.Write(data)
+		zw.Close()
+		gzFile := filepath.Join(t.TempDir(), "activity.json.gz")
+		os.WriteFile(gzFile, gz.Bytes(), 0o600)
+		byPath := run(t, "", "detect", f, "-o", "json")
+		if byPath.code != 0 || strings.Contains(byPath.stderr, "out of order") {
+			t.Fatalf("%s: %d %s", f, byPath.code, byPath.stderr)
+		}
+		want := norm(byPath.stdout)
+		for name, r := range map[string]result{
+			"stdin":         run(t, string(data), "detect", "-", "-o", "json"),
+			"gzip":          run(t, "", "detect", gzFile, "-o", "json"),
+			"gzip on stdin": run(t, gz.String(), "detect", "-", "-o", "json"),
+		} {
+			if got := norm(r.stdout); got != want || r.code != byPath.code || strings.Contains(r.stderr, "out of order") {
+				t.Errorf("%s through %s differs from the file (%d, %s)", f, name, r.code, r.stderr)
+			}
+		}
 	}
 }
