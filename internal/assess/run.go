@@ -1,9 +1,11 @@
 package assess
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
@@ -165,14 +167,38 @@ func (r Result) Risk() float64 {
 }
 
 // Score is the weighted share of applicable (resource, check) pairs that pass; warnings count half.
+// With no pass, warn or fail result at all (nothing applies, or every result is unknown) the area
+// is not assessed: Assessed is false and JSON carries "score": null — never 100.
 type Score struct {
 	Name       string  `json:"name"`
-	Score      float64 `json:"score"` // 0–100; NaN-free: 100 when nothing applies
+	Score      float64 `json:"score"` // 0–100 when Assessed
+	Assessed   bool    `json:"assessed"`
 	Pass       int     `json:"pass"`
 	Warn       int     `json:"warn"`
 	Fail       int     `json:"fail"`
 	Unknown    int     `json:"unknown"`
 	Applicable int     `json:"applicable"`
+}
+
+// MarshalJSON writes "score": null for an area not assessed.
+func (s Score) MarshalJSON() ([]byte, error) {
+	type plain Score
+	v := struct {
+		plain
+		Score *float64 `json:"score"`
+	}{plain: plain(s)}
+	if s.Assessed {
+		v.Score = &s.Score
+	}
+	return json.Marshal(v)
+}
+
+// Display renders the score for people: "87.5", or "not assessed".
+func (s Score) Display() string {
+	if !s.Assessed {
+		return "not assessed"
+	}
+	return strconv.FormatFloat(s.Score, 'f', 1, 64)
 }
 
 // Scores groups scores by area, by principle and for the estate.
@@ -211,9 +237,11 @@ func (a *acc) add(r Result) {
 }
 
 func (a *acc) done() Score {
-	a.s.Score = 100
-	if a.want > 0 {
-		a.s.Score = math.Round(1000*a.got/a.want) / 10
+	if a.s.Applicable > 0 {
+		a.s.Score, a.s.Assessed = 100, true
+		if a.want > 0 {
+			a.s.Score = math.Round(1000*a.got/a.want) / 10
+		}
 	}
 	return a.s
 }

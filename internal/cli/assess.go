@@ -66,7 +66,7 @@ self-contained file).`,
 			if opts.save != "" && !opts.live {
 				return usagef("--save writes what --live collected")
 			}
-			snap, err := estate(cmd.Context(), app, opts.in, args, opts.live, opts.scope)
+			snap, err := estate(cmd.Context(), app, &opts.in, args, opts.live, opts.scope)
 			if err != nil {
 				return err
 			}
@@ -82,9 +82,12 @@ self-contained file).`,
 			env := assess.NewEnv(assess.Inputs{Snapshot: snap, Config: ec.Config, Apps: ec.Apps, IaC: ec.IaC})
 			rep := assess.Run(env, checks)
 			meta := report.Meta{Version: buildVersion().Version, GeneratedAt: time.Now(), CollectedAt: env.Now, Objects: len(snap.Resources),
-				Inputs: inputs, Apps: opts.apps, IaC: opts.iac, Color: app.color(), Verbose: app.Verbose}
+				Inputs: inputs, Apps: opts.apps, IaC: opts.iac, Color: app.color(), Verbose: app.Verbose, Unreadable: opts.in.unreadable}
 			if err := report.Write(app.Stdout, format, rep, checks, meta); err != nil {
 				return fmt.Errorf("write report: %w", err)
+			}
+			if len(snap.Resources) == 0 { // --live found nothing
+				return &NothingReadError{What: "ARM object", From: describeInputs(inputs)}
 			}
 			if opts.failOn != "" {
 				if n := rep.AtOrAbove(min); n > 0 {

@@ -1052,3 +1052,121 @@ func TestStdinReadsLikeAFile(t *testing.T) {
 		}
 	}
 }
+
+// Empty or unreadable input never passes a CI gate: nothing read exits 3 with the reason; some
+// inputs unreadable is said in every format and exits 3 unless --allow-partial; an area whose
+// results are all unknown is "not assessed", never 100. (An empty folder used to score 100.0/100
+// and exit 0 under --fail-on low; detect exited 0 on garbage.)
+func TestHonestFirstRun(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	os.Mkdir(empty, 0o755)
+	estate := filepath.Join("..", "..", "examples", "contoso", "estate")
+	rest := filepath.Join("..", "..", "examples", "contoso", "activity", "rest", "activity-2026-11-25.json")
+	data, _ := os.ReadFile(rest)
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(content), 0o600)
+		return p
+	}
+	truncated := write("truncated.json", string(data[:len(data)/2]))
+	wrongHeader := write("wrong.csv", "a,b,c\n1,2,3\n4,5,6\n")
+	garbage := write("garbage.json", "{\x00\x01 not json\n\xff\xfe\n")
+	broken := write("broken.json", `{"id":`)
+	for _, c := range []struct {
+		name, stdin string
+		args        []string
+		code        int
+		msg         string
+	}{
+		{"assess, empty folder", "", []string{"assess", "--snapshot", empty, "--fail-on", "low"}, ExitRuntime, "no ARM object was read from " + empty},
+		{"assess, empty stdin", "", []string{"assess", "--snapshot", "-", "--fail-on", "low"}, ExitRuntime, "no ARM object was read from standard input"},
+		{"assess, one input broken", "", []string{"assess", "--snapshot", estate, "--snapshot", broken}, ExitRuntime, "--allow-partial goes on with the 166 objects"},
+		{"inspect, empty folder", "", []string{"snapshot", "inspect", empty}, ExitRuntime, "no ARM object was read"},
+		{"detect, truncated REST file", "", []string{"detect", truncated}, ExitRuntime, "no event was read from " + truncated},
+		{"detect, CSV with a wrong header", "", []string{"detect", wrongHeader}, ExitRuntime, "no event was read from " + wrongHeader},
+		{"detect, garbage", "", []string{"detect", garbage}, ExitRuntime, "no event was read"},
+		{"detect, empty stdin", "", []string{"detect", "-"}, ExitRuntime, "no event was read from standard input"},
+		{"detect, empty stdin allowed", "", []string{"detect", "-", "--allow-empty"}, ExitOK, ""},
+	} {
+		r := run(t, c.stdin, c.args...)
+		if r.code != c.code || !strings.Contains(r.stderr, c.msg) {
+			t.Errorf("%s: exit %d, want %d with %q\n%s", c.name, r.code, c.code, c.msg, r.stderr)
+		}
+		if c.code != 0 && strings.Contains(r.stdout, "100.0/100") {
+			t.Errorf("%s: scored 100 on nothing:\n%s", c.name, r.stdout)
+		}
+	}
+
+	// detect: one unreadable line among good ones.
+	diag := filepath.Join(dir, "diag.json")
+	var diagData []byte
+	filepath.WalkDir(filepath.Join("..", "..", "examples", "contoso", "activity", "diagnostic-export"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && diagData == nil {
+			diagData, _ = os.ReadFile(p)
+		}
+		return err
+	})
+	os.WriteFile(diag, append(diagData, []byte("this line is not JSON\n")...), 0o600)
+	r := run(t, "", "detect", diag)
+	if r.code != ExitRuntime || !strings.Contains(r.stdout, "partial: 1 line or row could not be read") || !strings.Contains(r.stderr, "--allow-partial") {
+		t.Errorf("detect partial: %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if r := run(t, "", "detect", diag, "--allow-partial", "-o", "markdown"); r.code != 0 || !strings.Contains(r.stdout, "**Partial:** 1 line or row") {
+		t.Errorf("detect partial allowed, markdown: %d %s", r.code, r.stdout)
+	}
+	j := run(t, "", "detect", diag, "--allow-partial", "-o", "json")
+	last := j.stdout[strings.LastIndex(strings.TrimSpace(j.stdout), "\n")+1:]
+	var sum detectSummary
+	if err := json.Unmarshal([]byte(last), &sum); err != nil || !sum.Partial || sum.Malformed != 1 || len(sum.Problems) != 1 || !strings.HasSuffix(sum.Problems[0], "malformed JSON") {
+		t.Errorf("detect partial json: %v %+v", err, sum)
+	}
+
+	// assess --allow-partial: every format says what could not be read.
+	base := []string{"assess", "--snapshot", estate, "--snapshot", broken, "--allow-partial"}
+	for format, want := range map[string]string{
+		"table":    "partial: could not be read: " + broken,
+		"markdown": "**partial: could not be read: " + broken,
+		"html":     `id="partial"`,
+		"sarif":    `"toolExecutionNotifications"`,
+		"json":     `"partial": true`,
+	} {
+		r := run(t, "", append(base, "-o", format)...)
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("assess --allow-partial -o %s: exit %d, no %q", format, r.code, want)
+		}
+	}
+	var doc struct {
+		Snapshot struct{ Unreadable []string } `json:"snapshot"`
+		Scores   struct {
+			Areas []struct {
+				Name     string   `json:"name"`
+				Score    *float64 `json:"score"`
+				Assessed bool     `json:"assessed"`
+			} `json:"areas"`
+		} `json:"scores"`
+	}
+	js := run(t, "", append(base, "-o", "json")...)
+	if err := json.Unmarshal([]byte(js.stdout), &doc); err != nil || len(doc.Snapshot.Unreadable) != 1 {
+		t.Fatalf("assess json: %v %+v", err, doc.Snapshot)
+	}
+	// Without --iac every configuration-based service is unknown: area D is not assessed.
+	var d *float64
+	found := false
+	for _, a := range doc.Scores.Areas {
+		if strings.HasPrefix(a.Name, "D ") {
+			found, d = !a.Assessed, a.Score
+		}
+	}
+	if !found || d != nil {
+		t.Errorf("area D without --iac: %+v", doc.Scores.Areas)
+	}
+	table := run(t, "", "assess", "--snapshot", estate)
+	if !regexp.MustCompile(`D · Configuration-based services +not assessed`).MatchString(table.stdout) {
+		t.Errorf("table: area D not shown as not assessed:\n%s", table.stdout)
+	}
+	html := run(t, "", "assess", "--snapshot", estate, "-o", "html")
+	if !regexp.MustCompile(`D · Configuration-based services</text>\s*<rect[^>]*/><rect x="300" y="4" width="0" height="18" fill="#9ca3af">`).MatchString(html.stdout) {
+		t.Errorf("html: area D has a bar")
+	}
+}

@@ -167,7 +167,7 @@ Ctrl-C stops the run and still writes what was collected.`,
 
 // estate is the snapshot a command works on: collected from Azure with --live, else loaded from
 // the --snapshot inputs and args (load warnings go to stderr).
-func estate(ctx context.Context, app *App, in snapshotInputs, args []string, live bool, scope liveScope) (*arm.Snapshot, error) {
+func estate(ctx context.Context, app *App, in *snapshotInputs, args []string, live bool, scope liveScope) (*arm.Snapshot, error) {
 	if live {
 		if len(in.paths) > 0 || len(args) > 0 {
 			return nil, usagef("--live reads Azure: give it no --snapshot or files")

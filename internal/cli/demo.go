@@ -142,11 +142,11 @@ func renderDemo(app *App, rep demoReport) error {
 		fmt.Fprintf(w, "%s %s %s: %s\n", st.warn("warning:"), s.File, s.Path, s.Reason)
 	}
 	a := rep.Assess
-	fmt.Fprintf(w, "\n%s estate score %.1f/100 — %d pass, %d warn, %d fail, %d unknown\n", st.bold("2. Assess"),
-		a.Scores.Estate.Score, a.Counts[assess.Pass], a.Counts[assess.Warn], a.Counts[assess.Fail], a.Counts[assess.Unknown])
+	fmt.Fprintf(w, "\n%s estate score %s/100 — %d pass, %d warn, %d fail, %d unknown\n", st.bold("2. Assess"),
+		a.Scores.Estate.Display(), a.Counts[assess.Pass], a.Counts[assess.Warn], a.Counts[assess.Fail], a.Counts[assess.Unknown])
 	t = newTable(w, "  ", "area", "score", "fail")
 	for _, s := range a.Scores.Areas {
-		t.row("  ", s.Name, fmt.Sprintf("%.1f", s.Score), strconv.Itoa(s.Fail))
+		t.row("  ", s.Name, s.Display(), strconv.Itoa(s.Fail))
 	}
 	t.flush()
 	fmt.Fprintf(w, "\n   Top findings, by severity and blast radius:\n")

@@ -13,6 +13,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/activity"
 	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/internal/detect"
+	"github.com/bulwarkhq/bulwark/internal/textsafe"
 )
 
 type detectOptions struct {
@@ -26,6 +27,8 @@ type detectOptions struct {
 	failOn    string
 	maxGroups int
 	maxActors int
+	// allowPartial accepts unreadable lines; allowEmpty accepts inputs without any event.
+	allowPartial, allowEmpty bool
 }
 
 // DetectSchema names the JSON-lines schema of `bulwark detect -o json` (docs/detect-json.md).
@@ -153,7 +156,18 @@ docs/detect-json.md), markdown. Thresholds and windows of correlation rules are 
 			if result.Stats.Late > 0 {
 				app.notef("%d events arrived more than --lateness %s after later ones and were correlated out of order", result.Stats.Late, dopts.Lateness)
 			}
-			sum := detectSummary{Stats: result.Stats, Duplicates: r.Duplicates, Malformed: r.Malformed, Rules: len(rules), Inputs: args}
+			sum := detectSummary{Stats: result.Stats, Duplicates: r.Duplicates, Malformed: r.Malformed, Partial: r.Malformed > 0,
+				Problems: []string{}, Rules: len(rules), Inputs: args}
+			for _, p := range r.Problems {
+				sum.Problems = append(sum.Problems, p.String())
+			}
+			if n == 0 && (r.Malformed > 0 || !opts.allowEmpty) {
+				detail := ""
+				if r.Malformed > 0 {
+					detail = fmt.Sprintf("%s, the first: %s", plural(r.Malformed, "malformed line or row", "malformed lines or rows"), r.Problems[0])
+				}
+				return &NothingReadError{What: "event", From: describeInputs(args), Detail: detail}
+			}
 			switch format {
 			case "json":
 				err = writeDetectJSON(app.Stdout, result, sum)
@@ -164,6 +178,10 @@ docs/detect-json.md), markdown. Thresholds and windows of correlation rules are 
 			}
 			if err != nil {
 				return fmt.Errorf("write results: %w", err)
+			}
+			if sum.Partial && !opts.allowPartial {
+				return fmt.Errorf("partial input: %s could not be read (the results above leave them out; --allow-partial accepts that)",
+					plural(r.Malformed, "line or row", "lines or rows"))
 			}
 			if failRank >= 0 {
 				n := 0
@@ -190,6 +208,8 @@ docs/detect-json.md), markdown. Thresholds and windows of correlation rules are 
 	f.DurationVar(&opts.lateness, "lateness", 20*time.Minute, "how late an out-of-order event may arrive and still be correlated in order")
 	f.StringVar(&opts.failOn, "fail-on", "", "exit 1 when an incident reaches this severity (low|medium|high|critical)")
 	f.IntVar(&opts.maxGroups, "max-groups", 100_000, "correlation groups kept per rule (least recently seen evicted beyond it)")
+	f.BoolVar(&opts.allowPartial, "allow-partial", false, "exit 0 even when some lines or rows could not be read (the output still says how many)")
+	f.BoolVar(&opts.allowEmpty, "allow-empty", false, "exit 0 when the inputs hold no event at all (by default that is an error: nothing was read)")
 	f.IntVar(&opts.maxActors, "max-actors", 100_000, "actors whose changes are tracked (least recently seen without an alert evicted beyond it)")
 	cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions(detect.Levels[1:], cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -215,10 +235,13 @@ type detectSummary struct {
 	Stats      detect.Stats `json:"stats"`
 	Duplicates int          `json:"duplicateEvents"`
 	Malformed  int          `json:"malformedLines"`
-	Rules      int          `json:"rules"`
-	Inputs     []string     `json:"inputs"`
-	Alerts     int          `json:"alerts"`
-	Incidents  int          `json:"incidents"`
+	// Partial: some lines or rows could not be read; Problems lists the first of them.
+	Partial   bool     `json:"partial"`
+	Problems  []string `json:"problems"`
+	Rules     int      `json:"rules"`
+	Inputs    []string `json:"inputs"`
+	Alerts    int      `json:"alerts"`
+	Incidents int      `json:"incidents"`
 }
 
 // writeDetectJSON writes one JSON object per line: every alert (oldest first), every incident,
@@ -376,6 +399,10 @@ func writeDetectTable(w io.Writer, r detect.Result, sum detectSummary, st styler
 	}
 	fmt.Fprintf(w, "%s, %s, %s from %s\n", plural(sum.Stats.Events, "event", "events"), plural(len(r.Alerts), "alert", "alerts"),
 		plural(len(r.Incidents), "incident", "incidents"), plural(sum.Rules, "rule", "rules"))
+	if sum.Partial {
+		fmt.Fprintf(w, "%s %s could not be read (left out), the first: %s\n", st.warn("partial:"),
+			plural(sum.Malformed, "line or row", "lines or rows"), textsafe.Cell(sum.Problems[0]))
+	}
 	return nil
 }
 
@@ -396,6 +423,10 @@ func mdEscape(s string) string {
 func writeDetectMarkdown(w io.Writer, r detect.Result, sum detectSummary) error {
 	fmt.Fprintf(w, "# Bulwark detection\n\n%s, %s, %s from %s.\n\n", plural(sum.Stats.Events, "event", "events"),
 		plural(len(r.Alerts), "alert", "alerts"), plural(len(r.Incidents), "incident", "incidents"), plural(sum.Rules, "rule", "rules"))
+	if sum.Partial {
+		fmt.Fprintf(w, "**Partial:** %s could not be read (left out), the first: `%s`.\n\n",
+			plural(sum.Malformed, "line or row", "lines or rows"), mdEscape(sum.Problems[0]))
+	}
 	for _, inc := range r.Incidents {
 		fmt.Fprintf(w, "## %s — %s (%s)\n\n", inc.ID, mdEscape(inc.Title), inc.Severity)
 		fmt.Fprintf(w, "- **Stages:** %s\n- **Window:** %s – %s UTC\n- **Source IPs:** %s\n- **Resources:** %s\n- **Principals:**\n",

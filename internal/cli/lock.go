@@ -126,7 +126,7 @@ func newCmdLockList(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			snap, err := estate(cmd.Context(), app, in, args, live, scope)
+			snap, err := estate(cmd.Context(), app, &in, args, live, scope)
 			if err != nil {
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -34,11 +35,43 @@ Folders are read recursively (*.json, *.jsonl, and gzip); '-' reads standard inp
 	return cmd
 }
 
-// snapshotInputs is the repeatable --snapshot flag every estate-reading command takes.
-type snapshotInputs struct{ paths []string }
+// snapshotInputs is the repeatable --snapshot flag every estate-reading command takes, and
+// --allow-partial.
+type snapshotInputs struct {
+	paths        []string
+	allowPartial bool
+	// unreadable names the inputs that could not be read when --allow-partial let the command go on.
+	unreadable []string
+}
 
 func (s *snapshotInputs) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&s.paths, "snapshot", nil, "estate input: a file, a folder or - for stdin (repeatable)")
+	cmd.Flags().BoolVar(&s.allowPartial, "allow-partial", false, "go on with what could be read when some inputs cannot be (the output says which)")
+}
+
+// NothingReadError says that the inputs held nothing to work on: no ARM object, or no event.
+type NothingReadError struct{ What, From, Detail string }
+
+func (e *NothingReadError) Error() string {
+	s := fmt.Sprintf("nothing to work on: no %s was read from %s", e.What, e.From)
+	if e.Detail != "" {
+		s += " (" + e.Detail + ")"
+	}
+	return s
+}
+
+func describeInputs(paths []string) string {
+	if len(paths) == 0 {
+		return "the inputs"
+	}
+	q := make([]string, len(paths))
+	for i, p := range paths {
+		if p == "-" {
+			p = "standard input"
+		}
+		q[i] = p
+	}
+	return strings.Join(q, ", ")
 }
 
 func (s *snapshotInputs) load(ctx context.Context, app *App, extra []string) (*snapshot.Result, error) {
@@ -46,6 +79,31 @@ func (s *snapshotInputs) load(ctx context.Context, app *App, extra []string) (*s
 	if len(paths) == 0 {
 		return nil, usagef("no estate given: pass files or folders (or --snapshot PATH, or - for stdin)")
 	}
+	res, err := s.loadAny(ctx, app, paths)
+	if err != nil {
+		if res == nil || !s.allowPartial || len(res.Snapshot.Resources) == 0 {
+			if res != nil && len(res.Snapshot.Resources) > 0 {
+				err = fmt.Errorf("%w\n(--allow-partial goes on with the %s that could be read)", err, plural(len(res.Snapshot.Resources), "object", "objects"))
+			}
+			return res, err
+		}
+		s.unreadable = splitErrors(errors.Unwrap(err))
+		for _, u := range s.unreadable {
+			app.notef("partial: could not be read: %s", u)
+		}
+	}
+	if len(res.Snapshot.Resources) == 0 {
+		detail := plural(len(res.Files), "file", "files")
+		if w := res.Warnings(); len(w) > 0 {
+			detail += fmt.Sprintf("; %s skipped, the first: %s %s: %s", plural(len(w), "element", "elements"), w[0].File, w[0].Path, w[0].Reason)
+		}
+		return res, &NothingReadError{What: "ARM object", From: describeInputs(paths), Detail: detail}
+	}
+	return res, nil
+}
+
+// loadAny reads the inputs as they are: no check that anything was read.
+func (s *snapshotInputs) loadAny(ctx context.Context, app *App, paths []string) (*snapshot.Result, error) {
 	res, err := snapshot.Load(ctx, paths, snapshot.Options{Stdin: app.Stdin})
 	if err != nil {
 		return res, fmt.Errorf("load snapshot: %w", err)
@@ -74,7 +132,11 @@ func newCmdSnapshotInspect(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, loadErr := in.load(cmd.Context(), app, args)
+			paths := append(append([]string(nil), in.paths...), args...)
+			if len(paths) == 0 {
+				return usagef("no estate given: pass files or folders (or --snapshot PATH, or - for stdin)")
+			}
+			res, loadErr := in.loadAny(cmd.Context(), app, paths)
 			var u usageError
 			if res == nil || errors.As(loadErr, &u) {
 				return loadErr
@@ -99,10 +161,13 @@ func newCmdSnapshotInspect(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if loadErr == nil && len(res.Snapshot.Resources) == 0 {
+				return &NothingReadError{What: "ARM object", From: describeInputs(paths), Detail: plural(len(res.Files), "file", "files")}
+			}
 			return loadErr
 		},
 	}
-	in.register(cmd)
+	cmd.Flags().StringArrayVar(&in.paths, "snapshot", nil, "estate input: a file, a folder or - for stdin (repeatable)")
 	return cmd
 }
 

@@ -12,7 +12,7 @@ import (
 
 type htmlBar struct {
 	Label       string
-	Score       float64
+	Score       string // as shown: "87.5" or "not assessed"
 	Width, Y    float64
 	Color, Note string
 }
@@ -22,6 +22,7 @@ type htmlData struct {
 	Rep       *assess.Report
 	Summary   string
 	Unknown   []string
+	Partial   []string
 	Donut     template.HTML
 	Areas     []htmlBar
 	Principle []htmlBar
@@ -45,14 +46,24 @@ func scoreColor(s float64) string {
 func bars(scores []assess.Score) ([]htmlBar, int) {
 	var out []htmlBar
 	for i, s := range scores {
-		out = append(out, htmlBar{Label: s.Name, Score: s.Score, Width: math.Max(2, s.Score*3.6), Y: float64(i * 30),
-			Color: scoreColor(s.Score), Note: fmt.Sprintf("%d pass · %d warn · %d fail · %d unknown", s.Pass, s.Warn, s.Fail, s.Unknown)})
+		b := htmlBar{Label: s.Name, Score: s.Display(), Width: math.Max(2, s.Score*3.6), Y: float64(i * 30),
+			Color: scoreColor(s.Score), Note: fmt.Sprintf("%d pass · %d warn · %d fail · %d unknown", s.Pass, s.Warn, s.Fail, s.Unknown)}
+		if !s.Assessed { // no bar, no colour: nothing was judged
+			b.Width, b.Color = 0, "#9ca3af"
+		}
+		out = append(out, b)
 	}
 	return out, len(scores)*30 + 4
 }
 
-// donut draws the estate score as an inline SVG ring.
-func donut(score float64) template.HTML {
+// donut draws the estate score as an inline SVG ring (an empty grey ring when nothing was assessed).
+func donut(s assess.Score) template.HTML {
+	if !s.Assessed {
+		return template.HTML(`<svg class="donut" viewBox="0 0 140 140" width="140" height="140" role="img" aria-label="Estate not assessed">
+<circle cx="70" cy="70" r="52" fill="none" stroke="#e5e7eb" stroke-width="16"/>
+<text x="70" y="76" text-anchor="middle" font-size="15" font-weight="700">not assessed</text></svg>`)
+	}
+	score := s.Score
 	const r = 52.0
 	c := 2 * math.Pi * r
 	filled := c * score / 100
@@ -65,7 +76,7 @@ func donut(score float64) template.HTML {
 // HTML writes one self-contained file: inline CSS, inline SVG charts, inline script; no external
 // assets, so it can be mailed or attached to a ticket.
 func HTML(w io.Writer, rep *assess.Report, meta Meta) error {
-	d := htmlData{Meta: meta, Rep: rep, Summary: summaryLine(rep), Unknown: unknownLines(rep), Donut: donut(rep.Scores.Estate.Score),
+	d := htmlData{Meta: meta, Rep: rep, Summary: summaryLine(rep), Unknown: unknownLines(rep), Partial: partialLines(meta), Donut: donut(rep.Scores.Estate),
 		Top: top(rep, 10), All: rep.Results}
 	d.Areas, d.AreaH = bars(areasWorstFirst(rep))
 	d.Principle, d.PrinH = bars(rep.Scores.Principles)
@@ -85,11 +96,12 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return strings.Join(s, "\n")
 	},
-	"date": func(m Meta) string { return m.CollectedAt.UTC().Format("2006-01-02 15:04 UTC") },
+	"date":     func(m Meta) string { return m.CollectedAt.UTC().Format("2006-01-02 15:04 UTC") },
+	"outOf100": outOf100,
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Bulwark assessment — {{printf "%.1f" .Rep.Scores.Estate.Score}}/100</title>
+<title>Bulwark assessment — {{outOf100 .Rep.Scores.Estate}}</title>
 <style>
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1200px;color:#111827;padding:0 16px}
 h1{margin:0 0 4px}h2{margin-top:32px;border-bottom:1px solid #e5e7eb;padding-bottom:4px}
@@ -102,7 +114,8 @@ code{font-size:12px;word-break:break-all}pre{white-space:pre-wrap;margin:0;font-
 </style></head><body>
 <div class="head">{{.Donut}}<div><h1>Bulwark assessment</h1>
 <div class="muted">Estate snapshot of {{date .Meta}} · {{.Meta.Objects}} ARM objects · {{.Rep.Checks}} checks</div>
-<p id="summary"><strong>Estate score {{printf "%.1f" .Rep.Scores.Estate.Score}}/100</strong> — {{.Summary}}</p>
+<p id="summary"><strong>Estate score {{outOf100 .Rep.Scores.Estate}}</strong> — {{.Summary}}</p>
+{{range .Partial}}<div class="fail" id="partial"><strong>{{.}}</strong></div>{{end}}
 {{range .Unknown}}<div class="muted">{{.}}</div>{{end}}
 {{range .Rep.Errors}}<div class="muted">not collected: {{.Scope}} — {{.Operation}}: {{.Message}}</div>{{end}}
 </div></div>
@@ -111,13 +124,13 @@ code{font-size:12px;word-break:break-all}pre{white-space:pre-wrap;margin:0;font-
 <svg id="area-chart" width="100%" height="{{.AreaH}}" viewBox="0 0 760 {{.AreaH}}" role="img" aria-label="Scores by area">
 {{range .Areas}}<g transform="translate(0,{{.Y}})"><text x="0" y="18" font-size="13">{{.Label}}</text>
 <rect x="300" y="4" width="360" height="18" fill="#f3f4f6"/><rect x="300" y="4" width="{{.Width}}" height="18" fill="{{.Color}}"><title>{{.Note}}</title></rect>
-<text x="668" y="18" font-size="13" font-weight="600">{{printf "%.1f" .Score}}</text></g>
+<text x="668" y="18" font-size="13" font-weight="600">{{.Score}}</text></g>
 {{end}}</svg>
 <h2>Scores by Zero Trust principle</h2>
 <svg id="principle-chart" width="100%" height="{{.PrinH}}" viewBox="0 0 760 {{.PrinH}}" role="img" aria-label="Scores by principle">
 {{range .Principle}}<g transform="translate(0,{{.Y}})"><text x="0" y="18" font-size="13">{{.Label}}</text>
 <rect x="300" y="4" width="360" height="18" fill="#f3f4f6"/><rect x="300" y="4" width="{{.Width}}" height="18" fill="{{.Color}}"><title>{{.Note}}</title></rect>
-<text x="668" y="18" font-size="13" font-weight="600">{{printf "%.1f" .Score}}</text></g>
+<text x="668" y="18" font-size="13" font-weight="600">{{.Score}}</text></g>
 {{end}}</svg>
 
 <h2>Top findings</h2>

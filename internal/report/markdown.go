@@ -14,8 +14,11 @@ func mdEscape(s string) string {
 
 // Markdown writes a report to paste into tickets and wikis.
 func Markdown(w io.Writer, rep *assess.Report, meta Meta) error {
-	fmt.Fprintf(w, "# Bulwark assessment\n\nEstate score **%.1f/100** · %s · snapshot of %s (%d objects)\n\n",
-		rep.Scores.Estate.Score, summaryLine(rep), meta.CollectedAt.UTC().Format("2006-01-02 15:04 UTC"), meta.Objects)
+	fmt.Fprintf(w, "# Bulwark assessment\n\nEstate score **%s** · %s · snapshot of %s (%d objects)\n\n",
+		outOf100(rep.Scores.Estate), summaryLine(rep), meta.CollectedAt.UTC().Format("2006-01-02 15:04 UTC"), meta.Objects)
+	for _, l := range partialLines(meta) {
+		fmt.Fprintf(w, "- **%s**\n", mdEscape(l))
+	}
 	for _, l := range unknownLines(rep) {
 		fmt.Fprintf(w, "- %s\n", l)
 	}
@@ -24,10 +27,10 @@ func Markdown(w io.Writer, rep *assess.Report, meta Meta) error {
 	}
 	fmt.Fprintf(w, "\n## Scores\n\n| area | score | pass | warn | fail | unknown |\n|---|---:|---:|---:|---:|---:|\n")
 	for _, s := range areasWorstFirst(rep) {
-		fmt.Fprintf(w, "| %s | %.1f | %d | %d | %d | %d |\n", s.Name, s.Score, s.Pass, s.Warn, s.Fail, s.Unknown)
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %d |\n", s.Name, s.Display(), s.Pass, s.Warn, s.Fail, s.Unknown)
 	}
 	for _, s := range rep.Scores.Principles {
-		fmt.Fprintf(w, "| *%s* | %.1f | %d | %d | %d | %d |\n", s.Name, s.Score, s.Pass, s.Warn, s.Fail, s.Unknown)
+		fmt.Fprintf(w, "| *%s* | %s | %d | %d | %d | %d |\n", s.Name, s.Display(), s.Pass, s.Warn, s.Fail, s.Unknown)
 	}
 	fmt.Fprintf(w, "\n## Top findings\n\n| # | severity | check | resource | blast radius | finding |\n|---:|---|---|---|---:|---|\n")
 	for i, r := range top(rep, 10) {
@@ -38,7 +41,7 @@ func Markdown(w io.Writer, rep *assess.Report, meta Meta) error {
 		if len(f) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "\n## %s — %.1f/100\n", s.Name, s.Score)
+		fmt.Fprintf(w, "\n## %s — %s\n", s.Name, outOf100(s))
 		for _, r := range f {
 			fmt.Fprintf(w, "\n### %s %s: %s — %s\n\n", strings.ToUpper(string(r.Status)), r.CheckID, r.Title, r.Name)
 			fmt.Fprintf(w, "- resource: `%s`", r.Resource)

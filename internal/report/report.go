@@ -25,6 +25,18 @@ type Meta struct {
 	IaC         []string
 	Color       bool
 	Verbose     bool
+	// Unreadable names the inputs that could not be read (with --allow-partial): every format says
+	// the assessment is partial.
+	Unreadable []string
+}
+
+// partialLines says which inputs could not be read, for the head of every human format.
+func partialLines(meta Meta) []string {
+	var out []string
+	for _, u := range meta.Unreadable {
+		out = append(out, "partial: could not be read: "+u)
+	}
+	return out
 }
 
 // Formats offered by the assess command, the default first.
@@ -68,20 +80,23 @@ type jsonSnapshot struct {
 	Apps        string    `json:"apps,omitempty"`
 	IaC         []string  `json:"iac"`
 	Errors      any       `json:"collectionErrors"`
+	Unreadable  []string  `json:"unreadable"` // inputs that could not be read (--allow-partial)
 }
 
 type jsonSummary struct {
 	Counts         map[assess.Status]int `json:"counts"`
 	UnknownBecause map[string]int        `json:"unknownBecause"`
 	Checks         int                   `json:"checks"`
+	Partial        bool                  `json:"partial"` // some inputs could not be read
 }
 
 // JSON writes the stable machine-readable document.
 func JSON(w io.Writer, rep *assess.Report, checks []*assess.Check, meta Meta) error {
 	doc := jsonDoc{Schema: JSONSchema, Version: meta.Version, GeneratedAt: meta.GeneratedAt.UTC(),
-		Snapshot: jsonSnapshot{CollectedAt: meta.CollectedAt.UTC(), Objects: meta.Objects, Inputs: nonNil(meta.Inputs), Apps: meta.Apps, IaC: nonNil(meta.IaC), Errors: rep.Errors},
-		Summary:  jsonSummary{Counts: rep.Counts, UnknownBecause: rep.Unknown, Checks: rep.Checks},
-		Scores:   rep.Scores, Checks: checks, Results: rep.Results}
+		Snapshot: jsonSnapshot{CollectedAt: meta.CollectedAt.UTC(), Objects: meta.Objects, Inputs: nonNil(meta.Inputs), Apps: meta.Apps, IaC: nonNil(meta.IaC), Errors: rep.Errors,
+			Unreadable: nonNil(meta.Unreadable)},
+		Summary: jsonSummary{Counts: rep.Counts, UnknownBecause: rep.Unknown, Checks: rep.Checks, Partial: len(meta.Unreadable) > 0},
+		Scores:  rep.Scores, Checks: checks, Results: rep.Results}
 	if doc.Results == nil {
 		doc.Results = []assess.Result{}
 	}
@@ -129,7 +144,12 @@ func unknownLines(rep *assess.Report) []string {
 // areasWorstFirst orders area scores from the lowest score.
 func areasWorstFirst(rep *assess.Report) []assess.Score {
 	out := append([]assess.Score(nil), rep.Scores.Areas...)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Score < out[j].Score })
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Assessed != out[j].Assessed {
+			return out[i].Assessed // areas not assessed last
+		}
+		return out[i].Score < out[j].Score
+	})
 	return out
 }
 

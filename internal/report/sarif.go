@@ -20,9 +20,21 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool       sarifTool      `json:"tool"`
-	Results    []sarifResult  `json:"results"`
-	Properties map[string]any `json:"properties,omitempty"`
+	Tool        sarifTool         `json:"tool"`
+	Invocations []sarifInvocation `json:"invocations,omitempty"`
+	Results     []sarifResult     `json:"results"`
+	Properties  map[string]any    `json:"properties,omitempty"`
+}
+
+// sarifInvocation reports how the run went: with unreadable inputs, one error notification each.
+type sarifInvocation struct {
+	ExecutionSuccessful bool                `json:"executionSuccessful"`
+	Notifications       []sarifNotification `json:"toolExecutionNotifications,omitempty"`
+}
+
+type sarifNotification struct {
+	Level   string    `json:"level"`
+	Message sarifText `json:"message"`
 }
 
 type sarifTool struct {
@@ -120,7 +132,14 @@ func SARIF(w io.Writer, rep *assess.Report, checks []*assess.Check, meta Meta) e
 		})
 	}
 	run := sarifRun{Tool: sarifTool{Driver: driver}, Results: []sarifResult{}, Properties: map[string]any{
-		"estateScore": rep.Scores.Estate.Score, "counts": rep.Counts, "unknownBecause": rep.Unknown}}
+		"estateScore": estateScore(rep), "counts": rep.Counts, "unknownBecause": rep.Unknown}}
+	if len(meta.Unreadable) > 0 {
+		inv := sarifInvocation{ExecutionSuccessful: true}
+		for _, l := range partialLines(meta) {
+			inv.Notifications = append(inv.Notifications, sarifNotification{Level: "error", Message: sarifText{Text: l}})
+		}
+		run.Invocations = []sarifInvocation{inv}
+	}
 	for _, r := range rep.Findings() {
 		loc := sarifLocation{LogicalLocations: []sarifLogical{{Name: r.Name, FullyQualifiedName: r.Resource, Kind: "resource"}}}
 		if r.Source != "" && r.Source != "-" {
@@ -157,4 +176,12 @@ func ruleName(title string) string {
 		b.WriteString(strings.ToUpper(f[:1]) + f[1:])
 	}
 	return b.String()
+}
+
+// estateScore is the estate's score, or nil when nothing was assessed.
+func estateScore(rep *assess.Report) any {
+	if !rep.Scores.Estate.Assessed {
+		return nil
+	}
+	return rep.Scores.Estate.Score
 }

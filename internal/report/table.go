@@ -34,7 +34,10 @@ func statusColor(s assess.Status) string {
 // worst area first. With Verbose, passing and n/a results are listed too.
 func Table(w io.Writer, rep *assess.Report, meta Meta) error {
 	c := meta.Color
-	fmt.Fprintf(w, "%s %.1f/100   %s\n", paint(c, "1", "Estate score"), rep.Scores.Estate.Score, summaryLine(rep))
+	fmt.Fprintf(w, "%s %s   %s\n", paint(c, "1", "Estate score"), outOf100(rep.Scores.Estate), summaryLine(rep))
+	for _, l := range partialLines(meta) {
+		fmt.Fprintf(w, "  %s\n", textsafe.Cell(l))
+	}
 	for _, l := range unknownLines(rep) {
 		fmt.Fprintf(w, "  %s\n", l)
 	}
@@ -45,10 +48,10 @@ func Table(w io.Writer, rep *assess.Report, meta Meta) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "AREA\tSCORE\tPASS\tWARN\tFAIL\tUNKNOWN")
 	for _, s := range areasWorstFirst(rep) {
-		fmt.Fprintf(tw, "%s\t%.1f\t%d\t%d\t%d\t%d\n", s.Name, s.Score, s.Pass, s.Warn, s.Fail, s.Unknown)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\n", s.Name, s.Display(), s.Pass, s.Warn, s.Fail, s.Unknown)
 	}
 	for _, s := range rep.Scores.Principles {
-		fmt.Fprintf(tw, "principle: %s\t%.1f\t%d\t%d\t%d\t%d\n", s.Name, s.Score, s.Pass, s.Warn, s.Fail, s.Unknown)
+		fmt.Fprintf(tw, "principle: %s\t%s\t%d\t%d\t%d\t%d\n", s.Name, s.Display(), s.Pass, s.Warn, s.Fail, s.Unknown)
 	}
 	tw.Flush()
 
@@ -71,7 +74,7 @@ func Table(w io.Writer, rep *assess.Report, meta Meta) error {
 		if len(rows) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "\n%s  %.1f/100\n", paint(c, "1", s.Name), s.Score)
+		fmt.Fprintf(w, "\n%s  %s\n", paint(c, "1", s.Name), outOf100(s))
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "STATUS\tSEVERITY\tCHECK\tRESOURCE\tAPP\tEVIDENCE")
 		for _, r := range rows {
@@ -95,6 +98,14 @@ func Table(w io.Writer, rep *assess.Report, meta Meta) error {
 		fmt.Fprintf(w, "\n-v shows evidence in full and passing results; -o markdown|html|json|sarif add remediation commands.\n")
 	}
 	return nil
+}
+
+// outOf100 renders a score as "87.5/100", or "not assessed".
+func outOf100(s assess.Score) string {
+	if !s.Assessed {
+		return "not assessed"
+	}
+	return s.Display() + "/100"
 }
 
 func dash(s string) string {
