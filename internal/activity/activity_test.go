@@ -773,3 +773,21 @@ func BenchmarkPrettyDocument(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGarbageLines reads one good line and a million garbage lines: every one is counted,
+// 20 are kept, and the cost stays linear (it grew with the square of the garbage).
+func BenchmarkGarbageLines(b *testing.B) {
+	var buf bytes.Buffer
+	buf.WriteString(`{"time":"2026-11-25T21:47:10Z","operationName":"MICROSOFT.AUTHORIZATION/LOCKS/DELETE","resultType":"Success","resourceId":"/subscriptions/s/providers/Microsoft.Authorization/locks/l","correlationId":"c1"}` + "\n")
+	for i := 0; i < 1_000_000; i++ {
+		fmt.Fprintf(&buf, "garbage line number %d here\n", i)
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	for i := 0; i < b.N; i++ {
+		r := &Reader{Stdin: bytes.NewReader(data)}
+		if err := r.Read(context.Background(), []string{"-"}, func(*Event) error { return nil }); err != nil || r.Malformed != 1_000_000 || len(r.Problems) != MaxProblems {
+			b.Fatalf("%v: %d malformed, %d kept", err, r.Malformed, len(r.Problems))
+		}
+	}
+}
