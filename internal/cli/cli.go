@@ -119,6 +119,12 @@ func noArgs(cmd *cobra.Command, args []string) error {
 		return nil
 	}
 	if cmd.HasSubCommands() {
+		if cmd.SuggestionsMinimumDistance <= 0 {
+			cmd.SuggestionsMinimumDistance = 2
+		}
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			return usagef("unknown command %q for %q: did you mean %s?", args[0], cmd.CommandPath(), strings.Join(s, " or "))
+		}
 		return usagef("unknown command %q for %q", args[0], cmd.CommandPath())
 	}
 	return usagef("%s takes no arguments, got %q", cmd.CommandPath(), strings.Join(args, " "))

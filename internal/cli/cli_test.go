@@ -1170,3 +1170,31 @@ func TestHonestFirstRun(t *testing.T) {
 		t.Errorf("html: area D has a bar")
 	}
 }
+
+// Small first-run traps: a misspelt command suggests the right one; snapshot merge refuses a
+// format name as its target file (it used to write a file named "json"); harden takes -o table,
+// which the global help offers, as its text format.
+func TestFirstRunTraps(t *testing.T) {
+	if r := run(t, "", "asses"); r.code != ExitUsage || !strings.Contains(r.stderr, "did you mean assess?") {
+		t.Errorf("asses: %d %s", r.code, r.stderr)
+	}
+	if r := run(t, "", "snapshot", "inspekt"); r.code != ExitUsage || !strings.Contains(r.stderr, "did you mean inspect?") {
+		t.Errorf("snapshot inspekt: %d %s", r.code, r.stderr)
+	}
+	estate := filepath.Join("..", "..", "examples", "contoso", "estate")
+	dir := t.TempDir()
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	abs, _ := filepath.Abs(estate)
+	os.Chdir(dir)
+	r := run(t, "", "snapshot", "merge", "-o", "json", abs)
+	if _, err := os.Stat(filepath.Join(dir, "json")); r.code != ExitUsage || err == nil || !strings.Contains(r.stderr, "name it (-o estate.json)") {
+		t.Errorf("merge -o json: %d %s (file written: %v)", r.code, r.stderr, err == nil)
+	}
+	os.Chdir(wd)
+	text := run(t, "", "harden", "--snapshot", estate)
+	table := run(t, "", "harden", "--snapshot", estate, "-o", "table")
+	if table.code != 0 || table.stdout != text.stdout {
+		t.Errorf("harden -o table: %d %s", table.code, table.stderr)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -49,6 +50,9 @@ interrupted between the two is resumed from the resource's actual state.`,
   bulwark harden --snapshot ./estate --resource-group /subscriptions/…/resourceGroups/rg-shop -o bicep > rg-shop.bicep
   bulwark harden --snapshot ./estate --check LOCK-001 --apply`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if strings.EqualFold(app.Output, "table") { // the global -o's human format: harden's is text
+				app.Output = "text"
+			}
 			format, err := app.format("text", "json", "azcli", "bicep")
 			if err != nil {
 				return err

@@ -276,6 +276,13 @@ case; where two inputs differ, the newer one wins (a snapshot's collectedAt, els
 modification time) and -v says which. Nothing is written when any input is invalid.`,
 		Example: `  bulwark snapshot merge -o estate.json az-resources.json locks/ graph-export.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// merge's -o is the file it writes, where every other command's -o is a format: a
+			// format name given here is that mistake, not a file to create.
+			for _, f := range []string{"json", "table", "text", "markdown", "html", "sarif", "yaml"} {
+				if strings.EqualFold(out, f) {
+					return usagef("-o %s: snapshot merge writes a bulwark.snapshot/v1 JSON file: name it (-o estate.json), or -o - for standard output", out)
+				}
+			}
 			res, err := in.load(cmd.Context(), app, args)
 			if err != nil {
 				return fmt.Errorf("%w\nnothing was written", err)
