@@ -1198,3 +1198,18 @@ func TestFirstRunTraps(t *testing.T) {
 		t.Errorf("harden -o table: %d %s", table.code, table.stderr)
 	}
 }
+
+// The alerts table shows who called and whom the alert is attributed to, labelled: the attack's
+// lock deletions were called by the service principal that alice had just made Owner. (The ACTOR
+// column used to show only alice, where an analyst looks for the caller.)
+func TestAlertsShowCallerAndActor(t *testing.T) {
+	r := run(t, "", "detect", filepath.Join("..", "..", "examples", "contoso", "activity", "rest"))
+	if !strings.Contains(r.stdout, "CALLER") || !strings.Contains(r.stdout, "ACTOR (ACCOUNTABLE)") ||
+		!regexp.MustCompile(`Resource lock deleted +7f3a1111-aaaa-4bbb-8ccc-000000000fff +alice@contoso\.example +locks/`).MatchString(r.stdout) {
+		t.Errorf("alerts table:\n%s", r.stdout)
+	}
+	md := run(t, "", "detect", filepath.Join("..", "..", "examples", "contoso", "activity", "rest"), "-o", "markdown")
+	if !strings.Contains(md.stdout, "| caller | actor (accountable) |") || !strings.Contains(md.stdout, "| 7f3a1111-aaaa-4bbb-8ccc-000000000fff | alice@contoso.example |") {
+		t.Errorf("alerts markdown:\n%s", md.stdout)
+	}
+}

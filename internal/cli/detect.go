@@ -382,7 +382,7 @@ func writeDetectTable(w io.Writer, r detect.Result, sum detectSummary, st styler
 	}
 	if len(r.Alerts) > 0 {
 		fmt.Fprintln(w, st.bold("ALERTS"))
-		t := newTable(w, "time", "level", "stage", "rule", "actor", "resource", "incident")
+		t := newTable(w, "time", "level", "stage", "rule", "caller", "actor (accountable)", "resource", "incident")
 		for _, a := range r.Alerts {
 			res := ""
 			if a.Type == "detection" && len(a.Events) > 0 {
@@ -390,7 +390,7 @@ func writeDetectTable(w io.Writer, r detect.Result, sum detectSummary, st styler
 			} else {
 				res = fmt.Sprintf("%d events", a.EventCount)
 			}
-			t.row(clock(a.Time), a.Rule.Level, dash(a.Rule.Stage), a.Rule.Title, a.Actor, res, dash(a.Incident))
+			t.row(clock(a.Time), a.Rule.Level, dash(a.Rule.Stage), a.Rule.Title, alertCaller(a), actorOf(a), res, dash(a.Incident))
 		}
 		if err := t.flush(); err != nil {
 			return err
@@ -404,6 +404,39 @@ func writeDetectTable(w io.Writer, r detect.Result, sum detectSummary, st styler
 			plural(sum.Malformed, "line or row", "lines or rows"), textsafe.Cell(sum.Problems[0]))
 	}
 	return nil
+}
+
+// alertCaller is the caller of an alert's events: the one caller, or "n callers".
+func alertCaller(a *detect.Alert) string {
+	seen := map[string]bool{}
+	first := ""
+	for _, e := range a.Events {
+		if e.Caller != "" && !seen[e.Caller] {
+			if len(seen) == 0 {
+				first = e.Caller
+			}
+			seen[e.Caller] = true
+		}
+	}
+	switch len(seen) {
+	case 0:
+		return "-"
+	case 1:
+		return first
+	}
+	return fmt.Sprintf("%d callers", len(seen))
+}
+
+// actorOf is who an alert is attributed to — the principal that granted the caller its role
+// minutes before, when there is one — or "same" when that is the caller itself.
+func actorOf(a *detect.Alert) string {
+	if a.Actor == "" {
+		return "-"
+	}
+	if a.Actor == alertCaller(a) {
+		return "same"
+	}
+	return a.Actor
 }
 
 // shortID keeps the last type segment and the name ("locks/payments-no-delete"), enough to
@@ -448,9 +481,10 @@ func writeDetectMarkdown(w io.Writer, r detect.Result, sum detectSummary) error 
 		fmt.Fprintln(w)
 	}
 	if len(r.Alerts) > 0 {
-		fmt.Fprintf(w, "## Alerts\n\n| time (UTC) | level | stage | rule | actor | incident |\n|---|---|---|---|---|---|\n")
+		fmt.Fprintf(w, "## Alerts\n\n| time (UTC) | level | stage | rule | caller | actor (accountable) | incident |\n|---|---|---|---|---|---|---|\n")
 		for _, a := range r.Alerts {
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", clock(a.Time), a.Rule.Level, dash(a.Rule.Stage), mdEscape(a.Rule.Title), mdEscape(a.Actor), dash(a.Incident))
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", clock(a.Time), a.Rule.Level, dash(a.Rule.Stage), mdEscape(a.Rule.Title),
+				mdEscape(alertCaller(a)), mdEscape(actorOf(a)), dash(a.Incident))
 		}
 	}
 	return nil
