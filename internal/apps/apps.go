@@ -16,9 +16,25 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/bulwarkhq/bulwark/internal/yamlmsg"
+
 	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/config"
 )
+
+// yamlTerms name apps.yaml's parts in decoding errors (yamlmsg).
+var yamlTerms = map[string]string{
+	"apps.File":       "the file's apps: list",
+	"[]apps.App":      "a list of applications (- name: …)",
+	"apps.App":        "an application (name, owner, critical, rto, rpo, resources, dependsOn, iac, drills, backups)",
+	"[]apps.Selector": "a list of resource selectors (- id: …, - resourceGroup: …, - tag: {…})",
+	"apps.Selector":   "a resource selector (id, resourceGroup or tag)",
+	"[]apps.Drill":    "a list of drills (- date: …, result: …)",
+	"apps.Drill":      "a drill (date, result, notes)",
+	"[]apps.Backup":   "a list of backups (- resource: …, method: …)",
+	"apps.Backup":     "a backup (resource, method)",
+	"config.Duration": "a duration (4h, 90m, 7d)",
+}
 
 // File is apps.yaml.
 type File struct {
@@ -103,7 +119,7 @@ func Parse(r io.Reader) (*File, error) {
 	dec.KnownFields(true)
 	var f File
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
+		return nil, yamlmsg.Explain(err, yamlTerms, "")
 	}
 	lines := appLines(&root)
 	seen := map[string]int{}

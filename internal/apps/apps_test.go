@@ -17,7 +17,7 @@ func TestParseErrors(t *testing.T) {
 		"apps:\n  - name: a\n    resources:\n      - resourceGroup: rg-pay\n": `line 2: application "a": "rg-pay" is not an ARM resource ID`,
 		"apps:\n  - name: a\n    resources:\n      - {}\n":                    "needs exactly one of id, resourceGroup or tag",
 		"apps:\n  - name: a\n    rto: soon\n":                                 `line 3: "soon" is not a duration`,
-		"apps:\n  - name: a\n    owner: x\n    colour: blue\n":                "line 4: field colour not found",
+		"apps:\n  - name: a\n    owner: x\n    colour: blue\n":                `line 4: unknown setting "colour"`,
 		"apps:\n  - owner: x\n":                                               "line 2: application without a name",
 		"apps:\n  - name: a\n    drills:\n      - date: yesterday\n":          `drill date "yesterday" is not YYYY-MM-DD`,
 	} {

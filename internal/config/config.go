@@ -12,7 +12,19 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/bulwarkhq/bulwark/internal/yamlmsg"
 )
+
+// yamlTerms name bulwark.yaml's parts in decoding errors (yamlmsg).
+var yamlTerms = map[string]string{
+	"config.Config":                         "the settings (criticality, applicationTag, breakGlass, …)",
+	"config.Detection":                      "the detection settings (correlations)",
+	"map[string]config.CorrelationOverride": "a mapping of correlation rule names to their timespan and threshold",
+	"config.CorrelationOverride":            "a timespan and threshold",
+	"config.Duration":                       "a duration (4h, 90m, 7d)",
+	"map[string]string":                     "a mapping of names to text values",
+}
 
 // Config is bulwark.yaml. Every field has a default (Default), so an empty file is valid.
 type Config struct {
@@ -156,7 +168,7 @@ func Parse(r io.Reader) (Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return c, err
+		return c, yamlmsg.Explain(err, yamlTerms, "")
 	}
 	for id, sev := range c.Severities {
 		ok := false

@@ -21,7 +21,7 @@ func TestParse(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	for in, want := range map[string]string{
-		"critcality:\n  tag: x\n":       "line 1: field critcality not found",
+		"critcality:\n  tag: x\n":       `line 1: unknown setting "critcality"`,
 		"rpo: soon\n":                   `line 1: "soon" is not a duration`,
 		"severities:\n  KV-002: huge\n": `KV-002: "huge" is not one of info, low, medium, high, critical`,
 		"breakGlass: {a: b}\n":          "line 1",
