@@ -83,7 +83,18 @@ self-contained file).`,
 			rep := assess.Run(env, checks)
 			meta := report.Meta{Version: buildVersion().Version, GeneratedAt: time.Now(), CollectedAt: env.Now, Objects: len(snap.Resources),
 				Inputs: inputs, Apps: opts.apps, IaC: opts.iac, Color: app.color(), Verbose: app.Verbose, Unreadable: opts.in.unreadable}
-			if err := report.Write(app.Stdout, format, rep, checks, meta); err != nil {
+			if app.Quiet && format == "table" {
+				// -q: the failed results only (at or above --fail-on when given), one line each.
+				t := newTable(app.Stdout)
+				for _, r := range rep.Results {
+					if r.Status == assess.Fail && (opts.failOn == "" || r.Severity >= min) {
+						t.row(r.Severity.String(), r.CheckID, r.Name, r.Message)
+					}
+				}
+				if err := t.flush(); err != nil {
+					return err
+				}
+			} else if err := report.Write(app.Stdout, format, rep, checks, meta); err != nil {
 				return fmt.Errorf("write report: %w", err)
 			}
 			if len(snap.Resources) == 0 { // --live found nothing

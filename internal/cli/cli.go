@@ -91,7 +91,7 @@ Start with 'bulwark demo', which runs on an embedded example estate with no Azur
 	pf := root.PersistentFlags()
 	pf.StringVarP(&app.Output, "output", "o", "", "output format: table or json (some commands offer more)")
 	pf.BoolVar(&app.NoColor, "no-color", false, "disable colour (also when NO_COLOR is set or output is not a terminal)")
-	pf.BoolVarP(&app.Quiet, "quiet", "q", false, "print results only: no progress, notes or warnings on stderr")
+	pf.BoolVarP(&app.Quiet, "quiet", "q", false, "print results only: no progress, notes or warnings on stderr; assess prints just its failed results")
 	pf.BoolVarP(&app.Verbose, "verbose", "v", false, "print more detail: every skipped element, every duplicate resolved")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 

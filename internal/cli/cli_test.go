@@ -294,7 +294,7 @@ func TestAssessCommand(t *testing.T) {
 	}{
 		{name: "table", args: with(), code: 0, stdout: []string{"Estate score 60.2/100", "Top findings", "LOCK-003"},
 			stderr: []string{"rt-shop-{0}", "parameter 'environment' has no default value"}},
-		{name: "fail-on critical", args: with("--fail-on", "critical", "-q"), code: ExitFindings, stdout: []string{"Estate score"}},
+		{name: "fail-on critical", args: with("--fail-on", "critical", "-q"), code: ExitFindings, stdout: []string{"critical  LOCK-003"}},
 		{name: "fail-on met only by skipped checks", args: with("--fail-on", "critical", "--check", "ST-006"), code: 0},
 		{name: "one check", args: with("--check", "kv-002", "-o", "json"), code: 0, stdout: []string{`"check": "KV-002"`, `"schema": "bulwark.assessment/v1"`}},
 		{name: "sarif", args: with("-o", "sarif", "--skip", "RSP-001"), code: 0, stdout: []string{`"version": "2.1.0"`}},
@@ -1192,6 +1192,16 @@ func TestFirstRunTraps(t *testing.T) {
 		t.Errorf("merge -o json: %d %s (file written: %v)", r.code, r.stderr, err == nil)
 	}
 	os.Chdir(wd)
+	// -q: assess prints its failed results only, at or above --fail-on (it printed the whole report).
+	q := run(t, "", "assess", "--snapshot", estate, "--fail-on", "critical", "-q")
+	if q.code != ExitFindings || strings.Contains(q.stdout, "Estate score") || q.stderr != "" {
+		t.Errorf("assess -q: %d %q %q", q.code, q.stdout, q.stderr)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(q.stdout), "\n") {
+		if !strings.HasPrefix(l, "critical ") {
+			t.Errorf("assess -q --fail-on critical printed %q", l)
+		}
+	}
 	text := run(t, "", "harden", "--snapshot", estate)
 	table := run(t, "", "harden", "--snapshot", estate, "-o", "table")
 	if table.code != 0 || table.stdout != text.stdout {
