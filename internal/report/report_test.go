@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -231,5 +232,32 @@ func TestHTMLInBrowser(t *testing.T) {
 	}
 	if !strings.Contains(dom, fmt.Sprintf("%d of %d results", want, total)) {
 		t.Error("the filtered count is not shown")
+	}
+
+	// At 1400 px nothing overflows sideways (the results table's evidence column used to push the
+	// page to 1,744 px), and the header says how many calls were not collected instead of
+	// repeating the raw error, which the "Not collected" table at the end gives in full.
+	raw, _ := os.ReadFile(page)
+	probe := strings.Replace(string(raw), "</body>", `<script>document.body.setAttribute("data-width", document.documentElement.scrollWidth)</script></body>`, 1)
+	os.WriteFile(page, []byte(probe), 0o600)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+		"--user-data-dir="+filepath.Join(dir, "profile"), "--window-size=1400,2400", "--virtual-time-budget=5000", "--dump-dom", "file://"+page).Output()
+	if err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	m := regexp.MustCompile(`data-width="(\d+)"`).FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatal("the page width was not measured")
+	}
+	if w, _ := strconv.Atoi(m[1]); w > 1400 {
+		t.Errorf("the report is %d px wide in a 1400 px window", w)
+	}
+	head := string(out)[:strings.Index(string(out), "<h2>")]
+	if len(rep.Errors) == 0 || strings.Contains(head, rep.Errors[0].Message) || !strings.Contains(head, `id="not-collected"`) ||
+		!strings.Contains(string(out), `id="collection-errors"`) {
+		t.Errorf("collection errors in the header: %s", head)
 	}
 }
