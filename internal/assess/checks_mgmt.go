@@ -100,27 +100,41 @@ var checkLOCK002 = &Check{
 	Eval: func(e *Env, t Target) Verdict {
 		level := prop(t.Obj, "properties.level")
 		scope, _ := t.Obj.ID.Parent()
-		covered := append([]*arm.Object{}, e.Index.Descendants(scope, "")...)
-		if o, ok := e.Index.Get(scope.String()); ok {
-			covered = append(covered, o)
-		}
-		if t.Obj.Get("properties.level").Is("ReadOnly") {
-			broken := map[string]bool{}
-			for _, o := range covered {
-				if why, ok := readOnlyBreaks[strings.ToLower(o.Type())]; ok && !o.ID.IsExtension() {
-					broken[o.Name()+": "+why] = true
-				}
-			}
-			if len(broken) > 0 {
-				names := sortedKeys(broken)
-				return fail("ReadOnly lock breaks "+count(len(names), "resource", "resources")+" it covers", append([]Evidence{level}, ev("breaks", strings.Join(names, "; ")))...)
-			}
+		if names := e.ReadOnlyBreaks(t.Obj); len(names) > 0 {
+			return fail("ReadOnly lock breaks "+count(len(names), "resource", "resources")+" it covers", append([]Evidence{level}, ev("breaks", strings.Join(names, "; ")))...)
 		}
 		if strings.EqualFold(scope.Type(), "Microsoft.Resources/resourceGroups") {
 			return warn("locks the whole resource group "+scope.Name()+"; a lock on its critical resources would do", level, ev("scope", scope.String()))
 		}
 		return pass("lock scope fits", level, ev("scope", scope.String()))
 	},
+}
+
+// ReadOnlyBreaks lists what a ReadOnly lock breaks among the resources it covers ("name: why",
+// sorted); nothing for a CanNotDelete lock. LOCK-002 fails on it, and respond re-applies such a
+// lock as CanNotDelete.
+func (e *Env) ReadOnlyBreaks(lock *arm.Object) []string {
+	if !lock.Get("properties.level").Is("ReadOnly") {
+		return nil
+	}
+	scope, ok := lock.ID.Parent()
+	if !ok {
+		return nil
+	}
+	covered := append([]*arm.Object{}, e.Index.Descendants(scope, "")...)
+	if o, ok := e.Index.Get(scope.String()); ok {
+		covered = append(covered, o)
+	}
+	broken := map[string]bool{}
+	for _, o := range covered {
+		if why, ok := readOnlyBreaks[strings.ToLower(o.Type())]; ok && !o.ID.IsExtension() {
+			broken[o.Name()+": "+why] = true
+		}
+	}
+	if len(broken) == 0 {
+		return nil
+	}
+	return sortedKeys(broken)
 }
 
 // needRBAC returns an unknown verdict when the role assignments of id's subscription are not in

@@ -438,9 +438,10 @@ func (b *builder) rebuild(o *arm.Object, phase Phase, action string, min int) *S
 	file := o.Name() + ".json"
 	s := &Step{Phase: phase, Action: action, Path: "snapshot-configuration", Minutes: min, Manual: true, Weak: true, Activity: "restore-capabilities",
 		Title:    "Rebuild " + o.Name() + " from the snapshot's configuration",
-		Detail:   "No IaC declares it: save the body below as " + file + " and re-create it. This is weaker than a template: secret values (keys, passwords, certificates) are not in the snapshot and must be set by hand, child resources (record sets, rules, containers) are not in the body, and the snapshot may be older than the last change.",
+		Detail:   "No IaC declares it: save its body (below; in CACAO the first command writes it) as " + file + " and re-create it. This is weaker than a template: secret values (keys, passwords, certificates) are not in the snapshot and must be set by hand, child resources (record sets, rules, containers) are not in the body, and the snapshot may be older than the last change.",
 		Commands: []string{fmt.Sprintf("az resource create --id %s --is-full-object --properties @%s", q(o.ID.String()), q(file))},
 		Body:     body,
+		bodyFile: file,
 		Undo:     fmt.Sprintf("az resource delete --ids %s", q(o.ID.String())),
 	}
 	if _, ok := arm.APIVersion(o.Type()); ok {

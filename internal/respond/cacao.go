@@ -2,6 +2,7 @@ package respond
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -200,6 +201,12 @@ func (c *cacao) action(s *Step, operator, person, target string) map[string]any 
 	desc := s.Detail
 	if s.Manual || len(s.Commands) == 0 {
 		cmds = append(cmds, map[string]any{"type": "manual", "command": s.Title + ". " + s.Detail, "playbook_activity": s.Activity})
+	}
+	if s.Body != nil && s.bodyFile != "" {
+		// The body the commands deploy travels with the step: the first command writes it.
+		body, _ := json.MarshalIndent(s.Body, "", "  ")
+		cmds = append(cmds, map[string]any{"type": "bash", "playbook_activity": s.Activity,
+			"command": "cat > " + q(s.bodyFile) + " <<'BULWARK_BODY'\n" + string(body) + "\nBULWARK_BODY"})
 	}
 	for _, line := range s.Commands {
 		cmds = append(cmds, map[string]any{"type": "bash", "command": line, "playbook_activity": s.Activity})

@@ -252,11 +252,16 @@ func (b *builder) locks() {
 		var deps []*Step
 		for _, l := range ls {
 			name := l.id[strings.LastIndex(l.id, "/")+1:]
-			level, notes := "CanNotDelete", ""
+			level, notes, why := "CanNotDelete", "", ""
 			known := l.obj != nil
 			if known {
 				level = orDefault(l.obj.Prop("properties.level").Display(), level)
 				notes, _ = l.obj.Prop("properties.notes").String()
+				// A ReadOnly lock that breaks what it covers (LOCK-002) goes back as CanNotDelete,
+				// which protects from deletion without breaking them.
+				if broken := b.env.ReadOnlyBreaks(l.obj); len(broken) > 0 {
+					level, why = "CanNotDelete", "  # was ReadOnly, which breaks "+strings.Join(broken, "; ")+" (LOCK-002)"
+				}
 			}
 			scope := arm.LockScope(l.id)
 			cmd := "az lock create --name " + q(name) + " --lock-type " + level
@@ -275,6 +280,7 @@ func (b *builder) locks() {
 			if !known {
 				cmd += "  # not in the snapshot: level assumed"
 			}
+			cmd += why
 			s.Commands = append(s.Commands, cmd)
 			body := map[string]any{"properties": map[string]any{"level": level}}
 			if notes != "" {
@@ -320,15 +326,18 @@ func (b *builder) verify() {
 	if b.env.IaC != nil {
 		flags += " --iac <your IaC folder>"
 	}
+	collect := "bulwark collect"
+	for _, s := range list {
+		collect += " --subscription " + strings.Trim(s, "'")
+	}
 	a := &Step{Phase: Verify, Action: "reassess", Minutes: minAssess, Activity: "scan-system",
 		Title:  "Re-assess the restored estate",
-		Detail: "Collect a fresh snapshot of the affected subscriptions and run the assessment: restored resources come back without their protections (backup, soft delete, diagnostic settings, locks). Fix every critical or high finding on them before closing.",
+		Detail: "Collect a fresh snapshot of the affected subscriptions — locks, role assignments, backup items and service settings, not only the resources — and run the assessment: restored resources come back without their protections (backup, soft delete, diagnostic settings, locks). Fix every critical or high finding on them before closing.",
 		Commands: []string{
-			fmt.Sprintf("az graph query -q \"Resources | where subscriptionId in~ (%s)\" --first 1000 -o json > restored-estate.json", strings.Join(list, ", ")),
+			collect + " -o restored-estate.json",
 			"bulwark assess --snapshot restored-estate.json" + flags + " --fail-on high",
 		},
-		REST: []REST{{Method: "POST", URL: armHost + "/providers/Microsoft.ResourceGraph/resources?api-version=2022-10-01",
-			Body: map[string]any{"query": fmt.Sprintf("Resources | where subscriptionId in~ (%s)", strings.Join(list, ", "))}}},
+		REST: []REST{},
 	}
 	b.steps = append(b.steps, a)
 	a.rank = -1

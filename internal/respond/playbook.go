@@ -168,6 +168,7 @@ type Step struct {
 	keys      []string      // resource ID keys the step restores
 	rank      int           // resource order position for tie-breaks
 	deployKey string        // template file, subscription and resource group of a redeploy
+	bodyFile  string        // the file the commands read Body from (rebuild from the snapshot)
 	dataLoss  time.Duration // DataLoss as a duration
 	partner   string        // a SQL failover step: the server the group fails over to
 }

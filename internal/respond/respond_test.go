@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -462,6 +463,58 @@ func TestJSONDocumented(t *testing.T) {
 	for a := range actions {
 		if !strings.Contains(string(doc), "`"+a+"`") {
 			t.Errorf("action %s is not listed in docs/playbook-json.md", a)
+		}
+	}
+}
+
+// A step that rebuilds a resource from the snapshot carries its body in CACAO too: the first
+// command writes the file the next one deploys, byte for byte the body of the JSON playbook.
+// (The step said "save the body below" and CACAO had no body.)
+func TestCACAORebuildCarriesItsBody(t *testing.T) {
+	found := 0
+	for name, pb := range playbooks(t) {
+		byName := map[string]*Step{}
+		for _, s := range pb.Steps {
+			byName[s.ID+" "+s.Title] = s
+		}
+		for _, st := range CACAO(pb)["workflow"].(map[string]any) {
+			m := st.(map[string]any)
+			s, ok := byName[fmt.Sprint(m["name"])]
+			if !ok || s.Body == nil {
+				continue
+			}
+			found++
+			cmds := m["commands"].([]any)
+			var texts []string
+			for _, c := range cmds {
+				texts = append(texts, c.(map[string]any)["command"].(string))
+			}
+			body, _ := json.MarshalIndent(s.Body, "", "  ")
+			writes := "cat > " + s.bodyFile + " <<'BULWARK_BODY'\n" + string(body) + "\nBULWARK_BODY"
+			i := slices.IndexFunc(texts, func(c string) bool { return c == writes || c == strings.Replace(writes, s.bodyFile, "'"+s.bodyFile+"'", 1) })
+			if i < 0 || !slices.ContainsFunc(texts[i+1:], func(c string) bool { return strings.Contains(c, "@"+s.bodyFile) || strings.Contains(c, "@'"+s.bodyFile+"'") }) {
+				t.Errorf("%s: %s: commands %q do not write and then use %s", name, s.Title, texts, s.bodyFile)
+			}
+		}
+	}
+	if found == 0 {
+		t.Fatal("no rebuild step in the demo playbooks")
+	}
+}
+
+// The verify phase re-collects with bulwark collect (locks, role assignments, backup items — what
+// a Resource Graph "Resources" query leaves out) and puts a ReadOnly lock that LOCK-002 flags back
+// as CanNotDelete (it re-applied the very locks LOCK-002 reports).
+func TestVerifyPhaseMatchesTheAssessment(t *testing.T) {
+	for name, pb := range playbooks(t) {
+		for _, s := range pb.Steps {
+			all := strings.Join(s.Commands, "\n")
+			if s.Action == "reassess" && (!strings.HasPrefix(all, "bulwark collect --subscription ") || strings.Contains(all, "az graph query")) {
+				t.Errorf("%s: re-assess: %s", name, all)
+			}
+			if s.Action == "restore-locks" && (strings.Contains(all, "aks-readonly --lock-type ReadOnly") || strings.Contains(all, "assets-readonly --lock-type ReadOnly")) {
+				t.Errorf("%s: a ReadOnly lock LOCK-002 flags is re-applied as ReadOnly:\n%s", name, all)
+			}
 		}
 	}
 }
