@@ -16,8 +16,10 @@ var (
 
 // VersionInfo is what `bulwark version` reports.
 type VersionInfo struct {
-	Version   string `json:"version"`
-	Commit    string `json:"commit"`
+	Version    string `json:"version"`
+	Commit     string `json:"commit"`
+	CommitTime string `json:"commitTime,omitempty"`
+	Modified   bool   `json:"modified,omitempty"` // built from a work tree with uncommitted changes
 	GoVersion string `json:"goVersion"`
 	Platform  string `json:"platform"`
 }
@@ -28,9 +30,17 @@ func buildVersion() VersionInfo {
 		if v.Version == "" && bi.Main.Version != "" {
 			v.Version = bi.Main.Version // set by `go install …@vX.Y.Z`
 		}
+		// go build stamps these from the git work tree (unless -buildvcs=false; go run never does).
 		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && v.Commit == "" {
-				v.Commit = s.Value
+			switch s.Key {
+			case "vcs.revision":
+				if v.Commit == "" {
+					v.Commit = s.Value
+				}
+			case "vcs.time":
+				v.CommitTime = s.Value
+			case "vcs.modified":
+				v.Modified = s.Value == "true"
 			}
 		}
 	}
@@ -38,7 +48,7 @@ func buildVersion() VersionInfo {
 		v.Version = "(devel)"
 	}
 	if v.Commit == "" {
-		v.Commit = "unknown"
+		v.Commit = "unknown (built without VCS information: go run, or -buildvcs=false)"
 	}
 	return v
 }
@@ -58,7 +68,14 @@ func NewCmdVersion(app *App) *cobra.Command {
 			if format == "json" {
 				return writeJSON(app.Stdout, v)
 			}
-			_, err = fmt.Fprintf(app.Stdout, "bulwark %s\ncommit  %s\ngo      %s %s\n", v.Version, v.Commit, v.GoVersion, v.Platform)
+			commit := v.Commit
+			if v.CommitTime != "" {
+				commit += " (" + v.CommitTime + ")"
+			}
+			if v.Modified {
+				commit += ", with uncommitted changes"
+			}
+			_, err = fmt.Fprintf(app.Stdout, "bulwark %s\ncommit  %s\ngo      %s %s\n", v.Version, commit, v.GoVersion, v.Platform)
 			return err
 		},
 	}
