@@ -20,8 +20,8 @@ type VersionInfo struct {
 	Commit     string `json:"commit"`
 	CommitTime string `json:"commitTime,omitempty"`
 	Modified   bool   `json:"modified,omitempty"` // built from a work tree with uncommitted changes
-	GoVersion string `json:"goVersion"`
-	Platform  string `json:"platform"`
+	GoVersion  string `json:"goVersion"`
+	Platform   string `json:"platform"`
 }
 
 func buildVersion() VersionInfo {

@@ -491,8 +491,12 @@ func TestCACAORebuildCarriesItsBody(t *testing.T) {
 			}
 			body, _ := json.MarshalIndent(s.Body, "", "  ")
 			writes := "cat > " + s.bodyFile + " <<'BULWARK_BODY'\n" + string(body) + "\nBULWARK_BODY"
-			i := slices.IndexFunc(texts, func(c string) bool { return c == writes || c == strings.Replace(writes, s.bodyFile, "'"+s.bodyFile+"'", 1) })
-			if i < 0 || !slices.ContainsFunc(texts[i+1:], func(c string) bool { return strings.Contains(c, "@"+s.bodyFile) || strings.Contains(c, "@'"+s.bodyFile+"'") }) {
+			i := slices.IndexFunc(texts, func(c string) bool {
+				return c == writes || c == strings.Replace(writes, s.bodyFile, "'"+s.bodyFile+"'", 1)
+			})
+			if i < 0 || !slices.ContainsFunc(texts[i+1:], func(c string) bool {
+				return strings.Contains(c, "@"+s.bodyFile) || strings.Contains(c, "@'"+s.bodyFile+"'")
+			}) {
 				t.Errorf("%s: %s: commands %q do not write and then use %s", name, s.Title, texts, s.bodyFile)
 			}
 		}
