@@ -178,6 +178,9 @@ type Verdict struct {
 	Message  string
 	Evidence []Evidence
 	Missing  string // for Unknown: the input that was missing
+	// AtRisk, when set, is the result's blast radius instead of the target's own: a finding about
+	// a principal's access puts the resources it covers, and what depends on them, at risk.
+	AtRisk int
 }
 
 // Evidence is one fact a verdict rests on: where it was read and what was seen.

@@ -201,24 +201,167 @@ var checkLOCK003 = &Check{
 	ID: "LOCK-003", Title: "No standing access to remove locks", Area: AreaManagement, Principle: LeastPrivilege, Severity: Critical,
 	Rationale: "A lock only helps if the attacker cannot simply delete it. Every principal that holds Microsoft.Authorization/locks/delete " +
 		"permanently (Owner, User Access Administrator, custom roles with Microsoft.Authorization/*) is one stolen credential away from " +
-		"unlocking everything. The guidance asks for just-in-time elevation (PIM) for this right, with break-glass accounts the only exception.",
+		"unlocking everything. The guidance asks for just-in-time elevation (PIM) for this right, with break-glass accounts the only exception. " +
+		"One finding per standing assignment, listing the critical resources whose locks it can remove.",
 	Fix: Remediation{
-		Text: "Remove the standing assignment and make the principal eligible through Privileged Identity Management instead; keep break-glass accounts on the allow-list in bulwark.yaml.",
+		Text: "Make the assignment PIM-eligible and remove the standing one (the command does both: a roleEligibilityScheduleRequest, then the delete); keep break-glass accounts on the allow-list in bulwark.yaml.",
 		Command: func(t Target) string {
-			return "az role assignment list --scope " + t.ID() + " --include-inherited --query \"[?roleDefinitionName=='Owner' || roleDefinitionName=='User Access Administrator']\" -o table"
+			if !t.Obj.IsType("Microsoft.Authorization/roleAssignments") {
+				return ""
+			}
+			return pimMove(t.Obj, "Bulwark LOCK-003: lock removal just-in-time")
 		},
 	},
-	Targets: criticalTargets,
+	Targets: lockDeleterTargets,
 	Eval: func(e *Env, t Target) Verdict {
+		if d, ok := e.lockDeleters()[t.Obj.ID.Key()]; ok {
+			names := make([]string, 0, len(d.resources))
+			for _, o := range d.resources {
+				names = append(names, o.Name())
+			}
+			sort.Strings(names)
+			shown := names
+			if len(shown) > 10 {
+				shown = append(append([]string(nil), shown[:10]...), fmt.Sprintf("+%d more", len(names)-10))
+			}
+			v := fail("can delete the locks of "+count(len(names), "critical resource", "critical resources")+" at any time",
+				append(grantEvidence([]rbac.Grant{d.grant}), ev("critical resources it can unlock", strings.Join(shown, ", ")))...)
+			for _, o := range d.resources { // each resource, and what depends on it
+				v.AtRisk += 1 + e.Graph.BlastRadius(o.ID)
+			}
+			return v
+		}
+		// A subscription none of whose critical resources a standing assignment can unlock.
 		if v, ok := e.needRBAC(t.Obj.ID); !ok {
 			return v
 		}
-		active, eligible := e.standing(t.Obj.ID, lockDelete)
-		if len(active) > 0 {
-			return fail(count(len(active), "principal", "principals")+" can delete its locks at any time", grantEvidence(active)...)
+		var eligible []rbac.Grant
+		n := 0
+		for _, c := range criticalTargets(e) {
+			if strings.EqualFold(c.Obj.ID.SubscriptionID(), t.Obj.ID.SubscriptionID()) {
+				n++
+				_, el := e.standing(c.Obj.ID, lockDelete)
+				eligible = append(eligible, el...)
+			}
 		}
-		return pass("no standing lock-delete access ("+jitCount(eligible)+")", grantEvidence(eligible)...)
+		eligible = uniqueGrants(eligible)
+		return pass(fmt.Sprintf("no standing lock-delete access to its %s (%s)", count(n, "critical resource", "critical resources"), jitCount(eligible)), grantEvidence(eligible)...)
 	},
+}
+
+// lockDeleter is a standing assignment that can delete the locks of critical resources.
+type lockDeleter struct {
+	grant     rbac.Grant
+	resources []*arm.Object
+}
+
+// lockDeleters maps each standing, non-break-glass assignment that grants lock deletion on a
+// critical resource (by its ID key) to the critical resources it covers. Computed once.
+func (e *Env) lockDeleters() map[string]*lockDeleter {
+	if e.deleters != nil {
+		return e.deleters
+	}
+	e.deleters = map[string]*lockDeleter{}
+	for _, t := range criticalTargets(e) {
+		if !e.rbacCollected(t.Obj.ID) {
+			continue
+		}
+		active, _ := e.standing(t.Obj.ID, lockDelete)
+		for _, g := range active {
+			k := g.Object.ID.Key()
+			d := e.deleters[k]
+			if d == nil {
+				d = &lockDeleter{grant: g}
+				e.deleters[k] = d
+			}
+			d.resources = append(d.resources, t.Obj)
+		}
+	}
+	return e.deleters
+}
+
+// lockDeleterTargets: every standing assignment that can unlock a critical resource (a finding
+// each), and every subscription with critical resources that none can unlock (a pass, or unknown
+// without its role assignments).
+func lockDeleterTargets(e *Env) []Target {
+	var out []Target
+	keys := make([]string, 0, len(e.lockDeleters()))
+	for k := range e.lockDeleters() {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	unlocked := map[string]bool{} // critical resources some standing assignment can unlock
+	for _, k := range keys {
+		d := e.deleters[k]
+		out = append(out, Target{Obj: d.grant.Object, Label: fmt.Sprintf("%s %s (%s at %s)", d.grant.PrincipalType, d.grant.PrincipalID, d.grant.Role.Name, scopeName(d.grant.Scope))})
+		for _, o := range d.resources {
+			unlocked[o.ID.Key()] = true
+		}
+	}
+	subs := map[string]bool{}
+	any := map[string]bool{} // subscriptions with a critical resource some assignment can unlock
+	for _, t := range criticalTargets(e) {
+		s := strings.ToLower(t.Obj.ID.SubscriptionID())
+		subs[s] = true
+		if unlocked[t.Obj.ID.Key()] {
+			any[s] = true
+		}
+	}
+	for _, t := range subscriptions(e) {
+		s := strings.ToLower(t.Obj.ID.SubscriptionID())
+		if subs[s] && !any[s] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func uniqueGrants(gs []rbac.Grant) []rbac.Grant {
+	seen := map[string]bool{}
+	var out []rbac.Grant
+	for _, g := range gs {
+		if k := g.Object.ID.Key(); !seen[k] {
+			seen[k] = true
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// scopeName is a scope for a sentence: "/" is the tenant root, a management group or
+// subscription by its kind and name, anything else by its ID.
+func scopeName(scope string) string {
+	k := rbac.ScopeKey(scope)
+	switch {
+	case k == "":
+		return "the tenant root"
+	case strings.HasPrefix(k, "/providers/microsoft.management/managementgroups/"):
+		return "management group " + scope[strings.LastIndexByte(scope, '/')+1:]
+	case strings.Count(k, "/") == 2 && strings.HasPrefix(k, "/subscriptions/"):
+		return "subscription " + scope[strings.LastIndexByte(scope, '/')+1:]
+	case strings.Count(k, "/") == 4 && strings.Contains(k, "/resourcegroups/"):
+		return "resource group " + scope[strings.LastIndexByte(scope, '/')+1:]
+	}
+	return scope
+}
+
+// pimMove is the command that makes a standing role assignment PIM-eligible (a
+// roleEligibilityScheduleRequest with AdminAssign, REST spec authorization 2020-10-01) and then
+// removes the standing one.
+func pimMove(assignment *arm.Object, why string) string {
+	scope, _ := assignment.Get("properties.scope").String()
+	if scope == "" || scope == "/" {
+		if p, ok := assignment.ID.Parent(); ok {
+			scope = p.String()
+		} else {
+			scope = ""
+		}
+	}
+	principal, _ := assignment.Get("properties.principalId").String()
+	role, _ := assignment.Get("properties.roleDefinitionId").String()
+	body := fmt.Sprintf(`{"properties":{"principalId":"%s","roleDefinitionId":"%s","requestType":"AdminAssign","justification":"%s","scheduleInfo":{"expiration":{"type":"NoExpiration"}}}}`, principal, role, why)
+	return fmt.Sprintf("az rest --method put --url \"https://management.azure.com%s/providers/Microsoft.Authorization/roleEligibilityScheduleRequests/$(uuidgen)?api-version=2020-10-01\" --body '%s' && az role assignment delete --ids %s",
+		strings.TrimSuffix(scope, "/"), body, assignment.ID.String())
 }
 
 func subscriptions(e *Env) []Target {

@@ -23,9 +23,10 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/checks.golden")
 
 const (
-	sub  = "/subscriptions/00000000-0000-4000-8000-000000000001"
-	sub2 = "/subscriptions/00000000-0000-4000-8000-000000000002"
-	rgID = sub + "/resourceGroups/rg"
+	subName = "00000000-0000-4000-8000-000000000001"
+	sub     = "/subscriptions/00000000-0000-4000-8000-000000000001"
+	sub2    = "/subscriptions/00000000-0000-4000-8000-000000000002"
+	rgID    = sub + "/resourceGroups/rg"
 )
 
 // r builds an ARM object in rg: typ "Microsoft.KeyVault/vaults", name "kv", extra JSON members.
@@ -140,11 +141,13 @@ func checkCases() map[string][]checkCase {
 			{name: "group lock", objs: []string{kvOK, lock(rgID, "g", "CanNotDelete")}, target: "g", want: Warn},
 		},
 		"LOCK-003": {
-			{name: "only eligible", objs: []string{kvOK, eligible(sub, "e1", owner, "alice")}, target: "kv1", want: Pass},
-			{name: "standing owner", objs: []string{kvOK, assign(sub, "a1", owner, "alice", "User")}, target: "kv1", want: Fail},
-			{name: "break-glass allowed", objs: []string{kvOK, assign(sub, "a1", owner, "bg", "User")}, cfg: "breakGlass: [bg]\n", target: "kv1", want: Pass},
-			{name: "contributor cannot", objs: []string{kvOK, assign(sub, "a1", contributor, "bob", "User")}, target: "kv1", want: Pass},
-			{name: "assignments of another subscription only", objs: []string{kvOK, assign(sub2, "a1", owner, "alice", "User")}, target: "kv1", want: Unknown},
+			// One result per standing assignment that can unlock critical resources, named by its
+			// principal and scope; a subscription none of whose critical resources one can unlock passes.
+			{name: "only eligible", objs: []string{kvOK, eligible(sub, "e1", owner, "alice")}, target: subName, want: Pass},
+			{name: "standing owner", objs: []string{kvOK, assign(sub, "a1", owner, "alice", "User")}, target: "User alice (Owner at subscription " + subName + ")", want: Fail},
+			{name: "break-glass allowed", objs: []string{kvOK, assign(sub, "a1", owner, "bg", "User")}, cfg: "breakGlass: [bg]\n", target: subName, want: Pass},
+			{name: "contributor cannot", objs: []string{kvOK, assign(sub, "a1", contributor, "bob", "User")}, target: subName, want: Pass},
+			{name: "assignments of another subscription only", objs: []string{kvOK, assign(sub2, "a1", owner, "alice", "User")}, target: subName, want: Unknown},
 		},
 		"IAM-001": {
 			{name: "eligible only", objs: []string{subObj, eligible(sub, "e1", owner, "alice"), assign(sub, "a1", "acdd72a7-3385-48ef-bd42-f606fba81ae7", "alice", "User")}, target: "prod", want: Pass},
@@ -519,5 +522,35 @@ func TestRecoveryPaths(t *testing.T) {
 	}
 	if ps := e.RecoveryPaths(find("kv-shop-legacy")); len(ps) != 0 {
 		t.Errorf("kv-shop-legacy (soft delete off, no IaC) should have no path: %+v", ps)
+	}
+}
+
+// LOCK-003 reports a principal's standing access once per assignment, listing the critical
+// resources it covers, with the PIM move as the fix (it repeated the same Owner for every
+// resource: 8 of the demo's top 10 findings).
+func TestLOCK003OncePerAssignment(t *testing.T) {
+	objs := []string{kvOK, rsvOK, r("Microsoft.Storage/storageAccounts", "st1", bcTag+`,"properties":{}`), assign(sub, "a1", owner, "alice", "User"), eligible(sub, "e1", owner, "carol")}
+	var parsed []*arm.Object
+	for _, o := range objs {
+		parsed = append(parsed, arm.MustObject(o))
+	}
+	env := NewEnv(Inputs{Snapshot: &arm.Snapshot{Resources: parsed}, Config: config.Default()})
+	rep := Run(env, []*Check{checkLOCK003})
+	if len(rep.Results) != 1 {
+		t.Fatalf("%d LOCK-003 results, want 1: %+v", len(rep.Results), rep.Results)
+	}
+	r := rep.Results[0]
+	if r.Status != Fail || !strings.Contains(r.Message, "can delete the locks of 3 critical resources at any time") || r.BlastRadius < 2 {
+		t.Errorf("%+v", r)
+	}
+	ev := fmt.Sprint(r.Evidence)
+	for _, name := range []string{"kv1", "rsv1"} {
+		if !strings.Contains(ev, name) {
+			t.Errorf("evidence lacks %s: %s", name, ev)
+		}
+	}
+	if !strings.Contains(r.Command, "roleEligibilityScheduleRequests") || !strings.Contains(r.Command, `"requestType":"AdminAssign"`) ||
+		!strings.Contains(r.Command, "az role assignment delete --ids "+sub+"/providers/Microsoft.Authorization/roleAssignments/a1") {
+		t.Errorf("fix: %s", r.Command)
 	}
 }

@@ -105,6 +105,9 @@ func Run(e *Env, checks []*Check) *Report {
 			if t.Obj != nil {
 				r.Type = arm.CanonicalType(t.Obj.Type())
 				r.BlastRadius = e.Graph.BlastRadius(t.Obj.ID)
+				if v.AtRisk > 0 {
+					r.BlastRadius = v.AtRisk
+				}
 				r.Source = t.Obj.Source.File
 				if app, _, ok := e.Members.Of(t.Obj.ID); ok {
 					r.App = app

@@ -292,7 +292,7 @@ func TestAssessCommand(t *testing.T) {
 		stdout []string
 		stderr []string
 	}{
-		{name: "table", args: with(), code: 0, stdout: []string{"Estate score 60.2/100", "Top findings", "LOCK-003"},
+		{name: "table", args: with(), code: 0, stdout: []string{"Estate score 64.8/100", "Top findings", "LOCK-003"},
 			stderr: []string{"rt-shop-{0}", "parameter 'environment' has no default value"}},
 		{name: "fail-on critical", args: with("--fail-on", "critical", "-q"), code: ExitFindings, stdout: []string{"critical  LOCK-003"}},
 		{name: "fail-on met only by skipped checks", args: with("--fail-on", "critical", "--check", "ST-006"), code: 0},

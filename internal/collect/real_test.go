@@ -142,7 +142,8 @@ func TestRealShapesVerdicts(t *testing.T) {
 		{"LOCK-001", law, assess.Pass, "law-nodelete"},
 		{"IAM-001", "/subscriptions/" + collecttest.RealProd, assess.Fail, bob},
 		{"IAM-001", "/subscriptions/" + collecttest.RealDev, assess.Pass, "1 PIM-eligible, 1 PIM-active"},
-		{"LOCK-003", app + "/Microsoft.KeyVault/vaults/kv-contoso-prod", assess.Fail, bob},
+		// One finding for bob's management-group Owner, listing what it can unlock.
+		{"LOCK-003", "/providers/Microsoft.Management/managementGroups/mg-landingzones/providers/Microsoft.Authorization/roleAssignments/3f9c1a7e-2d5b-4e8f-a6c0-1b7d3e9f5a24", assess.Fail, "kv-contoso-prod"},
 		{"BV-003", app + "/Microsoft.DataProtection/BackupVaults/bv-prod", assess.Pass, "DppResourceGuardProxy"},
 		{"RSV-003", app + "/Microsoft.RecoveryServices/vaults/rsv-prod", assess.Pass, "another subscription"},
 		{"SQL-002", app + "/Microsoft.Sql/servers/sql-contoso/databases/sqldw", assess.NA, "DataWarehouse"},
