@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
 )
@@ -21,6 +22,9 @@ const (
 	Warn    Status = "warn"
 	Unknown Status = "unknown"
 	NA      Status = "n/a"
+	// Excepted is a fail or warn that a bulwark.yaml exception accepts until it expires: shown with
+	// its reason, left out of scores and --fail-on.
+	Excepted Status = "excepted"
 )
 
 // Severity ranks how bad a failure is.
@@ -210,6 +214,19 @@ type Result struct {
 	BlastRadius int        `json:"blastRadius"`
 	Command     string     `json:"command,omitempty"`
 	Source      string     `json:"source,omitempty"` // the input file the resource was read from
+	// Exception is the bulwark.yaml exception that accepts this result (status excepted), or an
+	// expired one that covered it (the result fails again, and says so).
+	Exception *ResultException `json:"exception,omitempty"`
+}
+
+// ResultException is an exception as a result shows it.
+type ResultException struct {
+	Reason  string    `json:"reason"`
+	Owner   string    `json:"owner"`
+	Expires time.Time `json:"expires"`
+	Expired bool      `json:"expired"`
+	Was     Status    `json:"was,omitempty"` // the status it replaced: fail or warn
+	Line    int       `json:"line"`          // in bulwark.yaml
 }
 
 // Failed reports whether the result is a finding (fail or warn).

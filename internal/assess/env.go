@@ -23,6 +23,7 @@ type Env struct {
 	RBAC     *rbac.Model
 	IaC      *iac.Inventory // nil without --iac
 	Now      time.Time      // the snapshot's collection time: ages are measured from it
+	Today    time.Time      // when exceptions' expiry is judged (zero: the wall clock)
 
 	protectedItems    map[string][]*arm.Object // source resource ID key → Recovery Services protected items
 	backupInstances   map[string][]*arm.Object // data source ID key → Backup vault instances

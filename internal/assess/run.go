@@ -7,8 +7,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/config"
 )
 
 // Checks is the catalogue, in report order. It is the one list: adding a check means adding it here.
@@ -118,6 +120,7 @@ func Run(e *Env, checks []*Check) *Report {
 			if r.Failed() && c.Fix.Command != nil {
 				r.Command = c.Fix.Command(t)
 			}
+			e.except(&r, t)
 			rep.Counts[r.Status]++
 			if r.Status == Unknown {
 				rep.Unknown[r.Missing]++
@@ -152,6 +155,50 @@ func Run(e *Env, checks []*Check) *Report {
 	rep.Results = sorted
 	rep.Scores = score(rep.Results)
 	return rep
+}
+
+// except applies the first bulwark.yaml exception that covers a fail or warn: before it expires
+// the result is excepted; after, it stays failed and carries the expired exception.
+func (e *Env) except(r *Result, t Target) {
+	if !r.Failed() || t.Obj == nil {
+		return
+	}
+	now := e.Today
+	if now.IsZero() {
+		now = time.Now()
+	}
+	for _, x := range e.Config.Exceptions {
+		if !strings.EqualFold(x.Check, r.CheckID) || !covers(x, t.Obj) {
+			continue
+		}
+		re := &ResultException{Reason: x.Reason, Owner: x.Owner, Expires: x.Until, Line: x.Line, Was: r.Status}
+		if now.After(x.Until) {
+			re.Expired, re.Was = true, ""
+			r.Message += " (exception expired " + x.Until.Format("2006-01-02") + ": " + x.Reason + ")"
+		} else {
+			r.Status = Excepted
+		}
+		r.Exception = re
+		return
+	}
+}
+
+// covers reports whether an exception's selectors all match o.
+func covers(x config.Exception, o *arm.Object) bool {
+	if x.Resource != "" && arm.KeyOf(x.Resource) != o.ID.Key() {
+		return false
+	}
+	if x.Scope != "" {
+		if s := arm.KeyOf(x.Scope); o.ID.Key() != s && !strings.HasPrefix(o.ID.Key(), s+"/") {
+			return false
+		}
+	}
+	for k, v := range x.Tag {
+		if got, ok := o.Tag(k); !ok || !strings.EqualFold(got, v) {
+			return false
+		}
+	}
+	return true
 }
 
 // severityWeight weighs severities in scores and ranking.
@@ -221,7 +268,7 @@ func (a *acc) add(r Result) {
 	case Unknown:
 		a.s.Unknown++
 		return
-	case NA:
+	case NA, Excepted: // an accepted risk is not scored
 		return
 	}
 	w := severityWeight[r.Severity] * (1 + math.Log2(1+float64(r.BlastRadius)))

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bulwarkhq/bulwark/internal/assess"
+	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/internal/report"
 )
 
@@ -56,7 +57,7 @@ self-contained file).`,
 			}
 			checks, err := assess.Select(opts.include, opts.exclude)
 			if err != nil {
-				return usagef("%v (bulwark assess --help lists the catalogue in CHECKS.md; IDs look like KV-002)", err)
+				return usagef("%v (bulwark checks list shows the catalogue; IDs look like KV-002)", err)
 			}
 			ec, err := loadContext(app, opts.config, opts.apps, opts.iac)
 			if err != nil {
@@ -81,6 +82,7 @@ self-contained file).`,
 			}
 			env := assess.NewEnv(assess.Inputs{Snapshot: snap, Config: ec.Config, Apps: ec.Apps, IaC: ec.IaC})
 			rep := assess.Run(env, checks)
+			noteExceptions(app, opts.config, ec.Config.Exceptions, rep)
 			meta := report.Meta{Version: buildVersion().Version, GeneratedAt: time.Now(), CollectedAt: env.Now, Objects: len(snap.Resources),
 				Inputs: inputs, Apps: opts.apps, IaC: opts.iac, Color: app.color(), Verbose: app.Verbose, Unreadable: opts.in.unreadable}
 			if app.Quiet && format == "table" {
@@ -121,4 +123,27 @@ self-contained file).`,
 	f.StringArrayVar(&opts.include, "check", nil, "run only this check (repeatable)")
 	f.StringArrayVar(&opts.exclude, "skip", nil, "skip this check (repeatable)")
 	return cmd
+}
+
+// noteExceptions warns of the bulwark.yaml exceptions that expired (their results fail again) and
+// of those that match no result (a renamed resource, a fixed finding: remove them).
+func noteExceptions(app *App, file string, xs []config.Exception, rep *assess.Report) {
+	used, expired := map[int]bool{}, map[int]int{}
+	for _, r := range rep.Results {
+		if x := r.Exception; x != nil {
+			used[x.Line] = true
+			if x.Expired {
+				expired[x.Line]++
+			}
+		}
+	}
+	for _, x := range xs {
+		switch {
+		case expired[x.Line] > 0:
+			app.notef("warning: %s line %d: the exception for %s expired on %s: %s again (owner %s)", file, x.Line, x.Check,
+				x.Until.Format("2006-01-02"), plural(expired[x.Line], "result fails", "results fail"), x.Owner)
+		case !used[x.Line]:
+			app.notef("note: %s line %d: the exception for %s matches no failing result: remove it if the finding was fixed", file, x.Line, x.Check)
+		}
+	}
 }

@@ -102,6 +102,7 @@ Start with 'bulwark demo', which runs on an embedded example estate with no Azur
 		NewCmdLock(app),
 		NewCmdJournal(app),
 		NewCmdAssess(app),
+		NewCmdChecks(app),
 		NewCmdDetect(app),
 		NewCmdApps(app),
 		NewCmdRespond(app),

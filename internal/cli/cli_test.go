@@ -1223,3 +1223,75 @@ func TestAlertsShowCallerAndActor(t *testing.T) {
 		t.Errorf("alerts markdown:\n%s", md.stdout)
 	}
 }
+
+// Exceptions with an owner and an expiry: before it, the result is "excepted" with its reason in
+// every format, counted, out of the score and of --fail-on; after it, the result fails again,
+// says so, and stderr warns. An exception without an expiry is refused.
+func TestExceptions(t *testing.T) {
+	estate := filepath.Join("..", "..", "examples", "contoso", "estate")
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "bulwark.yaml")
+	os.WriteFile(cfg, []byte(`exceptions:
+  - check: KV-002
+    resource: /subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-shop/providers/Microsoft.KeyVault/vaults/kv-shop-app
+    reason: decommissioned with the shop rewrite (CHG-2201)
+    owner: shop-team@contoso.example
+    expires: 2099-12-31
+  - check: ST-006
+    scope: /subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-shop
+    reason: rebuilt from the CDN origin
+    owner: shop-team@contoso.example
+    expires: 2020-01-31
+`), 0o600)
+	base := []string{"assess", "--snapshot", estate, "--config", cfg}
+	for format, want := range map[string]string{
+		"table":    "excepted until 2099-12-31 by shop-team@contoso.example (bulwark.yaml line 2): decommissioned with the shop rewrite",
+		"markdown": "excepted until 2099-12-31 by shop-team@contoso.example",
+		"html":     `class="status excepted"`,
+		"sarif":    `"justification": "excepted until 2099-12-31`,
+		"json":     `"status": "excepted"`,
+	} {
+		r := run(t, "", append(base, "-o", format)...)
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("-o %s: %d, no %q", format, r.code, want)
+		}
+	}
+	r := run(t, "", base...)
+	if !strings.Contains(r.stdout, "1 excepted") || !strings.Contains(r.stdout, "(exception expired 2020-01-31: rebuilt from the CDN origin)") ||
+		!strings.Contains(r.stderr, "line 7: the exception for ST-006 expired on 2020-01-31: 1 result fails again") {
+		t.Errorf("table: %s\n%s", r.stdout, r.stderr)
+	}
+	var doc struct {
+		Results []struct {
+			Check, Name, Status string
+			Exception           *struct {
+				Reason  string
+				Expired bool
+				Was     string
+			}
+		}
+	}
+	js := run(t, "", append(base, "-o", "json")...)
+	json.Unmarshal([]byte(js.stdout), &doc)
+	states := map[string]string{}
+	for _, x := range doc.Results {
+		if x.Exception != nil {
+			states[x.Check+" "+x.Name] = fmt.Sprintf("%s %v %s", x.Status, x.Exception.Expired, x.Exception.Was)
+		}
+	}
+	if d := cmp.Diff(map[string]string{"KV-002 kv-shop-app": "excepted false fail", "ST-006 stshopassets01": "fail true "}, states); d != "" {
+		t.Errorf("exceptions in JSON (-want +got):\n%s", d)
+	}
+	// The excepted critical no longer counts for --fail-on.
+	failing := func(args ...string) string {
+		r := run(t, "", append(args, "--check", "KV-002", "--fail-on", "critical")...)
+		return regexp.MustCompile(`(\d+) failed results at or above`).FindString(r.stderr)
+	}
+	if with, without := failing(base...), failing("assess", "--snapshot", estate); with == "" || without == "" || with == without {
+		t.Errorf("--fail-on critical: %q with the exception, %q without", with, without)
+	}
+	os.WriteFile(cfg, []byte("exceptions:\n  - check: KV-002\n    scope: /subscriptions/x\n    reason: r\n    owner: o\n"), 0o600)
+	if r := run(t, "", base...); r.code != ExitRuntime || !strings.Contains(r.stderr, "exceptions: line 2: expires is required") {
+		t.Errorf("no expiry: %d %s", r.code, r.stderr)
+	}
+}

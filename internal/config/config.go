@@ -23,6 +23,8 @@ var yamlTerms = map[string]string{
 	"map[string]config.CorrelationOverride": "a mapping of correlation rule names to their timespan and threshold",
 	"config.CorrelationOverride":            "a timespan and threshold",
 	"config.Duration":                       "a duration (4h, 90m, 7d)",
+	"[]config.Exception":                    "a list of exceptions (- check: …, resource|scope|tag: …, reason, owner, expires)",
+	"config.Exception":                      "an exception (check, resource, scope, tag, reason, owner, expires)",
 	"map[string]string":                     "a mapping of names to text values",
 }
 
@@ -40,6 +42,44 @@ type Config struct {
 	RPO            Duration          `yaml:"rpo"`            // backup age beyond which VM-001 warns
 	Severities     map[string]string `yaml:"severities"`     // check ID → info|low|medium|high|critical
 	Detection      Detection         `yaml:"detection"`
+	Exceptions     []Exception       `yaml:"exceptions"` // accepted risks, each with an owner and an expiry
+}
+
+// Exception accepts a check's failure on some resources, for a stated reason, until it expires:
+// the results show as "excepted" with the reason, and fail again from the expiry on. At least one
+// of Resource, Scope and Tag selects what it covers (all given must match).
+type Exception struct {
+	Check    string            `yaml:"check"`    // a check ID
+	Resource string            `yaml:"resource"` // one resource's ARM ID
+	Scope    string            `yaml:"scope"`    // every resource below this ID (a subscription, a resource group)
+	Tag      map[string]string `yaml:"tag"`      // resources carrying all these tags
+	Reason   string            `yaml:"reason"`
+	Owner    string            `yaml:"owner"`
+	Expires  string            `yaml:"expires"` // a date (2027-03-31, the end of that day UTC) or an RFC 3339 time
+	Until    time.Time         `yaml:"-"`
+	Line     int               `yaml:"-"`
+}
+
+// UnmarshalYAML records the exception's line, so errors and reports can name it.
+func (x *Exception) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: an exception is a mapping (check, resource|scope|tag, reason, owner, expires)", n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch k := n.Content[i]; k.Value {
+		case "check", "resource", "scope", "tag", "reason", "owner", "expires":
+		default:
+			return fmt.Errorf("line %d: unknown setting %q in an exception (check, resource, scope, tag, reason, owner, expires)", k.Line, k.Value)
+		}
+	}
+	type plain Exception
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*x = Exception(p)
+	x.Line = n.Line
+	return nil
 }
 
 // Detection tunes the built-in correlation rules without editing them.
@@ -169,6 +209,29 @@ func Parse(r io.Reader) (Config, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return c, yamlmsg.Explain(err, yamlTerms, "")
+	}
+	for i := range c.Exceptions {
+		x := &c.Exceptions[i]
+		at := fmt.Sprintf("exceptions: line %d", x.Line)
+		switch {
+		case strings.TrimSpace(x.Check) == "":
+			return c, fmt.Errorf("%s: check is required (a check ID such as LOCK-003)", at)
+		case x.Resource == "" && x.Scope == "" && len(x.Tag) == 0:
+			return c, fmt.Errorf("%s: give resource, scope or tag: what the exception covers", at)
+		case strings.TrimSpace(x.Reason) == "":
+			return c, fmt.Errorf("%s: reason is required: reports show why the risk is accepted", at)
+		case strings.TrimSpace(x.Owner) == "":
+			return c, fmt.Errorf("%s: owner is required: who accepted the risk", at)
+		case strings.TrimSpace(x.Expires) == "":
+			return c, fmt.Errorf("%s: expires is required (a date such as 2027-03-31): an exception is reviewed, not forgotten", at)
+		}
+		if t, err := time.Parse(time.RFC3339, x.Expires); err == nil {
+			x.Until = t.UTC()
+		} else if d, err := time.Parse("2006-01-02", x.Expires); err == nil {
+			x.Until = d.Add(24*time.Hour - time.Nanosecond) // the whole day
+		} else {
+			return c, fmt.Errorf("%s: expires %q is not a date (2027-03-31) or an RFC 3339 time", at, x.Expires)
+		}
 	}
 	for id, sev := range c.Severities {
 		ok := false

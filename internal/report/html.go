@@ -96,8 +96,9 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return strings.Join(s, "\n")
 	},
-	"date":     func(m Meta) string { return m.CollectedAt.UTC().Format("2006-01-02 15:04 UTC") },
-	"outOf100": outOf100,
+	"date":          func(m Meta) string { return m.CollectedAt.UTC().Format("2006-01-02 15:04 UTC") },
+	"outOf100":      outOf100,
+	"exceptionNote": exceptionNote,
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -110,7 +111,7 @@ table{border-collapse:collapse;width:100%;margin-top:8px;table-layout:fixed}th,t
 #top th:nth-child(1),#top th:nth-child(5){width:4em}#top th:nth-child(2),#top th:nth-child(3){width:6.5em}#top th:nth-child(4){width:11em}#top th:nth-child(7){width:42%}
 #results th:nth-child(1),#results th:nth-child(2),#results th:nth-child(3){width:6.5em}#results th:nth-child(5){width:7em}#results th:nth-child(7){width:32%}
 th{background:#f9fafb;position:sticky;top:0}td.num{text-align:right}
-.status{font-weight:600;text-transform:uppercase;font-size:12px}.fail{color:#c62828}.warn{color:#b45309}.pass{color:#2e7d32}.unknown,.na{color:#6b7280}
+.status{font-weight:600;text-transform:uppercase;font-size:12px}.fail{color:#c62828}.warn{color:#b45309}.pass{color:#2e7d32}.unknown,.na{color:#6b7280}.excepted{color:#6d28d9}
 code{font-size:12px;word-break:break-all}pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:0;font-size:12px}
 .filters{display:flex;gap:12px;margin:12px 0;flex-wrap:wrap}input,select{font:inherit;padding:4px 8px}
 </style></head><body>
@@ -143,12 +144,12 @@ code{font-size:12px;word-break:break-all}pre{white-space:pre-wrap;overflow-wrap:
 <h2>All results</h2>
 <div class="filters">
 <label>Search <input id="q" type="search" placeholder="check, resource, app…"></label>
-<label>Status <select id="status"><option value="">all</option><option>fail</option><option>warn</option><option>unknown</option><option>pass</option><option>n/a</option></select></label>
+<label>Status <select id="status"><option value="">all</option><option>fail</option><option>warn</option><option>unknown</option><option>pass</option><option>n/a</option><option>excepted</option></select></label>
 <label>Area <select id="area"><option value="">all</option>{{range .AreaNames}}<option>{{.}}</option>{{end}}</select></label>
 <span id="shown" class="muted"></span>
 </div>
 <table id="results"><thead><tr><th>Status</th><th>Severity</th><th>Check</th><th>Resource</th><th>App</th><th>Finding</th><th>Evidence</th></tr></thead><tbody>
-{{range .All}}<tr data-status="{{.Status}}" data-area="{{.Area.Title}}" data-text="{{lower .CheckID}} {{lower .Name}} {{lower .App}} {{lower .Resource}}"><td class="status {{if eq .Status "n/a"}}na{{else}}{{.Status}}{{end}}">{{.Status}}</td><td>{{.Severity}}</td><td title="{{.Title}}">{{.CheckID}}</td><td title="{{.Resource}}">{{.Name}}</td><td>{{.App}}</td><td>{{.Message}}</td><td><pre>{{evidence .}}</pre></td></tr>
+{{range .All}}<tr data-status="{{.Status}}" data-area="{{.Area.Title}}" data-text="{{lower .CheckID}} {{lower .Name}} {{lower .App}} {{lower .Resource}}"><td class="status {{if eq .Status "n/a"}}na{{else}}{{.Status}}{{end}}">{{.Status}}</td><td>{{.Severity}}</td><td title="{{.Title}}">{{.CheckID}}</td><td title="{{.Resource}}">{{.Name}}</td><td>{{.App}}</td><td>{{.Message}}{{with exceptionNote .}}<br><em>{{.}}</em>{{end}}</td><td><pre>{{evidence .}}</pre></td></tr>
 {{end}}</tbody></table>
 <script>
 (function(){

@@ -49,6 +49,9 @@ func Markdown(w io.Writer, rep *assess.Report, meta Meta) error {
 				fmt.Fprintf(w, " (application %s)", r.App)
 			}
 			fmt.Fprintf(w, "\n- severity: %s · blast radius %d\n- %s\n", r.Severity, r.BlastRadius, mdEscape(r.Message))
+			if n := exceptionNote(r); n != "" {
+				fmt.Fprintf(w, "- **%s**\n", mdEscape(n))
+			}
 			for _, e := range r.Evidence {
 				fmt.Fprintf(w, "  - `%s` = %s\n", mdEscape(e.Path), mdEscape(e.Value))
 			}

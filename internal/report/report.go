@@ -116,6 +116,9 @@ func nonNil(s []string) []string {
 func summaryLine(rep *assess.Report) string {
 	c := rep.Counts
 	s := fmt.Sprintf("%d pass, %d warn, %d fail, %d unknown, %d n/a", c[assess.Pass], c[assess.Warn], c[assess.Fail], c[assess.Unknown], c[assess.NA])
+	if n := c[assess.Excepted]; n > 0 {
+		s += fmt.Sprintf(", %d excepted", n)
+	}
 	return s
 }
 
@@ -153,14 +156,38 @@ func areasWorstFirst(rep *assess.Report) []assess.Score {
 	return out
 }
 
+// findingsOf returns an area's findings, then its excepted results.
 func findingsOf(rep *assess.Report, areaTitle string) []assess.Result {
 	var out []assess.Result
-	for _, r := range rep.Findings() {
+	for _, r := range append(rep.Findings(), excepted(rep)...) {
 		if r.Area.Title() == areaTitle {
 			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// excepted returns the results an exception accepts.
+func excepted(rep *assess.Report) []assess.Result {
+	var out []assess.Result
+	for _, r := range rep.Results {
+		if r.Status == assess.Excepted {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// exceptionNote says why a result is excepted, or that its exception expired.
+func exceptionNote(r assess.Result) string {
+	x := r.Exception
+	if x == nil {
+		return ""
+	}
+	if x.Expired {
+		return fmt.Sprintf("exception expired %s (bulwark.yaml line %d, %s): %s", x.Expires.Format("2006-01-02"), x.Line, x.Owner, x.Reason)
+	}
+	return fmt.Sprintf("excepted until %s by %s (bulwark.yaml line %d): %s", x.Expires.Format("2006-01-02"), x.Owner, x.Line, x.Reason)
 }
 
 func top(rep *assess.Report, n int) []assess.Result {

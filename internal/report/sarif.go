@@ -65,13 +65,21 @@ type sarifRule struct {
 }
 
 type sarifResult struct {
-	RuleID              string            `json:"ruleId"`
-	RuleIndex           int               `json:"ruleIndex"`
-	Level               string            `json:"level"`
-	Message             sarifText         `json:"message"`
-	Locations           []sarifLocation   `json:"locations"`
-	PartialFingerprints map[string]string `json:"partialFingerprints"`
-	Properties          map[string]any    `json:"properties"`
+	RuleID              string             `json:"ruleId"`
+	RuleIndex           int                `json:"ruleIndex"`
+	Level               string             `json:"level"`
+	Message             sarifText          `json:"message"`
+	Locations           []sarifLocation    `json:"locations"`
+	PartialFingerprints map[string]string  `json:"partialFingerprints"`
+	Suppressions        []sarifSuppression `json:"suppressions,omitempty"`
+	Properties          map[string]any     `json:"properties"`
+}
+
+// sarifSuppression marks a result a bulwark.yaml exception accepts (SARIF 2.1.0 §3.35).
+type sarifSuppression struct {
+	Kind          string `json:"kind"`
+	Status        string `json:"status"`
+	Justification string `json:"justification"`
 }
 
 type sarifLocation struct {
@@ -140,7 +148,7 @@ func SARIF(w io.Writer, rep *assess.Report, checks []*assess.Check, meta Meta) e
 		}
 		run.Invocations = []sarifInvocation{inv}
 	}
-	for _, r := range rep.Findings() {
+	for _, r := range append(rep.Findings(), excepted(rep)...) {
 		loc := sarifLocation{LogicalLocations: []sarifLogical{{Name: r.Name, FullyQualifiedName: r.Resource, Kind: "resource"}}}
 		if r.Source != "" && r.Source != "-" {
 			uri := filepath.ToSlash(strings.TrimPrefix(r.Source, "embedded:"))
@@ -158,11 +166,16 @@ func SARIF(w io.Writer, rep *assess.Report, checks []*assess.Check, meta Meta) e
 			msg += " Fix: " + r.Command
 		}
 		sum := sha256.Sum256([]byte(r.CheckID + "|" + strings.ToLower(r.Resource)))
-		run.Results = append(run.Results, sarifResult{
+		res := sarifResult{
 			RuleID: r.CheckID, RuleIndex: index[r.CheckID], Level: sarifLevel(r), Message: sarifText{Text: msg},
 			Locations: []sarifLocation{loc}, PartialFingerprints: map[string]string{"bulwarkFinding/v1": hex.EncodeToString(sum[:16])},
 			Properties: map[string]any{"status": r.Status, "severity": r.Severity, "blastRadius": r.BlastRadius, "app": r.App},
-		})
+		}
+		if r.Status == assess.Excepted {
+			res.Level = sarifLevel(assess.Result{Status: r.Exception.Was, Severity: r.Severity})
+			res.Suppressions = []sarifSuppression{{Kind: "external", Status: "accepted", Justification: exceptionNote(r)}}
+		}
+		run.Results = append(run.Results, res)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

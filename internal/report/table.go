@@ -67,7 +67,7 @@ func Table(w io.Writer, rep *assess.Report, meta Meta) error {
 	for _, s := range areasWorstFirst(rep) {
 		var rows []assess.Result
 		for _, r := range rep.Results {
-			if r.Area.Title() == s.Name && (r.Failed() || meta.Verbose || r.Status == assess.Unknown) {
+			if r.Area.Title() == s.Name && (r.Failed() || meta.Verbose || r.Status == assess.Unknown || r.Status == assess.Excepted) {
 				rows = append(rows, r)
 			}
 		}
@@ -87,6 +87,9 @@ func Table(w io.Writer, rep *assess.Report, meta Meta) error {
 				evs = append(evs, e.String())
 			}
 			line := oneLine(r.Message + ": " + strings.Join(evs, "; "))
+			if r.Status == assess.Excepted {
+				line = oneLine(r.Message + " — " + exceptionNote(r))
+			}
 			if !meta.Verbose && len(line) > 200 {
 				line = line[:199] + "…"
 			}
