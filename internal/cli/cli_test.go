@@ -24,8 +24,10 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
 	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/assess"
 	"github.com/bulwarkhq/bulwark/internal/collect"
 	"github.com/bulwarkhq/bulwark/internal/collect/collecttest"
+	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/internal/demoestate"
 	"github.com/bulwarkhq/bulwark/internal/journal"
 	"github.com/bulwarkhq/bulwark/internal/locks"
@@ -1293,5 +1295,58 @@ func TestExceptions(t *testing.T) {
 	os.WriteFile(cfg, []byte("exceptions:\n  - check: KV-002\n    scope: /subscriptions/x\n    reason: r\n    owner: o\n"), 0o600)
 	if r := run(t, "", base...); r.code != ExitRuntime || !strings.Contains(r.stderr, "exceptions: line 2: expires is required") {
 		t.Errorf("no expiry: %d %s", r.code, r.stderr)
+	}
+}
+
+// docs/checks.md is the catalogue the code runs; docs/bulwark-yaml.md and docs/apps-yaml.md name
+// every key the decoders accept.
+func TestCatalogueDocumented(t *testing.T) {
+	var b bytes.Buffer
+	writeCatalogue(&b, assess.Checks())
+	path := filepath.Join("..", "..", "docs", "checks.md")
+	if *update {
+		os.WriteFile(path, b.Bytes(), 0o644)
+	}
+	if got, err := os.ReadFile(path); err != nil || string(got) != b.String() {
+		t.Errorf("docs/checks.md is not the catalogue (go test ./internal/cli -run TestCatalogueDocumented -update rewrites it)")
+	}
+}
+
+func yamlKeys(t reflect.Type, into map[string]bool) {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return
+	}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if tag == "" || tag == "-" || !f.IsExported() {
+			continue
+		}
+		into[tag] = true
+		yamlKeys(f.Type, into)
+	}
+}
+
+func TestConfigDocumented(t *testing.T) {
+	documented(t, reflect.TypeOf(config.Config{}), "bulwark-yaml.md")
+}
+
+func TestAppsDocumented(t *testing.T) { documented(t, reflect.TypeOf(apps.File{}), "apps-yaml.md") }
+
+func documented(t *testing.T, typ reflect.Type, doc string) {
+	t.Helper()
+	keys := map[string]bool{}
+	yamlKeys(typ, keys)
+	data, err := os.ReadFile(filepath.Join("..", "..", "docs", doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range keys {
+		if !strings.Contains(string(data), "`"+k+"`") && !strings.Contains(string(data), "."+k+"`") {
+			t.Errorf("docs/%s does not document %q", doc, k)
+		}
 	}
 }
