@@ -9,6 +9,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/assess"
 	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/internal/report"
+	"github.com/bulwarkhq/bulwark/internal/textsafe"
 )
 
 type assessOptions struct {
@@ -38,7 +39,8 @@ which) or n/a, with the evidence seen. Findings are ranked by severity and blast
 With --live, the estate is collected from Azure first, read-only (as bulwark collect does; --save
 keeps the snapshot). Formats: table (default), json (schema bulwark.assessment/v1,
 docs/assessment-json.md), sarif (SARIF 2.1.0 for GitHub code scanning), markdown, html (one
-self-contained file).`,
+self-contained file), csv (one row per result, with its evidence) and xlsx (an Excel workbook: a
+summary sheet and a results sheet with filters).`,
 		Example: `  bulwark assess --snapshot ./estate --apps apps.yaml --iac ./infra
   bulwark assess --snapshot estate.json -o sarif > bulwark.sarif
   bulwark assess --snapshot estate.json -o html > report.html
@@ -94,6 +96,15 @@ self-contained file).`,
 					}
 				}
 				if err := t.flush(); err != nil {
+					return err
+				}
+			} else if format == "xlsx" {
+				// A workbook is binary: never to a terminal, and past the terminal filter untouched.
+				raw := textsafe.Unwrap(app.Stdout)
+				if isTerminal(raw) {
+					return usagef("-o xlsx writes a binary workbook: redirect it to a file (bulwark assess … -o xlsx > report.xlsx)")
+				}
+				if err := report.XLSX(raw, rep, meta); err != nil {
 					return err
 				}
 			} else if err := report.Write(app.Stdout, format, rep, checks, meta); err != nil {

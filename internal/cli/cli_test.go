@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/cobra"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
@@ -1348,5 +1350,22 @@ func documented(t *testing.T, typ reflect.Type, doc string) {
 		if !strings.Contains(string(data), "`"+k+"`") && !strings.Contains(string(data), "."+k+"`") {
 			t.Errorf("docs/%s does not document %q", doc, k)
 		}
+	}
+}
+
+// -o xlsx passes the terminal filter untouched (a workbook is binary); -o csv is text.
+func TestAssessSpreadsheets(t *testing.T) {
+	estate := filepath.Join("..", "..", "examples", "contoso", "estate")
+	x := run(t, "", "assess", "--snapshot", estate, "-o", "xlsx")
+	f, err := excelize.OpenReader(strings.NewReader(x.stdout))
+	if x.code != 0 || err != nil {
+		t.Fatalf("xlsx: %d %v %s", x.code, err, x.stderr)
+	}
+	rows, _ := f.GetRows("Results")
+	f.Close()
+	c := run(t, "", "assess", "--snapshot", estate, "-o", "csv")
+	lines, err := csv.NewReader(strings.NewReader(c.stdout)).ReadAll()
+	if c.code != 0 || err != nil || len(lines) != len(rows) || len(rows) < 100 {
+		t.Errorf("csv: %d %v, %d rows; xlsx %d rows", c.code, err, len(lines), len(rows))
 	}
 }

@@ -40,7 +40,7 @@ func partialLines(meta Meta) []string {
 }
 
 // Formats offered by the assess command, the default first.
-var Formats = []string{"table", "json", "sarif", "markdown", "html"}
+var Formats = []string{"table", "json", "sarif", "markdown", "html", "csv", "xlsx"}
 
 // Write renders rep in format.
 func Write(w io.Writer, format string, rep *assess.Report, checks []*assess.Check, meta Meta) error {
@@ -55,6 +55,10 @@ func Write(w io.Writer, format string, rep *assess.Report, checks []*assess.Chec
 		return Markdown(w, rep, meta)
 	case "html":
 		return HTML(w, rep, meta)
+	case "csv":
+		return CSV(w, rep)
+	case "xlsx":
+		return XLSX(w, rep, meta)
 	}
 	return fmt.Errorf("unknown format %q", format)
 }

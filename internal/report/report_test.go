@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/bulwarkhq/bulwark/internal/assess"
 	"github.com/bulwarkhq/bulwark/internal/demoestate"
@@ -259,5 +262,49 @@ func TestHTMLInBrowser(t *testing.T) {
 	if len(rep.Errors) == 0 || strings.Contains(head, rep.Errors[0].Message) || !strings.Contains(head, `id="not-collected"`) ||
 		!strings.Contains(string(out), `id="collection-errors"`) {
 		t.Errorf("collection errors in the header: %s", head)
+	}
+}
+
+// CSV and Excel: one row per result with its evidence; a value a spreadsheet would run as a
+// formula is written as text.
+func TestCSVAndXLSX(t *testing.T) {
+	rep, meta := contoso(t)
+	rep.Results[0].Message = "=HYPERLINK(\"https://evil.example\")"
+	var b bytes.Buffer
+	if err := CSV(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&b).ReadAll()
+	if err != nil || len(rows) != len(rep.Results)+1 || rows[0][11] != "evidence" {
+		t.Fatalf("%v: %d rows for %d results", err, len(rows), len(rep.Results))
+	}
+	if rows[1][10] != "'=HYPERLINK(\"https://evil.example\")" || rows[1][2] != rep.Results[0].CheckID || rows[1][11] == "" {
+		t.Errorf("first row: %q", rows[1])
+	}
+	b.Reset()
+	if err := XLSX(&b, rep, meta); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got := f.GetSheetList(); len(got) != 2 || got[0] != "Summary" || got[1] != "Results" {
+		t.Errorf("sheets %v", got)
+	}
+	res, _ := f.GetRows("Results")
+	if len(res) != len(rep.Results)+1 || res[1][10] != "=HYPERLINK(\"https://evil.example\")" {
+		t.Errorf("%d result rows; first %q", len(res), res[min(1, len(res)-1)])
+	}
+	if formula, _ := f.GetCellFormula("Results", "K2"); formula != "" {
+		t.Errorf("a message became a formula: %s", formula)
+	}
+	sum, _ := f.GetRows("Summary")
+	if len(sum) < 8 || sum[1][0] != "estate score" || !strings.HasSuffix(sum[1][1], "/100") {
+		t.Errorf("summary %q", sum)
+	}
+	if n, _ := f.GetCellValue("Results", "M2"); n != strconv.Itoa(rep.Results[0].BlastRadius) {
+		t.Errorf("blast radius %q", n)
 	}
 }
