@@ -79,6 +79,11 @@ func (r *Reader) Read(ctx context.Context, paths []string, fn func(*Event) error
 		if err != nil {
 			return fmt.Errorf("read activity: %w", err)
 		}
+		// A device or a pipe (/dev/zero, a FIFO) would be read forever: only regular files and
+		// folders, and "-" for standard input.
+		if !info.IsDir() && !info.Mode().IsRegular() {
+			return fmt.Errorf("read activity %s: %s, not a regular file: give a file or a folder, or - with the events on standard input", p, fileKind(info.Mode()))
+		}
 		var files []string
 		if info.IsDir() {
 			err := filepath.WalkDir(p, func(f string, d fs.DirEntry, err error) error {
@@ -94,6 +99,11 @@ func (r *Reader) Read(ctx context.Context, paths []string, fn func(*Event) error
 				n := strings.ToLower(d.Name())
 				for _, ext := range []string{".json", ".jsonl", ".csv", ".json.gz", ".jsonl.gz", ".csv.gz"} {
 					if strings.HasSuffix(n, ext) {
+						if !d.Type().IsRegular() { // a link is read when it leads to a regular file
+							if info, err := os.Stat(f); err != nil || !info.Mode().IsRegular() {
+								return fmt.Errorf("%s: %s, not a regular file", f, fileKind(d.Type()))
+							}
+						}
 						files = append(files, f)
 						break
 					}
@@ -1030,4 +1040,19 @@ func (r *Reader) readCSV(name string, br *bufio.Reader, fn func(*Event) error) e
 			return err
 		}
 	}
+}
+
+// fileKind names what a non-regular file is.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeDevice != 0, m&fs.ModeCharDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeSymlink != 0:
+		return "a link to something other than a file"
+	}
+	return "not a file"
 }

@@ -1,0 +1,27 @@
+//go:build unix
+
+package snapshot
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// A device or a named pipe, given or met in a folder, is refused at once with what it is: read, it
+// would never end (/dev/zero read 3.6 GB before being killed).
+func TestSpecialFilesRefused(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "estate.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no named pipes here:", err)
+	}
+	for path, want := range map[string]string{"/dev/zero": "a device, not a regular file", fifo: "a named pipe, not a regular file", dir: "a named pipe, not a regular file"} {
+		_, err := Load(context.Background(), []string{path}, Options{})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v", path, err)
+		}
+	}
+}
