@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/bulwarkhq/bulwark/internal/fileinfo"
 	"github.com/bulwarkhq/bulwark/internal/jsonscan"
 )
 
@@ -82,7 +83,7 @@ func (r *Reader) Read(ctx context.Context, paths []string, fn func(*Event) error
 		// A device or a pipe (/dev/zero, a FIFO) would be read forever: only regular files and
 		// folders, and "-" for standard input.
 		if !info.IsDir() && !info.Mode().IsRegular() {
-			return fmt.Errorf("read activity %s: %s, not a regular file: give a file or a folder, or - with the events on standard input", p, fileKind(info.Mode()))
+			return fmt.Errorf("read activity %s: %s, not a regular file: give a file or a folder, or - with the events on standard input", p, fileinfo.Kind(info.Mode()))
 		}
 		var files []string
 		if info.IsDir() {
@@ -101,7 +102,7 @@ func (r *Reader) Read(ctx context.Context, paths []string, fn func(*Event) error
 					if strings.HasSuffix(n, ext) {
 						if !d.Type().IsRegular() { // a link is read when it leads to a regular file
 							if info, err := os.Stat(f); err != nil || !info.Mode().IsRegular() {
-								return fmt.Errorf("%s: %s, not a regular file", f, fileKind(d.Type()))
+								return fmt.Errorf("%s: %s, not a regular file", f, fileinfo.Kind(d.Type()))
 							}
 						}
 						files = append(files, f)
@@ -1040,19 +1041,4 @@ func (r *Reader) readCSV(name string, br *bufio.Reader, fn func(*Event) error) e
 			return err
 		}
 	}
-}
-
-// fileKind names what a non-regular file is.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeDevice != 0, m&fs.ModeCharDevice != 0:
-		return "a device"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeSymlink != 0:
-		return "a link to something other than a file"
-	}
-	return "not a file"
 }

@@ -32,7 +32,7 @@ func ParseID(s string) (ID, error) {
 	if needsSlash(written) {
 		written = "/" + written
 	}
-	canon := Canonical(written)
+	canon := canonical(written)
 	p, err := azarm.ParseResourceID(canon)
 	if err != nil {
 		return ID{}, fmt.Errorf("%q is not an ARM resource ID: %s", s, idProblem(strings.TrimSpace(s), err))
@@ -70,6 +70,11 @@ func Canonical(s string) string {
 	if needsSlash(s) {
 		s = "/" + s
 	}
+	return canonical(s)
+}
+
+// canonical is Canonical for an ID already trimmed and given its leading '/'.
+func canonical(s string) string {
 	const subProvider = "/providers/microsoft.subscription/subscriptions/"
 	if len(s) > len(subProvider) && strings.EqualFold(s[:len(subProvider)], subProvider) {
 		s = "/subscriptions/" + s[len(subProvider):]

@@ -214,7 +214,7 @@ var checkLOCK003 = &Check{
 	},
 	Targets: lockDeleterTargets,
 	Eval: func(e *Env, t Target) Verdict {
-		if d, ok := e.lockDeleters()[t.Obj.ID.Key()]; ok {
+		if d, ok := e.lockAccess().deleters[t.Obj.ID.Key()]; ok {
 			names := make([]string, 0, len(d.resources))
 			for _, o := range d.resources {
 				names = append(names, o.Name())
@@ -235,17 +235,8 @@ var checkLOCK003 = &Check{
 		if v, ok := e.needRBAC(t.Obj.ID); !ok {
 			return v
 		}
-		var eligible []rbac.Grant
-		n := 0
-		for _, c := range criticalTargets(e) {
-			if strings.EqualFold(c.Obj.ID.SubscriptionID(), t.Obj.ID.SubscriptionID()) {
-				n++
-				_, el := e.standing(c.Obj.ID, lockDelete)
-				eligible = append(eligible, el...)
-			}
-		}
-		eligible = uniqueGrants(eligible)
-		return pass(fmt.Sprintf("no standing lock-delete access to its %s (%s)", count(n, "critical resource", "critical resources"), jitCount(eligible)), grantEvidence(eligible)...)
+		sub := e.lockAccess().subs[strings.ToLower(t.Obj.ID.SubscriptionID())]
+		return pass(fmt.Sprintf("no standing lock-delete access to its %s (%s)", count(sub.critical, "critical resource", "critical resources"), jitCount(sub.jit)), grantEvidence(sub.jit)...)
 	},
 }
 
@@ -255,74 +246,77 @@ type lockDeleter struct {
 	resources []*arm.Object
 }
 
-// lockDeleters maps each standing, non-break-glass assignment that grants lock deletion on a
-// critical resource (by its ID key) to the critical resources it covers. Computed once.
-func (e *Env) lockDeleters() map[string]*lockDeleter {
-	if e.deleters != nil {
-		return e.deleters
+// lockSubscription is what LOCK-003 knows of one subscription's critical resources.
+type lockSubscription struct {
+	critical int          // critical resources
+	jit      []rbac.Grant // the just-in-time grants of lock deletion on them, each once
+	unlocked bool         // some standing assignment can delete the locks of one of them
+}
+
+// lockAccesses is LOCK-003's view of the estate, computed once from each critical resource's
+// grants of lock deletion.
+type lockAccesses struct {
+	deleters map[string]*lockDeleter      // standing, non-break-glass assignment ID key → what it covers
+	subs     map[string]*lockSubscription // subscription ID (lower) → its critical resources
+}
+
+func (e *Env) lockAccess() *lockAccesses {
+	if e.locking != nil {
+		return e.locking
 	}
-	e.deleters = map[string]*lockDeleter{}
+	la := &lockAccesses{deleters: map[string]*lockDeleter{}, subs: map[string]*lockSubscription{}}
+	seen := map[string]bool{} // JIT grants already listed
 	for _, t := range criticalTargets(e) {
+		s := strings.ToLower(t.Obj.ID.SubscriptionID())
+		sub := la.subs[s]
+		if sub == nil {
+			sub = &lockSubscription{}
+			la.subs[s] = sub
+		}
+		sub.critical++
 		if !e.rbacCollected(t.Obj.ID) {
 			continue
 		}
-		active, _ := e.standing(t.Obj.ID, lockDelete)
+		active, jit := e.standing(t.Obj.ID, lockDelete)
 		for _, g := range active {
 			k := g.Object.ID.Key()
-			d := e.deleters[k]
+			d := la.deleters[k]
 			if d == nil {
 				d = &lockDeleter{grant: g}
-				e.deleters[k] = d
+				la.deleters[k] = d
 			}
 			d.resources = append(d.resources, t.Obj)
+			sub.unlocked = true
+		}
+		for _, g := range jit {
+			if k := s + "|" + g.Object.ID.Key(); !seen[k] {
+				seen[k] = true
+				sub.jit = append(sub.jit, g)
+			}
 		}
 	}
-	return e.deleters
+	e.locking = la
+	return la
 }
 
 // lockDeleterTargets: every standing assignment that can unlock a critical resource (a finding
 // each), and every subscription with critical resources that none can unlock (a pass, or unknown
 // without its role assignments).
 func lockDeleterTargets(e *Env) []Target {
-	var out []Target
-	keys := make([]string, 0, len(e.lockDeleters()))
-	for k := range e.lockDeleters() {
+	la := e.lockAccess()
+	keys := make([]string, 0, len(la.deleters))
+	for k := range la.deleters {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	unlocked := map[string]bool{} // critical resources some standing assignment can unlock
+	var out []Target
 	for _, k := range keys {
-		d := e.deleters[k]
-		out = append(out, Target{Obj: d.grant.Object, Label: fmt.Sprintf("%s %s (%s at %s)", d.grant.PrincipalType, d.grant.PrincipalID, d.grant.Role.Name, scopeName(d.grant.Scope))})
-		for _, o := range d.resources {
-			unlocked[o.ID.Key()] = true
-		}
-	}
-	subs := map[string]bool{}
-	any := map[string]bool{} // subscriptions with a critical resource some assignment can unlock
-	for _, t := range criticalTargets(e) {
-		s := strings.ToLower(t.Obj.ID.SubscriptionID())
-		subs[s] = true
-		if unlocked[t.Obj.ID.Key()] {
-			any[s] = true
-		}
+		g := la.deleters[k].grant
+		out = append(out, Target{Obj: g.Object, Label: fmt.Sprintf("%s %s (%s at %s)", g.PrincipalType, g.PrincipalID, g.Role.Name, scopeName(g.Scope))})
 	}
 	for _, t := range subscriptions(e) {
-		s := strings.ToLower(t.Obj.ID.SubscriptionID())
-		if subs[s] && !any[s] {
+		if sub, ok := la.subs[strings.ToLower(t.Obj.ID.SubscriptionID())]; ok && !sub.unlocked {
 			out = append(out, t)
-		}
-	}
-	return out
-}
-
-func uniqueGrants(gs []rbac.Grant) []rbac.Grant {
-	seen := map[string]bool{}
-	var out []rbac.Grant
-	for _, g := range gs {
-		if k := g.Object.ID.Key(); !seen[k] {
-			seen[k] = true
-			out = append(out, g)
 		}
 	}
 	return out

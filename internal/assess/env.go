@@ -30,9 +30,9 @@ type Env struct {
 	replicated        map[string][]*arm.Object // VM ID key → Site Recovery replicated items
 	activityWorkspace map[string][]*arm.Object // workspace ID key → subscription diagnostic settings sending to it
 	locksSeen         bool
-	rbacSeen          map[string]bool         // subscription ID (lower) → some role assignment applies to it
-	critical          []Target                // computed on first use
-	deleters          map[string]*lockDeleter // LOCK-003's, computed on first use
+	rbacSeen          map[string]bool // subscription ID (lower) → some role assignment applies to it
+	critical          []Target        // computed on first use
+	locking           *lockAccesses   // LOCK-003's view, computed on first use
 }
 
 // Inputs are what NewEnv builds an Env from.

@@ -95,6 +95,10 @@ func Run(e *Env, checks []*Check) *Report {
 		work = append(work, pending{c, sev, ts})
 	}
 	rep.Results = make([]Result, 0, total)
+	today := e.Today // when exceptions expire
+	if today.IsZero() {
+		today = time.Now()
+	}
 	for _, w := range work {
 		c, sev := w.c, w.sev
 		for _, t := range w.targets {
@@ -120,7 +124,7 @@ func Run(e *Env, checks []*Check) *Report {
 			if r.Failed() && c.Fix.Command != nil {
 				r.Command = c.Fix.Command(t)
 			}
-			e.except(&r, t)
+			e.except(&r, t, today)
 			rep.Counts[r.Status]++
 			if r.Status == Unknown {
 				rep.Unknown[r.Missing]++
@@ -159,13 +163,9 @@ func Run(e *Env, checks []*Check) *Report {
 
 // except applies the first bulwark.yaml exception that covers a fail or warn: before it expires
 // the result is excepted; after, it stays failed and carries the expired exception.
-func (e *Env) except(r *Result, t Target) {
+func (e *Env) except(r *Result, t Target, now time.Time) {
 	if !r.Failed() || t.Obj == nil {
 		return
-	}
-	now := e.Today
-	if now.IsZero() {
-		now = time.Now()
 	}
 	for _, x := range e.Config.Exceptions {
 		if !strings.EqualFold(x.Check, r.CheckID) || !covers(x, t.Obj) {

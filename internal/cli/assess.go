@@ -104,8 +104,8 @@ summary sheet and a results sheet with filters).`,
 				if isTerminal(raw) {
 					return usagef("-o xlsx writes a binary workbook: redirect it to a file (bulwark assess … -o xlsx > report.xlsx)")
 				}
-				if err := report.XLSX(raw, rep, meta); err != nil {
-					return err
+				if err := report.Write(raw, format, rep, checks, meta); err != nil {
+					return fmt.Errorf("write report: %w", err)
 				}
 			} else if err := report.Write(app.Stdout, format, rep, checks, meta); err != nil {
 				return fmt.Errorf("write report: %w", err)

@@ -390,7 +390,8 @@ func writeDetectTable(w io.Writer, r detect.Result, sum detectSummary, st styler
 			} else {
 				res = fmt.Sprintf("%d events", a.EventCount)
 			}
-			t.row(clock(a.Time), a.Rule.Level, dash(a.Rule.Stage), a.Rule.Title, alertCaller(a), actorOf(a), res, dash(a.Incident))
+			caller := alertCaller(a)
+			t.row(clock(a.Time), a.Rule.Level, dash(a.Rule.Stage), a.Rule.Title, caller, actorOf(a, caller), res, dash(a.Incident))
 		}
 		if err := t.flush(); err != nil {
 			return err
@@ -428,12 +429,12 @@ func alertCaller(a *detect.Alert) string {
 }
 
 // actorOf is who an alert is attributed to — the principal that granted the caller its role
-// minutes before, when there is one — or "same" when that is the caller itself.
-func actorOf(a *detect.Alert) string {
+// minutes before, when there is one — or "same" when that is the caller (alertCaller) itself.
+func actorOf(a *detect.Alert, caller string) string {
 	if a.Actor == "" {
 		return "-"
 	}
-	if a.Actor == alertCaller(a) {
+	if a.Actor == caller {
 		return "same"
 	}
 	return a.Actor
@@ -483,8 +484,9 @@ func writeDetectMarkdown(w io.Writer, r detect.Result, sum detectSummary) error 
 	if len(r.Alerts) > 0 {
 		fmt.Fprintf(w, "## Alerts\n\n| time (UTC) | level | stage | rule | caller | actor (accountable) | incident |\n|---|---|---|---|---|---|---|\n")
 		for _, a := range r.Alerts {
+			caller := alertCaller(a)
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", clock(a.Time), a.Rule.Level, dash(a.Rule.Stage), mdEscape(a.Rule.Title),
-				mdEscape(alertCaller(a)), mdEscape(actorOf(a)), dash(a.Incident))
+				mdEscape(caller), mdEscape(actorOf(a, caller)), dash(a.Incident))
 		}
 	}
 	return nil

@@ -45,8 +45,22 @@ type snapshotInputs struct {
 }
 
 func (s *snapshotInputs) register(cmd *cobra.Command) {
-	cmd.Flags().StringArrayVar(&s.paths, "snapshot", nil, "estate input: a file, a folder or - for stdin (repeatable)")
+	s.registerPaths(cmd)
 	cmd.Flags().BoolVar(&s.allowPartial, "allow-partial", false, "go on with what could be read when some inputs cannot be (the output says which)")
+}
+
+// registerPaths registers --snapshot alone (snapshot inspect reports every input, readable or not).
+func (s *snapshotInputs) registerPaths(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&s.paths, "snapshot", nil, "estate input: a file, a folder or - for stdin (repeatable)")
+}
+
+// all is the --snapshot inputs and the arguments, or a usage error when there are none.
+func (s *snapshotInputs) all(extra []string) ([]string, error) {
+	paths := append(append([]string(nil), s.paths...), extra...)
+	if len(paths) == 0 {
+		return nil, usagef("no estate given: pass files or folders (or --snapshot PATH, or - for stdin)")
+	}
+	return paths, nil
 }
 
 // NothingReadError says that the inputs held nothing to work on: no ARM object, or no event.
@@ -75,9 +89,9 @@ func describeInputs(paths []string) string {
 }
 
 func (s *snapshotInputs) load(ctx context.Context, app *App, extra []string) (*snapshot.Result, error) {
-	paths := append(append([]string(nil), s.paths...), extra...)
-	if len(paths) == 0 {
-		return nil, usagef("no estate given: pass files or folders (or --snapshot PATH, or - for stdin)")
+	paths, err := s.all(extra)
+	if err != nil {
+		return nil, err
 	}
 	res, err := s.loadAny(ctx, app, paths)
 	if err != nil {
@@ -132,9 +146,9 @@ func newCmdSnapshotInspect(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			paths := append(append([]string(nil), in.paths...), args...)
-			if len(paths) == 0 {
-				return usagef("no estate given: pass files or folders (or --snapshot PATH, or - for stdin)")
+			paths, err := in.all(args)
+			if err != nil {
+				return err
 			}
 			res, loadErr := in.loadAny(cmd.Context(), app, paths)
 			var u usageError
@@ -167,7 +181,7 @@ func newCmdSnapshotInspect(app *App) *cobra.Command {
 			return loadErr
 		},
 	}
-	cmd.Flags().StringArrayVar(&in.paths, "snapshot", nil, "estate input: a file, a folder or - for stdin (repeatable)")
+	in.registerPaths(cmd)
 	return cmd
 }
 

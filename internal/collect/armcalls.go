@@ -11,6 +11,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/armclient"
+	"github.com/bulwarkhq/bulwark/internal/jsonscan"
 )
 
 // call is one ARM GET: a path under the management endpoint, its API version, whether it returns
@@ -170,7 +171,7 @@ func (c *collector) get(ctx context.Context, cl call) {
 			return
 		}
 		if !cl.list {
-			if !json.Valid(body) {
+			if !jsonscan.Valid(body) {
 				c.fail(cl.scope, cl.operation, "the response is not valid JSON")
 				return
 			}

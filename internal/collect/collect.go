@@ -27,7 +27,6 @@ import (
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/armclient"
-	"github.com/bulwarkhq/bulwark/internal/jsonscan"
 )
 
 // Options configure a collection.
@@ -209,9 +208,9 @@ var graphQueries = []graphQuery{
 const maxSubscriptionsPerQuery = 1000
 
 func (c *collector) query(ctx context.Context, q graphQuery, subs []string) error {
+	operation := "Resource Graph query " + q.table + " (Microsoft.ResourceGraph/resources/read)"
 	for start := 0; start < len(subs); start += maxSubscriptionsPerQuery {
 		batch := subs[start:min(start+maxSubscriptionsPerQuery, len(subs))]
-		operation := "Resource Graph query " + q.table + " (Microsoft.ResourceGraph/resources/read)"
 		err := c.pages(ctx, q, batch, func(row any) {
 			raw, err := json.Marshal(row)
 			if err == nil {
@@ -328,13 +327,11 @@ func rowScope(r any, batch []string) string {
 	return "tenant"
 }
 
-// add keeps an object, the first copy of each ID. An object that is not a readable ARM object is
-// returned as an error, for the caller to record: nothing collected is dropped silently.
+// add keeps an object, the first copy of each ID. raw is valid JSON (a Resource Graph row
+// marshalled again, an element of a decoded list page, a body checked by the caller). An object
+// that is not a readable ARM object is returned as an error, for the caller to record: nothing
+// collected is dropped silently.
 func (c *collector) add(raw []byte, source string) error {
-	if !jsonscan.Valid(raw) {
-		_, err := arm.NewObject(raw, arm.Source{File: source})
-		return err
-	}
 	redacted := 0
 	if !c.opts.KeepSecrets {
 		raw, redacted = redact(raw)

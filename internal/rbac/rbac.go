@@ -118,13 +118,14 @@ func New(x *arm.Index) *Model {
 		}
 		m.roles[strings.ToLower(r.GUID)] = r
 	}
-	until := map[string]string{} // role assignment ID key → end time of the PIM instance backing it
+	// until: the ID key of an assignment a PIM instance with an end time backs (its
+	// originRoleAssignmentId, and the instance itself, which stands in when the assignment was not
+	// collected) → that end time.
+	until := map[string]string{}
 	instances := x.OfType("Microsoft.Authorization/roleAssignmentScheduleInstances")
 	for _, o := range instances {
-		if !active(o) {
-			continue
-		}
-		if end, _ := o.Get("properties.endDateTime").String(); end != "" {
+		if end, _ := o.Get("properties.endDateTime").String(); end != "" && active(o) {
+			until[o.ID.Key()] = end
 			if origin, _ := o.Get("properties.originRoleAssignmentId").String(); origin != "" {
 				until[arm.KeyOf(origin)] = end
 			}
@@ -160,20 +161,13 @@ func New(x *arm.Index) *Model {
 	}
 	for _, o := range instances {
 		origin, _ := o.Get("properties.originRoleAssignmentId").String()
-		if !active(o) || (origin != "" && hasObject(x, origin)) {
-			continue
-		}
-		n := len(m.assignments)
-		add(o, false)
-		if n < len(m.assignments) {
-			if end, _ := o.Get("properties.endDateTime").String(); end != "" {
-				m.assignments[n].TimeBound, m.assignments[n].Until = true, end
-			}
+		if _, collected := x.Get(origin); active(o) && (origin == "" || !collected) {
+			add(o, false)
 		}
 	}
 	m.byScope = map[string][]int{}
 	for i, a := range m.assignments {
-		k := scopeKey(a.Scope)
+		k := ScopeKey(a.Scope)
 		m.byScope[k] = append(m.byScope[k], i)
 	}
 	for _, s := range x.OfType("Microsoft.Resources/subscriptions") {
@@ -192,11 +186,6 @@ func New(x *arm.Index) *Model {
 func active(o *arm.Object) bool {
 	s, ok := o.Get("properties.status").String()
 	return !ok || s == "" || strings.EqualFold(s, "Provisioned") || strings.EqualFold(s, "Accepted") || strings.EqualFold(s, "Granted")
-}
-
-func hasObject(x *arm.Index, id string) bool {
-	_, ok := x.Get(id)
-	return ok
 }
 
 func strs(v arm.Value) []string {
@@ -226,7 +215,7 @@ func (m *Model) RoleName(guid string) string {
 // Covers reports whether an assignment scope applies to target: the scope is target or one of its
 // ancestors, the tenant root "/", or a management group above target's subscription.
 func (m *Model) Covers(scope string, target arm.ID) bool {
-	ls := scopeKey(scope)
+	ls := ScopeKey(scope)
 	if ls == "" {
 		return true
 	}
@@ -248,19 +237,16 @@ type Grant struct {
 	Role *Role
 }
 
-// scopeKey is an assignment scope's comparison key: "" for the root, otherwise the scope's ID key
+// ScopeKey is an assignment scope's comparison key: "" for the root, otherwise the scope's ID key
 // in arm's canonical spelling ("/providers/Microsoft.Subscription/subscriptions/{id}", which PIM
 // reports, is the subscription).
-func scopeKey(scope string) string {
+func ScopeKey(scope string) string {
 	s := strings.TrimSpace(scope)
 	if s == "" || s == "/" {
 		return ""
 	}
 	return arm.KeyOf(s)
 }
-
-// ScopeKey is scopeKey for callers: "" for the tenant root.
-func ScopeKey(scope string) string { return scopeKey(scope) }
 
 // covering returns the indexes of the assignments whose scope covers target: at target or an
 // ancestor, at the root, or at a management group above its subscription. It looks scopes up

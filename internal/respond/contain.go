@@ -309,7 +309,7 @@ func (b *builder) verify() {
 	var list []string
 	for s := range subs {
 		if s != "" {
-			list = append(list, "'"+s+"'")
+			list = append(list, s)
 		}
 	}
 	sort.Strings(list)
@@ -328,7 +328,7 @@ func (b *builder) verify() {
 	}
 	collect := "bulwark collect"
 	for _, s := range list {
-		collect += " --subscription " + strings.Trim(s, "'")
+		collect += " --subscription " + s
 	}
 	a := &Step{Phase: Verify, Action: "reassess", Minutes: minAssess, Activity: "scan-system",
 		Title:  "Re-assess the restored estate",

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/fileinfo"
 )
 
 // Result is a merged estate and everything the user should know about how it was read.
@@ -108,7 +109,7 @@ func readPath(p string) ([]File, error) {
 		// A device or a pipe (/dev/zero, a FIFO) would be read forever: only regular files, and
 		// "-" for standard input.
 		if !info.Mode().IsRegular() {
-			return nil, fmt.Errorf("read %s: %s, not a regular file: give a file or a folder, or - with the data on standard input", p, fileKind(info.Mode()))
+			return nil, fmt.Errorf("read %s: %s, not a regular file: give a file or a folder, or - with the data on standard input", p, fileinfo.Kind(info.Mode()))
 		}
 		data, err := os.ReadFile(p)
 		if err != nil {
@@ -146,7 +147,7 @@ func readFS(fsys fs.FS, root string, name func(string) string) ([]File, error) {
 		}
 		if !d.Type().IsRegular() { // a link is read when it leads to a regular file
 			if info, err := fs.Stat(fsys, p); err != nil || !info.Mode().IsRegular() {
-				return fmt.Errorf("read %s: %s, not a regular file", name(p), fileKind(d.Type()))
+				return fmt.Errorf("read %s: %s, not a regular file", name(p), fileinfo.Kind(d.Type()))
 			}
 		}
 		data, err := fs.ReadFile(fsys, p)
@@ -254,19 +255,4 @@ func Merge(ctx context.Context, files []File) (*Result, error) {
 	}
 	sort.SliceStable(res.Conflicts, func(i, j int) bool { return res.Conflicts[i].ID < res.Conflicts[j].ID })
 	return res, errors.Join(errs...)
-}
-
-// fileKind names what a non-regular file is.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeDevice != 0, m&fs.ModeCharDevice != 0:
-		return "a device"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeSymlink != 0:
-		return "a link to something other than a file"
-	}
-	return "not a file"
 }
