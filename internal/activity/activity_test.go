@@ -791,3 +791,37 @@ func BenchmarkGarbageLines(b *testing.B) {
 		}
 	}
 }
+
+// TestAddProperty: a request body given to an event reads like one it carried, whether the
+// properties were an object, a JSON string holding one (Log Analytics) or empty, and whether the
+// rules had decoded them already; a body the event has is never replaced.
+func TestAddProperty(t *testing.T) {
+	const body = `"{\"properties\":{\"principalId\":\"p1\",\"roleDefinitionId\":\"/x/8e3af657\"}}"`
+	for name, raw := range map[string]string{
+		"object":         `{"statusCode":"Created"}`,
+		"json string":    `"{\"statusCode\":\"Created\"}"`,
+		"empty":          ``,
+		"empty object":   `{ }`,
+		"decoded before": `{"statusCode":"Created"}`,
+	} {
+		e := &Event{propertiesRaw: raw}
+		if name == "decoded before" {
+			e.Properties()
+		}
+		if !e.AddProperty("requestbody", body) {
+			t.Fatalf("%s: not added", name)
+		}
+		if got := e.BodyString("requestbody", "properties", "principalId"); got != "p1" {
+			t.Errorf("%s: principalId %q", name, got)
+		}
+		if v, ok := e.Field("properties.requestbody.properties.roleDefinitionId"); !ok || v != "/x/8e3af657" {
+			t.Errorf("%s: roleDefinitionId %v %v", name, v, ok)
+		}
+		if e.AddProperty("requestBody", `"{}"`) {
+			t.Errorf("%s: an existing body was replaced", name)
+		}
+	}
+	if (&Event{propertiesRaw: `[1]`}).AddProperty("requestbody", `"{}"`) {
+		t.Error("added to properties that are not an object")
+	}
+}

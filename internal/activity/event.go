@@ -71,6 +71,7 @@ type Event struct {
 	opLower               string
 	resLower              string
 	once                  sync.Once
+	decoded               bool // nested has run
 	properties            map[string]any
 	identity              map[string]any
 }
@@ -275,6 +276,7 @@ func decodeObject(raw string) map[string]any {
 // reachable below it.
 func (e *Event) nested() {
 	e.once.Do(func() {
+		e.decoded = true
 		e.properties = decodeObject(e.propertiesRaw)
 		if e.properties == nil {
 			e.properties = map[string]any{}
@@ -347,4 +349,69 @@ func (e *Event) BodyString(body string, path ...string) string {
 		}
 	}
 	return jsonString(v)
+}
+
+// RawProperty returns the JSON of a top-level member of properties as logged (a request body is
+// usually a JSON string holding JSON), keys matched without regard to case.
+func (e *Event) RawProperty(key string) (string, bool) {
+	raw := bytesOf(e.propertiesObject())
+	if jsonscan.First(raw) != '{' || !jsonscan.Valid(raw) {
+		return "", false
+	}
+	v, ok := jsonscan.Lookup(raw, key)
+	if !ok || string(v) == "null" || string(v) == `""` {
+		return "", false
+	}
+	return string(v), true
+}
+
+// propertiesObject is propertiesRaw, unwrapped when Log Analytics wrote it as a JSON string.
+func (e *Event) propertiesObject() string {
+	if jsonscan.First(bytesOf(e.propertiesRaw)) == '"' {
+		var s string
+		if json.Unmarshal([]byte(e.propertiesRaw), &s) == nil {
+			return s
+		}
+	}
+	return e.propertiesRaw
+}
+
+// AddProperty gives the event a top-level member of properties it does not carry (raw is its
+// JSON): the detector gives the Success event of an operation the request body its Start event
+// logged. It reports whether the member was added; a member already there is kept as it is.
+func (e *Event) AddProperty(key, raw string) bool {
+	if e.flat || e.timeOnly || !json.Valid([]byte(raw)) {
+		return false
+	}
+	if _, ok := e.RawProperty(key); ok {
+		return false
+	}
+	obj := strings.TrimSpace(e.propertiesObject())
+	if obj == "" || obj == "null" {
+		obj = "{}"
+	}
+	if jsonscan.First(bytesOf(obj)) != '{' || !jsonscan.Valid(bytesOf(obj)) {
+		return false
+	}
+	name, _ := json.Marshal(key)
+	body := strings.TrimSpace(obj[1 : len(obj)-1])
+	sep := ","
+	if body == "" {
+		sep = ""
+	}
+	e.propertiesRaw = "{" + body + sep + string(name) + ":" + raw + "}"
+	e.propsValid, e.lastProp, e.lastPropVal, e.lastPropFound = 0, "", "", false
+	if e.decoded { // the rules have looked inside already: add it there too
+		var v any
+		if json.Unmarshal([]byte(raw), &v) == nil {
+			if s, ok := v.(string); ok && len(s) > 1 && (s[0] == '{' || s[0] == '[') {
+				var parsed any
+				if json.Unmarshal([]byte(s), &parsed) == nil {
+					v = bodyValue{raw: s, parsed: parsed}
+				}
+			}
+			e.properties[key] = v
+		}
+	}
+	return true
 }

@@ -64,6 +64,8 @@ type Stats struct {
 	Groups     int `json:"correlationGroups"`
 	GroupsLost int `json:"correlationGroupsEvicted"`
 	Duplicates int `json:"duplicateAlerts"` // Start/Accept/Success of one operation folded into one alert
+	// BodiesJoined counts later events of an operation given the request body of its Start event.
+	BodiesJoined int `json:"requestBodiesJoined"`
 }
 
 // LoadRules returns the built-in pack (unless builtin is false) and the rules in paths.
@@ -141,6 +143,7 @@ type Detector struct {
 
 	grants   *lru[string, string] // principal key → actor of the grantor
 	cascades *lru[string, string] // correlation ID → resource group ID
+	bodies   *lru[string, string] // operation (opKey) → its Start event's request body
 	actors   *lru[string, *actorState]
 	watched  map[string]*actorState // actors with at least one alert
 
@@ -172,6 +175,7 @@ func New(opts Options) (*Detector, sigma.Errors, error) {
 	}
 	d := &Detector{opts: opts, rs: rs, corr: rs.NewCorrelator(),
 		grants: newLRU[string, string](opts.MaxLinks), cascades: newLRU[string, string](opts.MaxLinks),
+		bodies: newLRU[string, string](maxOpenOperations),
 		actors: newLRU[string, *actorState](opts.MaxActors), watched: map[string]*actorState{}, byKey: map[string]*Alert{}}
 	return d, errs, nil
 }
@@ -289,6 +293,7 @@ func (d *Detector) release(q queued) {
 		d.corr.Advance(q.at, d.onAlert)
 		return
 	}
+	d.inherit(e)
 	d.enrich(e)
 	d.track(e)
 	if e.Flat() { // no rule can match it (see Flat): only its time counts for the correlator
