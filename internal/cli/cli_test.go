@@ -500,7 +500,7 @@ func TestDetectCommand(t *testing.T) {
 			json.Unmarshal([]byte(line), &inc)
 		}
 	}
-	if kinds["alert"] != 30 || kinds["incident"] != 1 || kinds["summary"] != 1 {
+	if kinds["alert"] != 31 || kinds["incident"] != 1 || kinds["summary"] != 1 {
 		t.Errorf("kinds %v", kinds)
 	}
 	if len(inc.Stages) != 4 {
@@ -540,7 +540,7 @@ func TestDetectCommand(t *testing.T) {
 	}
 	r = run(t, string(data), "detect", "-")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "INCIDENT INC-") || !strings.Contains(r.stdout, "ALERTS") ||
-		strings.Index(r.stdout, "ALERTS") < strings.Index(r.stdout, "INCIDENT") || !strings.Contains(r.stdout, "109 events, 30 alerts, 1 incident") {
+		strings.Index(r.stdout, "ALERTS") < strings.Index(r.stdout, "INCIDENT") || !strings.Contains(r.stdout, "109 events, 31 alerts, 1 incident") {
 		t.Errorf("table from stdin: %d %s %s", r.code, r.stdout, r.stderr)
 	}
 	r = run(t, "", "detect", filepath.Join(act, "rest"), "-o", "markdown", "--until", "2026-11-25T21:00:00Z")

@@ -92,7 +92,9 @@ docs/detect-json.md), markdown. Thresholds and windows of correlation rules are 
 					return err
 				}
 				dopts.Overrides = cfg.Detection.Correlations
+				dopts.Context, dopts.Suppress = cfg.Detection.Context, cfg.Detection.Suppress
 			}
+			dopts.Now = now
 			rules, errs := detect.LoadRules(!opts.noBuiltin, opts.rules...)
 			for _, e := range errs {
 				app.notef("rules: %s", e)
@@ -157,7 +159,16 @@ docs/detect-json.md), markdown. Thresholds and windows of correlation rules are 
 				app.notef("%d events arrived more than --lateness %s after later ones and were correlated out of order", result.Stats.Late, dopts.Lateness)
 			}
 			sum := detectSummary{Stats: result.Stats, Duplicates: r.Duplicates, Malformed: r.Malformed, Partial: r.Malformed > 0,
-				Problems: []string{}, Rules: len(rules), Inputs: args}
+				Problems: []string{}, Rules: len(rules), Inputs: args, Suppressions: result.Suppressions}
+			if sum.Suppressions == nil {
+				sum.Suppressions = []detect.SuppressionCount{}
+			}
+			for _, s := range result.Suppressions {
+				sum.Suppressed += s.Alerts
+				if s.Expired {
+					app.notef("%s: detection.suppress %s expired on %s and suppresses nothing: renew it or remove it", opts.config, s.Describe, s.Expires.Format("2006-01-02"))
+				}
+			}
 			for _, p := range r.Problems {
 				sum.Problems = append(sum.Problems, p.String())
 			}
@@ -202,7 +213,7 @@ docs/detect-json.md), markdown. Thresholds and windows of correlation rules are 
 	f.StringArrayVar(&opts.rules, "rules", nil, "more Sigma rules: a file or folder (repeatable)")
 	f.BoolVar(&opts.noBuiltin, "no-builtin", false, "do not run the built-in rule pack")
 	f.StringArrayVar(&opts.snap.paths, "snapshot", nil, "estate snapshot for components and blast radius: a file or folder (repeatable)")
-	f.StringVar(&opts.config, "config", "", "bulwark.yaml: detection.correlations thresholds and windows")
+	f.StringVar(&opts.config, "config", "", "bulwark.yaml: detection.correlations thresholds and windows, detection.context, detection.suppress")
 	f.StringVar(&opts.since, "since", "", "skip events before this time (RFC 3339, a date, or a duration ago such as 24h or 7d)")
 	f.StringVar(&opts.until, "until", "", "skip events at or after this time (same forms as --since)")
 	f.DurationVar(&opts.lateness, "lateness", 20*time.Minute, "how late an out-of-order event may arrive and still be correlated in order")
@@ -242,6 +253,9 @@ type detectSummary struct {
 	Inputs    []string `json:"inputs"`
 	Alerts    int      `json:"alerts"`
 	Incidents int      `json:"incidents"`
+	// Suppressed alerts stay in the alert lines, marked; Suppressions says what each did.
+	Suppressed   int                       `json:"suppressedAlerts"`
+	Suppressions []detect.SuppressionCount `json:"suppressions"`
 }
 
 // writeDetectJSON writes one JSON object per line: every alert (oldest first), every incident,
@@ -357,6 +371,17 @@ func writeDetectTable(w io.Writer, r detect.Result, sum detectSummary, st styler
 	for _, inc := range r.Incidents {
 		fmt.Fprintf(w, "%s %s  %s\n", st.bold("INCIDENT "+inc.ID), st.warn(strings.ToUpper(inc.Severity)), inc.Title)
 		t := incidentFacts(w, inc, "  ")
+		for i, why := range inc.OpenedBy {
+			label := ""
+			if i == 0 {
+				label = "  opened by"
+			}
+			if i == 5 && len(inc.OpenedBy) > 6 {
+				t.row("", fmt.Sprintf("and %d more reasons (-o json lists them)", len(inc.OpenedBy)-5))
+				break
+			}
+			t.row(label, why)
+		}
 		t.row("  source IPs", dash(strings.Join(inc.SourceIPs, ", ")))
 		t.row("  resources", recoveryLine(inc))
 		if err := t.flush(); err != nil {
@@ -391,7 +416,7 @@ func writeDetectTable(w io.Writer, r detect.Result, sum detectSummary, st styler
 				res = fmt.Sprintf("%d events", a.EventCount)
 			}
 			caller := alertCaller(a)
-			t.row(clock(a.Time), a.Rule.Level, dash(a.Rule.Stage), a.Rule.Title, caller, actorOf(a, caller), res, dash(a.Incident))
+			t.row(clock(a.Time), a.Rule.Level, dash(a.Rule.Stage), a.Rule.Title, caller, actorOf(a, caller), res, incidentCell(a))
 		}
 		if err := t.flush(); err != nil {
 			return err
@@ -404,7 +429,32 @@ func writeDetectTable(w io.Writer, r detect.Result, sum detectSummary, st styler
 		fmt.Fprintf(w, "%s %s could not be read (left out), the first: %s\n", st.warn("partial:"),
 			plural(sum.Malformed, "line or row", "lines or rows"), textsafe.Cell(sum.Problems[0]))
 	}
+	for _, line := range suppressionLines(sum) {
+		fmt.Fprintln(w, textsafe.Cell(line))
+	}
 	return nil
+}
+
+// incidentCell is an alert's incident column: the incident, "suppressed (line N)", or "-".
+func incidentCell(a *detect.Alert) string {
+	if a.Suppressed != nil {
+		return fmt.Sprintf("suppressed (line %d)", a.Suppressed.Line)
+	}
+	return dash(a.Incident)
+}
+
+// suppressionLines says what each bulwark.yaml suppression did: suppressed alerts are counted,
+// never silently dropped.
+func suppressionLines(sum detectSummary) []string {
+	var out []string
+	for _, s := range sum.Suppressions {
+		state := fmt.Sprintf("until %s", s.Expires.Format("2006-01-02"))
+		if s.Expired {
+			state = fmt.Sprintf("EXPIRED on %s, suppresses nothing", s.Expires.Format("2006-01-02"))
+		}
+		out = append(out, fmt.Sprintf("suppressed: %s by %s: %s (%s)", plural(s.Alerts, "alert", "alerts"), s.Describe, s.Reason, state))
+	}
+	return out
 }
 
 // alertCaller is the caller of an alert's events: the one caller, or "n callers".
@@ -465,6 +515,9 @@ func writeDetectMarkdown(w io.Writer, r detect.Result, sum detectSummary) error 
 		fmt.Fprintf(w, "## %s — %s (%s)\n\n", inc.ID, mdEscape(inc.Title), inc.Severity)
 		fmt.Fprintf(w, "- **Stages:** %s\n- **Window:** %s – %s UTC\n- **Source IPs:** %s\n- **Resources:** %s\n- **Principals:**\n",
 			strings.Join(inc.Stages, " → "), clock(inc.First), clock(inc.Last), dash(strings.Join(inc.SourceIPs, ", ")), recoveryLine(inc))
+		for _, why := range inc.OpenedBy {
+			fmt.Fprintf(w, "- **Opened by:** %s\n", mdEscape(why))
+		}
 		for _, p := range inc.Principals {
 			fmt.Fprintf(w, "  - %s\n", mdEscape(principalLine(p)))
 		}
@@ -486,8 +539,12 @@ func writeDetectMarkdown(w io.Writer, r detect.Result, sum detectSummary) error 
 		for _, a := range r.Alerts {
 			caller := alertCaller(a)
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", clock(a.Time), a.Rule.Level, dash(a.Rule.Stage), mdEscape(a.Rule.Title),
-				mdEscape(caller), mdEscape(actorOf(a, caller)), dash(a.Incident))
+				mdEscape(caller), mdEscape(actorOf(a, caller)), incidentCell(a))
 		}
+		fmt.Fprintln(w)
+	}
+	for _, line := range suppressionLines(sum) {
+		fmt.Fprintf(w, "- %s\n", mdEscape(line))
 	}
 	return nil
 }

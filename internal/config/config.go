@@ -19,7 +19,10 @@ import (
 // yamlTerms name bulwark.yaml's parts in decoding errors (yamlmsg).
 var yamlTerms = map[string]string{
 	"config.Config":                         "the settings (criticality, applicationTag, breakGlass, …)",
-	"config.Detection":                      "the detection settings (correlations)",
+	"config.Detection":                      "the detection settings (correlations, context, suppress)",
+	"config.Context":                        "the context settings (window, historyFactor, firstTime)",
+	"[]config.Suppression":                  "a list of suppressions (- rule|caller|appId|principalId|scope: …, reason, expires)",
+	"config.Suppression":                    "a suppression (rule, caller, appId, principalId, scope, reason, owner, expires)",
 	"map[string]config.CorrelationOverride": "a mapping of correlation rule names to their timespan and threshold",
 	"config.CorrelationOverride":            "a timespan and threshold",
 	"config.Duration":                       "a duration (4h, 90m, 7d)",
@@ -90,6 +93,75 @@ type Detection struct {
 	//	  correlations:
 	//	    corr_mass_deletion: {threshold: 20, timespan: 1h}
 	Correlations map[string]CorrelationOverride `yaml:"correlations"`
+	// Context tunes when an alert that is context (bulwark.incident: context, mass deallocation in
+	// the built-in pack) opens an incident.
+	Context Context `yaml:"context"`
+	// Suppress silences alerts for a stated reason until an expiry: they stay listed and counted,
+	// marked suppressed, and open or join no incident.
+	Suppress []Suppression `yaml:"suppress"`
+}
+
+// Context: an alert that is context opens an incident when the same actor raises another alert
+// within Window of it, or when it covers at least HistoryFactor times as many resources as the
+// actor's busiest earlier day (FirstTime resources when the actor has no earlier day).
+type Context struct {
+	Window        Duration `yaml:"window"`
+	HistoryFactor float64  `yaml:"historyFactor"`
+	FirstTime     int      `yaml:"firstTime"`
+}
+
+// Suppression silences the alerts it matches: every selector given must match (rule: a rule's
+// name or ID; caller, appId, principalId: who raised it; scope: an ARM ID its resources are at or
+// below). A correlation alert matches when every event it lists does.
+type Suppression struct {
+	Rule        string    `yaml:"rule"`
+	Caller      string    `yaml:"caller"`
+	AppID       string    `yaml:"appId"`
+	PrincipalID string    `yaml:"principalId"`
+	Scope       string    `yaml:"scope"`
+	Reason      string    `yaml:"reason"`
+	Owner       string    `yaml:"owner"`
+	Expires     string    `yaml:"expires"` // a date (the end of that day UTC) or an RFC 3339 time
+	Until       time.Time `yaml:"-"`
+	Line        int       `yaml:"-"`
+}
+
+var suppressionKeys = []string{"rule", "caller", "appId", "principalId", "scope", "reason", "owner", "expires"}
+
+// UnmarshalYAML rejects unknown keys with their line and records the suppression's line.
+func (x *Suppression) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: a suppression is a mapping (%s)", n.Line, strings.Join(suppressionKeys, ", "))
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		known := false
+		for _, s := range suppressionKeys {
+			known = known || k.Value == s
+		}
+		if !known {
+			return fmt.Errorf("line %d: unknown setting %q in a suppression (%s)", k.Line, k.Value, strings.Join(suppressionKeys, ", "))
+		}
+	}
+	type plain Suppression
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*x = Suppression(p)
+	x.Line = n.Line
+	return nil
+}
+
+// Describe names a suppression for reports: its line and selectors.
+func (x Suppression) Describe() string {
+	var parts []string
+	for _, kv := range [][2]string{{"rule", x.Rule}, {"caller", x.Caller}, {"appId", x.AppID}, {"principalId", x.PrincipalID}, {"scope", x.Scope}} {
+		if kv[1] != "" {
+			parts = append(parts, kv[0]+" "+kv[1])
+		}
+	}
+	return fmt.Sprintf("line %d (%s)", x.Line, strings.Join(parts, ", "))
 }
 
 // CorrelationOverride replaces a correlation rule's window and the bound of its "at least"
@@ -178,6 +250,7 @@ func Default() Config {
 	c.BuildAgentTag = map[string]string{"role": "build-agent"}
 	c.BuildAgentName = []string{"*agent*", "*runner*"}
 	c.RPO = Duration{36 * time.Hour}
+	c.Detection.Context = Context{Window: Duration{6 * time.Hour}, HistoryFactor: 3, FirstTime: 25}
 	return c
 }
 
@@ -225,13 +298,29 @@ func Parse(r io.Reader) (Config, error) {
 		case strings.TrimSpace(x.Expires) == "":
 			return c, fmt.Errorf("%s: expires is required (a date such as 2027-03-31): an exception is reviewed, not forgotten", at)
 		}
-		if t, err := time.Parse(time.RFC3339, x.Expires); err == nil {
-			x.Until = t.UTC()
-		} else if d, err := time.Parse("2006-01-02", x.Expires); err == nil {
-			x.Until = d.Add(24*time.Hour - time.Nanosecond) // the whole day
-		} else {
-			return c, fmt.Errorf("%s: expires %q is not a date (2027-03-31) or an RFC 3339 time", at, x.Expires)
+		t, err := parseExpiry(x.Expires)
+		if err != nil {
+			return c, fmt.Errorf("%s: %w", at, err)
 		}
+		x.Until = t
+	}
+	for i := range c.Detection.Suppress {
+		x := &c.Detection.Suppress[i]
+		at := fmt.Sprintf("detection.suppress: line %d", x.Line)
+		switch {
+		case x.Rule == "" && x.Caller == "" && x.AppID == "" && x.PrincipalID == "" && x.Scope == "":
+			return c, fmt.Errorf("%s: give rule, caller, appId, principalId or scope: what the suppression silences", at)
+		case strings.TrimSpace(x.Reason) == "":
+			return c, fmt.Errorf("%s: reason is required: the alerts stay listed with it", at)
+		}
+		t, err := parseExpiry(x.Expires)
+		if err != nil {
+			return c, fmt.Errorf("%s: %w", at, err)
+		}
+		x.Until = t
+	}
+	if x := c.Detection.Context; x.HistoryFactor < 0 || x.FirstTime < 0 || x.Window.Duration < 0 {
+		return c, fmt.Errorf("detection.context: window, historyFactor and firstTime cannot be negative")
 	}
 	for id, sev := range c.Severities {
 		ok := false
@@ -243,6 +332,20 @@ func Parse(r io.Reader) (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// parseExpiry reads an expiry: a date (the whole of that day, UTC) or an RFC 3339 time.
+func parseExpiry(s string) (time.Time, error) {
+	if strings.TrimSpace(s) == "" {
+		return time.Time{}, fmt.Errorf("expires is required (a date such as 2027-03-31): it is reviewed, not forgotten")
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	if d, err := time.Parse("2006-01-02", s); err == nil {
+		return d.Add(24*time.Hour - time.Nanosecond), nil
+	}
+	return time.Time{}, fmt.Errorf("expires %q is not a date (2027-03-31) or an RFC 3339 time", s)
 }
 
 // IsBreakGlass reports whether a principal object ID is on the break-glass list.

@@ -23,9 +23,16 @@ type Alert struct {
 	EventCount int               `json:"eventCount"`
 	Events     []EventRef        `json:"events"` // capped at 50
 	Incident   string            `json:"incident,omitempty"`
+	// Opens says why this alert opened its incident (the incident policy); empty when it only
+	// joined one, or opened none.
+	Opens      string      `json:"opens,omitempty"`
+	Suppressed *Suppressed `json:"suppressed,omitempty"`
 
-	key  string
-	seen map[string]struct{}
+	key       string
+	seen      map[string]struct{}
+	policy    string
+	rule      *sigma.Rule
+	grantedAt time.Time // the principal that raised it was granted a privileged role then
 }
 
 // RuleRef names the rule of an alert.
@@ -38,6 +45,9 @@ type RuleRef struct {
 	Attack      []string `json:"attack,omitempty"` // ATT&CK tags without the "attack." prefix
 	Description string   `json:"description,omitempty"`
 	File        string   `json:"file,omitempty"`
+	// IncidentPolicy is when the rule's alerts open an incident (bulwark.incident, or the default
+	// for its kind and level): open, unprotected, granted, context or alert.
+	IncidentPolicy string `json:"incidentPolicy"`
 }
 
 // EventRef is the part of an event an analyst needs to find it again.
@@ -50,6 +60,8 @@ type EventRef struct {
 	ResourceID      string    `json:"resourceId"`
 	CorrelationID   string    `json:"correlationId,omitempty"`
 	OperationID     string    `json:"operationId,omitempty"`
+	PrincipalID     string    `json:"principalId,omitempty"`
+	AppID           string    `json:"appId,omitempty"`
 	CascadeOf       string    `json:"cascadeOf,omitempty"`
 	Source          string    `json:"source,omitempty"` // file:line
 }
@@ -57,7 +69,7 @@ type EventRef struct {
 func refOf(e *activity.Event) EventRef {
 	return EventRef{Time: e.At.UTC(), OperationName: e.OperationName, ResultType: e.ResultType, Caller: e.Caller,
 		CallerIPAddress: e.CallerIPAddress, ResourceID: e.ResourceID, CorrelationID: e.CorrelationID,
-		OperationID: e.OperationID, CascadeOf: e.CascadeOf, Source: e.Source()}
+		OperationID: e.OperationID, PrincipalID: e.PrincipalID, AppID: e.AppID, CascadeOf: e.CascadeOf, Source: e.Source()}
 }
 
 // RuleRefOf describes a rule.
@@ -69,6 +81,7 @@ func RuleRefOf(r *sigma.Rule) RuleRef {
 	if s, ok := r.Custom["bulwark.stage"].(string); ok {
 		ref.Stage = s
 	}
+	ref.IncidentPolicy, _ = policyOf(r)
 	for _, t := range r.Tags {
 		if strings.HasPrefix(strings.ToLower(t), "attack.") {
 			ref.Attack = append(ref.Attack, t[len("attack."):])
@@ -114,7 +127,14 @@ func (d *Detector) onAlert(a sigma.Alert) {
 		}
 		return
 	}
-	al := &Alert{Type: "detection", Rule: ref, Time: a.Time.UTC(), Last: a.Time.UTC(), Actor: actor, Group: a.Group, key: key, seen: map[string]struct{}{}}
+	al := &Alert{Type: "detection", Rule: ref, Time: a.Time.UTC(), Last: a.Time.UTC(), Actor: actor, Group: a.Group, key: key, seen: map[string]struct{}{},
+		policy: ref.IncidentPolicy, rule: a.Rule}
+	if a.Rule.Correlation == nil {
+		d.notePrivilegedGrant(a.Rule, first)
+		if at, ok := d.grantedBefore(first); ok {
+			al.grantedAt = at
+		}
+	}
 	if a.Rule.Correlation != nil {
 		al.Type = "correlation"
 		al.ID = hash(key, opKey(first), first.ResultType)

@@ -39,6 +39,13 @@ type Options struct {
 	MaxGroups, MaxActors, MaxLinks int
 	Since, Until                   time.Time // events outside [Since, Until) are skipped
 	Estate                         *Estate   // optional: components and blast radius
+	// Context tunes when context alerts (mass deallocation) open an incident (bulwark.yaml
+	// detection.context; zero values take config.Default's).
+	Context config.Context
+	// Suppress silences alerts (bulwark.yaml detection.suppress); a suppression whose expiry is
+	// not after Now (default: the wall clock) is reported expired and suppresses nothing.
+	Suppress []config.Suppression
+	Now      time.Time
 }
 
 // Estate is the snapshot an incident's resources are looked up in.
@@ -144,6 +151,8 @@ type Detector struct {
 	grants   *lru[string, string] // principal key → actor of the grantor
 	cascades *lru[string, string] // correlation ID → resource group ID
 	bodies   *lru[string, string] // operation (opKey) → its Start event's request body
+	// privGrants: principal key → when it was granted a privileged role (not a PIM activation)
+	privGrants *lru[string, time.Time]
 	actors   *lru[string, *actorState]
 	watched  map[string]*actorState // actors with at least one alert
 
@@ -166,8 +175,26 @@ func New(opts Options) (*Detector, sigma.Errors, error) {
 	if opts.MaxLinks <= 0 {
 		opts.MaxLinks = 100_000
 	}
+	def := config.Default().Detection.Context
+	if opts.Context.Window.Duration <= 0 {
+		opts.Context.Window = def.Window
+	}
+	if opts.Context.HistoryFactor <= 0 {
+		opts.Context.HistoryFactor = def.HistoryFactor
+	}
+	if opts.Context.FirstTime <= 0 {
+		opts.Context.FirstTime = def.FirstTime
+	}
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
 	if err := ApplyOverrides(opts.Rules, opts.Overrides); err != nil {
 		return nil, nil, err
+	}
+	for _, r := range opts.Rules {
+		if _, err := policyOf(r); err != nil {
+			return nil, nil, err
+		}
 	}
 	rs, errs := sigma.NewRuleSet(opts.Rules, sigma.Options{Lateness: opts.Lateness, MaxGroups: opts.MaxGroups, MaxAlertEvents: maxAlertEvents})
 	if len(rs.Rules) == 0 {
@@ -175,7 +202,7 @@ func New(opts Options) (*Detector, sigma.Errors, error) {
 	}
 	d := &Detector{opts: opts, rs: rs, corr: rs.NewCorrelator(),
 		grants: newLRU[string, string](opts.MaxLinks), cascades: newLRU[string, string](opts.MaxLinks),
-		bodies: newLRU[string, string](maxOpenOperations),
+		bodies: newLRU[string, string](maxOpenOperations), privGrants: newLRU[string, time.Time](opts.MaxLinks),
 		actors: newLRU[string, *actorState](opts.MaxActors), watched: map[string]*actorState{}, byKey: map[string]*Alert{}}
 	return d, errs, nil
 }
@@ -275,16 +302,18 @@ func (d *Detector) Finish() Result {
 	d.stats.GroupsLost = d.corr.Evicted
 	d.stats.Evicted = d.actors.evicted
 	d.stats.LinksLost = d.grants.evicted + d.cascades.evicted
+	supp := d.suppress()
 	incidents := d.incidents()
 	sort.SliceStable(d.alerts, func(i, j int) bool { return d.alerts[i].Time.Before(d.alerts[j].Time) })
-	return Result{Alerts: d.alerts, Incidents: incidents, Stats: d.stats}
+	return Result{Alerts: d.alerts, Incidents: incidents, Stats: d.stats, Suppressions: supp}
 }
 
 // Result is what a run found.
 type Result struct {
-	Alerts    []*Alert
-	Incidents []*Incident
-	Stats     Stats
+	Alerts       []*Alert
+	Incidents    []*Incident
+	Stats        Stats
+	Suppressions []SuppressionCount // one per bulwark.yaml suppression, in its order
 }
 
 func (d *Detector) release(q queued) {
@@ -366,7 +395,9 @@ func (d *Detector) enrich(e *activity.Event) {
 	}
 	op := e.OperationLower()
 	switch {
-	case op == opRoleAssignmentWrite && e.ResultType != "Failure":
+	case op == opRoleAssignmentWrite && e.ResultType != "Failure" && !strings.EqualFold(e.AppID, msPIM):
+		// A PIM activation (written by PIM's own application) is the grantee's own eligible role,
+		// not a grant by whoever else: it links no actors.
 		if grantee := granteeOf(e); grantee != "" && principalKey(grantee) != principalKey(e.PrincipalID) {
 			d.grants.put(principalKey(grantee), e.Actor)
 			if st := d.actor(e.Actor); st != nil {

@@ -33,7 +33,8 @@ func LevelRank(l string) int {
 type Incident struct {
 	ID         string          `json:"id"` // "INC-" and a hash of the first alert's ID
 	Title      string          `json:"title"`
-	Severity   string          `json:"severity"` // the highest alert level, raised by the stages reached
+	Severity   string          `json:"severity"` // the highest alert level, raised by the stages reached and by lost resources
+	OpenedBy   []string        `json:"openedBy"` // why it is an incident: each opening alert's reason (the incident policy)
 	Actor      string          `json:"actor"`
 	Stages     []string        `json:"stages"` // in kill-chain order
 	First      time.Time       `json:"first"`
@@ -61,44 +62,96 @@ type TimelineEntry struct {
 	ResourceID string    `json:"resourceId,omitempty"`
 }
 
-// opens reports whether an alert opens an incident: a high or critical detection, or any
-// reported correlation.
-func opens(a *Alert) bool {
-	return a.Type == "correlation" || LevelRank(a.Rule.Level) >= LevelRank("high")
-}
-
+// incidents applies the incident policy (policy.go) to each actor's alerts: suppressed alerts
+// take no part; each opening alert opens an incident with the actor's alerts within ChainWindow of
+// it.
 func (d *Detector) incidents() []*Incident {
 	byActor := map[string][]*Alert{}
 	var actors []string
 	for _, a := range d.alerts {
+		if a.Suppressed != nil {
+			continue
+		}
 		if _, ok := byActor[a.Actor]; !ok {
 			actors = append(actors, a.Actor)
 		}
 		byActor[a.Actor] = append(byActor[a.Actor], a)
 	}
+	unprotected := d.unprotectedVaults()
 	var out []*Incident
 	for _, actor := range actors {
 		alerts := byActor[actor]
-		open := false
+		sortAlerts(alerts)
+		opens := map[*Alert]string{}
 		for _, a := range alerts {
-			open = open || opens(a)
+			if why := d.opening(a, alerts, unprotected); why != "" {
+				opens[a] = why
+			}
 		}
-		if !open {
-			continue
+		for _, ep := range episodes(alerts, opens) {
+			inc := d.incident(actor, ep)
+			inc.OpenedBy = openedBy(ep, opens)
+			out = append(out, inc)
 		}
-		out = append(out, d.incident(actor, alerts))
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].First.Before(out[j].First) })
 	return out
 }
 
-func (d *Detector) incident(actor string, alerts []*Alert) *Incident {
+// openedBy lists why an incident opened, one line per rule: correlations first, then by level,
+// each with the first reason of the rule and how many of its alerts opened the incident.
+func openedBy(ep []*Alert, opens map[*Alert]string) []string {
+	type entry struct {
+		a   *Alert
+		why string
+		n   int
+	}
+	byRule := map[string]*entry{}
+	var order []*entry
+	for _, a := range ep {
+		why := opens[a]
+		if why == "" {
+			continue
+		}
+		a.Opens = why
+		if e, ok := byRule[a.Rule.ID]; ok {
+			e.n++
+			continue
+		}
+		e := &entry{a, why, 1}
+		byRule[a.Rule.ID] = e
+		order = append(order, e)
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		ci, cj := order[i].a.Type == "correlation", order[j].a.Type == "correlation"
+		if ci != cj {
+			return ci
+		}
+		return LevelRank(order[i].a.Rule.Level) > LevelRank(order[j].a.Rule.Level)
+	})
+	out := make([]string, len(order))
+	for i, e := range order {
+		out[i] = e.why
+		switch {
+		case e.n == 2:
+			out[i] += " (and 1 more alert of this rule)"
+		case e.n > 2:
+			out[i] += fmt.Sprintf(" (and %d more alerts of this rule)", e.n-1)
+		}
+	}
+	return out
+}
+
+func sortAlerts(alerts []*Alert) {
 	sort.SliceStable(alerts, func(i, j int) bool {
 		if !alerts[i].Time.Equal(alerts[j].Time) {
 			return alerts[i].Time.Before(alerts[j].Time)
 		}
 		return alerts[i].ID < alerts[j].ID
 	})
+}
+
+func (d *Detector) incident(actor string, alerts []*Alert) *Incident {
 	inc := &Incident{ID: "INC-" + hash(alerts[0].ID), Actor: actor, First: alerts[0].Time, Recovery: map[string]int{}}
 	stages := map[string]bool{}
 	rank := 0
@@ -123,9 +176,10 @@ func (d *Detector) incident(actor string, alerts []*Alert) *Incident {
 			inc.Stages = append(inc.Stages, s)
 		}
 	}
-	// Severity rises with the stages reached: one stage is at least medium, two high, three critical.
+	// Severity rises with the stages reached (one stage is at least medium, two high, three
+	// critical) and with what became unrecoverable (below).
 	byStages := []int{0, 2, 3, 4, 4}[len(inc.Stages)]
-	inc.Severity = Levels[max(rank, byStages)]
+	rank = max(rank, byStages)
 
 	// What the actor did in the hour before the first alert belongs to the incident; earlier
 	// changes (yesterday's routine work by the same account) do not.
@@ -147,6 +201,10 @@ func (d *Detector) incident(actor string, alerts []*Alert) *Incident {
 	for _, r := range inc.Resources {
 		inc.Recovery[r.Recovery.Status]++
 	}
+	if inc.Recovery[Lost] > 0 {
+		rank = min(rank+1, len(Levels)-1) // something is gone for good
+	}
+	inc.Severity = Levels[rank]
 	inc.Title = title(inc)
 	return inc
 }

@@ -26,7 +26,9 @@ func (d *Detector) inherit(e *activity.Event) {
 	}
 	switch e.ResultType {
 	case "Start":
-		if raw, ok := e.RawProperty("requestbody"); ok && len(raw) <= maxBodyBytes {
+		// Only for an operation some rule may match: no other needs it (and a narrowed Reader
+		// passes the others on flat, without bodies).
+		if raw, ok := e.RawProperty("requestbody"); ok && len(raw) <= maxBodyBytes && d.rs.MayMatch(e) {
 			d.bodies.put(opKey(e), strings.Clone(raw))
 		}
 	case "Accept", "Success", "Failure":

@@ -1,0 +1,326 @@
+package detect
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/internal/activity"
+	"github.com/bulwarkhq/bulwark/internal/config"
+	"github.com/bulwarkhq/bulwark/sigma"
+)
+
+// The incident policy: which alerts open an incident. A rule states its own in bulwark.incident;
+// without it, a correlation of level high or critical opens one, and a detection rule opens one
+// only when a principal granted a privileged role in the attack raised it at level high or above
+// (Policies). Every other alert is an alert: listed, never an incident on its own, but it joins the
+// incident of its actor when one opens near it. docs/detection.md has the table for the built-in
+// pack.
+const (
+	PolicyOpen        = "open"        // one alert opens an incident: it removes recovery beyond doubt
+	PolicyUnprotected = "unprotected" // opens when what it deleted had no soft delete (vault soft delete off)
+	PolicyGranted     = "granted"     // opens when raised, at high or above, by a principal granted a privileged role in the attack
+	PolicyContext     = "context"     // opens with another alert by the actor near it, or above the actor's own history
+	PolicyAlert       = "alert"       // never opens an incident
+)
+
+// Policies lists the values of bulwark.incident.
+var Policies = []string{PolicyOpen, PolicyUnprotected, PolicyGranted, PolicyContext, PolicyAlert}
+
+// ChainWindow is how far apart an actor's alerts may be and still belong to one incident: the
+// full chain's window. An incident takes the actor's alerts from ChainWindow before its first
+// opening alert to ChainWindow after its last.
+const ChainWindow = 24 * time.Hour
+
+// grantWindow is how long after a privileged grant the grantee's high alerts open an incident.
+const grantWindow = 24 * time.Hour
+
+// msPIM is the application ID of Privileged Identity Management: the role assignments it writes are
+// activations of eligible roles, the path the guidance recommends, not grants by an attacker.
+const msPIM = "01fc33a7-78ba-4d2f-a4b7-768e336e890e"
+
+// policyOf returns a rule's incident policy, and an error for a value that is not one.
+func policyOf(r *sigma.Rule) (string, error) {
+	if v, ok := r.Custom["bulwark.incident"]; ok {
+		s, _ := v.(string)
+		for _, p := range Policies {
+			if strings.EqualFold(s, p) {
+				return p, nil
+			}
+		}
+		return "", fmt.Errorf("%s: bulwark.incident: %v is not one of %s", r.File, v, strings.Join(Policies, ", "))
+	}
+	if r.Correlation != nil {
+		if LevelRank(r.Level) >= LevelRank("high") {
+			return PolicyOpen, nil
+		}
+		return PolicyAlert, nil
+	}
+	if LevelRank(r.Level) >= LevelRank("high") {
+		return PolicyGranted, nil
+	}
+	return PolicyAlert, nil
+}
+
+// notePrivilegedGrant remembers the grantee of a privileged role assignment, for PolicyGranted.
+func (d *Detector) notePrivilegedGrant(r *sigma.Rule, e *activity.Event) {
+	if e.OperationLower() != opRoleAssignmentWrite || e.ResultType == "Failure" || strings.EqualFold(e.AppID, msPIM) {
+		return
+	}
+	if s, _ := r.Custom["bulwark.stage"].(string); s != "privilege" {
+		return
+	}
+	if g := granteeOf(e); g != "" {
+		d.privGrants.put(principalKey(g), e.At)
+	}
+}
+
+// grantedBefore returns when the principal of e was granted a privileged role, if within the
+// grant window before e.
+func (d *Detector) grantedBefore(e *activity.Event) (time.Time, bool) {
+	if e.PrincipalID == "" {
+		return time.Time{}, false
+	}
+	at, ok := d.privGrants.get(principalKey(e.PrincipalID))
+	return at, ok && !e.At.Before(at) && e.At.Sub(at) <= grantWindow
+}
+
+// suppress marks the alerts a bulwark.yaml suppression in force matches, and counts them.
+func (d *Detector) suppress() []SuppressionCount {
+	var out []SuppressionCount
+	for _, s := range d.opts.Suppress {
+		c := SuppressionCount{Line: s.Line, Describe: s.Describe(), Reason: s.Reason, Owner: s.Owner, Expires: s.Until, Expired: !d.opts.Now.Before(s.Until)}
+		if !c.Expired {
+			for _, a := range d.alerts {
+				if a.Suppressed == nil && suppresses(s, a) {
+					a.Suppressed = &Suppressed{Line: s.Line, Reason: s.Reason, Expires: s.Until}
+					c.Alerts++
+				}
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// SuppressionCount is what one suppression did in a run.
+type SuppressionCount struct {
+	Line     int       `json:"line"`
+	Describe string    `json:"suppression"`
+	Reason   string    `json:"reason"`
+	Owner    string    `json:"owner,omitempty"`
+	Expires  time.Time `json:"expires"`
+	Expired  bool      `json:"expired"` // expired suppressions suppress nothing
+	Alerts   int       `json:"alerts"`
+}
+
+// Suppressed marks an alert a suppression silenced.
+type Suppressed struct {
+	Line    int       `json:"line"` // of bulwark.yaml
+	Reason  string    `json:"reason"`
+	Expires time.Time `json:"expires"`
+}
+
+func suppresses(s config.Suppression, a *Alert) bool {
+	if s.Rule != "" && !strings.EqualFold(s.Rule, a.Rule.Name) && !strings.EqualFold(s.Rule, a.Rule.ID) {
+		return false
+	}
+	if s.Caller == "" && s.AppID == "" && s.PrincipalID == "" && s.Scope == "" {
+		return true
+	}
+	if len(a.Events) == 0 {
+		return false
+	}
+	for _, e := range a.Events {
+		switch {
+		case s.Caller != "" && !strings.EqualFold(strings.TrimSpace(s.Caller), e.Caller):
+			return false
+		case s.AppID != "" && !strings.EqualFold(strings.TrimSpace(s.AppID), e.AppID):
+			return false
+		case s.PrincipalID != "" && principalKey(s.PrincipalID) != principalKey(e.PrincipalID):
+			return false
+		case s.Scope != "" && !below(e.ResourceID, s.Scope):
+			return false
+		}
+	}
+	return true
+}
+
+// below reports whether id is scope or below it, comparing ARM IDs without regard to case or a
+// leading or trailing '/'.
+func below(id, scope string) bool {
+	id, scope = strings.ToLower(strings.Trim(id, "/")), strings.ToLower(strings.Trim(strings.TrimSpace(scope), "/"))
+	return scope != "" && (id == scope || strings.HasPrefix(id, scope+"/"))
+}
+
+// opening is why an alert opens an incident, or "".
+func (d *Detector) opening(a *Alert, mine []*Alert, unprotected map[string]time.Time) string {
+	switch a.policy {
+	case PolicyOpen:
+		if a.Type == "correlation" {
+			return fmt.Sprintf("correlation %s (%s)", a.Rule.Name, a.Rule.Level)
+		}
+		if a.failed() {
+			return ""
+		}
+		return fmt.Sprintf("%s: removes recovery on its own", a.Rule.Name)
+	case PolicyUnprotected:
+		if a.failed() {
+			return ""
+		}
+		for _, e := range a.Events {
+			v := vaultOf(e.ResourceID)
+			if t, ok := unprotected[v]; ok && !e.Time.Before(t) {
+				return fmt.Sprintf("%s: deleted after soft delete was disabled on %s", a.Rule.Name, v[strings.LastIndex(v, "/")+1:])
+			}
+			if vaultSoftDeleteOff(d.opts.Estate, v) || backupVaultSoftDeleteOff(d.opts.Estate, e.ResourceID) {
+				return fmt.Sprintf("%s: deleted from a vault whose soft delete is off (snapshot)", a.Rule.Name)
+			}
+		}
+	case PolicyGranted:
+		if !a.grantedAt.IsZero() && LevelRank(a.Rule.Level) >= LevelRank("high") {
+			return fmt.Sprintf("%s by a principal granted a privileged role %s before", a.Rule.Name, a.Time.Sub(a.grantedAt).Round(time.Minute))
+		}
+	case PolicyContext:
+		return d.contextOpens(a, mine)
+	}
+	return ""
+}
+
+// failed reports whether the operation of a detection alert was refused.
+func (a *Alert) failed() bool {
+	if a.Type != "detection" {
+		return false
+	}
+	for _, e := range a.Events {
+		if e.ResultType == "Failure" {
+			return true
+		}
+	}
+	return false
+}
+
+// contextOpens decides a context alert: another alert by the actor within the window, or more
+// resources than the actor's history explains.
+func (d *Detector) contextOpens(a *Alert, mine []*Alert) string {
+	cx := d.opts.Context
+	from, to := a.Time.Add(-cx.Window.Duration), a.Last.Add(cx.Window.Duration)
+	feeds := map[string]bool{}
+	if a.rule != nil && a.rule.Correlation != nil {
+		for _, r := range a.rule.Correlation.Rules {
+			feeds[strings.ToLower(r)] = true
+		}
+	}
+	for _, o := range mine {
+		if o == a || o.policy == PolicyContext || feeds[strings.ToLower(o.Rule.Name)] || feeds[strings.ToLower(o.Rule.ID)] || o.failed() {
+			continue
+		}
+		if !o.Time.Before(from) && !o.Time.After(to) {
+			return fmt.Sprintf("%s with %s by the same actor within %s", a.Rule.Name, o.Rule.Name, config.FormatDuration(cx.Window.Duration))
+		}
+	}
+	// The actor's history: distinct resources of the feeding rules per earlier day.
+	span := time.Duration(0)
+	if a.rule != nil && a.rule.Correlation != nil {
+		span = a.rule.Correlation.Timespan
+	}
+	now := map[string]bool{}
+	days := map[string]map[string]bool{}
+	day0 := a.Time.UTC().Truncate(24 * time.Hour)
+	for _, o := range mine {
+		if !(feeds[strings.ToLower(o.Rule.Name)] || feeds[strings.ToLower(o.Rule.ID)]) || len(o.Events) == 0 {
+			continue
+		}
+		res := strings.ToLower(o.Events[0].ResourceID)
+		switch {
+		case !o.Time.Before(a.Time.Add(-span)) && !o.Time.After(a.Last):
+			now[res] = true
+		case o.Time.Before(day0) && !o.Time.Before(day0.AddDate(0, 0, -30)):
+			k := o.Time.UTC().Format("2006-01-02")
+			if days[k] == nil {
+				days[k] = map[string]bool{}
+			}
+			days[k][res] = true
+		}
+	}
+	busiest := 0
+	for _, m := range days {
+		busiest = max(busiest, len(m))
+	}
+	n := len(now)
+	switch {
+	case busiest == 0 && cx.FirstTime > 0 && n >= cx.FirstTime:
+		return fmt.Sprintf("%s: %d resources, and no earlier day of it by this actor (firstTime %d)", a.Rule.Name, n, cx.FirstTime)
+	case busiest > 0 && cx.HistoryFactor > 0 && float64(n) >= cx.HistoryFactor*float64(busiest):
+		return fmt.Sprintf("%s: %d resources, %.3g times the actor's busiest earlier day (%d)", a.Rule.Name, n, float64(n)/float64(busiest), busiest)
+	}
+	return ""
+}
+
+// backupVaultSoftDeleteOff reports whether the snapshot shows the Backup vault of a backup
+// instance with soft delete off.
+func backupVaultSoftDeleteOff(x *Estate, id string) bool {
+	if x == nil {
+		return false
+	}
+	l := strings.ToLower(id)
+	i := strings.Index(l, "/providers/microsoft.dataprotection/backupvaults/")
+	if i < 0 {
+		return false
+	}
+	rest := l[i+len("/providers/microsoft.dataprotection/backupvaults/"):]
+	if j := strings.IndexByte(rest, '/'); j >= 0 {
+		rest = rest[:j]
+	}
+	o, ok := x.Index.Get(id[:i] + "/providers/Microsoft.DataProtection/backupVaults/" + rest)
+	return ok && o.Prop("properties.securitySettings.softDeleteSettings.state").Is("Off")
+}
+
+// unprotectedVaults returns, for each Recovery Services vault whose soft delete an alert in the
+// log disabled (by anyone; not refused), when that happened first.
+func (d *Detector) unprotectedVaults() map[string]time.Time {
+	out := map[string]time.Time{}
+	for _, a := range d.alerts {
+		if a.Type != "detection" || a.failed() || (a.Rule.Name != "inh_vault_soft_delete_disabled" && a.Rule.Name != "inh_vault_protection_reduced") {
+			continue
+		}
+		for _, e := range a.Events {
+			if v := vaultOf(e.ResourceID); v != "" {
+				if t, ok := out[v]; !ok || e.Time.Before(t) {
+					out[v] = e.Time
+				}
+			}
+		}
+	}
+	return out
+}
+
+// episodes splits one actor's alerts (oldest first) into the incidents they open: each opening
+// alert takes the actor's alerts within ChainWindow of it, and overlapping spans merge. Alerts
+// outside every span stay alerts.
+func episodes(alerts []*Alert, opens map[*Alert]string) [][]*Alert {
+	type span struct{ from, to time.Time }
+	var spans []span
+	for _, a := range alerts {
+		if opens[a] == "" {
+			continue
+		}
+		s := span{a.Time.Add(-ChainWindow), a.Last.Add(ChainWindow)}
+		if n := len(spans); n > 0 && !s.from.After(spans[n-1].to) {
+			if s.to.After(spans[n-1].to) {
+				spans[n-1].to = s.to
+			}
+			continue
+		}
+		spans = append(spans, s)
+	}
+	out := make([][]*Alert, len(spans))
+	for _, a := range alerts {
+		i := sort.Search(len(spans), func(i int) bool { return !spans[i].to.Before(a.Time) })
+		if i < len(spans) && !a.Time.Before(spans[i].from) {
+			out[i] = append(out[i], a)
+		}
+	}
+	return out
+}
