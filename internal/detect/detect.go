@@ -153,8 +153,8 @@ type Detector struct {
 	bodies   *lru[string, string] // operation (opKey) → its Start event's request body
 	// privGrants: principal key → when it was granted a privileged role (not a PIM activation)
 	privGrants *lru[string, time.Time]
-	actors   *lru[string, *actorState]
-	watched  map[string]*actorState // actors with at least one alert
+	actors     *lru[string, *actorState]
+	watched    map[string]*actorState // actors with at least one alert
 
 	alerts []*Alert
 	byKey  map[string]*Alert
