@@ -169,6 +169,20 @@ func (c *Correlator) Process(ev Event, emit func(Alert)) {
 	c.Advance(t, emit)
 }
 
+// ProcessAlone evaluates one event like Process but feeds no correlation with it: its detection
+// alerts are emitted, and event time moves on. It is for events the caller knows must not count
+// towards any correlation (a pipeline removing what it created itself, say).
+func (c *Correlator) ProcessAlone(ev Event, emit func(Alert)) {
+	c.matched = c.matched[:0]
+	c.rs.Match(ev, func(r *Rule) { c.matched = append(c.matched, r) })
+	for _, r := range c.matched {
+		if c.emitOwn[r] {
+			emit(Alert{Rule: r, Time: ev.Time(), Events: []Event{ev}, EventCount: 1})
+		}
+	}
+	c.Advance(ev.Time(), emit)
+}
+
 // Advance tells the correlator that an event of time t was seen that matches no rule (see
 // RuleSet.MayMatch): event time moves on exactly as if it had been passed to Process.
 func (c *Correlator) Advance(t time.Time, emit func(Alert)) {

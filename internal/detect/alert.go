@@ -27,6 +27,9 @@ type Alert struct {
 	// joined one, or opened none.
 	Opens      string      `json:"opens,omitempty"`
 	Suppressed *Suppressed `json:"suppressed,omitempty"`
+	// Churn: the actor removed what it had written itself within the day before (a pipeline's
+	// ephemeral resources); such an alert opens no incident.
+	Churn bool `json:"churn,omitempty"`
 
 	key       string
 	seen      map[string]struct{}
@@ -131,6 +134,7 @@ func (d *Detector) onAlert(a sigma.Alert) {
 		policy: ref.IncidentPolicy, rule: a.Rule}
 	if a.Rule.Correlation == nil {
 		d.notePrivilegedGrant(a.Rule, first)
+		d.dependsOn(first)
 		if at, ok := d.grantedBefore(first); ok {
 			al.grantedAt = at
 		}

@@ -73,6 +73,9 @@ type Stats struct {
 	Duplicates int `json:"duplicateAlerts"` // Start/Accept/Success of one operation folded into one alert
 	// BodiesJoined counts later events of an operation given the request body of its Start event.
 	BodiesJoined int `json:"requestBodiesJoined"`
+	// Churn counts events that removed what their actor had created within the day before: they
+	// feed no correlation (see policy.go).
+	Churn int `json:"churnEvents"`
 }
 
 // LoadRules returns the built-in pack (unless builtin is false) and the rules in paths.
@@ -153,6 +156,8 @@ type Detector struct {
 	bodies   *lru[string, string] // operation (opKey) → its Start event's request body
 	// privGrants: principal key → when it was granted a privileged role (not a PIM activation)
 	privGrants *lru[string, time.Time]
+	written    *lru[string, time.Time] // actor|resource (lower case) → its latest successful write, for churn
+	firstAt    time.Time               // the earliest event time processed
 	actors     *lru[string, *actorState]
 	watched    map[string]*actorState // actors with at least one alert
 
@@ -203,11 +208,15 @@ func New(opts Options) (*Detector, sigma.Errors, error) {
 	d := &Detector{opts: opts, rs: rs, corr: rs.NewCorrelator(),
 		grants: newLRU[string, string](opts.MaxLinks), cascades: newLRU[string, string](opts.MaxLinks),
 		bodies: newLRU[string, string](maxOpenOperations), privGrants: newLRU[string, time.Time](opts.MaxLinks),
-		actors: newLRU[string, *actorState](opts.MaxActors), watched: map[string]*actorState{}, byKey: map[string]*Alert{}}
+		written: newLRU[string, time.Time](maxWritten),
+		actors:  newLRU[string, *actorState](opts.MaxActors), watched: map[string]*actorState{}, byKey: map[string]*Alert{}}
 	return d, errs, nil
 }
 
 const maxAlertEvents = 50
+
+// maxWritten bounds the writes remembered for churn: a day of a busy estate's writes.
+const maxWritten = 200_000
 
 // Process takes one event, in any order within the lateness.
 func (d *Detector) Process(e *activity.Event) {
@@ -216,6 +225,9 @@ func (d *Detector) Process(e *activity.Event) {
 		return
 	}
 	d.stats.Events++
+	if d.firstAt.IsZero() || e.At.Before(d.firstAt) {
+		d.firstAt = e.At
+	}
 	if e.At.After(d.maxSeen) {
 		d.maxSeen = e.At
 	} else if e.At.Before(d.maxSeen.Add(-d.opts.Lateness)) {
@@ -327,6 +339,11 @@ func (d *Detector) release(q queued) {
 	d.track(e)
 	if e.Flat() { // no rule can match it (see Flat): only its time counts for the correlator
 		d.corr.Advance(q.at, d.onAlert)
+		return
+	}
+	if d.eventChurn(e) { // its alerts stand alone: clean-up counts towards no mass deletion or chain
+		d.stats.Churn++
+		d.corr.ProcessAlone(e, d.onAlert)
 		return
 	}
 	d.corr.Process(e, d.onAlert)

@@ -156,6 +156,10 @@ func below(id, scope string) bool {
 
 // opening is why an alert opens an incident, or "".
 func (d *Detector) opening(a *Alert, mine []*Alert, unprotected map[string]time.Time) string {
+	if a.policy != PolicyAlert && d.churn(a) {
+		a.Churn = true
+		return "" // the actor removing what it made itself (a pipeline's ephemeral resources)
+	}
 	switch a.policy {
 	case PolicyOpen:
 		if a.Type == "correlation" {
@@ -186,6 +190,116 @@ func (d *Detector) opening(a *Alert, mine []*Alert, unprotected map[string]time.
 		return d.contextOpens(a, mine)
 	}
 	return ""
+}
+
+// churn reports whether an alert is about what its actor created itself within ChainWindow before:
+// the resource, the resource group holding it, or (for a Key Vault purge) the vault of that name.
+// Removing what one made is a pipeline's or a test's clean-up, not an attack on recovery. A
+// correlation is churn when every event it lists is.
+func (d *Detector) churn(a *Alert) bool {
+	if len(a.Events) == 0 {
+		return false
+	}
+	for _, e := range a.Events {
+		if !d.wrote(a.Actor, e) {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *Detector) wrote(actor string, e EventRef) bool {
+	for _, k := range writtenKeys(e.ResourceID) {
+		if at, ok := d.written.get(strings.ToLower(actor) + "|" + k); ok && !at.After(e.Time) && e.Time.Sub(at) <= ChainWindow {
+			return true
+		}
+	}
+	return false
+}
+
+// eventChurn reports whether an event deletes or acts on what its actor created within
+// ChainWindow before (see churn).
+func (d *Detector) eventChurn(e *activity.Event) bool {
+	if e.ResultType == "Failure" || hasSuffixFold(e.OperationName, "/write") || d.written.len() == 0 {
+		return false
+	}
+	return d.wrote(e.Actor, EventRef{Time: e.At, ResourceID: e.ResourceID})
+}
+
+// dependsOn forgets, for churn, the Key Vaults an alerted change made other resources depend on:
+// a storage account switched to a customer-managed key in a vault its actor created is no clean-up
+// when that vault goes (the cloud-ransomware pattern). The vaults are named in the request body
+// by URI (https://NAME.vault.azure.net) or by ARM ID.
+func (d *Detector) dependsOn(e *activity.Event) {
+	body, ok := e.RawProperty("requestbody")
+	if !ok {
+		return
+	}
+	body = strings.ToLower(body)
+	actor := strings.ToLower(e.Actor)
+	for _, m := range []string{".vault.azure.net", "/providers/microsoft.keyvault/vaults/"} {
+		for rest := body; ; {
+			i := strings.Index(rest, m)
+			if i < 0 {
+				break
+			}
+			var name string
+			if m[0] == '.' { // the name ends at i and starts after "//"
+				j := strings.LastIndex(rest[:i], "/")
+				name = rest[j+1 : i]
+			} else {
+				name = rest[i+len(m):]
+				if j := strings.IndexAny(name, `/"\`); j >= 0 {
+					name = name[:j]
+				}
+			}
+			if name != "" {
+				d.written.del(actor + "|keyvault:" + name)
+			}
+			rest = rest[i+len(m):]
+		}
+	}
+}
+
+// writtenKeys are the keys under which a write to id is remembered, and a later alert on id looks
+// it up: the ID itself, its resource group, and for a Key Vault (or a deleted vault) its name.
+func writtenKeys(id string) []string {
+	l := strings.ToLower(strings.TrimRight(id, "/"))
+	keys := []string{l}
+	if i := strings.Index(l, "/resourcegroups/"); i >= 0 {
+		rest := l[i+len("/resourcegroups/"):]
+		if j := strings.IndexByte(rest, '/'); j >= 0 {
+			keys = append(keys, l[:i+len("/resourcegroups/")+j])
+		}
+	}
+	for _, m := range []string{"/providers/microsoft.keyvault/vaults/", "/deletedvaults/"} {
+		if i := strings.Index(l, m); i >= 0 {
+			name := l[i+len(m):]
+			if j := strings.IndexByte(name, '/'); j >= 0 {
+				name = name[:j]
+			}
+			keys = append(keys, "keyvault:"+name)
+		}
+	}
+	return keys
+}
+
+// noteWrite remembers a write that created its resource, for churn: ARM answers a creating PUT
+// with 201, which every format logs in the status's sub-status (diagnostic export resultSignature
+// "Succeeded.Created", REST subStatus "Created", Log Analytics ActivitySubstatusValue "Created"); an
+// update is "OK". Only a flat field is read, so flat events count too.
+func (d *Detector) noteWrite(e *activity.Event) {
+	if e.ResultType != "Success" || !hasSuffixFold(e.OperationName, "/write") || !hasSuffixFold(e.ResultSignature, "Created") {
+		return
+	}
+	actor := strings.ToLower(e.Actor)
+	l := e.ResourceLower()
+	d.written.put(actor+"|"+l, e.At)
+	if strings.Contains(l, "/providers/microsoft.keyvault/vaults/") {
+		if k := writtenKeys(l); len(k) > 0 {
+			d.written.put(actor+"|"+k[len(k)-1], e.At)
+		}
+	}
 }
 
 // failed reports whether the operation of a detection alert was refused.
@@ -250,6 +364,8 @@ func (d *Detector) contextOpens(a *Alert, mine []*Alert) string {
 	}
 	n := len(now)
 	switch {
+	case busiest == 0 && day0.Sub(d.firstAt) < 24*time.Hour:
+		return "" // the log holds no earlier day to judge by
 	case busiest == 0 && cx.FirstTime > 0 && n >= cx.FirstTime:
 		return fmt.Sprintf("%s: %d resources, and no earlier day of it by this actor (firstTime %d)", a.Rule.Name, n, cx.FirstTime)
 	case busiest > 0 && cx.HistoryFactor > 0 && float64(n) >= cx.HistoryFactor*float64(busiest):

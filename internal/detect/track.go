@@ -93,6 +93,7 @@ func (d *Detector) track(e *activity.Event) {
 	if !mutating(e.OperationName) || e.ResourceID == "" {
 		return
 	}
+	d.noteWrite(e)
 	st := d.actor(e.Actor)
 	st.principal(e)
 	if _, ok := st.ips[e.CallerIPAddress]; e.CallerIPAddress != "" && (ok || len(st.ips) < maxIPsPerActor) {
