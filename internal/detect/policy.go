@@ -156,8 +156,7 @@ func below(id, scope string) bool {
 
 // opening is why an alert opens an incident, or "".
 func (d *Detector) opening(a *Alert, mine []*Alert, unprotected map[string]time.Time) string {
-	if a.policy != PolicyAlert && d.churn(a) {
-		a.Churn = true
+	if a.Churn = d.churn(a); a.Churn {
 		return "" // the actor removing what it made itself (a pipeline's ephemeral resources)
 	}
 	switch a.policy {
@@ -439,4 +438,38 @@ func episodes(alerts []*Alert, opens map[*Alert]string) [][]*Alert {
 		}
 	}
 	return out
+}
+
+// policyMeaning explains each policy in the table of docs/detection.md.
+var policyMeaning = map[string]string{
+	PolicyOpen:        "opens an incident on its own",
+	PolicyUnprotected: "opens one when the vault's soft delete was off (disabled earlier in the log, or off in --snapshot)",
+	PolicyGranted:     "opens one when a principal granted a privileged role in the 24 h before raised it",
+	PolicyContext:     "opens one with another alert by the actor within detection.context.window, or above the actor's history",
+	PolicyAlert:       "never opens one; joins its actor's incident when one opens within 24 h",
+}
+
+// PolicyTable renders the incident policy of rules (their reported alerts: building blocks are
+// left out) as the Markdown table in docs/detection.md, correlations first.
+func PolicyTable(rs []*sigma.Rule) string {
+	var rows []*sigma.Rule
+	for _, r := range rs {
+		if !buildingBlock(r) {
+			rows = append(rows, r)
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		ci, cj := rows[i].Correlation != nil, rows[j].Correlation != nil
+		if ci != cj {
+			return ci
+		}
+		return rows[i].Name < rows[j].Name
+	})
+	var b strings.Builder
+	b.WriteString("| rule | level | stage | policy | so an alert of it |\n|---|---|---|---|---|\n")
+	for _, r := range rows {
+		ref := RuleRefOf(r)
+		fmt.Fprintf(&b, "| `%s` %s | %s | %s | `%s` | %s |\n", ref.Name, ref.Title, ref.Level, ref.Stage, ref.IncidentPolicy, policyMeaning[ref.IncidentPolicy])
+	}
+	return b.String()
 }
