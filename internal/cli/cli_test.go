@@ -1369,3 +1369,40 @@ func TestAssessSpreadsheets(t *testing.T) {
 		t.Errorf("csv: %d %v, %d rows; xlsx %d rows", c.code, err, len(lines), len(rows))
 	}
 }
+
+// TestDetectSuppressions: suppressed alerts stay in every format, marked and counted; an expired
+// suppression warns and suppresses nothing; the JSON summary's fields are documented.
+func TestDetectSuppressions(t *testing.T) {
+	act := filepath.Join("..", "..", "examples", "contoso", "activity", "rest")
+	cfg := filepath.Join(t.TempDir(), "bulwark.yaml")
+	os.WriteFile(cfg, []byte(`detection:
+  suppress:
+    - rule: imp_lock_deleted
+      reason: lock rotation (CHG-1)
+      owner: platform@contoso.example
+      expires: 2999-01-31
+    - rule: des_vm_deallocated
+      reason: nightly schedule
+      expires: 2020-01-31
+`), 0o644)
+	r := run(t, "", "detect", act, "--config", cfg)
+	if r.code != 0 || !strings.Contains(r.stdout, "suppressed: 5 alerts by line 3 (rule imp_lock_deleted): lock rotation (CHG-1) (until 2999-01-31)") ||
+		!strings.Contains(r.stdout, "suppressed (line 3)") || !strings.Contains(r.stdout, "EXPIRED on 2020-01-31") ||
+		!strings.Contains(r.stderr, "expired on 2020-01-31 and suppresses nothing") || !strings.Contains(r.stdout, "opened by") {
+		t.Errorf("table: %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, "", "detect", act, "--config", cfg, "-o", "json")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	var sum detectSummary
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil || sum.Suppressed != 5 || len(sum.Suppressions) != 2 || !sum.Suppressions[1].Expired {
+		t.Errorf("summary: %v %+v", err, sum)
+	}
+	r = run(t, "", "detect", act, "--config", cfg, "-o", "markdown")
+	if !strings.Contains(r.stdout, "- suppressed: 5 alerts") || !strings.Contains(r.stdout, "**Opened by:**") {
+		t.Errorf("markdown: %s", r.stdout)
+	}
+	os.WriteFile(cfg, []byte("detection:\n  suppress:\n    - rule: x\n      reson: typo\n"), 0o644)
+	if r = run(t, "", "detect", act, "--config", cfg); r.code != ExitRuntime || !strings.Contains(r.stderr, `line 4: unknown setting "reson"`) {
+		t.Errorf("a typo: %d %s", r.code, r.stderr)
+	}
+}
