@@ -42,7 +42,6 @@ type Rule struct {
 	Line   int
 	Column int
 
-	compiled *compiledRule
 }
 
 // Related links to another rule.
@@ -658,4 +657,28 @@ func (p *ruleParser) correlation(n *yaml.Node) (*Correlation, error) {
 		return nil, p.errAt(condNode, "a %s correlation needs condition.field", c.Type)
 	}
 	return c, nil
+}
+
+// Clone copies a rule deeply enough that changing the copy's correlation (its rules, condition,
+// timespan) or its custom fields leaves the original as it was.
+func (r *Rule) Clone() *Rule {
+	c := *r
+	if r.Correlation != nil {
+		cc := *r.Correlation
+		cc.Rules = append([]string(nil), r.Correlation.Rules...)
+		cc.GroupBy = append([]string(nil), r.Correlation.GroupBy...)
+		cc.Condition = make(map[string]float64, len(r.Correlation.Condition))
+		for k, v := range r.Correlation.Condition {
+			cc.Condition[k] = v
+		}
+		c.Correlation = &cc
+	}
+	if r.Custom != nil {
+		c.Custom = make(map[string]any, len(r.Custom))
+		for k, v := range r.Custom {
+			c.Custom[k] = v
+		}
+	}
+	c.Tags = append([]string(nil), r.Tags...)
+	return &c
 }

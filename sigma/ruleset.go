@@ -55,6 +55,7 @@ type RuleSet struct {
 	suffix    map[string]map[string][]int
 	unindexed []int
 	fields    []string // indexed fields
+	compiled  []*compiledRule // per detection rule: the rules themselves are never written to
 	mark      []uint32
 	gen       uint32
 	// Placeholders lists, per rule, placeholders that had no values (lenient mode).
@@ -62,13 +63,15 @@ type RuleSet struct {
 }
 
 // NewRuleSet compiles rules. Invalid rules are left out and reported, each with its position;
-// the rest load.
+// the rest load. The rules are only read: several rule sets (with different field maps, say) can
+// be built from the same rules, at the same time.
 func NewRuleSet(rules []*Rule, opts Options) (*RuleSet, Errors) {
 	opts.defaults()
 	rs := &RuleSet{opts: opts, exact: map[string]map[string][]int{}, suffix: map[string]map[string][]int{}, Placeholders: map[*Rule][]string{}}
 	co := compileOptions{fieldMap: opts.FieldMap, placeholders: opts.Placeholders, lenient: opts.Lenient}
 	var errs Errors
 	for _, r := range rules {
+		r = r.Clone() // the set owns its rules: a caller changing its own later changes nothing here
 		if r.Correlation != nil {
 			rs.Correlations = append(rs.Correlations, r)
 			continue
@@ -78,7 +81,7 @@ func NewRuleSet(rules []*Rule, opts Options) (*RuleSet, Errors) {
 			errs = append(errs, err)
 			continue
 		}
-		r.compiled = cr
+		rs.compiled = append(rs.compiled, cr)
 		if len(cr.missing) > 0 {
 			rs.Placeholders[r] = cr.missing
 		}
@@ -87,8 +90,8 @@ func NewRuleSet(rules []*Rule, opts Options) (*RuleSet, Errors) {
 	if err := rs.checkCorrelations(); err != nil {
 		errs = append(errs, err...)
 	}
-	for i, r := range rs.Rules {
-		rs.indexRule(i, r.compiled)
+	for i, cr := range rs.compiled {
+		rs.indexRule(i, cr)
 	}
 	for f := range rs.exact {
 		rs.fields = append(rs.fields, f)
@@ -183,9 +186,8 @@ func (rs *RuleSet) Match(ev Event, fn func(*Rule)) {
 			return true
 		}
 		rs.mark[i] = rs.gen
-		r := rs.Rules[i]
-		if r.compiled.cond.eval(ev, r.compiled) {
-			fn(r)
+		if cr := rs.compiled[i]; cr.cond.eval(ev, cr) {
+			fn(rs.Rules[i])
 		}
 		return true
 	})

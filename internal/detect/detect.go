@@ -103,10 +103,22 @@ func LoadRules(builtin bool, paths ...string) ([]*sigma.Rule, sigma.Errors) {
 	return out, errs
 }
 
-// ApplyOverrides sets the windows and thresholds bulwark.yaml gives for correlation rules,
-// identified by name or ID. An override for a rule that does not exist, or a threshold for a rule
-// without an "at least" condition, is an error naming the rule and the line.
-func ApplyOverrides(rs []*sigma.Rule, ov map[string]config.CorrelationOverride) error {
+// WithOverrides returns copies of rules with the windows and thresholds bulwark.yaml gives for
+// correlation rules, identified by name or ID; the rules given are not changed. An override for a
+// rule that does not exist, or a threshold for a rule without an "at least" condition, is an error
+// naming the rule and the line.
+func WithOverrides(rules []*sigma.Rule, ov map[string]config.CorrelationOverride) ([]*sigma.Rule, error) {
+	rs := make([]*sigma.Rule, len(rules))
+	for i, r := range rules {
+		rs[i] = r
+		if r.Correlation != nil {
+			rs[i] = r.Clone()
+		}
+	}
+	return rs, applyOverrides(rs, ov)
+}
+
+func applyOverrides(rs []*sigma.Rule, ov map[string]config.CorrelationOverride) error {
 	names := make([]string, 0, len(ov))
 	for k := range ov {
 		names = append(names, k)
@@ -193,7 +205,8 @@ func New(opts Options) (*Detector, sigma.Errors, error) {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	if err := ApplyOverrides(opts.Rules, opts.Overrides); err != nil {
+	var err error
+	if opts.Rules, err = WithOverrides(opts.Rules, opts.Overrides); err != nil {
 		return nil, nil, err
 	}
 	for _, r := range opts.Rules {
