@@ -240,11 +240,11 @@ func Resolve(f *File, x *arm.Index, cfg config.Config) *Membership {
 				for _, s := range a.Resources {
 					switch {
 					case s.ID != "":
-						if arm.MustParseID(s.ID).Contains(o.ID) {
+						if id, err := arm.ParseID(s.ID); err == nil && id.Contains(o.ID) {
 							set(o, a.Name, ByID)
 						}
 					case s.ResourceGroup != "":
-						if arm.MustParseID(s.ResourceGroup).Contains(o.ID) {
+						if id, err := arm.ParseID(s.ResourceGroup); err == nil && id.Contains(o.ID) {
 							set(o, a.Name, ByResourceGroup)
 						}
 					case len(s.Tag) > 0:

@@ -29,8 +29,12 @@ func BicepFile(p *Plan) (string, error) {
 	f := newBicepFile()
 	var outside []string
 	for _, a := range p.Actions {
-		id := arm.MustParseID(a.Resource.ID)
-		g, ok := id.ResourceGroupScope()
+		id, err := arm.ParseID(a.Resource.ID)
+		var g arm.ID
+		ok := err == nil
+		if ok {
+			g, ok = id.ResourceGroupScope()
+		}
 		if !ok {
 			outside = append(outside, a.ID+" "+a.Title+" ("+a.AzCLI+")")
 			continue
@@ -144,7 +148,10 @@ func (f *bicepFile) add(a *Action) error {
 	switch {
 	case a.Kind == "lock":
 		target := f.existing(id)
-		lid := arm.MustParseID(strings.SplitN(a.Request.Path, "?", 2)[0])
+		lid, err := arm.ParseID(strings.SplitN(a.Request.Path, "?", 2)[0])
+		if err != nil {
+			return err
+		}
 		d := &decl{sym: f.symbol("lock_" + id.Name()), typ: "Microsoft.Authorization/locks", api: apiLocks, name: lid.Name(), scope: target,
 			obj: map[string]any{"properties": a.Request.Body["properties"]}}
 		f.decls[lid.Key()] = d

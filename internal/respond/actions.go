@@ -524,8 +524,11 @@ func (b *builder) sqlServer(o *arm.Object) {
 				}
 			}
 		}
-		if partner != "" {
-			pid := arm.MustParseID(partner)
+		pid, perr := arm.ParseID(partner)
+		if partner != "" && perr != nil {
+			b.warn("input", fmt.Sprintf("%s: failover group partner %q is not an ARM resource ID (%v): the server is rebuilt instead of failed over", o.ID, partner, perr))
+		}
+		if partner != "" && perr == nil {
 			s := &Step{Phase: Data, Action: "failover-sql", Path: p.Kind, Minutes: minSQLFailover, Activity: "restore-capabilities",
 				Title:  "Fail over " + fg.Name() + " to " + pid.Name(),
 				Detail: "The primary server is gone: make the secondary the primary (forced failover allows data loss of the last seconds of replication). Applications using the failover group listener follow automatically.",
@@ -551,7 +554,7 @@ func (b *builder) sqlDatabase(o *arm.Object) {
 		serverGone = b.targetSet[server.Key()] // an application plan restores the whole application
 	}
 	if p, ok := strongest(paths, "failover-group", "geo-replica"); ok {
-		if st, ok := b.covered[server.Key()]; ok && st.Action == "failover-sql" && p.Kind == "failover-group" && st.Path == p.Kind && strings.Contains(st.Title, arm.MustParseID(p.Via).Name()) {
+		if st, ok := b.covered[server.Key()]; ok && st.Action == "failover-sql" && p.Kind == "failover-group" && st.Path == p.Kind && strings.Contains(st.Title, nameOf(p.Via)) {
 			// Failing the server's group over brings this database with it.
 			st.Resources = append(st.Resources, ref(o))
 			st.keys = append(st.keys, o.ID.Key())
@@ -730,9 +733,9 @@ func (b *builder) virtualMachine(o *arm.Object) {
 				lastPoint(p), rg(o), staging),
 			Commands: []string{
 				fmt.Sprintf("RP=$(az backup recoverypoint list --resource-group %s --vault-name %s --container-name %s --item-name %s --backup-management-type AzureIaasVM --subscription %s --query \"[0].name\" -o tsv)",
-					q(arm.MustParseID(vaultID).ResourceGroup()), q(vault), q(container), q(itemName(it, p.Via)), sub(o)),
+					q(rgOfID(vaultID)), q(vault), q(container), q(itemName(it, p.Via)), sub(o)),
 				fmt.Sprintf("az backup restore restore-disks --resource-group %s --vault-name %s --container-name %s --item-name %s --rp-name \"$RP\" --restore-mode AlternateLocation --target-vm-name %s --target-resource-group %s --target-vnet-name %s --target-subnet-name %s --target-vnet-resource-group %s --storage-account %s --subscription %s",
-					q(arm.MustParseID(vaultID).ResourceGroup()), q(vault), q(container), q(itemName(it, p.Via)), q(name), q(rg(o)), q(vnet), q(subnet), q(vnetRG), q(staging), sub(o)),
+					q(rgOfID(vaultID)), q(vault), q(container), q(itemName(it, p.Via)), q(name), q(rg(o)), q(vnet), q(subnet), q(vnetRG), q(staging), sub(o)),
 			},
 			REST: []REST{{Method: "POST", URL: armHost + p.Via + "/recoveryPoints/{recoveryPointName}/restore?api-version=" + arm.APIVersions["microsoft.recoveryservices/backup"],
 				Body: map[string]any{"properties": map[string]any{"objectType": "IaasVMRestoreRequest", "recoveryType": "AlternateLocation", "sourceResourceId": o.ID.String(),
@@ -967,7 +970,7 @@ func (b *builder) rebuildOnDataDisks(o *arm.Object, disks, with []*arm.Object) {
 func (b *builder) aks(o *arm.Object) {
 	paths := b.paths(o)
 	if p, ok := strongest(paths, "backup-vault"); ok {
-		bi := arm.MustParseID(p.Via)
+		bi, _ := arm.ParseID(p.Via) // a recovery path's Via is the ID of an object in the snapshot
 		vault, _ := bi.Parent()
 		s := &Step{Phase: VirtualMachine, Action: "restore-aks-from-backup-vault", Path: p.Kind, Minutes: minAKSRestore, Manual: true, Activity: "restore-data",
 			Title:  "Rebuild AKS cluster " + o.Name() + " and restore its workloads from Backup vault " + vault.Name(),
@@ -1083,4 +1086,20 @@ func (b *builder) incResources() []*detect.Resource {
 		return nil
 	}
 	return b.inc.Resources
+}
+
+// nameOf returns the last segment of an ARM ID, or "" when it is not one.
+func nameOf(id string) string {
+	if x, err := arm.ParseID(id); err == nil {
+		return x.Name()
+	}
+	return ""
+}
+
+// rgOfID returns the resource group of an ARM ID, or "" when it is not one.
+func rgOfID(id string) string {
+	if x, err := arm.ParseID(id); err == nil {
+		return x.ResourceGroup()
+	}
+	return ""
 }
