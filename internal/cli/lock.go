@@ -372,6 +372,9 @@ func openJournal(app *App, path string) (*journal.Journal, error) {
 	if j.Tightened != 0 {
 		app.notef("journal %s had mode %04o (readable or writable by others): set to 0600", path, j.Tightened)
 	}
+	if j.Torn != nil {
+		app.notef("journal %s: %s; the change it described is settled by re-reading the resource", path, j.Torn)
+	}
 	return j, nil
 }
 
@@ -449,6 +452,9 @@ func readJournal(app *App, path string) (format string, entries []journal.Entry,
 			return "", nil, "", err
 		}
 	}
-	entries, err = journal.Read(path)
+	entries, torn, err := journal.ReadTorn(path)
+	if torn != nil {
+		app.notef("journal %s: %s", path, torn)
+	}
 	return format, entries, path, err
 }

@@ -67,6 +67,8 @@ type Journal struct {
 	// Tightened is the mode the file had when Open found it readable or writable by others and
 	// set it to 0600 (0 when it was private already); the caller tells the user.
 	Tightened fs.FileMode
+	// Torn is the last line Open found cut off and moved aside, if any.
+	Torn *Torn
 }
 
 // ErrInUse is returned by Open when another process holds the journal.
@@ -86,9 +88,11 @@ func DefaultPath(getenv func(string) string) (string, error) {
 
 // Open opens (creating) the journal for appending, for a command that writes to Azure. It takes
 // an exclusive lock on the file, without waiting: a second writer gets ErrInUse instead of
-// interleaving its writes with the first's. It refuses a journal whose last line was cut off (a
-// write interrupted mid-line), since appending would glue the next entry onto the fragment; and it
-// sets a journal readable or writable by others to 0600 (Journal.Tightened says it did). Read the
+// interleaving its writes with the first's. A last line that was cut off (the crash the journal
+// exists for) is moved to a file beside it and cut from the journal, so the next entry starts on a
+// line of its own; Journal.Torn says so. The write that line described is settled as any
+// unfinished one is, by re-reading the resource. Open sets a journal readable or writable by
+// others to 0600 (Journal.Tightened says it did). Read the
 // entries after Open (Journal.Entries), under the lock. now is the clock (nil: time.Now).
 func Open(path string, now func() time.Time) (*Journal, error) {
 	if now == nil {
@@ -126,13 +130,11 @@ func Open(path string, now func() time.Time) (*Journal, error) {
 		j.Tightened = perm
 	}
 	if st.Size() > 0 {
-		last := make([]byte, 1)
-		if _, err := f.ReadAt(last, st.Size()-1); err != nil {
-			return fail(fmt.Errorf("read journal %s: %w", path, err))
+		torn, err := setAside(f, path, st.Size(), now)
+		if err != nil {
+			return fail(err)
 		}
-		if last[0] != '\n' {
-			return fail(fmt.Errorf("journal %s ends in a partial line (a write was cut off): no further change is made until it is repaired — look at its last line (bulwark journal show names it), and remove the fragment or complete it", path))
-		}
+		j.Torn = torn
 	}
 	return j, nil
 }
@@ -168,40 +170,121 @@ func (j *Journal) Append(e Entry) error {
 // Close closes the file, which releases the lock.
 func (j *Journal) Close() error { return j.f.Close() }
 
-// Read returns every entry of a journal file; a missing file is an empty journal. A line that is
-// not an entry is an error naming the file and line: a journal is evidence, and a damaged one must
-// be looked at, not skipped.
-func Read(path string) ([]Entry, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read journal: %w", err)
-	}
-	return Parse(bytes.NewReader(data), path)
+// Torn is a last line cut off mid-write.
+type Torn struct {
+	Line     int    // its line number
+	Fragment string // what was written of it
+	SavedTo  string // the file Open moved it to ("" when only read)
 }
 
-// Parse reads entries from r; name labels errors.
+func (t *Torn) String() string {
+	s := fmt.Sprintf("line %d was cut off mid-write (%d bytes) and is ignored", t.Line, len(t.Fragment))
+	if t.SavedTo != "" {
+		s += "; it was moved to " + t.SavedTo
+	}
+	return s
+}
+
+// setAside moves a torn last line of f (size bytes) to a file beside path and truncates f to end
+// at the last complete line. A last line that is a whole entry without its newline gets the newline.
+func setAside(f *os.File, path string, size int64, now func() time.Time) (*Torn, error) {
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, size-1); err != nil {
+		return nil, fmt.Errorf("read journal %s: %w", path, err)
+	}
+	if last[0] == '\n' {
+		return nil, nil
+	}
+	data := make([]byte, size)
+	if _, err := f.ReadAt(data, 0); err != nil {
+		return nil, fmt.Errorf("read journal %s: %w", path, err)
+	}
+	start := bytes.LastIndexByte(data, '\n') + 1
+	frag := data[start:]
+	if _, err := entryOf(bytes.TrimSpace(frag)); err == nil { // complete, only the newline is missing
+		if _, err := f.Write([]byte("\n")); err != nil {
+			return nil, fmt.Errorf("write journal %s: %w", path, err)
+		}
+		return nil, f.Sync()
+	}
+	aside := fmt.Sprintf("%s.torn-%d", path, now().UTC().Unix())
+	if err := os.WriteFile(aside, frag, 0o600); err != nil {
+		return nil, fmt.Errorf("journal %s ends in a partial line and it could not be set aside in %s: %w", path, aside, err)
+	}
+	if err := f.Truncate(int64(start)); err != nil {
+		return nil, fmt.Errorf("journal %s: cut the partial last line: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return nil, fmt.Errorf("sync journal %s: %w", path, err)
+	}
+	return &Torn{Line: bytes.Count(data[:start], []byte("\n")) + 1, Fragment: string(frag), SavedTo: aside}, nil
+}
+
+// Read returns every entry of a journal file; a missing file is an empty journal. A torn last
+// line (see ReadTorn) is left out; any other line that is not an entry is an error naming the file
+// and line: a journal is evidence, and a damaged one must be looked at, not skipped.
+func Read(path string) ([]Entry, error) {
+	entries, _, err := ReadTorn(path)
+	return entries, err
+}
+
+// ReadTorn is Read, and reports a last line cut off mid-write: it is ignored, as the write it
+// described is settled by re-reading the resource.
+func ReadTorn(path string) ([]Entry, *Torn, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read journal: %w", err)
+	}
+	return parse(data, path)
+}
+
+// Parse reads entries from r; name labels errors. A torn last line is left out.
 func Parse(r io.Reader, name string) ([]Entry, error) {
-	sc := bufio.NewScanner(r)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	entries, _, err := parse(data, name)
+	return entries, err
+}
+
+func entryOf(b []byte) (Entry, error) {
+	var e Entry
+	if err := json.Unmarshal(b, &e); err != nil {
+		return e, err
+	}
+	return e, nil
+}
+
+func parse(data []byte, name string) ([]Entry, *Torn, error) {
+	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
 	var out []Entry
+	tornAt := -1 // the line that does not end in a newline, if any
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		tornAt = bytes.Count(data, []byte("\n")) + 1
+	}
 	for line := 1; sc.Scan(); line++ {
 		b := bytes.TrimSpace(sc.Bytes())
 		if len(b) == 0 {
 			continue
 		}
-		var e Entry
-		if err := json.Unmarshal(b, &e); err != nil {
-			return out, fmt.Errorf("%s:%d: not a journal entry: %v", name, line, err)
+		e, err := entryOf(b)
+		if err != nil && line == tornAt {
+			return out, &Torn{Line: line, Fragment: string(sc.Bytes())}, nil
+		}
+		if err != nil {
+			return out, nil, fmt.Errorf("%s:%d: not a journal entry: %v", name, line, err)
 		}
 		if e.Schema != Schema || (e.Kind != Intent && e.Kind != Outcome) || e.Action == "" {
-			return out, fmt.Errorf("%s:%d: not a %s entry (schema %q, kind %q, action %q)", name, line, Schema, e.Schema, e.Kind, e.Action)
+			return out, nil, fmt.Errorf("%s:%d: not a %s entry (schema %q, kind %q, action %q)", name, line, Schema, e.Schema, e.Kind, e.Action)
 		}
 		out = append(out, e)
 	}
-	return out, sc.Err()
+	return out, nil, sc.Err()
 }
 
 // State is where each action stands: its last intent and, if there is one after it, its outcome.

@@ -53,9 +53,14 @@ func TestReadErrors(t *testing.T) {
 		t.Errorf("a missing journal is empty: %v %v", e, err)
 	}
 	bad := filepath.Join(dir, "bad.jsonl")
+	// A torn last line (no newline) is reported and ignored; the same damage mid-file is an error.
 	os.WriteFile(bad, []byte(`{"schema":"bulwark.journal/v1","kind":"intent","action":"a"}`+"\n{torn"), 0o600)
+	if e, torn, err := ReadTorn(bad); err != nil || len(e) != 1 || torn == nil || torn.Line != 2 || torn.Fragment != "{torn" {
+		t.Errorf("torn last line: %v %v %+v", e, err, torn)
+	}
+	os.WriteFile(bad, []byte(`{"schema":"bulwark.journal/v1","kind":"intent","action":"a"}`+"\n{torn\n"+`{"schema":"bulwark.journal/v1","kind":"intent","action":"b"}`+"\n"), 0o600)
 	if _, err := Read(bad); err == nil || !strings.Contains(err.Error(), "bad.jsonl:2: not a journal entry") {
-		t.Errorf("torn line: %v", err)
+		t.Errorf("torn line in the middle: %v", err)
 	}
 	os.WriteFile(bad, []byte(`{"schema":"other","kind":"intent","action":"a"}`+"\n"), 0o600)
 	if _, err := Read(bad); err == nil || !strings.Contains(err.Error(), "bad.jsonl:1:") {
@@ -97,25 +102,46 @@ func TestOpenIsExclusive(t *testing.T) {
 	b.Close()
 }
 
-// A journal whose last line was cut off (a crash mid-write) is refused for writing and left as it
-// was; Read names the damaged line.
-func TestOpenRefusesTornJournal(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "journal.jsonl")
-	torn := `{"schema":"bulwark.journal/v1","time":"2026-11-26T09:00:00Z","kind":"intent","action":"a1","tool":"lock-release"}` + "\n" + `{"schema":"bulwark.journal/v1","ti`
-	if err := os.WriteFile(path, []byte(torn), 0o600); err != nil {
+// A journal whose last line was cut off (a crash mid-write) is opened: the fragment is moved to a
+// file beside it and cut, Journal.Torn says so, and the next entry starts on its own line. A last
+// line that is whole but lost its newline gets the newline.
+func TestOpenSetsTornLineAside(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "journal.jsonl")
+	whole := `{"schema":"bulwark.journal/v1","time":"2026-11-26T09:00:00Z","kind":"intent","action":"a1","tool":"lock-release"}`
+	frag := `{"schema":"bulwark.journal/v1","ti`
+	if err := os.WriteFile(path, []byte(whole+"\n"+frag), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if j, err := Open(path, nil); err == nil || !strings.Contains(err.Error(), "partial line") {
-		if j != nil {
-			j.Close()
-		}
+	j, err := Open(path, func() time.Time { return time.Unix(1796000000, 0) })
+	if err != nil {
 		t.Fatalf("Open of a torn journal: %v", err)
 	}
-	if data, _ := os.ReadFile(path); string(data) != torn {
-		t.Errorf("the torn journal was changed: %q", data)
+	if j.Torn == nil || j.Torn.Line != 2 || j.Torn.Fragment != frag || j.Torn.SavedTo != path+".torn-1796000000" {
+		t.Fatalf("Torn: %+v", j.Torn)
 	}
-	if _, err := Read(path); err == nil || !strings.Contains(err.Error(), "journal.jsonl:2") {
-		t.Errorf("Read: %v", err)
+	if got, _ := os.ReadFile(j.Torn.SavedTo); string(got) != frag {
+		t.Errorf("the fragment set aside: %q", got)
+	}
+	if err := j.Append(Entry{Kind: Outcome, Action: "a1", Result: "done"}); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	entries, torn, err := ReadTorn(path)
+	if err != nil || torn != nil || len(entries) != 2 || entries[1].Action != "a1" || entries[1].Kind != Outcome {
+		t.Errorf("after the append: %+v %v %v", entries, torn, err)
+	}
+	// A whole last entry without its newline is kept, and completed.
+	if err := os.WriteFile(path, []byte(whole), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	j, err = Open(path, nil)
+	if err != nil || j.Torn != nil {
+		t.Fatalf("Open: %v %+v", err, j.Torn)
+	}
+	j.Close()
+	if data, _ := os.ReadFile(path); string(data) != whole+"\n" {
+		t.Errorf("the journal: %q", data)
 	}
 }
 
