@@ -201,11 +201,11 @@ func TestSuppressions(t *testing.T) {
 func TestSuppressionErrors(t *testing.T) {
 	for y, want := range map[string]string{
 		"detection:\n  suppress:\n    - rule: x\n      reason: r\n      expires: 2027-01-01\n      callr: bob\n": `line 6: unknown setting "callr" in a suppression`,
-		"detection:\n  suppress:\n    - rule: x\n      expires: 2027-01-01\n":                           "line 3: reason is required",
-		"detection:\n  suppress:\n    - reason: r\n      expires: 2027-01-01\n":                         "line 3: give rule, caller, appId, principalId or scope",
-		"detection:\n  suppress:\n    - rule: x\n      reason: r\n":                                    "line 3: expires is required",
-		"detection:\n  suppress:\n    - rule: x\n      reason: r\n      expires: soon\n":               `expires "soon" is not a date`,
-		"detection:\n  context:\n    windw: 2h\n":                                                   "windw",
+		"detection:\n  suppress:\n    - rule: x\n      expires: 2027-01-01\n":                                    "line 3: reason is required",
+		"detection:\n  suppress:\n    - reason: r\n      expires: 2027-01-01\n":                                  "line 3: give rule, caller, appId, principalId or scope",
+		"detection:\n  suppress:\n    - rule: x\n      reason: r\n":                                              "line 3: expires is required",
+		"detection:\n  suppress:\n    - rule: x\n      reason: r\n      expires: soon\n":                         `expires "soon" is not a date`,
+		"detection:\n  context:\n    windw: 2h\n":                                                                "windw",
 	} {
 		_, err := config.Parse(strings.NewReader(y))
 		if err == nil || !strings.Contains(err.Error(), want) {
