@@ -13,6 +13,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/activity"
 	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/internal/detect"
+	"github.com/bulwarkhq/bulwark/internal/incident"
 	"github.com/bulwarkhq/bulwark/internal/textsafe"
 )
 
@@ -32,7 +33,7 @@ type detectOptions struct {
 }
 
 // DetectSchema names the JSON-lines schema of `bulwark detect -o json` (docs/detect-json.md).
-const DetectSchema = "bulwark.detect/v1"
+const DetectSchema = incident.Schema
 
 // NewCmdDetect builds `bulwark detect`.
 func NewCmdDetect(app *App) *cobra.Command {

@@ -28,40 +28,6 @@ func LevelRank(l string) int {
 	return -1
 }
 
-// Incident is the alerts of one actor — a caller and the principals it granted roles — joined the
-// way an analyst would, with what the actor changed and what can still be undone.
-type Incident struct {
-	ID         string          `json:"id"` // "INC-" and a hash of the first alert's ID
-	Title      string          `json:"title"`
-	Severity   string          `json:"severity"` // the highest alert level, raised by the stages reached and by lost resources
-	OpenedBy   []string        `json:"openedBy"` // why it is an incident: each opening alert's reason (the incident policy)
-	Actor      string          `json:"actor"`
-	Stages     []string        `json:"stages"` // in kill-chain order
-	First      time.Time       `json:"first"`
-	Last       time.Time       `json:"last"`
-	Principals []*Principal    `json:"principals"`
-	SourceIPs  []string        `json:"sourceIps"`
-	Alerts     []string        `json:"alerts"` // alert IDs, oldest first
-	Timeline   []TimelineEntry `json:"timeline"`
-	Resources  []*Resource     `json:"resources"`
-	// ResourcesNotListed counts resources beyond the per-actor cap (5,000).
-	ResourcesNotListed int            `json:"resourcesNotListed,omitempty"`
-	Recovery           map[string]int `json:"recovery"` // resources per recovery status
-}
-
-// TimelineEntry is one alert in an incident's timeline.
-type TimelineEntry struct {
-	Time       time.Time `json:"time"`
-	Alert      string    `json:"alert"`
-	Type       string    `json:"type"`
-	Stage      string    `json:"stage,omitempty"`
-	Level      string    `json:"level"`
-	Title      string    `json:"title"`
-	Caller     string    `json:"caller,omitempty"`
-	Operation  string    `json:"operationName,omitempty"`
-	ResourceID string    `json:"resourceId,omitempty"`
-}
-
 // incidents applies the incident policy (policy.go) to each actor's alerts: suppressed alerts
 // take no part; each opening alert opens an incident with the actor's alerts within ChainWindow of
 // it.

@@ -8,18 +8,6 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/arm"
 )
 
-// Recovery says whether what an incident did to a resource can still be undone.
-type Recovery struct {
-	Status string `json:"status"` // reversible, lost or unknown
-	Reason string `json:"reason"`
-}
-
-const (
-	Reversible = "reversible"
-	Lost       = "lost"
-	Unknown    = "unknown"
-)
-
 // incidentFacts are what the recovery of one resource depends on elsewhere in the incident.
 type incidentFacts struct {
 	purgedVaults     map[string]bool      // Key Vault names (lower case) purged
@@ -36,20 +24,20 @@ func recoveryOf(r *Resource, f *incidentFacts) Recovery {
 	typ := strings.ToLower(r.Type)
 	if !r.Deleted {
 		if strings.HasSuffix(typ, "/deletedvaults") && r.Status != "Failure" {
-			return Recovery{Lost, "the soft-deleted Key Vault " + r.Name + " was purged: its keys, secrets and certificates are gone"}
+			return rec(Lost, "the soft-deleted Key Vault " + r.Name + " was purged: its keys, secrets and certificates are gone")
 		}
-		return Recovery{Reversible, "configuration change: restore the previous settings (IaC, or the request body in the Activity Log)"}
+		return rec(Reversible, "configuration change: restore the previous settings (IaC, or the request body in the Activity Log)")
 	}
 	switch typ {
 	case "microsoft.keyvault/vaults":
 		if f.purgedVaults[strings.ToLower(r.Name)] {
-			return Recovery{Lost, "deleted, then purged"}
+			return rec(Lost, "deleted, then purged")
 		}
 		days := int64(90)
 		if f.estate != nil {
 			if o, ok := f.estate.Index.Get(r.ID); ok {
 				if on, ok := o.Prop("properties.enableSoftDelete").Bool(); ok && !on {
-					return Recovery{Lost, "deleted with soft delete off"}
+					return rec(Lost, "deleted with soft delete off")
 				}
 				if n, ok := o.Prop("properties.softDeleteRetentionInDays").Int(); ok && n > 0 {
 					days = n
@@ -57,45 +45,45 @@ func recoveryOf(r *Resource, f *incidentFacts) Recovery {
 			}
 		}
 		until := r.Last.AddDate(0, 0, int(days)).UTC().Format("2006-01-02")
-		return Recovery{Reversible, fmt.Sprintf("soft-deleted: recover by %s (%d days' retention): az keyvault recover --name %s", until, days, r.Name)}
+		return rec(Reversible, fmt.Sprintf("soft-deleted: recover by %s (%d days' retention): az keyvault recover --name %s", until, days, r.Name))
 	case "microsoft.recoveryservices/vaults/backupfabrics/protectioncontainers/protecteditems":
 		vault := vaultOf(r.ID)
 		if f.deletedVaults[vault] {
-			return Recovery{Lost, "backup data deleted and its vault deleted"}
+			return rec(Lost, "backup data deleted and its vault deleted")
 		}
 		if t, ok := f.softDeleteOff[vault]; ok && !r.Last.Before(t) {
-			return Recovery{Lost, "backup data deleted after soft delete was disabled on the vault"}
+			return rec(Lost, "backup data deleted after soft delete was disabled on the vault")
 		}
 		if vaultSoftDeleteOff(f.estate, vault) {
-			return Recovery{Lost, "backup data deleted from a vault whose soft delete is disabled (snapshot)"}
+			return rec(Lost, "backup data deleted from a vault whose soft delete is disabled (snapshot)")
 		}
-		return Recovery{Reversible, "backup data is soft-deleted for 14 days: undelete the backup item in the vault"}
+		return rec(Reversible, "backup data is soft-deleted for 14 days: undelete the backup item in the vault")
 	case "microsoft.recoveryservices/vaults", "microsoft.dataprotection/backupvaults":
-		return Recovery{Lost, "vault deleted: its recovery points are gone unless another vault holds copies"}
+		return rec(Lost, "vault deleted: its recovery points are gone unless another vault holds copies")
 	case "microsoft.storage/storageaccounts":
-		return Recovery{Reversible, "a deleted storage account can be recovered within 14 days if no account with its name was created since (Recover deleted storage account)"}
+		return rec(Reversible, "a deleted storage account can be recovered within 14 days if no account with its name was created since (Recover deleted storage account)")
 	case "microsoft.sql/servers/databases", "microsoft.sql/managedinstances/databases":
 		if f.deletedResources[strings.ToLower(parentOf(r.ID))] {
-			return Recovery{Lost, "database deleted with its server: the server's backups are gone"}
+			return rec(Lost, "database deleted with its server: the server's backups are gone")
 		}
-		return Recovery{Reversible, "restore the deleted database from its automated backups within the retention period"}
+		return rec(Reversible, "restore the deleted database from its automated backups within the retention period")
 	case "microsoft.sql/servers", "microsoft.sql/managedinstances":
-		return Recovery{Lost, "server deleted: its databases and their automated backups are gone (long-term retention copies survive)"}
+		return rec(Lost, "server deleted: its databases and their automated backups are gone (long-term retention copies survive)")
 	case "microsoft.operationalinsights/workspaces":
-		return Recovery{Reversible, "soft-deleted for 14 days unless deleted with force: recover the workspace"}
+		return rec(Reversible, "soft-deleted for 14 days unless deleted with force: recover the workspace")
 	case "microsoft.resources/subscriptions/resourcegroups", "microsoft.resources/resourcegroups":
-		return Recovery{Lost, "resource group deleted with everything in it: see each resource"}
+		return rec(Lost, "resource group deleted with everything in it: see each resource")
 	case "microsoft.authorization/locks", "microsoft.insights/diagnosticsettings", "microsoft.authorization/policyassignments",
 		"microsoft.authorization/roleassignments", "microsoft.securityinsights/alertrules", "microsoft.security/alertssuppressionrules":
-		return Recovery{Reversible, "configuration deleted: re-create it (IaC, or its definition in the snapshot)"}
+		return rec(Reversible, "configuration deleted: re-create it (IaC, or its definition in the snapshot)")
 	}
 	if strings.HasPrefix(typ, "microsoft.documentdb/") {
-		return Recovery{Unknown, "restorable only if the account used continuous backup; open a support request within its retention"}
+		return rec(Unknown, "restorable only if the account used continuous backup; open a support request within its retention")
 	}
 	if f.estate != nil {
 		return recoveryFromPaths(r, f, 0)
 	}
-	return Recovery{Unknown, "deleted: recoverable only from a backup or IaC (give --snapshot to check backups)"}
+	return rec(Unknown, "deleted: recoverable only from a backup or IaC (give --snapshot to check backups)")
 }
 
 // vaultSoftDeleteOff reports whether the snapshot shows a Recovery Services vault with soft
@@ -144,7 +132,7 @@ func recoveryFromPaths(r *Resource, f *incidentFacts, depth int) Recovery {
 		// Not in the snapshot (collected after it was deleted, say): its backups may still be.
 		stub, err := arm.NewObject([]byte(fmt.Sprintf(`{"id":%q,"type":%q,"name":%q}`, r.ID, r.Type, r.Name)), arm.Source{})
 		if err != nil {
-			return Recovery{Lost, "deleted, and the snapshot does not hold it"}
+			return rec(Lost, "deleted, and the snapshot does not hold it")
 		}
 		o = stub
 	}
@@ -167,23 +155,23 @@ func recoveryFromPaths(r *Resource, f *incidentFacts, depth int) Recovery {
 					gone = append(gone, "its backup was deleted after soft delete was disabled on "+name)
 					continue
 				}
-				return Recovery{Reversible, "its backup was deleted but is soft-deleted for 14 days: undelete it in vault " + name + ", then restore"}
+				return rec(Reversible, "its backup was deleted but is soft-deleted for 14 days: undelete it in vault " + name + ", then restore")
 			}
-			return Recovery{Reversible, "restore from its backup in vault " + name}
+			return rec(Reversible, "restore from its backup in vault " + name)
 		case "site-recovery":
 			vault := vaultOf(via)
 			if f.deletedVaults[vault] || f.deletedResources[via] {
 				gone = append(gone, "its Site Recovery vault or replica was deleted")
 				continue
 			}
-			return Recovery{Reversible, "fail over to its Site Recovery replica (vault " + vault[strings.LastIndex(vault, "/")+1:] + ")"}
+			return rec(Reversible, "fail over to its Site Recovery replica (vault " + vault[strings.LastIndex(vault, "/")+1:] + ")")
 		case "backup-vault":
 			vault := strings.ToLower(parentOf(p.Via))
 			if f.deletedVaults[vault] || f.deletedResources[via] {
 				gone = append(gone, "its Backup vault instance was deleted")
 				continue
 			}
-			return Recovery{Reversible, "restore from Backup vault " + vault[strings.LastIndex(vault, "/")+1:]}
+			return rec(Reversible, "restore from Backup vault " + vault[strings.LastIndex(vault, "/")+1:])
 		case "with-vm":
 			if depth > 0 {
 				continue
@@ -193,13 +181,13 @@ func recoveryFromPaths(r *Resource, f *incidentFacts, depth int) Recovery {
 				vm.Type, vm.Name = canonicalType(id.Type()), id.Name()
 			}
 			if !vm.Deleted {
-				return Recovery{Reversible, "its VM " + vm.Name + " still exists: re-create it from the snapshot's definition and attach it"}
+				return rec(Reversible, "its VM " + vm.Name + " still exists: re-create it from the snapshot's definition and attach it")
 			}
 			if rv := recoveryFromPaths(vm, f, depth+1); rv.Status == Reversible {
-				return Recovery{Reversible, "restored with its VM " + vm.Name + ": " + rv.Reason}
+				return rec(Reversible, "restored with its VM " + vm.Name + ": " + rv.Reason)
 			}
 		case "iac":
-			return Recovery{Reversible, "redeploy it from IaC (" + p.Via + ")"}
+			return rec(Reversible, "redeploy it from IaC (" + p.Via + ")")
 		}
 	}
 	if o.IsType("Microsoft.Compute/virtualMachines") {
@@ -212,14 +200,14 @@ func recoveryFromPaths(r *Resource, f *incidentFacts, depth int) Recovery {
 			}
 		}
 		if len(kept) > 0 {
-			return Recovery{Reversible, "its data disks survived (" + strings.Join(kept, ", ") + "): rebuild the VM from its image and attach them; the OS disk is lost"}
+			return rec(Reversible, "its data disks survived (" + strings.Join(kept, ", ") + "): rebuild the VM from its image and attach them; the OS disk is lost")
 		}
 	}
 	if arm.ComponentOf(o.Type()) == arm.ComponentConfig {
-		return Recovery{Reversible, "configuration: re-create it from the snapshot's definition (no IaC declares it; child resources such as record sets must be re-entered)"}
+		return rec(Reversible, "configuration: re-create it from the snapshot's definition (no IaC declares it; child resources such as record sets must be re-entered)")
 	}
 	if len(gone) > 0 {
-		return Recovery{Lost, "deleted, and " + strings.Join(gone, "; ")}
+		return rec(Lost, "deleted, and " + strings.Join(gone, "; "))
 	}
-	return Recovery{Lost, "deleted, and no backup of it is in the snapshot"}
+	return rec(Lost, "deleted, and no backup of it is in the snapshot")
 }

@@ -21,39 +21,9 @@ type actorState struct {
 	porder     []string
 	ips        map[string]time.Time // source IP → last seen
 	resources  map[string]*Resource
+	ops        map[string]map[string]string // per resource: operation (lower case) → latest status
 	rorder     []string
 	overflow   int // resources beyond maxResourcesPerActor
-}
-
-// Principal is one identity acting in an incident.
-type Principal struct {
-	Caller      string    `json:"caller,omitempty"`      // as logged: a UPN, or an application ID
-	PrincipalID string    `json:"principalId,omitempty"` // object ID
-	AppID       string    `json:"appId,omitempty"`
-	GrantedBy   string    `json:"grantedBy,omitempty"` // the caller that granted this principal a role during the attack
-	GrantedAt   time.Time `json:"grantedAt,omitzero"`
-	FirstSeen   time.Time `json:"firstSeen,omitzero"`
-	LastSeen    time.Time `json:"lastSeen,omitzero"`
-}
-
-// Resource is one resource an incident's actor changed.
-type Resource struct {
-	ID          string    `json:"id"`
-	Type        string    `json:"type"`
-	Name        string    `json:"name"`
-	Component   string    `json:"component,omitempty"`   // A–E when the type belongs to one
-	BlastRadius *int      `json:"blastRadius,omitempty"` // resources that depend on it (with --snapshot)
-	InSnapshot  bool      `json:"inSnapshot,omitempty"`
-	Operations  []string  `json:"operations"` // distinct operations, first seen first
-	Status      string    `json:"status"`     // result of the latest event: Start, Accept, Success, Failure
-	Deleted     bool      `json:"deleted"`
-	CascadeOf   string    `json:"cascadeOf,omitempty"` // the resource group whose delete removed it
-	Inferred    bool      `json:"inferred,omitempty"`  // not in the log: in the snapshot under a deleted resource group
-	First       time.Time `json:"first"`
-	Last        time.Time `json:"last"`
-	Recovery    Recovery  `json:"recovery"`
-
-	ops map[string]string // operation (lower case) → latest status
 }
 
 func (d *Detector) actor(name string) *actorState {
@@ -63,7 +33,7 @@ func (d *Detector) actor(name string) *actorState {
 	if st, ok := d.actors.get(name); ok {
 		return st
 	}
-	st := &actorState{actor: name, principals: map[string]*Principal{}, ips: map[string]time.Time{}, resources: map[string]*Resource{}}
+	st := &actorState{actor: name, principals: map[string]*Principal{}, ips: map[string]time.Time{}, resources: map[string]*Resource{}, ops: map[string]map[string]string{}}
 	d.actors.put(name, st)
 	return st
 }
@@ -109,22 +79,24 @@ func (d *Detector) track(e *activity.Event) {
 		if e.ResultType == "Failure" {
 			return // a failed attempt on a resource the actor has not otherwise touched
 		}
-		r = &Resource{ID: e.ResourceID, First: e.At, ops: map[string]string{}}
+		r = &Resource{ID: e.ResourceID, First: e.At}
 		st.resources[key] = r
+		st.ops[key] = map[string]string{}
 		st.rorder = append(st.rorder, key)
 	}
+	ops := st.ops[key]
 	opl := e.OperationLower()
-	if _, seen := r.ops[opl]; !seen {
+	if _, seen := ops[opl]; !seen {
 		r.Operations = append(r.Operations, e.OperationName)
 	}
-	r.ops[opl] = e.ResultType
+	ops[opl] = e.ResultType
 	r.Status = e.ResultType
 	r.Last = e.At
 	if e.CascadeOf != "" {
 		r.CascadeOf = e.CascadeOf
 	}
 	r.Deleted = false
-	for op, status := range r.ops {
+	for op, status := range ops {
 		if isDelete(op) && status != "Failure" {
 			r.Deleted = true
 		}

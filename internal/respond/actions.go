@@ -9,7 +9,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/assess"
-	"github.com/bulwarkhq/bulwark/internal/detect"
+	"github.com/bulwarkhq/bulwark/internal/incident"
 )
 
 const armHost = "https://management.azure.com"
@@ -1081,7 +1081,7 @@ func (b *builder) resourceGroups() {
 	}
 }
 
-func (b *builder) incResources() []*detect.Resource {
+func (b *builder) incResources() []*incident.Resource {
 	if b.inc == nil {
 		return nil
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
-	"github.com/bulwarkhq/bulwark/internal/detect"
+	"github.com/bulwarkhq/bulwark/internal/incident"
 )
 
 // contain: remove the role assignments the attacker created, disable every principal of the
@@ -38,7 +38,7 @@ func (b *builder) contain() {
 	b.diskSnapshots()
 }
 
-func (b *builder) disablePrincipal(p *detect.Principal, created map[string]bool) {
+func (b *builder) disablePrincipal(p *incident.Principal, created map[string]bool) {
 	who := p.Caller
 	var cmds []string
 	var rest []REST

@@ -13,14 +13,14 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/apps"
 	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/assess"
-	"github.com/bulwarkhq/bulwark/internal/detect"
+	"github.com/bulwarkhq/bulwark/internal/incident"
 )
 
 // Inputs select what a playbook is generated for: exactly one of App and Incident.
 type Inputs struct {
-	Env      *assess.Env      // the snapshot with apps.yaml and IaC
-	App      string           // an application: its recovery if every resource of it were destroyed
-	Incident *detect.Incident // an incident from `bulwark detect -o json`: what it destroyed or changed
+	Env      *assess.Env        // the snapshot with apps.yaml and IaC
+	App      string             // an application: its recovery if every resource of it were destroyed
+	Incident *incident.Incident // an incident from `bulwark detect -o json`: what it destroyed or changed
 }
 
 // Generate builds the playbook.
@@ -31,7 +31,7 @@ func Generate(in Inputs) (*Playbook, error) {
 	if (in.App == "") == (in.Incident == nil) {
 		return nil, fmt.Errorf("respond: give an application or an incident")
 	}
-	b := &builder{env: in.Env, inc: in.Incident, covered: map[string]*Step{}, touched: map[string]*detect.Resource{},
+	b := &builder{env: in.Env, inc: in.Incident, covered: map[string]*Step{}, touched: map[string]*incident.Resource{},
 		deleted: map[string]bool{}, targetSet: map[string]bool{}, lostKeys: map[string]bool{}, appRes: map[string]int{}}
 	b.pb = &Playbook{Schema: Schema, Apps: []AppRef{}, DependsOnApps: []string{}, Warnings: []Warning{}, Lost: []Lost{},
 		Intact: []Ref{}, Cycles: [][]Ref{}, Summary: Summary{Contained: []string{}, Blocked: []string{}}}
@@ -49,16 +49,16 @@ func Generate(in Inputs) (*Playbook, error) {
 
 type builder struct {
 	env *assess.Env
-	inc *detect.Incident
+	inc *incident.Incident
 	pb  *Playbook
 	ref time.Time
 
 	targets   []*arm.Object
 	targetSet map[string]bool
-	touched   map[string]*detect.Resource // incident resources by lower-case ID
-	deleted   map[string]bool             // lower-case IDs the incident deleted (or removed with a resource group)
-	purged    map[string]bool             // Key Vault names (lower case) purged
-	covered   map[string]*Step            // resource key → the step that restores it or records its loss
+	touched   map[string]*incident.Resource // incident resources by lower-case ID
+	deleted   map[string]bool               // lower-case IDs the incident deleted (or removed with a resource group)
+	purged    map[string]bool               // Key Vault names (lower case) purged
+	covered   map[string]*Step              // resource key → the step that restores it or records its loss
 	lostKeys  map[string]bool
 	rank      map[string]int           // resource key → position in restore order
 	cycleOf   map[string]int           // resource key → index of its dependency cycle
@@ -184,7 +184,7 @@ func (b *builder) incidentScope() {
 	}
 }
 
-func hasOp(r *detect.Resource, suffix string) bool {
+func hasOp(r *incident.Resource, suffix string) bool {
 	for _, op := range r.Operations {
 		if strings.HasSuffix(strings.ToLower(op), suffix) {
 			return true
@@ -193,7 +193,7 @@ func hasOp(r *detect.Resource, suffix string) bool {
 	return false
 }
 
-func lastOp(r *detect.Resource) string {
+func lastOp(r *incident.Resource) string {
 	if len(r.Operations) == 0 {
 		return "an operation"
 	}
@@ -215,7 +215,7 @@ func skipAsTarget(typ string) bool {
 }
 
 // stub stands in for a deleted resource the snapshot does not hold: its ID, type and name only.
-func stub(r *detect.Resource) *arm.Object {
+func stub(r *incident.Resource) *arm.Object {
 	id, err := arm.ParseID(r.ID)
 	if err != nil {
 		return nil
