@@ -252,27 +252,16 @@ func demoDetection(ctx context.Context, snap *arm.Snapshot) (demoDetect, error) 
 	if len(errs) > 0 {
 		return demoDetect{}, errs[0]
 	}
-	d, errs, err := detect.New(detect.Options{Rules: rules, Estate: detect.NewEstate(snap)})
+	c := &detect.Collect{}
+	src := activity.FSFile{FS: examples.FS, Name: examples.Root + "/" + demoActivity, As: demoActivity}
+	sum, err := detect.Run(ctx, src, detect.Options{Rules: rules, Estate: detect.NewEstate(snap)}, detect.RunOptions{}, c)
 	if err != nil {
 		return demoDetect{}, err
 	}
-	if len(errs) > 0 {
-		return demoDetect{}, errs[0]
+	if len(sum.Problems) > 0 {
+		return demoDetect{}, fmt.Errorf("%s", sum.Problems[0])
 	}
-	f, err := examples.FS.Open(examples.Root + "/" + demoActivity)
-	if err != nil {
-		return demoDetect{}, err
-	}
-	defer f.Close()
-	r := &activity.Reader{}
-	d.Narrow(r)
-	if err := r.ReadFrom(ctx, demoActivity, f, func(e *activity.Event) error { d.Process(e); return nil }); err != nil {
-		return demoDetect{}, err
-	}
-	if len(r.Problems) > 0 {
-		return demoDetect{}, fmt.Errorf("%s", r.Problems[0])
-	}
-	res := d.Finish()
+	res := c.Result
 	out := demoDetect{Source: demoActivity, Events: res.Stats.Events, Alerts: len(res.Alerts), Incidents: res.Incidents}
 	for _, a := range res.Alerts {
 		if a.Incident == "" {

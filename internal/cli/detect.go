@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -15,6 +16,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/detect"
 	"github.com/bulwarkhq/bulwark/internal/incident"
 	"github.com/bulwarkhq/bulwark/internal/textsafe"
+	"github.com/bulwarkhq/bulwark/sigma"
 )
 
 type detectOptions struct {
@@ -104,6 +106,9 @@ docs/detect-json.md), markdown. Thresholds and windows of correlation rules are 
 				return fmt.Errorf("%s: fix them or leave them out (bulwark rules lint shows every problem)", plural(len(errs), "invalid rule", "invalid rules"))
 			}
 			dopts.Rules = rules
+			if _, err := detect.WithOverrides(rules, dopts.Overrides); err != nil {
+				return fmt.Errorf("%s: %w", opts.config, err)
+			}
 			if len(opts.snap.paths) > 0 {
 				res, err := opts.snap.load(cmd.Context(), app, nil)
 				if err != nil {
@@ -111,89 +116,70 @@ docs/detect-json.md), markdown. Thresholds and windows of correlation rules are 
 				}
 				dopts.Estate = detect.NewEstate(res.Snapshot)
 			}
-			d, cerrs, err := detect.New(dopts)
-			if err != nil {
-				if opts.config != "" {
-					return fmt.Errorf("%s: %w", opts.config, err)
+			progress := !app.Quiet && isTerminal(app.Stderr)
+			last := time.Now()
+			shown := false
+			c := &detect.Collect{OnProgress: func(p detect.Progress) {
+				if progress && time.Since(last) > 2*time.Second {
+					last, shown = time.Now(), true
+					app.progress(fmt.Sprintf("%d events read (%s)…", p.Events, p.Source))
 				}
-				return err
-			}
-			for _, e := range cerrs {
-				app.notef("rules: %s", e)
-			}
-			if len(cerrs) > 0 {
+			}}
+			sum, err := detect.Run(cmd.Context(), activity.Paths(args), dopts, detect.RunOptions{Stdin: app.Stdin, Inputs: args}, c)
+			var cerrs sigma.Errors
+			if errors.As(err, &cerrs) {
+				for _, e := range cerrs {
+					app.notef("rules: %s", e)
+				}
 				return fmt.Errorf("%s: fix them or leave them out (bulwark rules lint shows every problem)", plural(len(cerrs), "invalid rule", "invalid rules"))
 			}
-			r := &activity.Reader{Stdin: app.Stdin}
-			d.Narrow(r)
-			start := time.Now()
-			progress := !app.Quiet && isTerminal(app.Stderr)
-			n, last := 0, start
-			if err := r.Read(cmd.Context(), args, func(e *activity.Event) error {
-				d.Process(e)
-				if n++; n%65536 == 0 {
-					if progress && time.Since(last) > 2*time.Second {
-						last = time.Now()
-						app.progress(fmt.Sprintf("%d events read (%s)…", n, e.Source()))
-					}
-					return cmd.Context().Err()
-				}
-				return nil
-			}); err != nil {
+			if err != nil {
 				return err
 			}
-			if progress && last != start {
+			if shown {
 				app.progress("")
 			}
-			result := d.Finish()
-			for _, p := range r.Problems {
+			result := c.Result
+			for _, p := range sum.Problems {
 				app.notef("skipped %s", p)
 			}
-			if more := r.Malformed - len(r.Problems); more > 0 {
-				app.notef("skipped %s more (%d malformed in all; the first %d are listed above)", plural(more, "malformed line or row", "malformed lines or rows"), r.Malformed, len(r.Problems))
+			if more := sum.Malformed - len(sum.Problems); more > 0 {
+				app.notef("skipped %s more (%d malformed in all; the first %d are listed above)", plural(more, "malformed line or row", "malformed lines or rows"), sum.Malformed, len(sum.Problems))
 			}
 			if app.Verbose {
-				app.notef("%d events (%d duplicates dropped, %d malformed) in %s; %+v", result.Stats.Events, r.Duplicates, r.Malformed,
-					time.Since(start).Round(time.Millisecond), result.Stats)
+				app.notef("%d events (%d duplicates dropped, %d malformed) in %s; %+v", result.Stats.Events, sum.Duplicates, sum.Malformed,
+					sum.Elapsed.Round(time.Millisecond), result.Stats)
 			}
 			if result.Stats.Late > 0 {
 				app.notef("%d events arrived more than --lateness %s after later ones and were correlated out of order", result.Stats.Late, dopts.Lateness)
 			}
-			sum := detectSummary{Stats: result.Stats, Duplicates: r.Duplicates, Malformed: r.Malformed, Partial: r.Malformed > 0,
-				Problems: []string{}, Rules: len(rules), Inputs: args, Suppressions: result.Suppressions}
-			if sum.Suppressions == nil {
-				sum.Suppressions = []detect.SuppressionCount{}
-			}
-			for _, s := range result.Suppressions {
-				sum.Suppressed += s.Alerts
+			for _, s := range sum.Suppressions {
 				if s.Expired {
 					app.notef("%s: detection.suppress %s expired on %s and suppresses nothing: renew it or remove it", opts.config, s.Describe, s.Expires.Format("2006-01-02"))
 				}
 			}
-			for _, p := range r.Problems {
-				sum.Problems = append(sum.Problems, p.String())
-			}
-			if n == 0 && (r.Malformed > 0 || !opts.allowEmpty) {
+			n := sum.Read
+			if n == 0 && (sum.Malformed > 0 || !opts.allowEmpty) {
 				detail := ""
-				if r.Malformed > 0 {
-					detail = fmt.Sprintf("%s, the first: %s", plural(r.Malformed, "malformed line or row", "malformed lines or rows"), r.Problems[0])
+				if sum.Malformed > 0 {
+					detail = fmt.Sprintf("%s, the first: %s", plural(sum.Malformed, "malformed line or row", "malformed lines or rows"), sum.Problems[0])
 				}
 				return &NothingReadError{What: "event", From: describeInputs(args), Detail: detail}
 			}
 			switch format {
 			case "json":
-				err = writeDetectJSON(app.Stdout, result, sum)
+				err = writeDetectJSON(app.Stdout, result, *sum)
 			case "markdown":
-				err = writeDetectMarkdown(app.Stdout, result, sum)
+				err = writeDetectMarkdown(app.Stdout, result, *sum)
 			default:
-				err = writeDetectTable(app.Stdout, result, sum, styler{app.color()})
+				err = writeDetectTable(app.Stdout, result, *sum, styler{app.color()})
 			}
 			if err != nil {
 				return fmt.Errorf("write results: %w", err)
 			}
 			if sum.Partial && !opts.allowPartial {
 				return fmt.Errorf("partial input: %s could not be read (the results above leave them out; --allow-partial accepts that)",
-					plural(r.Malformed, "line or row", "lines or rows"))
+					plural(sum.Malformed, "line or row", "lines or rows"))
 			}
 			if failRank >= 0 {
 				n := 0
@@ -243,21 +229,8 @@ func parseTime(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not a time (2026-11-25T21:00:00Z, 2026-11-25) or a duration ago (24h, 7d)", s)
 }
 
-type detectSummary struct {
-	Stats      detect.Stats `json:"stats"`
-	Duplicates int          `json:"duplicateEvents"`
-	Malformed  int          `json:"malformedLines"`
-	// Partial: some lines or rows could not be read; Problems lists the first of them.
-	Partial   bool     `json:"partial"`
-	Problems  []string `json:"problems"`
-	Rules     int      `json:"rules"`
-	Inputs    []string `json:"inputs"`
-	Alerts    int      `json:"alerts"`
-	Incidents int      `json:"incidents"`
-	// Suppressed alerts stay in the alert lines, marked; Suppressions says what each did.
-	Suppressed   int                       `json:"suppressedAlerts"`
-	Suppressions []detect.SuppressionCount `json:"suppressions"`
-}
+// detectSummary is the summary line of -o json (detect.Summary).
+type detectSummary = detect.Summary
 
 // writeDetectJSON writes one JSON object per line: every alert (oldest first), every incident,
 // then a summary.
