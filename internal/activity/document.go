@@ -1,0 +1,123 @@
+package activity
+
+// This file: whole documents (a JSON array, {"value": [...]}, {"records": [...]}) and Log Analytics
+// CSV.
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/bulwarkhq/bulwark/internal/jsonscan"
+)
+
+func (r *Reader) one(src, raw string, fn func(*Event) error) error {
+	rec, ok := scanRecord(raw)
+	if !ok {
+		r.problem(src, "not a JSON object")
+		return nil
+	}
+	return r.oneRecord(source{name: src}, rec, fn)
+}
+
+func (r *Reader) oneRecord(src source, rec *record, fn func(*Event) error) error {
+	e, err := fromRecord(rec, src)
+	if err != nil {
+		r.problem(src.String(), "%v", err)
+		return nil
+	}
+	return r.emit(e, fn)
+}
+
+// readDocument reads a JSON array of events (az monitor activity-log list, Log Analytics JSON).
+func (r *Reader) readDocument(name string, br *bufio.Reader, fn func(*Event) error) error {
+	data, err := io.ReadAll(br)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if !jsonscan.Valid(data) {
+		var v any
+		err := json.Unmarshal(data, &v)
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			line := bytes.Count(data[:se.Offset], []byte("\n")) + 1
+			r.problem(fmt.Sprintf("%s:%d", name, line), "malformed JSON: %v", err)
+		} else {
+			r.problem(name, "malformed JSON: %v", err)
+		}
+		return nil
+	}
+	var ferr error
+	jsonscan.Array(data, func(i int, v []byte) bool {
+		ferr = r.one(fmt.Sprintf("%s [%d]", name, i), string(v), fn)
+		return ferr == nil
+	})
+	return ferr
+}
+
+// csvColumns maps the portal export's headers ("TimeGenerated [UTC]") to column names.
+func csvColumn(h string) string {
+	h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+	if i := strings.Index(h, " ["); i > 0 {
+		h = h[:i]
+	}
+	return h
+}
+
+// readCSV reads the CSV that the Log Analytics portal exports.
+func (r *Reader) readCSV(name string, br *bufio.Reader, fn func(*Event) error) error {
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
+	header, err := cr.Read()
+	if err != nil {
+		r.problem(name+":1", "not CSV: %v", err)
+		return nil
+	}
+	cols := make([]string, len(header))
+	for i, h := range header {
+		cols[i] = csvColumn(h)
+	}
+	for {
+		row, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		line, _ := cr.FieldPos(0)
+		src := source{name, line}
+		if err != nil {
+			r.problem(src.String(), "malformed CSV: %v", err)
+			continue
+		}
+		if len(row) != len(cols) {
+			r.problem(src.String(), "%d columns, the header has %d", len(row), len(cols))
+			continue
+		}
+		rec := &record{}
+		for i, c := range cols {
+			if row[i] == "" {
+				continue
+			}
+			v := row[i]
+			if t := strings.TrimSpace(v); strings.HasPrefix(t, "{") && json.Valid([]byte(t)) {
+				rec.set(memberOf(strings.ToLower(c)), t)
+			} else {
+				b, _ := json.Marshal(v)
+				rec.set(memberOf(strings.ToLower(c)), string(b))
+			}
+		}
+		e, err := fromRecord(rec, src)
+		if err != nil {
+			r.problem(src.String(), "%v", err)
+			continue
+		}
+		if err := r.emit(e, fn); err != nil {
+			return err
+		}
+	}
+}

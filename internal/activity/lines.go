@@ -1,0 +1,233 @@
+package activity
+
+// This file: framing. The lines of a stream or a mapped file, split into batches of whole JSON
+// values (a pretty-printed value is held until its brackets close).
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/bulwarkhq/bulwark/internal/jsonscan"
+)
+
+// lineSource gives a JSON-lines input a line at a time, each with its "\n" (not the last).
+type lineSource interface {
+	// next returns the next line and io.EOF with the last (which may be empty).
+	next() ([]byte, error)
+	// shared reports whether lines stay valid after the next call (a mapped file): they are then
+	// not copied.
+	shared() bool
+	// pos is how far into the input next has read.
+	pos() int
+	// release tells that the lines before offset upto (a pos) are decoded and no longer needed.
+	release(upto int)
+}
+
+// bufLines reads lines from a bufio.Reader; a line is valid until the next call.
+type bufLines struct{ br *bufio.Reader }
+
+func (b *bufLines) shared() bool { return false }
+
+func (b *bufLines) pos() int { return 0 }
+
+func (b *bufLines) release(int) {}
+
+func (b *bufLines) next() ([]byte, error) {
+	line, err := b.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		buf := append([]byte(nil), line...)
+		for err == bufio.ErrBufferFull {
+			line, err = b.br.ReadSlice('\n')
+			buf = append(buf, line...)
+		}
+		line = buf
+	}
+	return line, err
+}
+
+// mappedLines cuts a mapped file into lines without copying them.
+type mappedLines struct {
+	b        []byte // the whole mapping
+	i        int    // where the next line starts
+	released int    // the pages before it were given back
+}
+
+func (m *mappedLines) shared() bool { return true }
+
+func (m *mappedLines) pos() int { return m.i }
+
+// release gives back the mapped pages of the lines before upto, every 8 MB: the kernel keeps
+// them in its page cache, but they would otherwise all count as the process's memory.
+func (m *mappedLines) release(upto int) {
+	page := os.Getpagesize()
+	if upto-m.released < 8<<20 {
+		return
+	}
+	end := upto / page * page
+	dropPages(m.b[m.released:end])
+	m.released = end
+}
+
+func (m *mappedLines) next() ([]byte, error) {
+	rest := m.b[m.i:]
+	j := bytes.IndexByte(rest, '\n')
+	if j < 0 {
+		m.i = len(m.b)
+		return rest, io.EOF
+	}
+	m.i += j + 1
+	return rest[:j+1], nil
+}
+
+// splitJSONLines cuts a JSON-lines stream into batches of units, their data copied into a buffer
+// from linePool that batch is given (and must return with putLines once the units are decoded).
+func splitJSONLines(ctx context.Context, name string, src lineSource, emit func(batch) error) error {
+	lineNo, startLine := 0, 0
+	var pending []byte
+	var nest nesting // of pending
+	b := getUnits()
+	lines := linePool.Get().(*[]byte)
+	keep := func(data []byte) []byte { // a copy of data in lines
+		start := len(*lines)
+		*lines = append(*lines, data...)
+		return (*lines)[start:len(*lines):len(*lines)]
+	}
+	add := func(u unit) error {
+		b = append(b, u)
+		if len(b) == batchSize {
+			if err := emit(batch{b, lines, src.pos()}); err != nil {
+				return err
+			}
+			b, lines = getUnits(), linePool.Get().(*[]byte)
+		}
+		return nil
+	}
+	shared := src.shared()
+	for {
+		line, err := src.next()
+		if len(line) > 0 {
+			lineNo++
+			trimmed := trimSpace(line)
+			switch {
+			case len(trimmed) > 1 && trimmed[0] == '{' && trimmed[len(trimmed)-1] == '}':
+				if len(pending) > 0 { // a partial record before a whole one was malformed
+					if e := add(unit{src: source{name, startLine}, problem: "malformed JSON"}); e != nil {
+						return e
+					}
+					pending = pending[:0]
+				}
+				data := trimmed
+				if !shared {
+					data = keep(trimmed)
+				}
+				if e := add(unit{src: source{name, lineNo}, data: data}); e != nil {
+					return e
+				}
+			case len(trimmed) > 0:
+				if len(pending) == 0 {
+					startLine = lineNo
+					nest = nesting{}
+				}
+				pending = append(pending, line...)
+				// Validate only when the value may be complete (its brackets closed, outside a
+				// string): every byte is looked at once by nest and once by validation, so a
+				// pretty-printed document costs linear time, not a validation per line.
+				if nest.feed(line); !nest.open() {
+					if validatePending(pending) {
+						if e := add(unit{src: source{name, startLine}, data: keep(bytes.TrimSpace(pending))}); e != nil {
+							return e
+						}
+					} else if e := add(unit{src: source{name, startLine}, problem: "malformed JSON"}); e != nil {
+						return e
+					}
+					pending = pending[:0]
+				} else if len(pending) > 64<<20 {
+					if e := add(unit{src: source{name, startLine}, problem: "malformed JSON (record over 64 MB)"}); e != nil {
+						return e
+					}
+					pending = pending[:0]
+				}
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if lineNo%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	if len(bytes.TrimSpace(pending)) > 0 {
+		if e := add(unit{src: source{name, startLine}, problem: "malformed JSON (incomplete at end of file)"}); e != nil {
+			return e
+		}
+	}
+	if len(b) > 0 {
+		return emit(batch{b, lines, src.pos()})
+	}
+	putUnits(b)
+	putLines(lines)
+	return nil
+}
+
+// validatePending validates a multi-line value; a test counts the bytes it is given.
+var validatePending = jsonscan.Valid
+
+// nesting follows the brackets of JSON text fed to it line by line, outside strings.
+type nesting struct {
+	depth       int
+	inStr, escd bool
+}
+
+func (n *nesting) feed(b []byte) {
+	for _, c := range b {
+		switch {
+		case n.inStr:
+			switch {
+			case n.escd:
+				n.escd = false
+			case c == '\\':
+				n.escd = true
+			case c == '"':
+				n.inStr = false
+			}
+		case c == '"':
+			n.inStr = true
+		case c == '{' || c == '[':
+			n.depth++
+		case c == '}' || c == ']':
+			n.depth--
+		}
+	}
+}
+
+// open reports text that cannot be a complete value yet: inside a string or brackets.
+func (n *nesting) open() bool { return n.inStr || n.depth > 0 }
+
+// clone copies b (make and copy: the runtime then does not zero the memory first).
+func clone(b []byte) []byte {
+	c := make([]byte, len(b))
+	copy(c, b)
+	return c
+}
+
+// trimSpace is bytes.TrimSpace for JSON's white space, looking only at the ends (a line is
+// usually "{…}\n").
+func trimSpace(b []byte) []byte {
+	i, j := 0, len(b)
+	for i < j && isSpace(b[i]) {
+		i++
+	}
+	for j > i && isSpace(b[j-1]) {
+		j--
+	}
+	return b[i:j]
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
