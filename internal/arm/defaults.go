@@ -94,3 +94,13 @@ func serviceDefault(typ, path string) (Default, bool) {
 
 // Defaults returns every service default Bulwark assumes, for documentation and tests.
 func Defaults() []Default { return append([]Default(nil), defaults...) }
+
+// DefaultInt returns the integer service default of a property, when Bulwark assumes one.
+func DefaultInt(typ, path string) (int64, bool) {
+	d, ok := serviceDefault(typ, path)
+	if !ok {
+		return 0, false
+	}
+	n, ok := d.Value.(int)
+	return int64(n), ok
+}

@@ -1407,3 +1407,16 @@ func TestDetectSuppressions(t *testing.T) {
 		t.Errorf("a typo: %d %s", r.code, r.stderr)
 	}
 }
+
+// TestRespondCloud: --cloud sends the playbook's REST calls to that cloud's Resource Manager.
+func TestRespondCloud(t *testing.T) {
+	estate := filepath.Join("..", "..", "examples", "contoso", "estate")
+	apps := filepath.Join("..", "..", "examples", "contoso", "apps.yaml")
+	r := run(t, "", "respond", "--app", "payments", "--snapshot", estate, "--apps", apps, "--cloud", "AzureUSGovernment", "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"endpoint": "https://management.usgovcloudapi.net"`) || strings.Contains(r.stdout, "management.azure.com") {
+		t.Errorf("%d %s %.400s", r.code, r.stderr, r.stdout)
+	}
+	if r = run(t, "", "respond", "--app", "payments", "--snapshot", estate, "--cloud", "Mars"); r.code != ExitUsage {
+		t.Errorf("--cloud Mars: %d %s", r.code, r.stderr)
+	}
+}

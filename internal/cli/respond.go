@@ -6,9 +6,11 @@ import (
 	"os"
 	"strings"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/spf13/cobra"
 
 	"github.com/bulwarkhq/bulwark/internal/assess"
+	"github.com/bulwarkhq/bulwark/internal/collect"
 	"github.com/bulwarkhq/bulwark/internal/detect"
 	"github.com/bulwarkhq/bulwark/internal/respond"
 )
@@ -21,6 +23,7 @@ type respondOptions struct {
 	apps     string
 	iac      []string
 	config   string
+	cloud    string
 }
 
 // NewCmdRespond builds `bulwark respond`.
@@ -75,7 +78,11 @@ cacao (OASIS CACAO 2.0, for SOAR tools). Nothing is changed in Azure: the playbo
 				app.notef("skipped %s %s: %s", s.File, s.Path, s.Reason)
 			}
 			env := assess.NewEnv(assess.Inputs{Snapshot: res.Snapshot, Config: ec.Config, Apps: ec.Apps, IaC: ec.IaC})
-			pb, err := respond.Generate(respond.Inputs{Env: env, App: opts.app, Incident: inc})
+			c, err := cloudNamed(opts.cloud)
+			if err != nil {
+				return err
+			}
+			pb, err := respond.Generate(respond.Inputs{Env: env, App: opts.app, Incident: inc, Endpoint: c.Services[cloud.ResourceManager].Endpoint})
 			if err != nil {
 				if opts.app != "" {
 					return usagef("%v", err)
@@ -93,6 +100,7 @@ cacao (OASIS CACAO 2.0, for SOAR tools). Nothing is changed in Azure: the playbo
 	f.StringVar(&opts.apps, "apps", "", "apps.yaml: applications, dependencies, RTO/RPO, owners")
 	f.StringArrayVar(&opts.iac, "iac", nil, "ARM templates, Terraform state or plan JSON to redeploy from (file or folder, repeatable)")
 	f.StringVar(&opts.config, "config", "", "bulwark.yaml")
+	f.StringVar(&opts.cloud, "cloud", "AzurePublic", "the estate's cloud, for the REST endpoints of the playbook: "+strings.Join(collect.CloudNames(), ", "))
 	return cmd
 }
 

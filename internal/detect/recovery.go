@@ -33,7 +33,7 @@ func recoveryOf(r *Resource, f *incidentFacts) Recovery {
 		if f.purgedVaults[strings.ToLower(r.Name)] {
 			return rec(Lost, "deleted, then purged")
 		}
-		days := int64(90)
+		days, _ := arm.DefaultInt("Microsoft.KeyVault/vaults", "properties.softDeleteRetentionInDays")
 		if f.estate != nil {
 			if o, ok := f.estate.Index.Get(r.ID); ok {
 				if on, ok := o.Prop("properties.enableSoftDelete").Bool(); ok && !on {
@@ -57,7 +57,7 @@ func recoveryOf(r *Resource, f *incidentFacts) Recovery {
 		if vaultSoftDeleteOff(f.estate, vault) {
 			return rec(Lost, "backup data deleted from a vault whose soft delete is disabled (snapshot)")
 		}
-		return rec(Reversible, "backup data is soft-deleted for 14 days: undelete the backup item in the vault")
+		return rec(Reversible, fmt.Sprintf("backup data is soft-deleted for %d days: undelete the backup item in the vault", vaultRetention(f.estate, vault)))
 	case "microsoft.recoveryservices/vaults", "microsoft.dataprotection/backupvaults":
 		return rec(Lost, "vault deleted: its recovery points are gone unless another vault holds copies")
 	case "microsoft.storage/storageaccounts":
@@ -94,6 +94,21 @@ func vaultSoftDeleteOff(x *Estate, vault string) bool {
 	}
 	o, ok := x.Index.Get(vault)
 	return ok && o.Prop("properties.securitySettings.softDeleteSettings.softDeleteState").Is("Disabled")
+}
+
+// vaultRetention is how many days a Recovery Services vault keeps soft-deleted backup data: its
+// setting in the snapshot, else the service default.
+func vaultRetention(x *Estate, vault string) int64 {
+	const path = "properties.securitySettings.softDeleteSettings.softDeleteRetentionPeriodInDays"
+	if x != nil {
+		if o, ok := x.Index.Get(vault); ok {
+			if n, ok := o.Prop(path).Int(); ok && n > 0 {
+				return n
+			}
+		}
+	}
+	n, _ := arm.DefaultInt("Microsoft.RecoveryServices/vaults", path)
+	return n
 }
 
 // vaultOf returns the lower-case ID of the Recovery Services vault an ID is below, or "".

@@ -11,14 +11,15 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/incident"
 )
 
-const armHost = "https://management.azure.com"
+// DefaultEndpoint is Azure Resource Manager in the public cloud.
+const DefaultEndpoint = "https://management.azure.com"
 
-func url(id, typ string) string {
+func (b *builder) url(id, typ string) string {
 	v, ok := arm.APIVersion(typ)
 	if !ok {
-		return armHost + id
+		return b.host + id
 	}
-	return armHost + id + "?api-version=" + v
+	return b.host + id + "?api-version=" + v
 }
 
 func sub(o *arm.Object) string { return o.ID.SubscriptionID() }
@@ -242,7 +243,7 @@ func (b *builder) deploy(o *arm.Object, p assess.RecoveryPath, phase Phase) *Ste
 	} else {
 		cmds = []string{fmt.Sprintf("az deployment group create --subscription %s --resource-group %s --name %s --template-file %s --mode Incremental",
 			sub(o), q(group), q(name), q(file))}
-		rest = []REST{{Method: "PUT", URL: fmt.Sprintf("%s/subscriptions/%s/resourcegroups/%s/providers/Microsoft.Resources/deployments/%s?api-version=2024-03-01", armHost, sub(o), group, name),
+		rest = []REST{{Method: "PUT", URL: fmt.Sprintf("%s/subscriptions/%s/resourcegroups/%s/providers/Microsoft.Resources/deployments/%s?api-version=2024-03-01", b.host, sub(o), group, name),
 			Body: map[string]any{"properties": map[string]any{"mode": "Incremental", "template": "<contents of " + file + ">"}}}}
 	}
 	s := &Step{Phase: phase, Action: "redeploy-from-iac", Path: p.Kind, Minutes: minutes, Activity: "restore-capabilities",
@@ -273,7 +274,7 @@ func (b *builder) rebuild(o *arm.Object, phase Phase, action string, min int) *S
 		Undo:     fmt.Sprintf("az resource delete --ids %s", q(o.ID.String())),
 	}
 	if _, ok := arm.APIVersion(o.Type()); ok {
-		s.REST = []REST{{Method: "PUT", URL: url(o.ID.String(), o.Type()), Body: body}}
+		s.REST = []REST{{Method: "PUT", URL: b.url(o.ID.String(), o.Type()), Body: body}}
 	}
 	return b.add(s, o)
 }
@@ -330,7 +331,7 @@ func (b *builder) resourceGroups() {
 			Title:     "Re-create resource group " + id.Name(),
 			Detail:    "Resources are restored into it, so it must exist first; re-apply its tags and locks from the snapshot.",
 			Commands:  []string{fmt.Sprintf("az group create --name %s --location %s --subscription %s", q(id.Name()), q(orDefault(loc, "<location>")), id.SubscriptionID())},
-			REST:      []REST{{Method: "PUT", URL: armHost + "/subscriptions/" + id.SubscriptionID() + "/resourcegroups/" + id.Name() + "?api-version=" + arm.APIVersions["microsoft.resources/resourcegroups"], Body: map[string]any{"location": orDefault(loc, "<location>")}}},
+			REST:      []REST{{Method: "PUT", URL: b.host + "/subscriptions/" + id.SubscriptionID() + "/resourcegroups/" + id.Name() + "?api-version=" + arm.APIVersions["microsoft.resources/resourcegroups"], Body: map[string]any{"location": orDefault(loc, "<location>")}}},
 			Undo:      "az group delete (only while empty)",
 			Resources: []Ref{{ID: id.String(), Name: id.Name(), Type: "Microsoft.Resources/resourceGroups"}},
 		}

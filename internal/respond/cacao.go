@@ -131,7 +131,7 @@ func (c *cacao) render() map[string]any {
 		},
 		"target_definitions": map[string]any{
 			arm: map[string]any{"type": "http-api", "name": "Azure Resource Manager",
-				"address": map[string]any{"url": []string{armHost}}},
+				"address": map[string]any{"url": []string{p.Endpoint}}},
 		},
 	}
 	if len(c.vars) > 0 {

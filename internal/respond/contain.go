@@ -25,7 +25,7 @@ func (b *builder) contain() {
 			Title:    "Remove the role assignment " + r.Name + " created during the attack",
 			Detail:   fmt.Sprintf("Created at %s by the incident's principals; it is how they gained the rights they used.", r.First.UTC().Format("2006-01-02 15:04:05 UTC")),
 			Commands: []string{fmt.Sprintf("az role assignment delete --ids %s", q(r.ID))},
-			REST:     []REST{{Method: "DELETE", URL: url(r.ID, "Microsoft.Authorization/roleAssignments")}},
+			REST:     []REST{{Method: "DELETE", URL: b.url(r.ID, "Microsoft.Authorization/roleAssignments")}},
 			Undo:     "re-create it with az role assignment create only once it is proven legitimate",
 		}
 		b.add(s)
@@ -72,7 +72,7 @@ func (b *builder) disablePrincipal(p *incident.Principal, created map[string]boo
 			}
 			if a.Eligible {
 				cmds = append(cmds, fmt.Sprintf("az rest --method put --url %s --body %s",
-					q(armHost+a.Scope+"/providers/Microsoft.Authorization/roleEligibilityScheduleRequests/$(uuidgen)?api-version=2020-10-01"),
+					q(b.host+a.Scope+"/providers/Microsoft.Authorization/roleEligibilityScheduleRequests/$(uuidgen)?api-version=2020-10-01"),
 					q(fmt.Sprintf(`{"properties":{"principalId":%q,"roleDefinitionId":%q,"requestType":"AdminRemove"}}`, a.PrincipalID, roleDefinitionID(a.Scope, a.RoleGUID)))))
 			} else {
 				ids = append(ids, a.Object.ID.String())
@@ -138,7 +138,7 @@ func (b *builder) evidence() {
 		file := fmt.Sprintf("evidence-%s-%s.json", b.inc.ID, s)
 		cmds = append(cmds, fmt.Sprintf("az monitor activity-log list --subscription %s --start-time %s --end-time %s --max-events 100000 -o json > %s", s, from, to, file))
 		rest = append(rest, REST{Method: "GET", URL: fmt.Sprintf("%s/subscriptions/%s/providers/Microsoft.Insights/eventtypes/management/values?api-version=%s&$filter=eventTimestamp ge '%s' and eventTimestamp le '%s'",
-			armHost, s, arm.APIVersions["microsoft.insights/eventtypes"], from, to)})
+			b.host, s, arm.APIVersions["microsoft.insights/eventtypes"], from, to)})
 	}
 	cmds = append(cmds, fmt.Sprintf("sha256sum evidence-%s-*.json > evidence-%s.sha256", b.inc.ID, b.inc.ID))
 	s := &Step{Phase: Contain, Action: "preserve-evidence", Minutes: minEvidence, Activity: "analyze-collected-data",
@@ -286,7 +286,7 @@ func (b *builder) locks() {
 			if notes != "" {
 				body["properties"].(map[string]any)["notes"] = notes
 			}
-			s.REST = append(s.REST, REST{Method: "PUT", URL: url(l.id, "Microsoft.Authorization/locks"), Body: body})
+			s.REST = append(s.REST, REST{Method: "PUT", URL: b.url(l.id, "Microsoft.Authorization/locks"), Body: body})
 			s.Resources = append(s.Resources, Ref{ID: l.id, Name: name, Type: "Microsoft.Authorization/locks"})
 			if err == nil {
 				if t, ok := b.covered[sid.Key()]; ok {

@@ -21,6 +21,9 @@ type Inputs struct {
 	Env      *assess.Env        // the snapshot with apps.yaml and IaC
 	App      string             // an application: its recovery if every resource of it were destroyed
 	Incident *incident.Incident // an incident from `bulwark detect -o json`: what it destroyed or changed
+	// Endpoint is the Resource Manager endpoint the REST calls go to (default DefaultEndpoint; the
+	// sovereign clouds have their own: bulwark respond --cloud).
+	Endpoint string
 }
 
 // Generate builds the playbook.
@@ -31,9 +34,13 @@ func Generate(in Inputs) (*Playbook, error) {
 	if (in.App == "") == (in.Incident == nil) {
 		return nil, fmt.Errorf("respond: give an application or an incident")
 	}
-	b := &builder{env: in.Env, inc: in.Incident, covered: map[string]*Step{}, touched: map[string]*incident.Resource{},
+	host := strings.TrimRight(in.Endpoint, "/")
+	if host == "" {
+		host = DefaultEndpoint
+	}
+	b := &builder{host: host, env: in.Env, inc: in.Incident, covered: map[string]*Step{}, touched: map[string]*incident.Resource{},
 		deleted: map[string]bool{}, targetSet: map[string]bool{}, lostKeys: map[string]bool{}, appRes: map[string]int{}}
-	b.pb = &Playbook{Schema: Schema, Apps: []AppRef{}, DependsOnApps: []string{}, Warnings: []Warning{}, Lost: []Lost{},
+	b.pb = &Playbook{Schema: Schema, Endpoint: host, Apps: []AppRef{}, DependsOnApps: []string{}, Warnings: []Warning{}, Lost: []Lost{},
 		Intact: []Ref{}, Cycles: [][]Ref{}, Summary: Summary{Contained: []string{}, Blocked: []string{}}}
 	if in.App != "" {
 		if err := b.appScope(in.App); err != nil {
@@ -48,10 +55,11 @@ func Generate(in Inputs) (*Playbook, error) {
 }
 
 type builder struct {
-	env *assess.Env
-	inc *incident.Incident
-	pb  *Playbook
-	ref time.Time
+	host string // the Resource Manager endpoint of the estate's cloud
+	env  *assess.Env
+	inc  *incident.Incident
+	pb   *Playbook
+	ref  time.Time
 
 	targets   []*arm.Object
 	targetSet map[string]bool

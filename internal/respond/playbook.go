@@ -65,7 +65,8 @@ func (p Phase) Title() string {
 // Playbook is a recovery plan for one application or one incident.
 type Playbook struct {
 	Schema    string    `json:"schema"`
-	ID        string    `json:"id"` // "PB-" and a hash of the scope
+	Endpoint  string    `json:"endpoint"` // the Resource Manager endpoint of every REST call
+	ID        string    `json:"id"`       // "PB-" and a hash of the scope
 	Title     string    `json:"title"`
 	Scope     Scope     `json:"scope"`
 	Reference time.Time `json:"referenceTime"` // the snapshot's collection time (application) or the incident's first alert

@@ -42,7 +42,7 @@ func (b *builder) sqlServer(o *arm.Object) {
 				Detail: "The primary server is gone: make the secondary the primary (forced failover allows data loss of the last seconds of replication). Applications using the failover group listener follow automatically.",
 				Commands: []string{fmt.Sprintf("az sql failover-group set-primary --name %s --resource-group %s --server %s --subscription %s --allow-data-loss",
 					q(fg.Name()), q(pid.ResourceGroup()), q(pid.Name()), pid.SubscriptionID())},
-				REST:    []REST{{Method: "POST", URL: armHost + partner + "/failoverGroups/" + fg.Name() + "/forceFailoverAllowDataLoss?api-version=2023-08-01"}},
+				REST:    []REST{{Method: "POST", URL: b.host + partner + "/failoverGroups/" + fg.Name() + "/forceFailoverAllowDataLoss?api-version=2023-08-01"}},
 				Undo:    "fail back once the primary region is rebuilt: az sql failover-group set-primary on the original server",
 				partner: partner,
 			}
@@ -87,7 +87,7 @@ func (b *builder) sqlDatabase(o *arm.Object) {
 			if pid, err := arm.ParseID(partner); err == nil {
 				s.Commands = []string{fmt.Sprintf("az sql failover-group set-primary --name %s --resource-group %s --server %s --subscription %s --allow-data-loss",
 					q(fg.Name()), q(pid.ResourceGroup()), q(pid.Name()), pid.SubscriptionID())}
-				s.REST = []REST{{Method: "POST", URL: armHost + partner + "/failoverGroups/" + fg.Name() + "/forceFailoverAllowDataLoss?api-version=" + arm.APIVersions["microsoft.sql/servers"]}}
+				s.REST = []REST{{Method: "POST", URL: b.host + partner + "/failoverGroups/" + fg.Name() + "/forceFailoverAllowDataLoss?api-version=" + arm.APIVersions["microsoft.sql/servers"]}}
 			} else {
 				s.Manual = true
 				s.Detail += " The snapshot does not name the partner server."
@@ -106,7 +106,7 @@ func (b *builder) sqlDatabase(o *arm.Object) {
 				srv, _ := pid.Parent()
 				s.Commands = []string{fmt.Sprintf("az sql db replica set-primary --name %s --resource-group %s --server %s --subscription %s --allow-data-loss",
 					q(o.Name()), q(pid.ResourceGroup()), q(srv.Name()), pid.SubscriptionID())}
-				s.REST = []REST{{Method: "POST", URL: armHost + partnerDB + "/replicationLinks/" + rl.Name() + "/forceFailoverAllowDataLoss?api-version=" + arm.APIVersions["microsoft.sql/servers"]}}
+				s.REST = []REST{{Method: "POST", URL: b.host + partnerDB + "/replicationLinks/" + rl.Name() + "/forceFailoverAllowDataLoss?api-version=" + arm.APIVersions["microsoft.sql/servers"]}}
 			} else {
 				s.Manual = true
 				s.Commands = []string{fmt.Sprintf("az sql db replica set-primary --name %s --server %s --resource-group <resource group of %s> --allow-data-loss", q(o.Name()), q(name), name)}
@@ -131,7 +131,7 @@ func (b *builder) sqlDatabase(o *arm.Object) {
 				fmt.Sprintf("az sql db restore --resource-group %s --server %s --name %s --dest-name %s --deleted-time \"$DELETED_AT\" --time \"$DELETED_AT\" --subscription %s",
 					q(rg(o)), q(server.Name()), q(o.Name()), q(o.Name()), sub(o)),
 			},
-			REST: []REST{{Method: "PUT", URL: url(o.ID.String(), "Microsoft.Sql/servers/databases"), Body: map[string]any{"location": o.Location(),
+			REST: []REST{{Method: "PUT", URL: b.url(o.ID.String(), "Microsoft.Sql/servers/databases"), Body: map[string]any{"location": o.Location(),
 				"properties": map[string]any{"createMode": "Restore", "restorableDroppedDatabaseId": server.String() + "/restorableDroppedDatabases/" + o.Name() + ",<deletion time in ticks>"}}}},
 			Undo: "az sql db delete (the restored copy)",
 		}
@@ -153,7 +153,7 @@ func (b *builder) sqlDatabase(o *arm.Object) {
 			Detail: "The server and its local backups are gone; the geo-redundant copy of the backups survives (up to an hour behind).",
 			Commands: []string{fmt.Sprintf("az sql db geo-backup restore --geo-backup-id %s --dest-database %s --dest-server %s --resource-group %s --subscription %s",
 				q(server.String()+"/recoverableDatabases/"+o.Name()), q(o.Name()), q(dest.Name()), q(dest.ResourceGroup()), dest.SubscriptionID())},
-			REST:     []REST{{Method: "PUT", URL: url(dest.String()+"/databases/"+o.Name(), "Microsoft.Sql/servers/databases"), Body: map[string]any{"properties": map[string]any{"createMode": "Recovery", "recoverableDatabaseId": server.String() + "/recoverableDatabases/" + o.Name()}}}},
+			REST:     []REST{{Method: "PUT", URL: b.url(dest.String()+"/databases/"+o.Name(), "Microsoft.Sql/servers/databases"), Body: map[string]any{"properties": map[string]any{"createMode": "Recovery", "recoverableDatabaseId": server.String() + "/recoverableDatabases/" + o.Name()}}}},
 			DataLoss: "up to 1h", dataLoss: time.Hour,
 		}, o)
 		return

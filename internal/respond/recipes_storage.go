@@ -11,7 +11,7 @@ import (
 
 func (b *builder) storageAccount(o *arm.Object) {
 	name, s0 := o.Name(), sub(o)
-	deleted := armHost + "/subscriptions/" + s0 + "/providers/Microsoft.Storage/deletedAccounts?api-version=" + arm.APIVersions["microsoft.storage/deletedaccounts"]
+	deleted := b.host + "/subscriptions/" + s0 + "/providers/Microsoft.Storage/deletedAccounts?api-version=" + arm.APIVersions["microsoft.storage/deletedaccounts"]
 	s := &Step{Phase: Data, Action: "recover-storage-account", Path: "account-recovery", Minutes: minStorageRecover, Manual: true, Activity: "restore-data",
 		Title:  "Recover storage account " + name,
 		Detail: "A deleted storage account can be recovered for 14 days if no account with its name has been created since, and only if its resource group exists. In the portal: Storage accounts → Restore deleted account (or open a support request). Its blobs, files and their soft-deleted versions come back with it.",
@@ -31,7 +31,7 @@ func (b *builder) storageAccount(o *arm.Object) {
 			Detail: fmt.Sprintf("Point-in-time restore reaches back %s. Pick the last time before the first destructive change; restore only the containers that were changed.", days(p.Window)),
 			Commands: []string{fmt.Sprintf("az storage blob restore --account-name %s --resource-group %s --subscription %s --time-to-restore %s",
 				q(name), q(rg(o)), s0, q(b.beforeAttack()))},
-			REST: []REST{{Method: "POST", URL: armHost + o.ID.String() + "/restoreBlobRanges?api-version=" + arm.APIVersions["microsoft.storage/storageaccounts"],
+			REST: []REST{{Method: "POST", URL: b.host + o.ID.String() + "/restoreBlobRanges?api-version=" + arm.APIVersions["microsoft.storage/storageaccounts"],
 				Body: map[string]any{"timeToRestore": b.beforeAttack(), "blobRanges": []any{map[string]any{"startRange": "", "endRange": ""}}}}},
 			Undo: "run a new restore to a later time (restores are themselves reversible within the window)",
 		}
