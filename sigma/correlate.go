@@ -32,11 +32,15 @@ type Correlator struct {
 	doneUpTo time.Time
 	matched  []*Rule
 	swept    int
-	// Late counts events whose matches arrived after the allowed lateness and were left out of correlation.
-	Late int
-	// Evicted counts correlation groups dropped because a rule reached Options.MaxGroups.
-	Evicted int
+	late, evicted int
 }
+
+// Late counts events whose matches arrived after the allowed lateness and were left out of
+// correlation.
+func (c *Correlator) Late() int { return c.late }
+
+// Evicted counts correlation groups dropped because a rule reached Options.MaxGroups.
+func (c *Correlator) Evicted() int { return c.evicted }
 
 type corrInput struct {
 	state *corrState
@@ -160,7 +164,7 @@ func (c *Correlator) Process(ev Event, emit func(Alert)) {
 			continue
 		}
 		if !c.maxSeen.IsZero() && t.Before(c.maxSeen.Add(-c.rs.opts.Lateness)) || !c.doneUpTo.IsZero() && t.Before(c.doneUpTo) {
-			c.Late++ // older than the watermark: sorted input would already have moved past it
+			c.late++ // older than the watermark: sorted input would already have moved past it
 			continue
 		}
 		c.seq++
@@ -510,7 +514,7 @@ func (c *Correlator) evict(st *corrState) {
 	for _, g := range gs[:n] {
 		delete(st.groups, g.key)
 	}
-	c.Evicted += n
+	c.evicted += n
 }
 
 // ---- heaps

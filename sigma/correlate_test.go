@@ -217,8 +217,8 @@ func TestCorrelationSpecExamples(t *testing.T) {
 			// Out of order by up to 10 minutes, within the 20-minute default lateness: same alerts.
 			for seed := uint64(1); seed <= 5; seed++ {
 				got, c2 := run(rs, shuffleWithin(c.events, 10*time.Minute, seed))
-				if d := cmp.Diff(c.want, got); d != "" || c2.Late != 0 {
-					t.Errorf("shuffled (seed %d, late %d) (-want +got)\n%s", seed, c2.Late, d)
+				if d := cmp.Diff(c.want, got); d != "" || c2.Late() != 0 {
+					t.Errorf("shuffled (seed %d, late %d) (-want +got)\n%s", seed, c2.Late(), d)
 				}
 			}
 		})
@@ -340,8 +340,8 @@ correlation:
 	c := rs2.NewCorrelator()
 	c.Process(nested(600, map[string]any{"event": map[string]any{"category": "network"}}), func(Alert) {})
 	c.Process(nested(0, map[string]any{"event": map[string]any{"category": "network"}}), func(Alert) {})
-	if c.Late != 1 {
-		t.Errorf("late = %d, want 1", c.Late)
+	if c.Late() != 1 {
+		t.Errorf("late = %d, want 1", c.Late())
 	}
 	// The group cap evicts and counts.
 	c = rs.NewCorrelator()
@@ -349,8 +349,8 @@ correlation:
 		c.Process(nested(i, map[string]any{"event": map[string]any{"category": "network"}, "source": map[string]any{"ip": fmt.Sprintf("10.0.0.%d", i)}}), func(Alert) {})
 	}
 	c.Flush(func(Alert) {})
-	if c.Evicted == 0 || c.Groups() > 2 {
-		t.Errorf("evicted %d, groups %d", c.Evicted, c.Groups())
+	if c.Evicted() == 0 || c.Groups() > 2 {
+		t.Errorf("evicted %d, groups %d", c.Evicted(), c.Groups())
 	}
 }
 

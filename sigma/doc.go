@@ -29,4 +29,14 @@
 //
 // Events are read through the small Event interface; MapEvent adapts decoded JSON. Field names
 // can be mapped (Options.FieldMap) so one rule can address the same data under different names.
+//
+// A RuleSet owns copies of the rules it was built from: several sets (with different field maps)
+// can be built from the same parsed rules, concurrently, and changing those rules afterwards
+// changes no set. ParseRules, LoadFiles and LoadFS (an embedded pack) parse; NewRuleSet compiles.
+//
+// The package stays in Bulwark's module: beyond the standard library it needs only
+// go.yaml.in/yaml/v3, and with the pruned module graphs of Go 1.17 and later a program that
+// imports it compiles only what it imports — the Azure SDK that other Bulwark packages use is
+// never built into it (its go.mod files are fetched to resolve the module graph). A module of its
+// own would need its own versions and release tags; it can be split out when a consumer needs that.
 package sigma

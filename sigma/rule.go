@@ -21,7 +21,7 @@ type Rule struct {
 	Author         string
 	Date           string
 	Modified       string
-	Level          string
+	Level          Level
 	Taxonomy       string
 	Scope          []string
 	References     []string
@@ -209,9 +209,11 @@ func parseRule(file string, n *yaml.Node) (*Rule, error) {
 		case "modified":
 			err = p.str(v, &r.Modified, 0)
 		case "level":
-			err = p.str(v, &r.Level, 0)
-			if err == nil && r.Level != "" && !map[string]bool{"informational": true, "low": true, "medium": true, "high": true, "critical": true}[r.Level] {
-				err = p.errAt(v, "level %q is not one of informational, low, medium, high, critical", r.Level)
+			var l string
+			err = p.str(v, &l, 0)
+			r.Level = Level(l)
+			if err == nil && l != "" && r.Level.Rank() < 0 {
+				err = p.errAt(v, "level %q is not one of informational, low, medium, high, critical", l)
 			}
 		case "taxonomy":
 			err = p.str(v, &r.Taxonomy, 0)
@@ -681,4 +683,30 @@ func (r *Rule) Clone() *Rule {
 	}
 	c.Tags = append([]string(nil), r.Tags...)
 	return &c
+}
+
+// Level is a rule's level, as the specification names them.
+type Level string
+
+// The levels, lowest first.
+const (
+	Informational Level = "informational"
+	Low           Level = "low"
+	Medium        Level = "medium"
+	High          Level = "high"
+	Critical      Level = "critical"
+)
+
+// Levels lists the levels, lowest first.
+var Levels = []Level{Informational, Low, Medium, High, Critical}
+
+// Rank is the level's position in Levels (the comparison ignores case), or -1 for one that is not
+// a level.
+func (l Level) Rank() int {
+	for i, n := range Levels {
+		if strings.EqualFold(string(l), string(n)) {
+			return i
+		}
+	}
+	return -1
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -301,6 +302,41 @@ func (rs *RuleSet) checkCorrelations() Errors {
 	}
 	rs.Correlations = keep
 	return errs
+}
+
+// LoadFS parses every .yml and .yaml file of fsys (an embedded rule pack, say); files are named
+// label/path in rules and errors.
+func LoadFS(fsys fs.FS, label string) ([]*Rule, Errors) {
+	var rules []*Rule
+	var errs Errors
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		name := path.Join(label, p)
+		if err != nil {
+			errs = append(errs, &Error{File: name, Msg: err.Error()})
+			return nil
+		}
+		if d.IsDir() {
+			if p != "." && strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if n := strings.ToLower(d.Name()); !strings.HasSuffix(n, ".yml") && !strings.HasSuffix(n, ".yaml") {
+			return nil
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			errs = append(errs, &Error{File: name, Msg: err.Error()})
+			return nil
+		}
+		rs, es := ParseRules(name, data)
+		rules, errs = append(rules, rs...), append(errs, es...)
+		return nil
+	})
+	if err != nil {
+		errs = append(errs, &Error{File: label, Msg: err.Error()})
+	}
+	return rules, errs
 }
 
 // LoadFiles parses every .yml and .yaml file below the given paths.

@@ -335,7 +335,7 @@ func newCmdRulesList(app *App) *cobra.Command {
 						}
 					}
 					l.Condition = strings.TrimSpace(l.Condition)
-					l.BuildingOnly = strings.EqualFold(r.Level, "informational")
+					l.BuildingOnly = r.Level.Rank() == 0
 				}
 				out = append(out, l)
 			}

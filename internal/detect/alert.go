@@ -77,7 +77,7 @@ func refOf(e *activity.Event) EventRef {
 
 // RuleRefOf describes a rule.
 func RuleRefOf(r *sigma.Rule) RuleRef {
-	ref := RuleRef{ID: r.ID, Name: r.Name, Title: r.Title, Level: strings.ToLower(r.Level), Description: r.Description, File: r.File}
+	ref := RuleRef{ID: r.ID, Name: r.Name, Title: r.Title, Level: strings.ToLower(string(r.Level)), Description: r.Description, File: r.File}
 	if ref.ID == "" {
 		ref.ID = r.Name
 	}
@@ -96,7 +96,7 @@ func RuleRefOf(r *sigma.Rule) RuleRef {
 // buildingBlock reports whether a correlation rule only feeds others (level informational, like
 // the per-stage rules of the built-in pack): its alerts are not reported.
 func buildingBlock(r *sigma.Rule) bool {
-	return r.Correlation != nil && strings.EqualFold(r.Level, "informational")
+	return r.Correlation != nil && r.Level.Rank() == 0
 }
 
 func (d *Detector) onAlert(a sigma.Alert) {

@@ -14,7 +14,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io/fs"
 	"sort"
 	"strings"
 	"time"
@@ -83,18 +82,7 @@ func LoadRules(builtin bool, paths ...string) ([]*sigma.Rule, sigma.Errors) {
 	var out []*sigma.Rule
 	var errs sigma.Errors
 	if builtin {
-		fs.WalkDir(rules.FS, ".", func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			data, err := rules.FS.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			rs, es := sigma.ParseRules("rules/"+p, data)
-			out, errs = append(out, rs...), append(errs, es...)
-			return nil
-		})
+		out, errs = sigma.LoadFS(rules.FS, "rules")
 	}
 	if len(paths) > 0 {
 		rs, es := sigma.LoadFiles(paths...)
@@ -324,7 +312,7 @@ func (d *Detector) Finish() Result {
 	}
 	d.corr.Flush(d.onAlert)
 	d.stats.Groups = d.corr.Groups()
-	d.stats.GroupsLost = d.corr.Evicted
+	d.stats.GroupsLost = d.corr.Evicted()
 	d.stats.Evicted = d.actors.evicted
 	d.stats.LinksLost = d.grants.evicted + d.cascades.evicted
 	supp := d.suppress()

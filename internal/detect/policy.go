@@ -52,12 +52,12 @@ func policyOf(r *sigma.Rule) (string, error) {
 		return "", fmt.Errorf("%s: bulwark.incident: %v is not one of %s", r.File, v, strings.Join(Policies, ", "))
 	}
 	if r.Correlation != nil {
-		if LevelRank(r.Level) >= LevelRank("high") {
+		if r.Level.Rank() >= sigma.High.Rank() {
 			return PolicyOpen, nil
 		}
 		return PolicyAlert, nil
 	}
-	if LevelRank(r.Level) >= LevelRank("high") {
+	if r.Level.Rank() >= sigma.High.Rank() {
 		return PolicyGranted, nil
 	}
 	return PolicyAlert, nil
