@@ -21,17 +21,17 @@ type Alert struct {
 
 // Correlator runs detection and correlation rules over a stream of events, on event time.
 type Correlator struct {
-	rs       *RuleSet
-	states   []*corrState
-	byInput  map[*Rule][]*corrInput // detection rule → correlations that consume it
-	byCorr   map[*Rule][]*corrInput // correlation rule → correlations that consume it
-	emitOwn  map[*Rule]bool         // rules that alert on their own
-	pending  entryHeap
-	seq      uint64
-	maxSeen  time.Time
-	doneUpTo time.Time
-	matched  []*Rule
-	swept    int
+	rs            *RuleSet
+	states        []*corrState
+	byInput       map[*Rule][]*corrInput // detection rule → correlations that consume it
+	byCorr        map[*Rule][]*corrInput // correlation rule → correlations that consume it
+	emitOwn       map[*Rule]bool         // rules that alert on their own
+	pending       entryHeap
+	seq           uint64
+	maxSeen       time.Time
+	doneUpTo      time.Time
+	matched       []*Rule
+	swept         int
 	late, evicted int
 }
 

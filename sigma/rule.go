@@ -41,7 +41,6 @@ type Rule struct {
 	File   string
 	Line   int
 	Column int
-
 }
 
 // Related links to another rule.

@@ -55,7 +55,7 @@ type RuleSet struct {
 	exact     map[string]map[string][]int
 	suffix    map[string]map[string][]int
 	unindexed []int
-	fields    []string // indexed fields
+	fields    []string        // indexed fields
 	compiled  []*compiledRule // per detection rule: the rules themselves are never written to
 	mark      []uint32
 	gen       uint32

@@ -24,7 +24,7 @@ func recoveryOf(r *Resource, f *incidentFacts) Recovery {
 	typ := strings.ToLower(r.Type)
 	if !r.Deleted {
 		if strings.HasSuffix(typ, "/deletedvaults") && r.Status != "Failure" {
-			return rec(Lost, "the soft-deleted Key Vault " + r.Name + " was purged: its keys, secrets and certificates are gone")
+			return rec(Lost, "the soft-deleted Key Vault "+r.Name+" was purged: its keys, secrets and certificates are gone")
 		}
 		return rec(Reversible, "configuration change: restore the previous settings (IaC, or the request body in the Activity Log)")
 	}
@@ -170,23 +170,23 @@ func recoveryFromPaths(r *Resource, f *incidentFacts, depth int) Recovery {
 					gone = append(gone, "its backup was deleted after soft delete was disabled on "+name)
 					continue
 				}
-				return rec(Reversible, "its backup was deleted but is soft-deleted for 14 days: undelete it in vault " + name + ", then restore")
+				return rec(Reversible, "its backup was deleted but is soft-deleted for 14 days: undelete it in vault "+name+", then restore")
 			}
-			return rec(Reversible, "restore from its backup in vault " + name)
+			return rec(Reversible, "restore from its backup in vault "+name)
 		case "site-recovery":
 			vault := vaultOf(via)
 			if f.deletedVaults[vault] || f.deletedResources[via] {
 				gone = append(gone, "its Site Recovery vault or replica was deleted")
 				continue
 			}
-			return rec(Reversible, "fail over to its Site Recovery replica (vault " + vault[strings.LastIndex(vault, "/")+1:] + ")")
+			return rec(Reversible, "fail over to its Site Recovery replica (vault "+vault[strings.LastIndex(vault, "/")+1:]+")")
 		case "backup-vault":
 			vault := strings.ToLower(parentOf(p.Via))
 			if f.deletedVaults[vault] || f.deletedResources[via] {
 				gone = append(gone, "its Backup vault instance was deleted")
 				continue
 			}
-			return rec(Reversible, "restore from Backup vault " + vault[strings.LastIndex(vault, "/")+1:])
+			return rec(Reversible, "restore from Backup vault "+vault[strings.LastIndex(vault, "/")+1:])
 		case "with-vm":
 			if depth > 0 {
 				continue
@@ -196,13 +196,13 @@ func recoveryFromPaths(r *Resource, f *incidentFacts, depth int) Recovery {
 				vm.Type, vm.Name = canonicalType(id.Type()), id.Name()
 			}
 			if !vm.Deleted {
-				return rec(Reversible, "its VM " + vm.Name + " still exists: re-create it from the snapshot's definition and attach it")
+				return rec(Reversible, "its VM "+vm.Name+" still exists: re-create it from the snapshot's definition and attach it")
 			}
 			if rv := recoveryFromPaths(vm, f, depth+1); rv.Status == Reversible {
-				return rec(Reversible, "restored with its VM " + vm.Name + ": " + rv.Reason)
+				return rec(Reversible, "restored with its VM "+vm.Name+": "+rv.Reason)
 			}
 		case "iac":
-			return rec(Reversible, "redeploy it from IaC (" + p.Via + ")")
+			return rec(Reversible, "redeploy it from IaC ("+p.Via+")")
 		}
 	}
 	if o.IsType("Microsoft.Compute/virtualMachines") {
@@ -215,14 +215,14 @@ func recoveryFromPaths(r *Resource, f *incidentFacts, depth int) Recovery {
 			}
 		}
 		if len(kept) > 0 {
-			return rec(Reversible, "its data disks survived (" + strings.Join(kept, ", ") + "): rebuild the VM from its image and attach them; the OS disk is lost")
+			return rec(Reversible, "its data disks survived ("+strings.Join(kept, ", ")+"): rebuild the VM from its image and attach them; the OS disk is lost")
 		}
 	}
 	if arm.ComponentOf(o.Type()) == arm.ComponentConfig {
 		return rec(Reversible, "configuration: re-create it from the snapshot's definition (no IaC declares it; child resources such as record sets must be re-entered)")
 	}
 	if len(gone) > 0 {
-		return rec(Lost, "deleted, and " + strings.Join(gone, "; "))
+		return rec(Lost, "deleted, and "+strings.Join(gone, "; "))
 	}
 	return rec(Lost, "deleted, and no backup of it is in the snapshot")
 }
