@@ -144,6 +144,8 @@ type Check struct {
 	Fix       Remediation `json:"remediation"`
 	// BusinessCritical checks apply only to business-critical resources; others get n/a.
 	BusinessCritical bool `json:"businessCriticalOnly,omitempty"`
+	// Controls are the compliance controls the check gives evidence for (frameworks.go).
+	Controls []Control `json:"controls,omitempty"`
 
 	// Targets picks what the check evaluates; Eval judges one target.
 	Targets func(e *Env) []Target          `json:"-"`

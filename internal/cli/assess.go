@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,8 +23,9 @@ type assessOptions struct {
 	apps    string
 	config  string
 	failOn  string
-	include []string
-	exclude []string
+	include   []string
+	exclude   []string
+	framework string
 }
 
 // NewCmdAssess builds `bulwark assess`.
@@ -57,7 +60,39 @@ summary sheet and a results sheet with filters).`,
 					return usagef("--fail-on: %v", err)
 				}
 			}
-			checks, err := assess.Select(opts.include, opts.exclude)
+			include := opts.include
+			if opts.framework != "" {
+				name, ok := assess.Frameworks[opts.framework]
+				if !ok {
+					var fws []string
+					for k := range assess.Frameworks {
+						fws = append(fws, k)
+					}
+					sort.Strings(fws)
+					return usagef("--framework %q: choose one of %s", opts.framework, strings.Join(fws, ", "))
+				}
+				mapped := assess.ChecksFor(opts.framework)
+				if len(include) == 0 {
+					include = mapped
+				} else {
+					in := map[string]bool{}
+					for _, id := range mapped {
+						in[id] = true
+					}
+					var both []string
+					for _, id := range include {
+						if in[strings.ToUpper(id)] {
+							both = append(both, id)
+						}
+					}
+					if len(both) == 0 {
+						return usagef("--framework %s: none of the --check checks maps to it (%s do)", opts.framework, strings.Join(mapped, ", "))
+					}
+					include = both
+				}
+				app.notef("--framework %s: %d checks map to the %s through the built-in Azure Policy each is equivalent to, by Microsoft's published mapping (docs/compliance.md); the others are left out", opts.framework, len(include), name)
+			}
+			checks, err := assess.Select(include, opts.exclude)
 			if err != nil {
 				return usagef("%v (bulwark checks list shows the catalogue; IDs look like KV-002)", err)
 			}
@@ -133,6 +168,7 @@ summary sheet and a results sheet with filters).`,
 	f.StringVar(&opts.failOn, "fail-on", "", "exit 1 when a check fails at or above this severity (info|low|medium|high|critical)")
 	f.StringArrayVar(&opts.include, "check", nil, "run only this check (repeatable)")
 	f.StringArrayVar(&opts.exclude, "skip", nil, "skip this check (repeatable)")
+	f.StringVar(&opts.framework, "framework", "", "run only the checks mapped to this framework's controls (mcsb, cis-azure; docs/compliance.md)")
 	return cmd
 }
 

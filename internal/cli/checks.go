@@ -130,6 +130,17 @@ func writeCheck(w io.Writer, c *assess.Check) {
 	if c.Fix.Policy != nil {
 		fmt.Fprintf(w, "\n**Built-in Azure Policy.** %s (`%s`)\n", c.Fix.Policy.Name, c.Fix.Policy.ID)
 	}
+	if cs := assess.ControlsOf(c.ID); len(cs) > 0 {
+		var parts []string
+		for _, x := range cs {
+			v := ""
+			if x.Version != "" {
+				v = " " + x.Version
+			}
+			parts = append(parts, fmt.Sprintf("%s%s %s (%s)", assess.Frameworks[x.Framework], v, x.ID, x.Title))
+		}
+		fmt.Fprintf(w, "\n**Compliance.** %s — Microsoft's mapping of that policy ([source](%s)).\n", strings.Join(parts, "; "), cs[0].Source)
+	}
 	if c.Fix.Bicep != "" {
 		fmt.Fprintf(w, "\n```bicep\n%s\n```\n", strings.TrimRight(c.Fix.Bicep, "\n"))
 	}

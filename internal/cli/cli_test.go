@@ -1420,3 +1420,48 @@ func TestRespondCloud(t *testing.T) {
 		t.Errorf("--cloud Mars: %d %s", r.code, r.stderr)
 	}
 }
+
+// TestFrameworks: --framework runs only the mapped checks, names how many on stderr, refuses an
+// unknown framework; every mapping goes through the check's own built-in policy and is in
+// docs/compliance.md.
+func TestFrameworks(t *testing.T) {
+	estate := filepath.Join("..", "..", "examples", "contoso", "estate")
+	r := run(t, "", "assess", estate, "--framework", "mcsb", "-o", "json")
+	if !strings.Contains(r.stderr, "--framework mcsb: 3 checks map") {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+	var doc struct {
+		Results []struct {
+			Check string `json:"check"`
+		} `json:"results"`
+	}
+	json.Unmarshal([]byte(r.stdout), &doc)
+	for _, x := range doc.Results {
+		if x.Check != "VM-001" && x.Check != "KV-001" && x.Check != "KV-002" {
+			t.Errorf("result of %s in an MCSB run", x.Check)
+		}
+	}
+	if len(doc.Results) == 0 {
+		t.Errorf("no results: %.300s", r.stdout)
+	}
+	if r = run(t, "", "assess", estate, "--framework", "mcsb", "--check", "ST-001"); r.code != ExitUsage {
+		t.Errorf("--check outside the framework: %d %s", r.code, r.stderr)
+	}
+	if r = run(t, "", "assess", estate, "--framework", "nist"); r.code != ExitUsage || !strings.Contains(r.stderr, "cis-azure, mcsb") {
+		t.Errorf("unknown framework: %d %s", r.code, r.stderr)
+	}
+	doc2, err := os.ReadFile(filepath.Join("..", "..", "docs", "compliance.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range assess.Checks() {
+		for _, x := range assess.ControlsOf(c.ID) {
+			if c.Fix.Policy == nil || c.Fix.Policy.ID != x.Via {
+				t.Errorf("%s maps to %s %s through %s, which is not its built-in policy", c.ID, x.Framework, x.ID, x.Via)
+			}
+			if !strings.Contains(string(doc2), "| "+c.ID+" |") || !strings.Contains(string(doc2), x.ID) {
+				t.Errorf("docs/compliance.md lacks %s → %s", c.ID, x.ID)
+			}
+		}
+	}
+}

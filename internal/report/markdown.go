@@ -57,6 +57,13 @@ func Markdown(w io.Writer, rep *assess.Report, meta Meta) error {
 			}
 			if r.Check != nil {
 				fmt.Fprintf(w, "- fix: %s\n", mdEscape(r.Check.Fix.Text))
+				var cs []string
+				for _, x := range r.Check.Controls {
+					cs = append(cs, assess.Frameworks[x.Framework]+" "+x.ID)
+				}
+				if len(cs) > 0 {
+					fmt.Fprintf(w, "- controls: %s\n", mdEscape(strings.Join(cs, "; ")))
+				}
 			}
 			if r.Command != "" {
 				fmt.Fprintf(w, "\n```sh\n%s\n```\n", r.Command)

@@ -130,13 +130,18 @@ func SARIF(w io.Writer, rep *assess.Report, checks []*assess.Check, meta Meta) e
 			help += " Built-in Azure Policy: " + c.Fix.Policy.Name + " (" + c.Fix.Policy.ID + ")."
 			md += "\n\nBuilt-in Azure Policy: *" + c.Fix.Policy.Name + "* (`" + c.Fix.Policy.ID + "`)."
 		}
+		tags := []string{"security", "azure", string(c.Principle), "area:" + string(c.Area)}
+		for _, x := range c.Controls {
+			tags = append(tags, x.Framework+":"+x.ID)
+			md += "\n\n" + assess.Frameworks[x.Framework] + " " + x.ID + ": " + x.Title + "."
+		}
 		driver.Rules = append(driver.Rules, sarifRule{
 			ID: c.ID, Name: ruleName(c.Title),
 			ShortDescription: sarifText{Text: c.Title}, FullDescription: sarifText{Text: c.Rationale},
 			Help:          sarifText{Text: help, Markdown: md},
 			DefaultConfig: map[string]any{"level": sarifLevel(assess.Result{Status: assess.Fail, Severity: c.Severity})},
 			Properties: map[string]any{"security-severity": securitySeverity[c.Severity], "precision": "high",
-				"tags": []string{"security", "azure", string(c.Principle), "area:" + string(c.Area)}},
+				"tags": tags},
 		})
 	}
 	run := sarifRun{Tool: sarifTool{Driver: driver}, Results: []sarifResult{}, Properties: map[string]any{
