@@ -15,14 +15,14 @@ import (
 )
 
 type assessOptions struct {
-	in      snapshotInputs
-	live    bool
-	scope   liveScope
-	save    string
-	iac     []string
-	apps    string
-	config  string
-	failOn  string
+	in        snapshotInputs
+	live      bool
+	scope     liveScope
+	save      string
+	iac       []string
+	apps      string
+	config    string
+	failOn    string
 	include   []string
 	exclude   []string
 	framework string
