@@ -54,7 +54,7 @@ var allowed = map[string]struct {
 // evaluation packages decide from what they are given: they may reach (through the module's own
 // packages) no package that talks to Azure, writes the journal or runs the CLI.
 var evaluation = []string{"internal/arm", "internal/assess", "internal/graph", "internal/rbac", "internal/jsonscan", "internal/report",
-	"internal/respond", "internal/incident", "internal/detect", "internal/textsafe", "sigma"}
+	"internal/respond", "internal/incident", "internal/detect", "internal/textsafe", "internal/recovery", "sigma"}
 
 var outward = []string{"internal/armclient", "internal/azsdk", "internal/collect", "internal/journal", "internal/cli", "internal/locks", "internal/harden"}
 
@@ -168,4 +168,17 @@ func reverse(s []string) []string {
 		out[len(s)-1-i] = x
 	}
 	return out
+}
+
+// TestDetectDoesNotImportAssess: detect reads recovery paths from internal/recovery, not from the
+// checks' package (and respond reads incidents from internal/incident, not from detect).
+func TestDetectDoesNotImportAssess(t *testing.T) {
+	all := imports(t)
+	for pkg, banned := range map[string]string{"internal/detect": "internal/assess", "internal/respond": "internal/detect"} {
+		for _, imp := range all[pkg] {
+			if imp == module+banned {
+				t.Errorf("%s imports %s", pkg, banned)
+			}
+		}
+	}
 }

@@ -136,7 +136,7 @@ var checkVM003 = &Check{
 		if v, ok := bcGate(e, t); !ok {
 			return v
 		}
-		items := e.replicated[t.Obj.ID.Key()]
+		items := e.Recovery.Replicated(t.Obj.ID)
 		if len(items) == 0 {
 			return fail("business-critical and not replicated to another region", ev("replicationProtectedItems with providerSpecificDetails.fabricObjectId = this VM", "none"))
 		}
@@ -184,7 +184,7 @@ var checkVM004 = &Check{
 	},
 	Targets: func(e *Env) []Target { return e.ofTypes("Microsoft.Compute/virtualMachines") },
 	Eval: func(e *Env, t Target) Verdict {
-		items := e.replicated[t.Obj.ID.Key()]
+		items := e.Recovery.Replicated(t.Obj.ID)
 		if len(items) == 0 {
 			return na("not replicated")
 		}
@@ -215,7 +215,7 @@ var checkVM005 = &Check{
 	Fix:     Remediation{Text: "Deploy a passive copy of the scale set in the recovery region from IaC, instead of relying on Site Recovery."},
 	Targets: func(e *Env) []Target { return e.ofTypes("Microsoft.Compute/virtualMachines") },
 	Eval: func(e *Env, t Target) Verdict {
-		if len(e.replicated[t.Obj.ID.Key()]) == 0 {
+		if len(e.Recovery.Replicated(t.Obj.ID)) == 0 {
 			return na("not replicated")
 		}
 		if s, ok := t.Obj.Get("properties.virtualMachineScaleSet.id").String(); ok && s != "" {
@@ -237,7 +237,7 @@ var checkAKS001 = &Check{
 	},
 	Targets: func(e *Env) []Target { return e.ofTypes("Microsoft.ContainerService/managedClusters") },
 	Eval: func(e *Env, t Target) Verdict {
-		bis := e.backupInstances[t.Obj.ID.Key()]
+		bis := e.Recovery.BackupInstances(t.Obj.ID)
 		if len(bis) == 0 {
 			if len(e.Index.OfType("Microsoft.DataProtection/backupVaults")) > 0 && len(e.Index.OfType("Microsoft.DataProtection/backupVaults/backupInstances")) == 0 {
 				return unknown("Backup vault backup instances")
@@ -259,17 +259,12 @@ var checkAKS002 = &Check{
 	Fix:     Remediation{Text: "Deploy a secondary cluster for the application in another region (from IaC) and include it in the application's resources in apps.yaml."},
 	Targets: func(e *Env) []Target { return e.ofTypes("Microsoft.ContainerService/managedClusters") },
 	Eval: func(e *Env, t Target) Verdict {
-		app, _, ok := e.Members.Of(t.Obj.ID)
+		o, app, ok := e.Recovery.SecondaryCluster(t.Obj)
 		if !ok {
 			return fail("belongs to no application, so no secondary cluster can be declared for it")
 		}
-		for _, o := range e.Index.OfType("Microsoft.ContainerService/managedClusters") {
-			if o == t.Obj || regionKey(o.Location()) == regionKey(t.Obj.Location()) {
-				continue
-			}
-			if other, _, ok := e.Members.Of(o.ID); ok && strings.EqualFold(other, app) {
-				return pass("application "+app+" has a secondary cluster "+o.Name()+" in "+o.Location(), ev("secondary cluster", o.ID.String()))
-			}
+		if o != nil {
+			return pass("application "+app+" has a secondary cluster "+o.Name()+" in "+o.Location(), ev("secondary cluster", o.ID.String()))
 		}
 		return fail("application "+app+" has no cluster in another region", ev("clusters of "+app+" outside "+t.Obj.Location(), "none"))
 	},

@@ -234,7 +234,7 @@ var checkST008 = &Check{
 	Eval: func(e *Env, t Target) Verdict {
 		fsvc, _ := t.Obj.ID.Parent()
 		acct, _ := fsvc.Parent()
-		for _, it := range e.protectedItems[acct.Key()] {
+		for _, it := range e.Recovery.ProtectedItems(acct) {
 			fn, _ := it.Get("properties.friendlyName").String()
 			if it.Get("properties.protectedItemType").Is("AzureFileShareProtectedItem") && strings.EqualFold(fn, t.Obj.Name()) {
 				return pass("backed up", Evidence{Path: it.ID.String() + " properties.protectionState", Value: it.Get("properties.protectionState").Display()})
@@ -386,22 +386,9 @@ var checkSQL004 = &Check{
 	},
 	Targets: func(e *Env) []Target { return e.ofTypes("Microsoft.Sql/managedInstances") },
 	Eval: func(e *Env, t Target) Verdict {
-		red := t.Obj.Get("properties.requestedBackupStorageRedundancy")
-		if !red.Exists() {
-			red = t.Obj.Get("properties.storageAccountType")
-		}
+		group, geo, red := e.Recovery.InstanceFailoverGroup(t.Obj)
 		redEv := Evidence{Path: red.Path(), Value: red.Display()}
-		var group *arm.Object
-		for _, fg := range e.Index.OfType("Microsoft.Sql/locations/instanceFailoverGroups") {
-			for _, p := range fg.Get("properties.managedInstancePairs").List() {
-				for _, k := range []string{"primaryManagedInstanceId", "partnerManagedInstanceId"} {
-					if s, _ := p.Get(k).String(); strings.EqualFold(s, t.Obj.ID.String()) {
-						group = fg
-					}
-				}
-			}
-		}
-		geo := red.Is("Geo", "GeoZone", "GRS", "RA-GRS", "GZRS", "RA-GZRS")
+
 		switch {
 		case group == nil && !geo:
 			return fail("in no instance failover group, and backups are not geo-redundant", redEv)
@@ -425,7 +412,7 @@ var checkSQL005 = &Check{
 		if vm == "" {
 			return unknown("properties.virtualMachineResourceId of " + t.Obj.Name())
 		}
-		items := e.protectedItems[strings.ToLower(vm)]
+		items := e.Recovery.ProtectedItemsOf(strings.ToLower(vm))
 		for _, it := range items {
 			if it.Get("properties.protectedItemType").Is("AzureVmWorkloadSQLDatabase") {
 				return pass("SQL workload backup", ev(it.ID.String()+" properties.protectedItemType", "AzureVmWorkloadSQLDatabase"))

@@ -444,7 +444,7 @@ var checkRSP003 = &Check{
 			if app, _, ok := e.Members.Of(o.ID); !ok || !strings.EqualFold(app, a.Name) {
 				continue
 			}
-			for _, ri := range e.replicated[o.ID.Key()] {
+			for _, ri := range e.Recovery.Replicated(o.ID) {
 				if a, ok := age(e, ri.Get("properties.lastSuccessfulTestFailoverTime")); !ok || a > 180*24*time.Hour {
 					return warn("drilled, but "+o.Name()+"'s replica has not been test-failed-over in 180 days", dev, prop(ri, "properties.lastSuccessfulTestFailoverTime"))
 				}

@@ -10,6 +10,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/graph"
 	"github.com/bulwarkhq/bulwark/internal/iac"
 	"github.com/bulwarkhq/bulwark/internal/rbac"
+	"github.com/bulwarkhq/bulwark/internal/recovery"
 )
 
 // Env is everything checks read: the snapshot, its index, and models derived from it once.
@@ -22,12 +23,10 @@ type Env struct {
 	Graph    *graph.Graph
 	RBAC     *rbac.Model
 	IaC      *iac.Inventory // nil without --iac
+	Recovery *recovery.Model // the recovery paths of every resource
 	Now      time.Time      // the snapshot's collection time: ages are measured from it
 	Today    time.Time      // when exceptions' expiry is judged (zero: the wall clock)
 
-	protectedItems    map[string][]*arm.Object // source resource ID key → Recovery Services protected items
-	backupInstances   map[string][]*arm.Object // data source ID key → Backup vault instances
-	replicated        map[string][]*arm.Object // VM ID key → Site Recovery replicated items
 	activityWorkspace map[string][]*arm.Object // workspace ID key → subscription diagnostic settings sending to it
 	locksSeen         bool
 	rbacSeen          map[string]bool // subscription ID (lower) → some role assignment applies to it
@@ -53,33 +52,7 @@ func NewEnv(in Inputs) *Env {
 	e.Members = apps.Resolve(in.Apps, x, in.Config)
 	e.Graph = graph.Build(x, appDeps{e})
 	e.RBAC = rbac.New(x)
-	e.protectedItems = map[string][]*arm.Object{}
-	for _, it := range x.OfType("Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems") {
-		seen := map[string]bool{}
-		for _, p := range []string{"properties.sourceResourceId", "properties.virtualMachineId"} {
-			if s, ok := it.Get(p).String(); ok && s != "" {
-				k := strings.ToLower(strings.TrimSuffix(s, "/"))
-				if !seen[k] {
-					seen[k] = true
-					e.protectedItems[k] = append(e.protectedItems[k], it)
-				}
-			}
-		}
-	}
-	e.backupInstances = map[string][]*arm.Object{}
-	for _, bi := range x.OfType("Microsoft.DataProtection/backupVaults/backupInstances") {
-		if s, ok := bi.Get("properties.dataSourceInfo.resourceID").String(); ok {
-			k := strings.ToLower(s)
-			e.backupInstances[k] = append(e.backupInstances[k], bi)
-		}
-	}
-	e.replicated = map[string][]*arm.Object{}
-	for _, ri := range x.OfType("Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers/replicationProtectedItems") {
-		if s, ok := ri.Get("properties.providerSpecificDetails.fabricObjectId").String(); ok {
-			k := strings.ToLower(s)
-			e.replicated[k] = append(e.replicated[k], ri)
-		}
-	}
+	e.Recovery = recovery.New(x, e.Members, in.IaC)
 	e.activityWorkspace = map[string][]*arm.Object{}
 	for _, ds := range x.OfType("Microsoft.Insights/diagnosticSettings") {
 		if p, ok := ds.ID.Parent(); !ok || !strings.EqualFold(p.Type(), "Microsoft.Resources/subscriptions") {
@@ -226,7 +199,7 @@ func regionKey(s string) string {
 // ProtectedItems returns the Recovery Services protected items backing up a resource (matched by
 // sourceResourceId or virtualMachineId). Detect uses it to tell whether a deleted resource's backup
 // survives.
-func (e *Env) ProtectedItems(id arm.ID) []*arm.Object { return e.protectedItems[id.Key()] }
+func (e *Env) ProtectedItems(id arm.ID) []*arm.Object { return e.Recovery.ProtectedItems(id) }
 
 // vaultOf returns the Recovery Services vault a protected item lives in.
 func (e *Env) vaultOf(item *arm.Object) (*arm.Object, bool) {

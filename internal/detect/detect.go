@@ -19,10 +19,11 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/activity"
+	"github.com/bulwarkhq/bulwark/internal/apps"
 	"github.com/bulwarkhq/bulwark/internal/arm"
-	"github.com/bulwarkhq/bulwark/internal/assess"
 	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/internal/graph"
+	"github.com/bulwarkhq/bulwark/internal/recovery"
 	"github.com/bulwarkhq/bulwark/rules"
 	"github.com/bulwarkhq/bulwark/sigma"
 )
@@ -51,13 +52,16 @@ type Options struct {
 type Estate struct {
 	Index *arm.Index
 	Graph *graph.Graph // resource references only, as blast radius is counted in detect
-	Env   *assess.Env  // the derived models assess has (backups of a resource)
+	// Recovery is the recovery paths of the snapshot's resources (the ones respond builds its
+	// playbook from).
+	Recovery *recovery.Model
 }
 
 // NewEstate prepares a snapshot for lookups.
 func NewEstate(snap *arm.Snapshot) *Estate {
-	env := assess.NewEnv(assess.Inputs{Snapshot: snap, Config: config.Default()})
-	return &Estate{Index: env.Index, Graph: graph.Build(env.Index, nil), Env: env}
+	x := snap.Index()
+	members := apps.Resolve(nil, x, config.Default()) // applications by tag, as assess reads them without apps.yaml
+	return &Estate{Index: x, Graph: graph.Build(x, nil), Recovery: recovery.New(x, members, nil)}
 }
 
 // Stats count what a run saw.

@@ -135,7 +135,7 @@ func parentOf(id string) string {
 }
 
 // recoveryFromPaths classifies a deleted resource by the recovery paths the snapshot shows
-// (assess.Env.RecoveryPaths, the same ones respond builds playbooks from), keeping only those the
+// (recovery.Model.Paths, the same ones respond builds playbooks from), keeping only those the
 // incident left standing: an Azure Backup item (unless its vault was deleted, or the item was
 // deleted after soft delete was turned off), a Site Recovery replica, a Backup vault instance, the
 // VM a disk or NIC is restored with; then data disks that outlived their VM, and the snapshot's
@@ -152,7 +152,7 @@ func recoveryFromPaths(r *Resource, f *incidentFacts, depth int) Recovery {
 		o = stub
 	}
 	var gone []string
-	for _, p := range x.Env.RecoveryPaths(o) {
+	for _, p := range x.Recovery.Paths(o) {
 		if p.Weak || p.Partial {
 			continue
 		}

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
-	"github.com/bulwarkhq/bulwark/internal/assess"
 	"github.com/bulwarkhq/bulwark/internal/incident"
+	"github.com/bulwarkhq/bulwark/internal/recovery"
 )
 
 // DefaultEndpoint is Azure Resource Manager in the public cloud.
@@ -97,8 +97,8 @@ func (b *builder) planResource(o *arm.Object) {
 }
 
 // paths returns the recovery paths of o that the incident left standing.
-func (b *builder) paths(o *arm.Object) []assess.RecoveryPath {
-	var out []assess.RecoveryPath
+func (b *builder) paths(o *arm.Object) []recovery.Path {
+	var out []recovery.Path
 	for _, p := range b.env.RecoveryPaths(o) {
 		if p.Via != "" && b.inc != nil {
 			via := strings.ToLower(p.Via)
@@ -126,7 +126,7 @@ func (b *builder) reversibleItem(k string) bool {
 	return ok && strings.HasSuffix(strings.ToLower(r.Type), "/protecteditems") && r.Recovery.Status == "reversible"
 }
 
-func strongest(paths []assess.RecoveryPath, kinds ...string) (assess.RecoveryPath, bool) {
+func strongest(paths []recovery.Path, kinds ...string) (recovery.Path, bool) {
 	for _, p := range paths {
 		if p.Partial {
 			continue
@@ -137,7 +137,7 @@ func strongest(paths []assess.RecoveryPath, kinds ...string) (assess.RecoveryPat
 			}
 		}
 	}
-	return assess.RecoveryPath{}, false
+	return recovery.Path{}, false
 }
 
 // ---- recovery infrastructure -------------------------------------------------------------
@@ -209,7 +209,7 @@ func rebuildMinutes(o *arm.Object) int {
 
 // deploy redeploys a resource from the template that declares it, incrementally. Resources from
 // the same template and resource group share one step.
-func (b *builder) deploy(o *arm.Object, p assess.RecoveryPath, phase Phase) *Step {
+func (b *builder) deploy(o *arm.Object, p recovery.Path, phase Phase) *Step {
 	d, _ := b.env.IaC.Find(o)
 	file, where := d.File, d.Address
 	group := rg(o)
@@ -280,7 +280,7 @@ func (b *builder) rebuild(o *arm.Object, phase Phase, action string, min int) *S
 }
 
 // declared: a recovery method written in apps.yaml (a DevOps organisation, an automation account).
-func (b *builder) declared(o *arm.Object, p assess.RecoveryPath, phase Phase) {
+func (b *builder) declared(o *arm.Object, p recovery.Path, phase Phase) {
 	method := strings.TrimPrefix(p.Summary, "declared in apps.yaml: ")
 	s := &Step{Phase: phase, Action: "restore-as-declared", Path: p.Kind, Minutes: minAutomation, Manual: true, Activity: "restore-capabilities",
 		Title:    "Restore " + o.Name() + " as apps.yaml declares",

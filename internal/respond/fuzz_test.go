@@ -62,7 +62,7 @@ func endToEnd(tb testing.TB, files map[string][]byte, name string, data, activit
 	if activityLog == nil {
 		activityLog = demoLog
 	}
-	d, _, err := detect.New(detect.Options{Rules: fuzzRules, Estate: &detect.Estate{Index: env.Index, Graph: graph.Build(env.Index, nil), Env: env}})
+	d, _, err := detect.New(detect.Options{Rules: fuzzRules, Estate: &detect.Estate{Index: env.Index, Graph: graph.Build(env.Index, nil), Recovery: env.Recovery}})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -148,7 +148,7 @@ type Step struct {
 	Action    string `json:"action"` // machine-readable: recover-key-vault, restore-vm-from-backup, …
 	Title     string `json:"title"`
 	Detail    string `json:"detail"`
-	// Path is the recovery path the step takes (assess.RecoveryPath kinds), when it restores something.
+	// Path is the recovery path the step takes (recovery.Path kinds), when it restores something.
 	Path string `json:"path,omitempty"`
 	// Condition, when set, must hold before the commands run; when it does not, Otherwise applies.
 	Condition *Condition `json:"condition,omitempty"`

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
-	"github.com/bulwarkhq/bulwark/internal/assess"
+	"github.com/bulwarkhq/bulwark/internal/recovery"
 )
 
 // attachments are the disks and NICs of a VM that its restore brings back with it.
@@ -150,14 +150,14 @@ func (b *builder) virtualMachine(o *arm.Object) {
 	b.lose(o, VirtualMachine, "the VM, its disks and their data", reason, with...)
 }
 
-func lastPoint(p assess.RecoveryPath) string {
+func lastPoint(p recovery.Path) string {
 	if p.LastPoint.IsZero() {
 		return ""
 	}
 	return " (" + p.LastPoint.UTC().Format("2006-01-02 15:04 UTC") + ")"
 }
 
-func testFailoverNote(p assess.RecoveryPath) string {
+func testFailoverNote(p recovery.Path) string {
 	if p.LastPoint.IsZero() {
 		return "No test failover is recorded: expect surprises."
 	}

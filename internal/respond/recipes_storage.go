@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
-	"github.com/bulwarkhq/bulwark/internal/assess"
+	"github.com/bulwarkhq/bulwark/internal/recovery"
 )
 
 func (b *builder) storageAccount(o *arm.Object) {
@@ -40,11 +40,11 @@ func (b *builder) storageAccount(o *arm.Object) {
 	}
 }
 
-func firstPartial(paths []assess.RecoveryPath, kind string) (assess.RecoveryPath, bool) {
+func firstPartial(paths []recovery.Path, kind string) (recovery.Path, bool) {
 	for _, p := range paths {
 		if p.Kind == kind {
 			return p, true
 		}
 	}
-	return assess.RecoveryPath{}, false
+	return recovery.Path{}, false
 }
