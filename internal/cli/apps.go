@@ -91,9 +91,9 @@ func writeAppsTable(app *App, inv apps.Inventory, haveFile bool) error {
 			cells = append(cells, strconv.Itoa(len(l.Components[c])))
 		}
 		cells = append(cells, dash(strings.Join(l.DependsOn, ", ")), dash(strings.Join(l.Uses, ", ")))
-		t.row(cells...)
+		t.Row(cells...)
 	}
-	if err := t.flush(); err != nil {
+	if err := t.Flush(); err != nil {
 		return err
 	}
 	if app.Verbose {
@@ -113,7 +113,7 @@ func writeAppsTable(app *App, inv apps.Inventory, haveFile bool) error {
 	fmt.Fprintf(w, "\n%s in no application (in nobody's recovery plan):\n", plural(len(inv.Unassigned), "resource", "resources"))
 	t = newTable(w, "  component", "resource", "type")
 	for _, r := range inv.Unassigned {
-		t.row("  "+r.Component, r.Name, r.Type)
+		t.Row("  "+r.Component, r.Name, r.Type)
 	}
-	return t.flush()
+	return t.Flush()
 }

@@ -127,10 +127,10 @@ summary sheet and a results sheet with filters).`,
 				t := newTable(app.Stdout)
 				for _, r := range rep.Results {
 					if r.Status == assess.Fail && (opts.failOn == "" || r.Severity >= min) {
-						t.row(r.Severity.String(), r.CheckID, r.Name, r.Message)
+						t.Row(r.Severity.String(), r.CheckID, r.Name, r.Message)
 					}
 				}
-				if err := t.flush(); err != nil {
+				if err := t.Flush(); err != nil {
 					return err
 				}
 			} else if format == "xlsx" {

@@ -40,9 +40,9 @@ exists. docs/checks.md is the same catalogue (bulwark checks list -o markdown).`
 			}
 			t := newTable(app.Stdout, "id", "area", "principle", "severity", "title")
 			for _, c := range checks {
-				t.row(c.ID, c.Area.Title(), string(c.Principle), c.Severity.String(), c.Title)
+				t.Row(c.ID, c.Area.Title(), string(c.Principle), c.Severity.String(), c.Title)
 			}
-			return t.flush()
+			return t.Flush()
 		},
 	}
 	show := &cobra.Command{
@@ -80,19 +80,19 @@ exists. docs/checks.md is the same catalogue (bulwark checks list -o markdown).`
 			}
 			ch := c[0]
 			t := newTable(app.Stdout)
-			t.row("check", ch.ID+" — "+ch.Title)
-			t.row("area", ch.Area.Title())
-			t.row("principle", string(ch.Principle))
-			t.row("severity", ch.Severity.String())
+			t.Row("check", ch.ID+" — "+ch.Title)
+			t.Row("area", ch.Area.Title())
+			t.Row("principle", string(ch.Principle))
+			t.Row("severity", ch.Severity.String())
 			if ch.BusinessCritical {
-				t.row("applies to", "business-critical resources only")
+				t.Row("applies to", "business-critical resources only")
 			}
-			t.row("why", ch.Rationale)
-			t.row("fix", ch.Fix.Text)
+			t.Row("why", ch.Rationale)
+			t.Row("fix", ch.Fix.Text)
 			if ch.Fix.Policy != nil {
-				t.row("Azure Policy", ch.Fix.Policy.Name+" ("+ch.Fix.Policy.ID+")")
+				t.Row("Azure Policy", ch.Fix.Policy.Name+" ("+ch.Fix.Policy.ID+")")
 			}
-			if err := t.flush(); err != nil {
+			if err := t.Flush(); err != nil {
 				return err
 			}
 			if ch.Fix.Bicep != "" {

@@ -20,6 +20,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/demoestate"
 	"github.com/bulwarkhq/bulwark/internal/detect"
 	"github.com/bulwarkhq/bulwark/internal/harden"
+	"github.com/bulwarkhq/bulwark/internal/report"
 	"github.com/bulwarkhq/bulwark/internal/respond"
 	"github.com/bulwarkhq/bulwark/internal/snapshot"
 )
@@ -117,10 +118,10 @@ command can be run on them by hand.`,
 }
 
 func renderDemo(app *App, rep demoReport) error {
-	st := styler{on: app.color()}
+	st := styler{On: app.color()}
 	w := app.Stdout
-	fmt.Fprintln(w, st.bold("Bulwark demo: the Contoso estate")+" (embedded, offline)")
-	fmt.Fprintf(w, "\n%s loaded %s in %s from %s, %s.\n", st.bold("1. Estate"),
+	fmt.Fprintln(w, st.Bold("Bulwark demo: the Contoso estate")+" (embedded, offline)")
+	fmt.Fprintf(w, "\n%s loaded %s in %s from %s, %s.\n", st.Bold("1. Estate"),
 		plural(rep.Estate.Objects, "ARM object", "ARM objects"), plural(len(rep.Estate.Subscriptions), "subscription", "subscriptions"),
 		plural(rep.Files, "file", "files"), plural(len(rep.Warnings), "warning", "warnings"))
 	for _, s := range rep.Estate.Subscriptions {
@@ -129,32 +130,32 @@ func renderDemo(app *App, rep demoReport) error {
 	fmt.Fprintln(w)
 	t := newTable(w, "  ", "component", "resources", "settings", "main types")
 	for _, c := range rep.Estate.Components {
-		t.row("  "+componentLabel(c.ID), c.Title, strconv.Itoa(c.Resources), strconv.Itoa(c.Children), topTypes(c.Types, 4))
+		t.Row("  "+componentLabel(c.ID), c.Title, strconv.Itoa(c.Resources), strconv.Itoa(c.Children), topTypes(c.Types, 4))
 	}
-	t.flush()
+	t.Flush()
 	if n := len(rep.Estate.Errors); n > 0 {
-		fmt.Fprintf(w, "\n   %s could not be collected; the checks that need it report unknown:\n", st.warn(plural(n, "item", "items")))
+		fmt.Fprintf(w, "\n   %s could not be collected; the checks that need it report unknown:\n", st.Warn(plural(n, "item", "items")))
 		for _, e := range rep.Estate.Errors {
 			fmt.Fprintf(w, "   - %s: %s\n     %s\n", e.Operation, e.Scope, e.Message)
 		}
 	}
 	for _, s := range rep.Warnings {
-		fmt.Fprintf(w, "%s %s %s: %s\n", st.warn("warning:"), s.File, s.Path, s.Reason)
+		fmt.Fprintf(w, "%s %s %s: %s\n", st.Warn("warning:"), s.File, s.Path, s.Reason)
 	}
 	a := rep.Assess
-	fmt.Fprintf(w, "\n%s estate score %s/100 — %d pass, %d warn, %d fail, %d unknown\n", st.bold("2. Assess"),
+	fmt.Fprintf(w, "\n%s estate score %s/100 — %d pass, %d warn, %d fail, %d unknown\n", st.Bold("2. Assess"),
 		a.Scores.Estate.Display(), a.Counts[assess.Pass], a.Counts[assess.Warn], a.Counts[assess.Fail], a.Counts[assess.Unknown])
 	t = newTable(w, "  ", "area", "score", "fail")
 	for _, s := range a.Scores.Areas {
-		t.row("  ", s.Name, s.Display(), strconv.Itoa(s.Fail))
+		t.Row("  ", s.Name, s.Display(), strconv.Itoa(s.Fail))
 	}
-	t.flush()
+	t.Flush()
 	fmt.Fprintf(w, "\n   Top findings, by severity and blast radius:\n")
 	t = newTable(w, "  ", "#", "severity", "check", "resource", "blast", "finding")
 	for i, r := range a.TopFindings {
-		t.row("  ", strconv.Itoa(i+1), r.Severity.String(), r.CheckID, r.Name, strconv.Itoa(r.BlastRadius), r.Message)
+		t.Row("  ", strconv.Itoa(i+1), r.Severity.String(), r.CheckID, r.Name, strconv.Itoa(r.BlastRadius), r.Message)
 	}
-	t.flush()
+	t.Flush()
 	if p := a.Plan; p != nil && len(p.Actions) > 0 {
 		var locks, irr []string
 		for _, x := range p.Actions {
@@ -172,13 +173,13 @@ func renderDemo(app *App, rep demoReport) error {
 			plural(len(p.Actions), "change", "changes"), strings.Join(locks, ", "), plural(len(irr), "irreversible change is", "irreversible changes are"), len(p.Left)-len(irr))
 	}
 	d := rep.Detect
-	fmt.Fprintf(w, "\n%s %s from %s (a benign day, then an attack): %s, %s.\n", st.bold("3. Detect"),
+	fmt.Fprintf(w, "\n%s %s from %s (a benign day, then an attack): %s, %s.\n", st.Bold("3. Detect"),
 		plural(d.Events, "event", "events"), d.Source, plural(d.Alerts, "alert", "alerts"), plural(len(d.Incidents), "incident", "incidents"))
 	fmt.Fprintf(w, "   The benign day's %s (routine snapshot clean-up, a VM stopped) open no incident.\n", plural(d.Unjoined, "alert", "alerts"))
 	for _, inc := range d.Incidents {
-		fmt.Fprintf(w, "\n   %s %s  %s\n", st.bold(inc.ID), st.warn(strings.ToUpper(inc.Severity)), inc.Title)
-		t = incidentFacts(w, inc, "     ")
-		t.row("     resources", recoveryLine(inc))
+		fmt.Fprintf(w, "\n   %s %s  %s\n", st.Bold(inc.ID), st.Warn(strings.ToUpper(inc.Severity)), inc.Title)
+		t = report.IncidentFacts(w, inc, "     ")
+		t.Row("     resources", report.RecoveryLine(inc))
 		var lost []string
 		for _, r := range inc.Resources {
 			if r.Deleted && r.Recovery.Status == detect.Lost && r.Component != "" {
@@ -189,8 +190,8 @@ func renderDemo(app *App, rep demoReport) error {
 				lost = append(lost, name)
 			}
 		}
-		t.row("     lost", dash(strings.Join(lost, ", ")))
-		t.flush()
+		t.Row("     lost", dash(strings.Join(lost, ", ")))
+		t.Flush()
 	}
 	for _, pb := range rep.Respond {
 		renderDemoPlaybook(w, st, pb)
@@ -210,11 +211,11 @@ func renderDemoPlaybook(w io.Writer, st styler, pb *respond.Playbook) {
 	if pb.Summary.RTOMinutes > 0 {
 		verdict := "within"
 		if pb.CriticalPath.Minutes > pb.Summary.RTOMinutes {
-			verdict = st.warn("over")
+			verdict = st.Warn("over")
 		}
 		rto = fmt.Sprintf(", %s the tightest RTO (%s)", verdict, respond.Duration(pb.Summary.RTOMinutes))
 	}
-	fmt.Fprintf(w, "\n%s playbook %s for %s: %s, critical path %s%s.\n", st.bold("4. Respond"), pb.ID, pb.Scope.Incident,
+	fmt.Fprintf(w, "\n%s playbook %s for %s: %s, critical path %s%s.\n", st.Bold("4. Respond"), pb.ID, pb.Scope.Incident,
 		plural(pb.Summary.Steps, "step", "steps"), respond.Duration(pb.CriticalPath.Minutes), rto)
 	var contain []string
 	for _, s := range pb.Steps {
@@ -235,10 +236,10 @@ func renderDemoPlaybook(w io.Writer, st styler, pb *respond.Playbook) {
 				name += fmt.Sprintf(" +%d", len(s.Resources)-1)
 			}
 		}
-		t.row("  ", s.ID, string(s.Phase), dash(s.Component), s.Action, name, respond.Duration(s.Minutes), dash(strings.Join(s.Requires, ",")))
+		t.Row("  ", s.ID, string(s.Phase), dash(s.Component), s.Action, name, respond.Duration(s.Minutes), dash(strings.Join(s.Requires, ",")))
 	}
-	t.flush()
-	fmt.Fprintf(w, "\n   %s %s\n", st.warn("cannot be recovered:"), dash(strings.Join(pb.LostSummary(), "; ")))
+	t.Flush()
+	fmt.Fprintf(w, "\n   %s %s\n", st.Warn("cannot be recovered:"), dash(strings.Join(pb.LostSummary(), "; ")))
 	fmt.Fprintf(w, "   then: re-apply locks, re-assess, close (the full runbook: bulwark respond --incident, below)\n")
 }
 

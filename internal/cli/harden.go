@@ -150,9 +150,9 @@ func applyPlan(ctx context.Context, cmd *cobra.Command, app *App, opts *hardenOp
 		if r.Status == "failed" {
 			failed++
 		}
-		t.row(r.Action, r.Status, r.Title, dash(r.Message))
+		t.Row(r.Action, r.Status, r.Title, dash(r.Message))
 	}
-	t.flush()
+	t.Flush()
 	app.notef("journal: %s (as %s)", path, who)
 	if err != nil {
 		return err

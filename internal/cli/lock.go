@@ -151,9 +151,9 @@ func newCmdLockList(app *App) *cobra.Command {
 			}
 			t := newTable(app.Stdout, "lock", "level", "scope", "type", "blast", "notes")
 			for _, r := range rows {
-				t.row(r.Name, r.Level, scopeName(r.Scope), r.ScopeType, strconv.Itoa(r.BlastRadius), dash(r.Notes))
+				t.Row(r.Name, r.Level, scopeName(r.Scope), r.ScopeType, strconv.Itoa(r.BlastRadius), dash(r.Notes))
 			}
-			return t.flush()
+			return t.Flush()
 		},
 	}
 	in.register(cmd)
@@ -394,9 +394,9 @@ func writeOpen(w io.Writer, open []locks.Open) {
 		case o.Overdue:
 			state = "OVERDUE"
 		}
-		t.row(state, o.Lock.Name, o.Lock.Level, scopeName(o.Lock.Scope), o.Who, o.Until.UTC().Format("2006-01-02 15:04 UTC"), o.Reason)
+		t.Row(state, o.Lock.Name, o.Lock.Level, scopeName(o.Lock.Scope), o.Who, o.Until.UTC().Format("2006-01-02 15:04 UTC"), o.Reason)
 	}
-	t.flush()
+	t.Flush()
 }
 
 // NewCmdJournal builds `bulwark journal`.
@@ -432,9 +432,9 @@ func NewCmdJournal(app *App) *cobra.Command {
 						result += ": " + s.Outcome.Error
 					}
 				}
-				t.row(s.Intent.Time.UTC().Format("2006-01-02 15:04:05"), s.Intent.Tool, s.Intent.Kind, s.Intent.Who, s.Intent.Method+" "+s.Intent.URL, result, s.Intent.Why)
+				t.Row(s.Intent.Time.UTC().Format("2006-01-02 15:04:05"), s.Intent.Tool, s.Intent.Kind, s.Intent.Who, s.Intent.Method+" "+s.Intent.URL, result, s.Intent.Why)
 			}
-			return t.flush()
+			return t.Flush()
 		},
 	}
 	show.Flags().StringVar(&path, "journal", "", "the journal file (default $XDG_STATE_HOME/bulwark/journal.jsonl)")

@@ -361,9 +361,9 @@ func newCmdRulesList(app *App) *cobra.Command {
 				if l.Type == "correlation" {
 					title += " [" + strings.Join(nonEmpty(l.Correlation, l.Timespan, l.Condition), ", ") + "]"
 				}
-				t.row(l.ID, dash(l.Name), dash(l.Stage), l.Level, dash(strings.Join(l.Attack, ",")), title)
+				t.Row(l.ID, dash(l.Name), dash(l.Stage), l.Level, dash(strings.Join(l.Attack, ",")), title)
 			}
-			if err := t.flush(); err != nil {
+			if err := t.Flush(); err != nil {
 				return err
 			}
 			if len(errs) > 0 {

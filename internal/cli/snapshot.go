@@ -207,40 +207,40 @@ func splitErrors(err error) []string {
 }
 
 func renderInspect(app *App, rep inspectReport) error {
-	st := styler{on: app.color()}
+	st := styler{On: app.color()}
 	w := app.Stdout
-	fmt.Fprintf(w, "%s %s in %s from %s\n\n", st.bold("Estate:"), plural(rep.Summary.Objects, "object", "objects"),
+	fmt.Fprintf(w, "%s %s in %s from %s\n\n", st.Bold("Estate:"), plural(rep.Summary.Objects, "object", "objects"),
 		plural(len(rep.Summary.Subscriptions), "subscription", "subscriptions"), plural(len(rep.Files), "file", "files"))
 
-	fmt.Fprintln(w, st.bold("Subscriptions"))
+	fmt.Fprintln(w, st.Bold("Subscriptions"))
 	t := newTable(w, "subscription", "name", "objects")
 	for _, s := range rep.Summary.Subscriptions {
-		t.row(s.ID, dash(s.DisplayName), strconv.Itoa(s.Objects))
+		t.Row(s.ID, dash(s.DisplayName), strconv.Itoa(s.Objects))
 	}
-	t.flush()
+	t.Flush()
 
-	fmt.Fprintln(w, "\n"+st.bold("Types"))
+	fmt.Fprintln(w, "\n"+st.Bold("Types"))
 	t = newTable(w, "type", "component", "count")
 	for _, ty := range rep.Summary.Types {
-		t.row(ty.Type, componentLabel(ty.Component), strconv.Itoa(ty.Count))
+		t.Row(ty.Type, componentLabel(ty.Component), strconv.Itoa(ty.Count))
 	}
-	t.flush()
+	t.Flush()
 
-	fmt.Fprintln(w, "\n"+st.bold("Sources"))
+	fmt.Fprintln(w, "\n"+st.Bold("Sources"))
 	t = newTable(w, "file", "shape", "objects", "skipped")
 	for _, f := range rep.Files {
-		t.row(f.Name, string(f.Shape), strconv.Itoa(f.Objects), strconv.Itoa(f.Skipped))
+		t.Row(f.Name, string(f.Shape), strconv.Itoa(f.Objects), strconv.Itoa(f.Skipped))
 	}
-	t.flush()
+	t.Flush()
 
 	if len(rep.Summary.Errors) > 0 {
-		fmt.Fprintf(w, "\n%s (%d): what could not be collected; checks that need it report unknown\n", st.warn("Collection errors"), len(rep.Summary.Errors))
+		fmt.Fprintf(w, "\n%s (%d): what could not be collected; checks that need it report unknown\n", st.Warn("Collection errors"), len(rep.Summary.Errors))
 		for _, e := range rep.Summary.Errors {
 			fmt.Fprintf(w, "  %s  %s: %s\n", e.Scope, e.Operation, e.Message)
 		}
 	}
 	if len(rep.Skipped) > 0 {
-		fmt.Fprintf(w, "\n%s (%d)\n", st.warn("Skipped"), len(rep.Skipped))
+		fmt.Fprintf(w, "\n%s (%d)\n", st.Warn("Skipped"), len(rep.Skipped))
 		for _, s := range rep.Skipped {
 			fmt.Fprintf(w, "  %s %s: %s\n", s.File, s.Path, s.Reason)
 		}
@@ -257,7 +257,7 @@ func renderInspect(app *App, rep inspectReport) error {
 		}
 	}
 	if len(rep.Invalid) > 0 {
-		fmt.Fprintf(w, "\n%s (%d)\n", st.warn("Invalid inputs"), len(rep.Invalid))
+		fmt.Fprintf(w, "\n%s (%d)\n", st.Warn("Invalid inputs"), len(rep.Invalid))
 		for _, e := range rep.Invalid {
 			fmt.Fprintf(w, "  %s\n", e)
 		}
