@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Value is a property read from an ARM object, with the path it was read at, so that evidence can
@@ -136,4 +137,14 @@ func (v Value) Display() string {
 		s += " (absent; service default)"
 	}
 	return s
+}
+
+// Time reads an RFC 3339 time.
+func (v Value) Time() (time.Time, bool) {
+	s, ok := v.String()
+	if !ok {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t, err == nil
 }

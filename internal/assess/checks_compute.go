@@ -20,7 +20,7 @@ func (e *Env) backupDataMissing() bool {
 }
 
 func age(e *Env, v arm.Value) (time.Duration, bool) {
-	t, ok := valueTime(v)
+	t, ok := v.Time()
 	if !ok {
 		return 0, false
 	}

@@ -22,10 +22,10 @@ type Env struct {
 	Members  *apps.Membership
 	Graph    *graph.Graph
 	RBAC     *rbac.Model
-	IaC      *iac.Inventory // nil without --iac
+	IaC      *iac.Inventory  // nil without --iac
 	Recovery *recovery.Model // the recovery paths of every resource
-	Now      time.Time      // the snapshot's collection time: ages are measured from it
-	Today    time.Time      // when exceptions' expiry is judged (zero: the wall clock)
+	Now      time.Time       // the snapshot's collection time: ages are measured from it
+	Today    time.Time       // when exceptions' expiry is judged (zero: the wall clock)
 
 	activityWorkspace map[string][]*arm.Object // workspace ID key → subscription diagnostic settings sending to it
 	locksSeen         bool

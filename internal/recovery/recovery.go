@@ -17,8 +17,8 @@ import (
 // Model indexes what the recovery paths are read from.
 type Model struct {
 	index           *arm.Index
-	members         *apps.Membership // nil: no application memberships
-	iac             *iac.Inventory   // nil: no IaC given
+	members         *apps.Membership         // nil: no application memberships
+	iac             *iac.Inventory           // nil: no IaC given
 	protectedItems  map[string][]*arm.Object // source resource ID key → Recovery Services protected items
 	backupInstances map[string][]*arm.Object // data source ID key → Backup vault instances
 	replicated      map[string][]*arm.Object // VM ID key → Site Recovery replicated items
@@ -277,17 +277,7 @@ func (m *Model) Strongest(o *arm.Object) string {
 	return ""
 }
 
-func timeProp(o *arm.Object, path string) (time.Time, bool) { return valueTime(o.Get(path)) }
-
-// valueTime reads an RFC 3339 time property.
-func valueTime(v arm.Value) (time.Time, bool) {
-	s, ok := v.String()
-	if !ok {
-		return time.Time{}, false
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	return t, err == nil
-}
+func timeProp(o *arm.Object, path string) (time.Time, bool) { return o.Get(path).Time() }
 
 func (m *Model) memberApp(id arm.ID) (*apps.App, bool) {
 	if m.members == nil {
