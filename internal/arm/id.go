@@ -297,3 +297,31 @@ func LockScope(lockID string) string {
 	}
 	return lockID[:i]
 }
+
+// AncestorOfType returns the nearest ancestor of id (or id itself) of a resource type, compared
+// without regard to case: the Recovery Services vault of a protected item, say.
+func (id ID) AncestorOfType(typ string) (ID, bool) {
+	if !id.IsZero() && strings.EqualFold(id.Type(), typ) {
+		return id, true
+	}
+	for _, a := range id.Ancestors() {
+		if strings.EqualFold(a.Type(), typ) {
+			return a, true
+		}
+	}
+	return ID{}, false
+}
+
+// AncestorOf is AncestorOfType for an ID given as text: "" when it is not an ARM ID or has no such
+// ancestor.
+func AncestorOf(id, typ string) string {
+	x, err := ParseID(id)
+	if err != nil {
+		return ""
+	}
+	a, ok := x.AncestorOfType(typ)
+	if !ok {
+		return ""
+	}
+	return a.String()
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/activity"
+	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/sigma"
 )
@@ -379,16 +380,11 @@ func backupVaultSoftDeleteOff(x *Estate, id string) bool {
 	if x == nil {
 		return false
 	}
-	l := strings.ToLower(id)
-	i := strings.Index(l, "/providers/microsoft.dataprotection/backupvaults/")
-	if i < 0 {
+	v := arm.AncestorOf(id, "Microsoft.DataProtection/backupVaults")
+	if v == "" {
 		return false
 	}
-	rest := l[i+len("/providers/microsoft.dataprotection/backupvaults/"):]
-	if j := strings.IndexByte(rest, '/'); j >= 0 {
-		rest = rest[:j]
-	}
-	o, ok := x.Index.Get(id[:i] + "/providers/Microsoft.DataProtection/backupVaults/" + rest)
+	o, ok := x.Index.Get(v)
 	return ok && o.Prop("properties.securitySettings.softDeleteSettings.state").Is("Off")
 }
 

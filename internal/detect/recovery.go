@@ -113,25 +113,20 @@ func vaultRetention(x *Estate, vault string) int64 {
 
 // vaultOf returns the lower-case ID of the Recovery Services vault an ID is below, or "".
 func vaultOf(id string) string {
-	l := strings.ToLower(id)
-	i := strings.Index(l, "/providers/microsoft.recoveryservices/vaults/")
-	if i < 0 {
-		return ""
-	}
-	rest := l[i+len("/providers/microsoft.recoveryservices/vaults/"):]
-	if j := strings.IndexByte(rest, '/'); j >= 0 {
-		rest = rest[:j]
-	}
-	return l[:i] + "/providers/microsoft.recoveryservices/vaults/" + rest
+	return strings.ToLower(arm.AncestorOf(id, "Microsoft.RecoveryServices/vaults"))
 }
 
+// parentOf returns the ID of a resource's parent resource, or "".
 func parentOf(id string) string {
-	if i := strings.LastIndex(id, "/"); i > 0 {
-		if j := strings.LastIndex(id[:i], "/"); j > 0 {
-			return id[:j]
-		}
+	x, err := arm.ParseID(id)
+	if err != nil {
+		return ""
 	}
-	return ""
+	p, ok := x.Parent()
+	if !ok {
+		return ""
+	}
+	return p.String()
 }
 
 // recoveryFromPaths classifies a deleted resource by the recovery paths the snapshot shows

@@ -93,12 +93,22 @@ func (b *builder) recoveryInfraChanges() {
 }
 
 // parentID drops n segments from the end of an ID.
+// parentID returns the ID n/2 resource levels above id (an ID's segments come in type/name
+// pairs): parentID(item, 6) is a protected item's vault. "" when id is not an ARM ID or is
+// not that deep.
 func parentID(id string, n int) string {
-	parts := strings.Split(strings.TrimSuffix(id, "/"), "/")
-	if n >= len(parts) {
+	x, err := arm.ParseID(id)
+	if err != nil {
 		return ""
 	}
-	return strings.Join(parts[:len(parts)-n], "/")
+	for i := 0; i < n/2; i++ {
+		p, ok := x.Parent()
+		if !ok {
+			return ""
+		}
+		x = p
+	}
+	return x.String()
 }
 
 func parentName(id string, n int) string {
