@@ -1465,3 +1465,19 @@ func TestFrameworks(t *testing.T) {
 		}
 	}
 }
+
+// TestLintBulwarkFields: rules lint reports a bulwark.incident or bulwark.stage that is not one.
+func TestLintBulwarkFields(t *testing.T) {
+	dir := t.TempDir()
+	rule := func(extra string) string {
+		return "title: t\nlogsource: {product: azure}\ndetection:\n  s:\n    operationName: x\n  condition: s\nlevel: high\n" + extra
+	}
+	os.WriteFile(filepath.Join(dir, "a.yml"), []byte(rule("bulwark.stage: impairment\nbulwark.incident: sometimes\n")), 0o644)
+	os.WriteFile(filepath.Join(dir, "b.yml"), []byte(rule("bulwark.stage: looting\n")), 0o644)
+	os.WriteFile(filepath.Join(dir, "c.yml"), []byte(rule("bulwark.stage: recovery\nbulwark.incident: open\n")), 0o644)
+	r := run(t, "", "rules", "lint", dir)
+	if r.code != ExitFindings || !strings.Contains(r.stdout, "a.yml:1:1") || !strings.Contains(r.stdout, "sometimes is not one of open") ||
+		!strings.Contains(r.stdout, "looting is not one of privilege") || !strings.Contains(r.stdout, "3 rules in 3 files: 1 valid") {
+		t.Errorf("%d %s %s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -74,7 +74,15 @@ func newCmdRulesLint(app *App) *cobra.Command {
 			rules, errs := sigma.LoadFiles(args...)
 			rs, cerrs := sigma.NewRuleSet(rules, sigma.Options{Lenient: true})
 			errs = append(errs, cerrs...)
-			rep := lintReport{Files: countRuleFiles(args), Rules: len(rules) + countParseFailures(errs), Valid: len(rs.Rules) + len(rs.Correlations),
+			total := len(rules) + countParseFailures(errs)
+			valid := len(rs.Rules) + len(rs.Correlations)
+			for _, r := range append(append([]*sigma.Rule(nil), rs.Rules...), rs.Correlations...) {
+				if e := detect.CheckRule(r); e != nil { // what Bulwark reads beyond Sigma
+					errs = append(errs, e)
+					valid--
+				}
+			}
+			rep := lintReport{Files: countRuleFiles(args), Rules: total, Valid: valid,
 				Correlations: len(rs.Correlations), Invalid: errs}
 			if rep.Invalid == nil {
 				rep.Invalid = []*sigma.Error{}

@@ -202,8 +202,8 @@ func New(opts Options) (*Detector, sigma.Errors, error) {
 		return nil, nil, err
 	}
 	for _, r := range opts.Rules {
-		if _, err := policyOf(r); err != nil {
-			return nil, nil, err
+		if e := CheckRule(r); e != nil {
+			return nil, nil, e
 		}
 	}
 	rs, errs := sigma.NewRuleSet(opts.Rules, sigma.Options{Lateness: opts.Lateness, MaxGroups: opts.MaxGroups, MaxAlertEvents: maxAlertEvents})

@@ -50,7 +50,7 @@ func policyOf(r *sigma.Rule) (string, error) {
 				return p, nil
 			}
 		}
-		return "", fmt.Errorf("%s: bulwark.incident: %v is not one of %s", r.File, v, strings.Join(Policies, ", "))
+		return "", fmt.Errorf("%s:%d: rule %q: bulwark.incident: %v is not one of %s", r.File, r.Line, r.Title, v, strings.Join(Policies, ", "))
 	}
 	if r.Correlation != nil {
 		if r.Level.Rank() >= sigma.High.Rank() {
@@ -62,6 +62,25 @@ func policyOf(r *sigma.Rule) (string, error) {
 		return PolicyGranted, nil
 	}
 	return PolicyAlert, nil
+}
+
+// CheckRule validates what Bulwark reads from a rule beyond Sigma: bulwark.incident and
+// bulwark.stage. bulwark rules lint and New report the same errors.
+func CheckRule(r *sigma.Rule) *sigma.Error {
+	if _, err := policyOf(r); err != nil {
+		return &sigma.Error{File: r.File, Line: r.Line, Column: r.Column, Rule: r.Title, Msg: "bulwark.incident: " + fmt.Sprint(r.Custom["bulwark.incident"]) + " is not one of " + strings.Join(Policies, ", ")}
+	}
+	if v, ok := r.Custom["bulwark.stage"]; ok {
+		s, _ := v.(string)
+		known := false
+		for _, st := range Stages {
+			known = known || s == st
+		}
+		if !known {
+			return &sigma.Error{File: r.File, Line: r.Line, Column: r.Column, Rule: r.Title, Msg: fmt.Sprintf("bulwark.stage: %v is not one of %s", v, strings.Join(Stages, ", "))}
+		}
+	}
+	return nil
 }
 
 // notePrivilegedGrant remembers the grantee of a privileged role assignment, for PolicyGranted.
