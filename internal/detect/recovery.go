@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/recovery"
 )
 
 // incidentFacts are what the recovery of one resource depends on elsewhere in the incident.
@@ -18,8 +19,9 @@ type incidentFacts struct {
 }
 
 // recoveryOf classifies one resource. Sources: Key Vault soft delete (90 days by default),
-// Azure Backup soft delete (14 days), storage account recovery (14 days), SQL deleted-database
-// restore (within the backup retention), Log Analytics workspace soft delete (14 days).
+// Azure Backup soft delete (the vault's retention), storage account recovery and Log Analytics
+// workspace soft delete (recovery's service windows), SQL deleted-database restore (within the
+// backup retention).
 func recoveryOf(r *Resource, f *incidentFacts) Recovery {
 	typ := strings.ToLower(r.Type)
 	if !r.Deleted {
@@ -61,7 +63,7 @@ func recoveryOf(r *Resource, f *incidentFacts) Recovery {
 	case "microsoft.recoveryservices/vaults", "microsoft.dataprotection/backupvaults":
 		return rec(Lost, "vault deleted: its recovery points are gone unless another vault holds copies")
 	case "microsoft.storage/storageaccounts":
-		return rec(Reversible, "a deleted storage account can be recovered within 14 days if no account with its name was created since (Recover deleted storage account)")
+		return rec(Reversible, fmt.Sprintf("a deleted storage account can be recovered within %d days if no account with its name was created since (Recover deleted storage account)", recovery.StorageAccountRecoveryDays))
 	case "microsoft.sql/servers/databases", "microsoft.sql/managedinstances/databases":
 		if f.deletedResources[strings.ToLower(parentOf(r.ID))] {
 			return rec(Lost, "database deleted with its server: the server's backups are gone")
@@ -70,7 +72,7 @@ func recoveryOf(r *Resource, f *incidentFacts) Recovery {
 	case "microsoft.sql/servers", "microsoft.sql/managedinstances":
 		return rec(Lost, "server deleted: its databases and their automated backups are gone (long-term retention copies survive)")
 	case "microsoft.operationalinsights/workspaces":
-		return rec(Reversible, "soft-deleted for 14 days unless deleted with force: recover the workspace")
+		return rec(Reversible, fmt.Sprintf("soft-deleted for %d days unless deleted with force: recover the workspace", recovery.WorkspaceSoftDeleteDays))
 	case "microsoft.resources/subscriptions/resourcegroups", "microsoft.resources/resourcegroups":
 		return rec(Lost, "resource group deleted with everything in it: see each resource")
 	case "microsoft.authorization/locks", "microsoft.insights/diagnosticsettings", "microsoft.authorization/policyassignments",
@@ -96,19 +98,12 @@ func vaultSoftDeleteOff(x *Estate, vault string) bool {
 	return ok && o.Prop("properties.securitySettings.softDeleteSettings.softDeleteState").Is("Disabled")
 }
 
-// vaultRetention is how many days a Recovery Services vault keeps soft-deleted backup data: its
-// setting in the snapshot, else the service default.
+// vaultRetention is how many days a Recovery Services vault keeps soft-deleted backup data.
 func vaultRetention(x *Estate, vault string) int64 {
-	const path = "properties.securitySettings.softDeleteSettings.softDeleteRetentionPeriodInDays"
-	if x != nil {
-		if o, ok := x.Index.Get(vault); ok {
-			if n, ok := o.Prop(path).Int(); ok && n > 0 {
-				return n
-			}
-		}
+	if x == nil {
+		return (*recovery.Model)(nil).BackupSoftDeleteDays("")
 	}
-	n, _ := arm.DefaultInt("Microsoft.RecoveryServices/vaults", path)
-	return n
+	return x.Recovery.BackupSoftDeleteDays(vault)
 }
 
 // vaultOf returns the lower-case ID of the Recovery Services vault an ID is below, or "".
@@ -165,7 +160,7 @@ func recoveryFromPaths(r *Resource, f *incidentFacts, depth int) Recovery {
 					gone = append(gone, "its backup was deleted after soft delete was disabled on "+name)
 					continue
 				}
-				return rec(Reversible, "its backup was deleted but is soft-deleted for 14 days: undelete it in vault "+name+", then restore")
+				return rec(Reversible, fmt.Sprintf("its backup was deleted but is soft-deleted for %d days: undelete it in vault %s, then restore", x.Recovery.BackupSoftDeleteDays(vault), name))
 			}
 			return rec(Reversible, "restore from its backup in vault "+name)
 		case "site-recovery":

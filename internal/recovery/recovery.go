@@ -285,3 +285,27 @@ func (m *Model) memberApp(id arm.ID) (*apps.App, bool) {
 	}
 	return m.members.App(id)
 }
+
+// Service windows that no property of the resource sets, as the services document them.
+const (
+	// StorageAccountRecoveryDays: a deleted storage account can be recovered this long, if no
+	// account has taken its name (Recover a deleted storage account).
+	StorageAccountRecoveryDays = 14
+	// WorkspaceSoftDeleteDays: a Log Analytics workspace deleted without force is kept this long.
+	WorkspaceSoftDeleteDays = 14
+)
+
+// BackupSoftDeleteDays is how long a Recovery Services vault keeps soft-deleted backup data: the
+// vault's own setting when the snapshot has the vault, else the service default.
+func (m *Model) BackupSoftDeleteDays(vault string) int64 {
+	const path = "properties.securitySettings.softDeleteSettings.softDeleteRetentionPeriodInDays"
+	if m != nil && vault != "" {
+		if o, ok := m.index.Get(vault); ok {
+			if n, ok := o.Prop(path).Int(); ok && n > 0 {
+				return n
+			}
+		}
+	}
+	n, _ := arm.DefaultInt("Microsoft.RecoveryServices/vaults", path)
+	return n
+}

@@ -72,7 +72,7 @@ func (b *builder) recoveryInfraChanges() {
 			container := parentName(r.ID, 2)
 			s := &Step{Phase: RecoveryInfra, Action: "undelete-backup-item", Path: "backup", Minutes: minBackupUndelete, Activity: "restore-data",
 				Title:  "Undelete the backup of " + protectedName(it),
-				Detail: "Protection was stopped and the backup data deleted while soft delete was on: the data is kept for 14 days. Undelete it, then resume protection with its policy.",
+				Detail: fmt.Sprintf("Protection was stopped and the backup data deleted while soft delete was on: the data is kept for %d days. Undelete it, then resume protection with its policy.", b.env.Recovery.BackupSoftDeleteDays(vaultID)),
 				Condition: &Condition{
 					Check:     fmt.Sprintf("az backup item show --resource-group %s --vault-name %s --container-name %s --name %s --backup-management-type AzureIaasVM --subscription %s --query properties.isScheduledForDeferredDelete -o tsv", q(rg(it)), q(parentName(r.ID, 6)), q(container), q(it.Name()), sub(it)),
 					Means:     "the backup item is soft-deleted (true)",

@@ -14,11 +14,11 @@ func (b *builder) storageAccount(o *arm.Object) {
 	deleted := b.host + "/subscriptions/" + s0 + "/providers/Microsoft.Storage/deletedAccounts?api-version=" + arm.APIVersions["microsoft.storage/deletedaccounts"]
 	s := &Step{Phase: Data, Action: "recover-storage-account", Path: "account-recovery", Minutes: minStorageRecover, Manual: true, Activity: "restore-data",
 		Title:  "Recover storage account " + name,
-		Detail: "A deleted storage account can be recovered for 14 days if no account with its name has been created since, and only if its resource group exists. In the portal: Storage accounts → Restore deleted account (or open a support request). Its blobs, files and their soft-deleted versions come back with it.",
+		Detail: "A deleted storage account can be recovered for " + fmt.Sprint(recovery.StorageAccountRecoveryDays) + " days if no account with its name has been created since, and only if its resource group exists. In the portal: Storage accounts → Restore deleted account (or open a support request). Its blobs, files and their soft-deleted versions come back with it.",
 		Condition: &Condition{
 			Check:     fmt.Sprintf("az rest --method get --url %s --query \"value[?name=='%s'].properties.restoreReference\" -o tsv", q(deleted), name),
 			Means:     "the deleted account is still listed as recoverable",
-			Otherwise: "it is past 14 days or its name was taken: its data is lost unless another copy exists",
+			Otherwise: "it is past " + fmt.Sprint(recovery.StorageAccountRecoveryDays) + " days or its name was taken: its data is lost unless another copy exists",
 		},
 		Commands: []string{"# Portal: Storage accounts → Restore deleted account → " + name},
 		REST:     []REST{{Method: "GET", URL: deleted}},
