@@ -47,15 +47,21 @@ Sigma rule pack for the destructive kill chain (privilege, defense impairment, r
 destruction) plus any --rules, on event time.
 
 Alerts are grouped into incidents by actor: a caller, and every principal it granted a role (A grants
-B a role, B destroys: one incident). An incident opens on a high or critical alert or a correlation
-(mass deletion, sabotage then destruction, the full chain); its severity rises with the stages
-reached. Each incident lists its principals, source IPs, every resource the actor changed from an
+B a role, B destroys: one incident). Each rule's bulwark.incident says when its alerts open an
+incident (docs/detection.md): a correlation (mass deletion, sabotage then destruction, the full
+chain), a change that removes recovery on its own (a Key Vault purge, vault soft delete disabled), a
+backup deleted while soft delete was off, a high alert by a principal granted a privileged role the
+day before, or mass deallocation with another alert by the same actor. A routine delete or
+deallocation is an alert, never an incident on its own; an actor removing what it created itself
+(a pipeline's ephemeral resources) is churn. An incident's severity rises with the stages reached
+and with what was lost. Each incident lists its principals, source IPs, every resource the actor changed from an
 hour before the first alert (component A–E, and blast radius with --snapshot) and whether each change
 can still be undone.
 
 Formats: table (incidents first, then alerts), json (JSON lines, schema bulwark.detect/v1,
 docs/detect-json.md), markdown. Thresholds and windows of correlation rules are set in bulwark.yaml
-(detection.correlations) without editing rules.`,
+(detection.correlations) without editing rules; detection.context tunes mass deallocation, and
+detection.suppress silences alerts with a reason and an expiry (they stay listed and counted).`,
 		Example: `  bulwark detect ./activity
   az monitor activity-log list --offset 7d -o json | bulwark detect -
   bulwark detect AzureActivity.csv --snapshot ./estate -o markdown > incident.md
