@@ -103,7 +103,7 @@ Start with 'bulwark demo', which runs on an embedded example estate with no Azur
 		NewCmdJournal(app),
 		NewCmdAssess(app),
 		NewCmdChecks(app),
-		NewCmdDetect(app),
+		NewCmdDetect(app, nil),
 		NewCmdApps(app),
 		NewCmdRespond(app),
 		NewCmdSnapshot(app),

@@ -1481,3 +1481,19 @@ func TestLintBulwarkFields(t *testing.T) {
 		t.Errorf("%d %s %s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestDetectOptions: the command line becomes detectOptions without anything being read (the
+// runF seam of NewCmdDetect).
+func TestDetectOptions(t *testing.T) {
+	var got *detectOptions
+	app := &App{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: func(string) string { return "" }}
+	cmd := NewCmdDetect(app, func(o *detectOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"a.json", "-", "--since", "2026-11-25", "--fail-on", "high", "--lateness", "5m", "--rules", "r.yml", "--allow-empty"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got == nil || strings.Join(got.paths, ",") != "a.json,-" || got.since != "2026-11-25" || got.failOn != "high" ||
+		got.lateness != 5*time.Minute || len(got.rules) != 1 || !got.allowEmpty || got.format != "table" {
+		t.Errorf("%+v", got)
+	}
+}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -29,13 +30,16 @@ type detectOptions struct {
 	maxActors int
 	// allowPartial accepts unreadable lines; allowEmpty accepts inputs without any event.
 	allowPartial, allowEmpty bool
+	paths                    []string // the arguments: files, folders, - for stdin
+	format                   string   // -o
 }
 
 // DetectSchema names the JSON-lines schema of `bulwark detect -o json` (docs/detect-json.md).
 const DetectSchema = incident.Schema
 
-// NewCmdDetect builds `bulwark detect`.
-func NewCmdDetect(app *App) *cobra.Command {
+// NewCmdDetect builds `bulwark detect`: flags become detectOptions, and runF (runDetect when nil)
+// does the work, so a test can check the options a command line gives without running it.
+func NewCmdDetect(app *App, runF func(*detectOptions) error) *cobra.Command {
 	var opts detectOptions
 	cmd := &cobra.Command{
 		Use:   "detect PATH... [flags]",
@@ -72,131 +76,11 @@ detection.suppress silences alerts with a reason and an expiry (they stay listed
 			if err != nil {
 				return err
 			}
-			failRank := -1
-			if opts.failOn != "" {
-				if failRank = detect.LevelRank(opts.failOn); failRank < 0 {
-					return usagef("--fail-on: %q is not one of %s", opts.failOn, strings.Join(detect.Levels, ", "))
-				}
+			opts.paths, opts.format = args, format
+			if runF != nil {
+				return runF(&opts)
 			}
-			now := time.Now().UTC()
-			dopts := detect.Options{Lateness: opts.lateness, MaxGroups: opts.maxGroups, MaxActors: opts.maxActors}
-			if dopts.Since, err = parseTime(opts.since, now); err != nil {
-				return usagef("--since: %v", err)
-			}
-			if dopts.Until, err = parseTime(opts.until, now); err != nil {
-				return usagef("--until: %v", err)
-			}
-			if opts.lateness < 0 {
-				return usagef("--lateness: must not be negative")
-			}
-			if opts.noBuiltin && len(opts.rules) == 0 {
-				return usagef("--no-builtin needs --rules: there would be no rules to run")
-			}
-			if opts.config != "" {
-				cfg, err := config.Load(opts.config)
-				if err != nil {
-					return err
-				}
-				dopts.Overrides = cfg.Detection.Correlations
-				dopts.Context, dopts.Suppress = cfg.Detection.Context, cfg.Detection.Suppress
-			}
-			dopts.Now = now
-			rules, errs := detect.LoadRules(!opts.noBuiltin, opts.rules...)
-			for _, e := range errs {
-				app.notef("rules: %s", e)
-			}
-			if len(errs) > 0 {
-				return fmt.Errorf("%s: fix them or leave them out (bulwark rules lint shows every problem)", plural(len(errs), "invalid rule", "invalid rules"))
-			}
-			dopts.Rules = rules
-			if _, err := detect.WithOverrides(rules, dopts.Overrides); err != nil {
-				return fmt.Errorf("%s: %w", opts.config, err)
-			}
-			if len(opts.snap.paths) > 0 {
-				res, err := opts.snap.load(cmd.Context(), app, nil)
-				if err != nil {
-					return err
-				}
-				dopts.Estate = detect.NewEstate(res.Snapshot)
-			}
-			progress := !app.Quiet && isTerminal(app.Stderr)
-			last := time.Now()
-			shown := false
-			c := &detect.Collect{OnProgress: func(p detect.Progress) {
-				if progress && time.Since(last) > 2*time.Second {
-					last, shown = time.Now(), true
-					app.progress(fmt.Sprintf("%d events read (%s)…", p.Events, p.Source))
-				}
-			}}
-			sum, err := detect.Run(cmd.Context(), activity.Paths(args), dopts, detect.RunOptions{Stdin: app.Stdin, Inputs: args}, c)
-			var cerrs sigma.Errors
-			if errors.As(err, &cerrs) {
-				for _, e := range cerrs {
-					app.notef("rules: %s", e)
-				}
-				return fmt.Errorf("%s: fix them or leave them out (bulwark rules lint shows every problem)", plural(len(cerrs), "invalid rule", "invalid rules"))
-			}
-			if err != nil {
-				return err
-			}
-			if shown {
-				app.progress("")
-			}
-			result := c.Result
-			for _, p := range sum.Problems {
-				app.notef("skipped %s", p)
-			}
-			if more := sum.Malformed - len(sum.Problems); more > 0 {
-				app.notef("skipped %s more (%d malformed in all; the first %d are listed above)", plural(more, "malformed line or row", "malformed lines or rows"), sum.Malformed, len(sum.Problems))
-			}
-			if app.Verbose {
-				app.notef("%d events (%d duplicates dropped, %d malformed) in %s; %+v", result.Stats.Events, sum.Duplicates, sum.Malformed,
-					sum.Elapsed.Round(time.Millisecond), result.Stats)
-			}
-			if result.Stats.Late > 0 {
-				app.notef("%d events arrived more than --lateness %s after later ones and were correlated out of order", result.Stats.Late, dopts.Lateness)
-			}
-			for _, s := range sum.Suppressions {
-				if s.Expired {
-					app.notef("%s: detection.suppress %s expired on %s and suppresses nothing: renew it or remove it", opts.config, s.Describe, s.Expires.Format("2006-01-02"))
-				}
-			}
-			n := sum.Read
-			if n == 0 && (sum.Malformed > 0 || !opts.allowEmpty) {
-				detail := ""
-				if sum.Malformed > 0 {
-					detail = fmt.Sprintf("%s, the first: %s", plural(sum.Malformed, "malformed line or row", "malformed lines or rows"), sum.Problems[0])
-				}
-				return &NothingReadError{What: "event", From: describeInputs(args), Detail: detail}
-			}
-			switch format {
-			case "json":
-				err = report.DetectJSON(app.Stdout, result, *sum)
-			case "markdown":
-				err = report.DetectMarkdown(app.Stdout, result, *sum)
-			default:
-				err = report.DetectTable(app.Stdout, result, *sum, styler{On: app.color()})
-			}
-			if err != nil {
-				return fmt.Errorf("write results: %w", err)
-			}
-			if sum.Partial && !opts.allowPartial {
-				return fmt.Errorf("partial input: %s could not be read (the results above leave them out; --allow-partial accepts that)",
-					plural(sum.Malformed, "line or row", "lines or rows"))
-			}
-			if failRank >= 0 {
-				n := 0
-				for _, inc := range result.Incidents {
-					if detect.LevelRank(inc.Severity) >= failRank {
-						n++
-					}
-				}
-				if n > 0 {
-					app.notef("%s at or above --fail-on %s", plural(n, "incident", "incidents"), opts.failOn)
-					return &FailOnError{Count: n, Threshold: opts.failOn}
-				}
-			}
-			return nil
+			return runDetect(cmd.Context(), app, &opts)
 		},
 	}
 	f := cmd.Flags()
@@ -234,3 +118,134 @@ func parseTime(s string, now time.Time) (time.Time, error) {
 
 // detectSummary is the summary line of -o json (detect.Summary).
 type detectSummary = detect.Summary
+
+// runDetect is bulwark detect: read, detect, render, and the exit code.
+func runDetect(ctx context.Context, app *App, opts *detectOptions) error {
+	format := opts.format
+	var err error
+	failRank := -1
+	if opts.failOn != "" {
+		if failRank = detect.LevelRank(opts.failOn); failRank < 0 {
+			return usagef("--fail-on: %q is not one of %s", opts.failOn, strings.Join(detect.Levels, ", "))
+		}
+	}
+	now := time.Now().UTC()
+	dopts := detect.Options{Lateness: opts.lateness, MaxGroups: opts.maxGroups, MaxActors: opts.maxActors}
+	if dopts.Since, err = parseTime(opts.since, now); err != nil {
+		return usagef("--since: %v", err)
+	}
+	if dopts.Until, err = parseTime(opts.until, now); err != nil {
+		return usagef("--until: %v", err)
+	}
+	if opts.lateness < 0 {
+		return usagef("--lateness: must not be negative")
+	}
+	if opts.noBuiltin && len(opts.rules) == 0 {
+		return usagef("--no-builtin needs --rules: there would be no rules to run")
+	}
+	if opts.config != "" {
+		cfg, err := config.Load(opts.config)
+		if err != nil {
+			return err
+		}
+		dopts.Overrides = cfg.Detection.Correlations
+		dopts.Context, dopts.Suppress = cfg.Detection.Context, cfg.Detection.Suppress
+	}
+	dopts.Now = now
+	rules, errs := detect.LoadRules(!opts.noBuiltin, opts.rules...)
+	for _, e := range errs {
+		app.notef("rules: %s", e)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%s: fix them or leave them out (bulwark rules lint shows every problem)", plural(len(errs), "invalid rule", "invalid rules"))
+	}
+	dopts.Rules = rules
+	if _, err := detect.WithOverrides(rules, dopts.Overrides); err != nil {
+		return fmt.Errorf("%s: %w", opts.config, err)
+	}
+	if len(opts.snap.paths) > 0 {
+		res, err := opts.snap.load(ctx, app, nil)
+		if err != nil {
+			return err
+		}
+		dopts.Estate = detect.NewEstate(res.Snapshot)
+	}
+	progress := !app.Quiet && isTerminal(app.Stderr)
+	last := time.Now()
+	shown := false
+	c := &detect.Collect{OnProgress: func(p detect.Progress) {
+		if progress && time.Since(last) > 2*time.Second {
+			last, shown = time.Now(), true
+			app.progress(fmt.Sprintf("%d events read (%s)…", p.Events, p.Source))
+		}
+	}}
+	sum, err := detect.Run(ctx, activity.Paths(opts.paths), dopts, detect.RunOptions{Stdin: app.Stdin, Inputs: opts.paths}, c)
+	var cerrs sigma.Errors
+	if errors.As(err, &cerrs) {
+		for _, e := range cerrs {
+			app.notef("rules: %s", e)
+		}
+		return fmt.Errorf("%s: fix them or leave them out (bulwark rules lint shows every problem)", plural(len(cerrs), "invalid rule", "invalid rules"))
+	}
+	if err != nil {
+		return err
+	}
+	if shown {
+		app.progress("")
+	}
+	result := c.Result
+	for _, p := range sum.Problems {
+		app.notef("skipped %s", p)
+	}
+	if more := sum.Malformed - len(sum.Problems); more > 0 {
+		app.notef("skipped %s more (%d malformed in all; the first %d are listed above)", plural(more, "malformed line or row", "malformed lines or rows"), sum.Malformed, len(sum.Problems))
+	}
+	if app.Verbose {
+		app.notef("%d events (%d duplicates dropped, %d malformed) in %s; %+v", result.Stats.Events, sum.Duplicates, sum.Malformed,
+			sum.Elapsed.Round(time.Millisecond), result.Stats)
+	}
+	if result.Stats.Late > 0 {
+		app.notef("%d events arrived more than --lateness %s after later ones and were correlated out of order", result.Stats.Late, dopts.Lateness)
+	}
+	for _, s := range sum.Suppressions {
+		if s.Expired {
+			app.notef("%s: detection.suppress %s expired on %s and suppresses nothing: renew it or remove it", opts.config, s.Describe, s.Expires.Format("2006-01-02"))
+		}
+	}
+	n := sum.Read
+	if n == 0 && (sum.Malformed > 0 || !opts.allowEmpty) {
+		detail := ""
+		if sum.Malformed > 0 {
+			detail = fmt.Sprintf("%s, the first: %s", plural(sum.Malformed, "malformed line or row", "malformed lines or rows"), sum.Problems[0])
+		}
+		return &NothingReadError{What: "event", From: describeInputs(opts.paths), Detail: detail}
+	}
+	switch format {
+	case "json":
+		err = report.DetectJSON(app.Stdout, result, *sum)
+	case "markdown":
+		err = report.DetectMarkdown(app.Stdout, result, *sum)
+	default:
+		err = report.DetectTable(app.Stdout, result, *sum, styler{On: app.color()})
+	}
+	if err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	if sum.Partial && !opts.allowPartial {
+		return fmt.Errorf("partial input: %s could not be read (the results above leave them out; --allow-partial accepts that)",
+			plural(sum.Malformed, "line or row", "lines or rows"))
+	}
+	if failRank >= 0 {
+		n := 0
+		for _, inc := range result.Incidents {
+			if detect.LevelRank(inc.Severity) >= failRank {
+				n++
+			}
+		}
+		if n > 0 {
+			app.notef("%s at or above --fail-on %s", plural(n, "incident", "incidents"), opts.failOn)
+			return &FailOnError{Count: n, Threshold: opts.failOn}
+		}
+	}
+	return nil
+}
