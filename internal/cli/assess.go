@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -15,6 +16,8 @@ import (
 )
 
 type assessOptions struct {
+	args      []string // the command line arguments
+	format    string   // -o
 	in        snapshotInputs
 	live      bool
 	scope     liveScope
@@ -29,7 +32,8 @@ type assessOptions struct {
 }
 
 // NewCmdAssess builds `bulwark assess`.
-func NewCmdAssess(app *App) *cobra.Command {
+// NewCmdAssess: flags become assessOptions; runF (runAssess when nil) does the work.
+func NewCmdAssess(app *App, runF func(*assessOptions) error) *cobra.Command {
 	var opts assessOptions
 	cmd := &cobra.Command{
 		Use:   "assess (--snapshot PATH... | --live [scope flags]) [flags]",
@@ -54,107 +58,11 @@ summary sheet and a results sheet with filters).`,
 			if err != nil {
 				return err
 			}
-			var min assess.Severity
-			if opts.failOn != "" {
-				if min, err = assess.ParseSeverity(opts.failOn); err != nil {
-					return usagef("--fail-on: %v", err)
-				}
+			opts.args, opts.format = args, format
+			if runF != nil {
+				return runF(&opts)
 			}
-			include := opts.include
-			if opts.framework != "" {
-				name, ok := assess.Frameworks[opts.framework]
-				if !ok {
-					var fws []string
-					for k := range assess.Frameworks {
-						fws = append(fws, k)
-					}
-					sort.Strings(fws)
-					return usagef("--framework %q: choose one of %s", opts.framework, strings.Join(fws, ", "))
-				}
-				mapped := assess.ChecksFor(opts.framework)
-				if len(include) == 0 {
-					include = mapped
-				} else {
-					in := map[string]bool{}
-					for _, id := range mapped {
-						in[id] = true
-					}
-					var both []string
-					for _, id := range include {
-						if in[strings.ToUpper(id)] {
-							both = append(both, id)
-						}
-					}
-					if len(both) == 0 {
-						return usagef("--framework %s: none of the --check checks maps to it (%s do)", opts.framework, strings.Join(mapped, ", "))
-					}
-					include = both
-				}
-				app.notef("--framework %s: %d checks map to the %s through the built-in Azure Policy each is equivalent to, by Microsoft's published mapping (docs/compliance.md); the others are left out", opts.framework, len(include), name)
-			}
-			checks, err := assess.Select(include, opts.exclude)
-			if err != nil {
-				return usagef("%v (bulwark checks list shows the catalogue; IDs look like KV-002)", err)
-			}
-			ec, err := loadContext(app, opts.config, opts.apps, opts.iac)
-			if err != nil {
-				return err
-			}
-			inputs := append(append([]string(nil), opts.in.paths...), args...)
-			if opts.save != "" && !opts.live {
-				return usagef("--save writes what --live collected")
-			}
-			snap, err := estate(cmd.Context(), app, &opts.in, args, opts.live, opts.scope)
-			if err != nil {
-				return err
-			}
-			if opts.live {
-				inputs = []string{"live Azure"}
-				if opts.save != "" {
-					if err := writeSnapshot(opts.save, app.Stdout, snap); err != nil {
-						return err
-					}
-					app.notef("wrote %s", opts.save)
-				}
-			}
-			env := assess.NewEnv(assess.Inputs{Snapshot: snap, Config: ec.Config, Apps: ec.Apps, IaC: ec.IaC})
-			rep := assess.Run(env, checks)
-			noteExceptions(app, opts.config, ec.Config.Exceptions, rep)
-			meta := report.Meta{Version: buildVersion().Version, GeneratedAt: time.Now(), CollectedAt: env.Now, Objects: len(snap.Resources),
-				Inputs: inputs, Apps: opts.apps, IaC: opts.iac, Color: app.color(), Verbose: app.Verbose, Unreadable: opts.in.unreadable}
-			if app.Quiet && format == "table" {
-				// -q: the failed results only (at or above --fail-on when given), one line each.
-				t := newTable(app.Stdout)
-				for _, r := range rep.Results {
-					if r.Status == assess.Fail && (opts.failOn == "" || r.Severity >= min) {
-						t.Row(r.Severity.String(), r.CheckID, r.Name, r.Message)
-					}
-				}
-				if err := t.Flush(); err != nil {
-					return err
-				}
-			} else if format == "xlsx" {
-				// A workbook is binary: never to a terminal, and past the terminal filter untouched.
-				raw := textsafe.Unwrap(app.Stdout)
-				if isTerminal(raw) {
-					return usagef("-o xlsx writes a binary workbook: redirect it to a file (bulwark assess … -o xlsx > report.xlsx)")
-				}
-				if err := report.Write(raw, format, rep, checks, meta); err != nil {
-					return fmt.Errorf("write report: %w", err)
-				}
-			} else if err := report.Write(app.Stdout, format, rep, checks, meta); err != nil {
-				return fmt.Errorf("write report: %w", err)
-			}
-			if len(snap.Resources) == 0 { // --live found nothing
-				return &NothingReadError{What: "ARM object", From: describeInputs(inputs)}
-			}
-			if opts.failOn != "" {
-				if n := rep.AtOrAbove(min); n > 0 {
-					app.notef("%d failed results at or above --fail-on %s", n, min)
-					return &FailOnError{Count: n, Threshold: min.String()}
-				}
-			}
-			return nil
+			return runAssess(cmd.Context(), app, &opts)
 		},
 	}
 	opts.in.register(cmd)
@@ -193,4 +101,111 @@ func noteExceptions(app *App, file string, xs []config.Exception, rep *assess.Re
 			app.notef("note: %s line %d: the exception for %s matches no failing result: remove it if the finding was fixed", file, x.Line, x.Check)
 		}
 	}
+}
+
+// runAssess does bulwark assess's work with its options.
+func runAssess(ctx context.Context, app *App, opts *assessOptions) error {
+	format := opts.format
+	var err error
+	var min assess.Severity
+	if opts.failOn != "" {
+		if min, err = assess.ParseSeverity(opts.failOn); err != nil {
+			return usagef("--fail-on: %v", err)
+		}
+	}
+	include := opts.include
+	if opts.framework != "" {
+		name, ok := assess.Frameworks[opts.framework]
+		if !ok {
+			var fws []string
+			for k := range assess.Frameworks {
+				fws = append(fws, k)
+			}
+			sort.Strings(fws)
+			return usagef("--framework %q: choose one of %s", opts.framework, strings.Join(fws, ", "))
+		}
+		mapped := assess.ChecksFor(opts.framework)
+		if len(include) == 0 {
+			include = mapped
+		} else {
+			in := map[string]bool{}
+			for _, id := range mapped {
+				in[id] = true
+			}
+			var both []string
+			for _, id := range include {
+				if in[strings.ToUpper(id)] {
+					both = append(both, id)
+				}
+			}
+			if len(both) == 0 {
+				return usagef("--framework %s: none of the --check checks maps to it (%s do)", opts.framework, strings.Join(mapped, ", "))
+			}
+			include = both
+		}
+		app.notef("--framework %s: %d checks map to the %s through the built-in Azure Policy each is equivalent to, by Microsoft's published mapping (docs/compliance.md); the others are left out", opts.framework, len(include), name)
+	}
+	checks, err := assess.Select(include, opts.exclude)
+	if err != nil {
+		return usagef("%v (bulwark checks list shows the catalogue; IDs look like KV-002)", err)
+	}
+	ec, err := loadContext(app, opts.config, opts.apps, opts.iac)
+	if err != nil {
+		return err
+	}
+	inputs := append(append([]string(nil), opts.in.paths...), opts.args...)
+	if opts.save != "" && !opts.live {
+		return usagef("--save writes what --live collected")
+	}
+	snap, err := estate(ctx, app, &opts.in, opts.args, opts.live, opts.scope)
+	if err != nil {
+		return err
+	}
+	if opts.live {
+		inputs = []string{"live Azure"}
+		if opts.save != "" {
+			if err := writeSnapshot(opts.save, app.Stdout, snap); err != nil {
+				return err
+			}
+			app.notef("wrote %s", opts.save)
+		}
+	}
+	env := assess.NewEnv(assess.Inputs{Snapshot: snap, Config: ec.Config, Apps: ec.Apps, IaC: ec.IaC})
+	rep := assess.Run(env, checks)
+	noteExceptions(app, opts.config, ec.Config.Exceptions, rep)
+	meta := report.Meta{Version: buildVersion().Version, GeneratedAt: time.Now(), CollectedAt: env.Now, Objects: len(snap.Resources),
+		Inputs: inputs, Apps: opts.apps, IaC: opts.iac, Color: app.color(), Verbose: app.Verbose, Unreadable: opts.in.unreadable}
+	if app.Quiet && format == "table" {
+		// -q: the failed results only (at or above --fail-on when given), one line each.
+		t := newTable(app.Stdout)
+		for _, r := range rep.Results {
+			if r.Status == assess.Fail && (opts.failOn == "" || r.Severity >= min) {
+				t.Row(r.Severity.String(), r.CheckID, r.Name, r.Message)
+			}
+		}
+		if err := t.Flush(); err != nil {
+			return err
+		}
+	} else if format == "xlsx" {
+		// A workbook is binary: never to a terminal, and past the terminal filter untouched.
+		raw := textsafe.Unwrap(app.Stdout)
+		if isTerminal(raw) {
+			return usagef("-o xlsx writes a binary workbook: redirect it to a file (bulwark assess … -o xlsx > report.xlsx)")
+		}
+		if err := report.Write(raw, format, rep, checks, meta); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+	} else if err := report.Write(app.Stdout, format, rep, checks, meta); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if len(snap.Resources) == 0 { // --live found nothing
+		return &NothingReadError{What: "ARM object", From: describeInputs(inputs)}
+	}
+	if opts.failOn != "" {
+		if n := rep.AtOrAbove(min); n > 0 {
+			app.notef("%d failed results at or above --fail-on %s", n, min)
+			return &FailOnError{Count: n, Threshold: min.String()}
+		}
+	}
+	return nil
 }

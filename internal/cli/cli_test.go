@@ -1497,3 +1497,26 @@ func TestDetectOptions(t *testing.T) {
 		t.Errorf("%+v", got)
 	}
 }
+
+// TestAssessAndRespondOptions: the same seam for assess and respond.
+func TestAssessAndRespondOptions(t *testing.T) {
+	app := &App{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: func(string) string { return "" }}
+	var a *assessOptions
+	cmd := NewCmdAssess(app, func(o *assessOptions) error { a = o; return nil })
+	cmd.SetArgs([]string{"estate.json", "--framework", "mcsb", "--fail-on", "high", "--check", "KV-002"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if a == nil || strings.Join(a.args, ",") != "estate.json" || a.framework != "mcsb" || a.failOn != "high" || len(a.include) != 1 || a.format != "table" {
+		t.Errorf("assess: %+v", a)
+	}
+	var r *respondOptions
+	cmd = NewCmdRespond(app, func(o *respondOptions) error { r = o; return nil })
+	cmd.SetArgs([]string{"--app", "payments", "--cloud", "AzureChina", "--snapshot", "s.json"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if r == nil || r.app != "payments" || r.cloud != "AzureChina" || r.format != "markdown" {
+		t.Errorf("respond: %+v", r)
+	}
+}

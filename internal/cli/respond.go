@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +17,8 @@ import (
 )
 
 type respondOptions struct {
+	args     []string // the command line arguments
+	format   string   // -o
 	in       snapshotInputs
 	app      string
 	incident string
@@ -27,7 +30,8 @@ type respondOptions struct {
 }
 
 // NewCmdRespond builds `bulwark respond`.
-func NewCmdRespond(app *App) *cobra.Command {
+// NewCmdRespond: flags become respondOptions; runF (runRespond when nil) does the work.
+func NewCmdRespond(app *App, runF func(*respondOptions) error) *cobra.Command {
 	var opts respondOptions
 	cmd := &cobra.Command{
 		Use:   "respond (--app NAME | --incident FILE) --snapshot PATH... [flags]",
@@ -49,47 +53,16 @@ cacao (OASIS CACAO 2.0, for SOAR tools). Nothing is changed in Azure: the playbo
   bulwark detect ./activity --snapshot ./estate -o json > detect.jsonl
   bulwark respond --incident detect.jsonl --snapshot ./estate --apps apps.yaml -o cacao > playbook.json`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			format, err := app.format("markdown", "json", "cacao")
 			if err != nil {
 				return err
 			}
-			if (opts.app == "") == (opts.incident == "") {
-				return usagef("give exactly one of --app NAME or --incident FILE")
+			opts.args, opts.format = args, format
+			if runF != nil {
+				return runF(&opts)
 			}
-			if opts.id != "" && opts.incident == "" {
-				return usagef("--id picks an incident from --incident FILE")
-			}
-			var inc *detect.Incident
-			if opts.incident != "" {
-				if inc, err = readIncident(app, opts.incident, opts.id); err != nil {
-					return err
-				}
-			}
-			ec, err := loadContext(app, opts.config, opts.apps, opts.iac)
-			if err != nil {
-				return err
-			}
-			res, err := opts.in.load(cmd.Context(), app, nil)
-			if err != nil {
-				return err
-			}
-			for _, s := range res.Warnings() {
-				app.notef("skipped %s %s: %s", s.File, s.Path, s.Reason)
-			}
-			env := assess.NewEnv(assess.Inputs{Snapshot: res.Snapshot, Config: ec.Config, Apps: ec.Apps, IaC: ec.IaC})
-			c, err := cloudNamed(opts.cloud)
-			if err != nil {
-				return err
-			}
-			pb, err := respond.Generate(respond.Inputs{Env: env, App: opts.app, Incident: inc, Endpoint: c.Services[cloud.ResourceManager].Endpoint})
-			if err != nil {
-				if opts.app != "" {
-					return usagef("%v", err)
-				}
-				return err
-			}
-			return writePlaybook(app.Stdout, format, pb)
+			return runRespond(cmd.Context(), app, &opts)
 		},
 	}
 	opts.in.register(cmd)
@@ -146,4 +119,46 @@ func readIncident(app *App, path, id string) (*detect.Incident, error) {
 		return nil, usagef("%s holds %d incidents: pick one with --id (%s)", name, len(incs), strings.Join(ids, ", "))
 	}
 	return incs[0], nil
+}
+
+// runRespond does bulwark respond's work with its options.
+func runRespond(ctx context.Context, app *App, opts *respondOptions) error {
+	format := opts.format
+	var err error
+	if (opts.app == "") == (opts.incident == "") {
+		return usagef("give exactly one of --app NAME or --incident FILE")
+	}
+	if opts.id != "" && opts.incident == "" {
+		return usagef("--id picks an incident from --incident FILE")
+	}
+	var inc *detect.Incident
+	if opts.incident != "" {
+		if inc, err = readIncident(app, opts.incident, opts.id); err != nil {
+			return err
+		}
+	}
+	ec, err := loadContext(app, opts.config, opts.apps, opts.iac)
+	if err != nil {
+		return err
+	}
+	res, err := opts.in.load(ctx, app, nil)
+	if err != nil {
+		return err
+	}
+	for _, s := range res.Warnings() {
+		app.notef("skipped %s %s: %s", s.File, s.Path, s.Reason)
+	}
+	env := assess.NewEnv(assess.Inputs{Snapshot: res.Snapshot, Config: ec.Config, Apps: ec.Apps, IaC: ec.IaC})
+	c, err := cloudNamed(opts.cloud)
+	if err != nil {
+		return err
+	}
+	pb, err := respond.Generate(respond.Inputs{Env: env, App: opts.app, Incident: inc, Endpoint: c.Services[cloud.ResourceManager].Endpoint})
+	if err != nil {
+		if opts.app != "" {
+			return usagef("%v", err)
+		}
+		return err
+	}
+	return writePlaybook(app.Stdout, format, pb)
 }
