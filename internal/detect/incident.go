@@ -217,7 +217,7 @@ func title(inc *Incident) string {
 // resources lists what the actor changed, adds the snapshot's resources under deleted resource
 // groups, and classifies each one's recovery.
 func (d *Detector) resources(st *actorState, alerts []*Alert, from time.Time) []*Resource {
-	f := &incidentFacts{purgedVaults: map[string]bool{}, softDeleteOff: map[string]time.Time{}, deletedVaults: map[string]bool{},
+	f := &incidentFacts{purgedVaults: map[string]bool{}, deletedVaults: map[string]bool{},
 		deletedResources: map[string]bool{}, estate: d.opts.Estate}
 	var out []*Resource
 	for _, k := range st.rorder {
@@ -240,21 +240,10 @@ func (d *Detector) resources(st *actorState, alerts []*Alert, from time.Time) []
 			f.purgedVaults[strings.ToLower(r.Name)] = true
 		}
 	}
-	for _, a := range alerts {
-		if a.Rule.Name != "inh_vault_soft_delete_disabled" && a.Rule.Name != "inh_vault_protection_reduced" {
-			continue
-		}
-		for _, e := range a.Events {
-			if r, ok := st.resources[strings.ToLower(e.ResourceID)]; ok && r.Status == "Failure" {
-				continue // the change was refused (a Resource Guard, say)
-			}
-			if v := vaultOf(e.ResourceID); v != "" {
-				if t, ok := f.softDeleteOff[v]; !ok || e.Time.Before(t) {
-					f.softDeleteOff[v] = e.Time
-				}
-			}
-		}
-	}
+	f.softDeleteOff = softDeleteOff(alerts, func(_ *Alert, e EventRef) bool {
+		r, ok := st.resources[strings.ToLower(e.ResourceID)]
+		return ok && r.Status == "Failure" // the change was refused (a Resource Guard, say)
+	})
 	// Resources under a deleted resource group that the log does not show deleted one by one.
 	if x := d.opts.Estate; x != nil {
 		listed := map[string]bool{}

@@ -407,15 +407,22 @@ func backupVaultSoftDeleteOff(x *Estate, id string) bool {
 	return ok && o.Prop("properties.securitySettings.softDeleteSettings.state").Is("Off")
 }
 
-// unprotectedVaults returns, for each Recovery Services vault whose soft delete an alert in the
-// log disabled (by anyone; not refused), when that happened first.
-func (d *Detector) unprotectedVaults() map[string]time.Time {
+// disablesSoftDelete are the rules whose alerts turn a Recovery Services vault's soft delete off
+// (or reduce its protection): backup data deleted after them is gone.
+var disablesSoftDelete = map[string]bool{"inh_vault_soft_delete_disabled": true, "inh_vault_protection_reduced": true}
+
+// softDeleteOff returns, for each Recovery Services vault (lower-case ID), when an alert among
+// alerts first turned its soft delete off; refused leaves out events whose change did not take.
+func softDeleteOff(alerts []*Alert, refused func(*Alert, EventRef) bool) map[string]time.Time {
 	out := map[string]time.Time{}
-	for _, a := range d.alerts {
-		if a.Type != "detection" || a.failed() || (a.Rule.Name != "inh_vault_soft_delete_disabled" && a.Rule.Name != "inh_vault_protection_reduced") {
+	for _, a := range alerts {
+		if a.Type != "detection" || !disablesSoftDelete[a.Rule.Name] {
 			continue
 		}
 		for _, e := range a.Events {
+			if refused(a, e) {
+				continue
+			}
 			if v := vaultOf(e.ResourceID); v != "" {
 				if t, ok := out[v]; !ok || e.Time.Before(t) {
 					out[v] = e.Time
@@ -424,6 +431,12 @@ func (d *Detector) unprotectedVaults() map[string]time.Time {
 		}
 	}
 	return out
+}
+
+// unprotectedVaults is softDeleteOff over every alert of the run (by anyone), leaving out
+// operations that failed.
+func (d *Detector) unprotectedVaults() map[string]time.Time {
+	return softDeleteOff(d.alerts, func(a *Alert, _ EventRef) bool { return a.failed() })
 }
 
 // episodes splits one actor's alerts (oldest first) into the incidents they open: each opening
