@@ -28,10 +28,16 @@ func (d *Detector) inherit(e *activity.Event) {
 	case "Start":
 		// Only for an operation some rule may match: no other needs it (and a narrowed Reader
 		// passes the others on flat, without bodies).
-		if raw, ok := e.RawProperty("requestbody"); ok && len(raw) <= maxBodyBytes && d.rs.MayMatch(e) {
+		if !d.rs.MayMatch(e) { // the index check first: it is cheaper than finding the body
+			return
+		}
+		if raw, ok := e.RawProperty("requestbody"); ok && len(raw) <= maxBodyBytes {
 			d.bodies.put(opKey(e), strings.Clone(raw))
 		}
 	case "Accept", "Success", "Failure":
+		if d.bodies.len() == 0 {
+			return // nothing remembered: no key to build
+		}
 		k := opKey(e)
 		raw, ok := d.bodies.get(k)
 		if !ok {
