@@ -31,6 +31,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/collect/collecttest"
 	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/internal/demoestate"
+	"github.com/bulwarkhq/bulwark/internal/incident"
 	"github.com/bulwarkhq/bulwark/internal/journal"
 	"github.com/bulwarkhq/bulwark/internal/locks"
 	"github.com/bulwarkhq/bulwark/internal/snapshot"
@@ -489,8 +490,8 @@ func TestDetectCommand(t *testing.T) {
 	}
 	for i, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
 		var probe struct{ Schema, Kind string }
-		if err := json.Unmarshal([]byte(line), &probe); err != nil || probe.Schema != DetectSchema {
-			t.Fatalf("line %d is not a %s object: %v %s", i+1, DetectSchema, err, line)
+		if err := json.Unmarshal([]byte(line), &probe); err != nil || probe.Schema != incident.Schema {
+			t.Fatalf("line %d is not a %s object: %v %s", i+1, incident.Schema, err, line)
 		}
 		kinds[probe.Kind]++
 		var all map[string]any

@@ -12,7 +12,6 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/activity"
 	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/internal/detect"
-	"github.com/bulwarkhq/bulwark/internal/incident"
 	"github.com/bulwarkhq/bulwark/internal/report"
 	"github.com/bulwarkhq/bulwark/sigma"
 )
@@ -33,9 +32,6 @@ type detectOptions struct {
 	paths                    []string // the arguments: files, folders, - for stdin
 	format                   string   // -o
 }
-
-// DetectSchema names the JSON-lines schema of `bulwark detect -o json` (docs/detect-json.md).
-const DetectSchema = incident.Schema
 
 // NewCmdDetect builds `bulwark detect`: flags become detectOptions, and runF (runDetect when nil)
 // does the work, so a test can check the options a command line gives without running it.
@@ -159,10 +155,11 @@ func runDetect(ctx context.Context, app *App, opts *detectOptions) error {
 	if len(errs) > 0 {
 		return fmt.Errorf("%s: fix them or leave them out (bulwark rules lint shows every problem)", plural(len(errs), "invalid rule", "invalid rules"))
 	}
-	dopts.Rules = rules
-	if _, err := detect.WithOverrides(rules, dopts.Overrides); err != nil {
+	// The overrides are applied here, once, so that their errors name bulwark.yaml.
+	if dopts.Rules, err = detect.WithOverrides(rules, dopts.Overrides); err != nil {
 		return fmt.Errorf("%s: %w", opts.config, err)
 	}
+	dopts.Overrides = nil
 	if len(opts.snap.paths) > 0 {
 		res, err := opts.snap.load(ctx, app, nil)
 		if err != nil {

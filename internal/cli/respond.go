@@ -13,6 +13,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/assess"
 	"github.com/bulwarkhq/bulwark/internal/collect"
 	"github.com/bulwarkhq/bulwark/internal/detect"
+	"github.com/bulwarkhq/bulwark/internal/incident"
 	"github.com/bulwarkhq/bulwark/internal/respond"
 )
 
@@ -99,7 +100,7 @@ func readIncident(app *App, path, id string) (*detect.Incident, error) {
 		defer f.Close()
 		r, name = f, path
 	}
-	incs, err := respond.ReadIncidents(r, name)
+	incs, err := incident.Read(r, name)
 	if err != nil {
 		return nil, err
 	}

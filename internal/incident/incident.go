@@ -90,22 +90,6 @@ type Resource struct {
 	Recovery    Recovery  `json:"recovery"`
 }
 
-// Line is one line of the schema: an object with schema and kind first, then v's fields.
-func Line(kind string, v any) ([]byte, error) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	head, _ := json.Marshal(struct {
-		Schema string `json:"schema"`
-		Kind   string `json:"kind"`
-	}{Schema, kind})
-	if len(body) <= 2 || body[0] != '{' {
-		return nil, fmt.Errorf("incident.Line: %s is not an object", kind)
-	}
-	return append(append(head[:len(head)-1], ','), body[1:]...), nil
-}
-
 // Read reads the incidents from bulwark detect -o json output (one object per line); alerts and
 // the summary are skipped. name labels errors, which give the line: a line that is not JSON, or is
 // from another schema, stops the read — a playbook built from half an incident would be wrong.

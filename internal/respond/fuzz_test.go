@@ -16,6 +16,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/internal/detect"
 	"github.com/bulwarkhq/bulwark/internal/graph"
+	"github.com/bulwarkhq/bulwark/internal/incident"
 	"github.com/bulwarkhq/bulwark/internal/snapshot"
 )
 
@@ -78,7 +79,7 @@ func endToEnd(tb testing.TB, files map[string][]byte, name string, data, activit
 		}{Schema: "bulwark.detect/v1", Kind: "incident", Incident: inc})
 		buf.Write(append(line, '\n'))
 	}
-	incs, _ := ReadIncidents(&buf, "fuzz")
+	incs, _ := incident.Read(&buf, "fuzz")
 	for _, inc := range incs {
 		if pb, err := Generate(Inputs{Env: env, Incident: inc}); err == nil {
 			Markdown(&bytes.Buffer{}, pb)

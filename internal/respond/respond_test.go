@@ -22,6 +22,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/internal/demoestate"
 	"github.com/bulwarkhq/bulwark/internal/detect"
+	"github.com/bulwarkhq/bulwark/internal/incident"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden playbooks in testdata/")
@@ -102,7 +103,7 @@ func playbooks(t *testing.T) map[string]*Playbook {
 		}
 		out["app-"+a] = pb
 	}
-	incs, err := ReadIncidents(bytes.NewReader(demoIncident(t, env)), "demo")
+	incs, err := incident.Read(bytes.NewReader(demoIncident(t, env)), "demo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -409,7 +410,7 @@ func TestReadIncidents(t *testing.T) {
 	env := contoso(t)
 	lines := demoIncident(t, env)
 	alert := `{"schema":"bulwark.detect/v1","kind":"alert","id":"a"}` + "\n"
-	incs, err := ReadIncidents(strings.NewReader(alert+string(lines)+`{"schema":"bulwark.detect/v1","kind":"summary"}`+"\n"), "d.jsonl")
+	incs, err := incident.Read(strings.NewReader(alert+string(lines)+`{"schema":"bulwark.detect/v1","kind":"summary"}`+"\n"), "d.jsonl")
 	if err != nil || len(incs) != 1 || incs[0].Actor != "alice@contoso.example" || len(incs[0].Resources) == 0 {
 		t.Fatalf("%v %v", incs, err)
 	}
@@ -419,7 +420,7 @@ func TestReadIncidents(t *testing.T) {
 		{alert + `{"schema":"bulwark.detect/v1","kind":"incident","id":"INC-1"}` + "\n", "d.jsonl:2: incident without an id or a first time"},
 		{`{"schema":"bulwark.detect/v1","kind":"incident","id":"INC-1","first":"yesterday"}` + "\n", "d.jsonl:1: incident:"},
 	} {
-		if _, err := ReadIncidents(strings.NewReader(c.in), "d.jsonl"); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := incident.Read(strings.NewReader(c.in), "d.jsonl"); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: %v, want %q", c.in, err, c.want)
 		}
 	}
