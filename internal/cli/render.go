@@ -20,6 +20,7 @@ var (
 	newTable = report.NewColumns
 	plural   = report.Plural
 	mdEscape = report.MarkdownEscape
+	dash     = report.Dash
 )
 
 type styler = report.Styler

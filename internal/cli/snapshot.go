@@ -272,13 +272,6 @@ func componentLabel(c arm.Component) string {
 	return string(c)
 }
 
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 func newCmdSnapshotMerge(app *App) *cobra.Command {
 	var in snapshotInputs
 	var out string

@@ -64,6 +64,15 @@ func NewEstate(snap *arm.Snapshot) *Estate {
 	return &Estate{Index: x, Graph: graph.Build(x, nil), Recovery: recovery.New(x, members, nil)}
 }
 
+// recovery is the estate's recovery model, nil without an estate (recovery.Model's methods take
+// a nil model as one that knows no resource).
+func (x *Estate) recovery() *recovery.Model {
+	if x == nil {
+		return nil
+	}
+	return x.Recovery
+}
+
 // Stats count what a run saw.
 type Stats struct {
 	Events     int `json:"events"`

@@ -59,7 +59,7 @@ func recoveryOf(r *Resource, f *incidentFacts) Recovery {
 		if vaultSoftDeleteOff(f.estate, vault) {
 			return rec(Lost, "backup data deleted from a vault whose soft delete is disabled (snapshot)")
 		}
-		return rec(Reversible, fmt.Sprintf("backup data is soft-deleted for %d days: undelete the backup item in the vault", vaultRetention(f.estate, vault)))
+		return rec(Reversible, fmt.Sprintf("backup data is soft-deleted for %d days: undelete the backup item in the vault", f.estate.recovery().BackupSoftDeleteDays(vault)))
 	case "microsoft.recoveryservices/vaults", "microsoft.dataprotection/backupvaults":
 		return rec(Lost, "vault deleted: its recovery points are gone unless another vault holds copies")
 	case "microsoft.storage/storageaccounts":
@@ -98,13 +98,6 @@ func vaultSoftDeleteOff(x *Estate, vault string) bool {
 	return ok && o.Prop("properties.securitySettings.softDeleteSettings.softDeleteState").Is("Disabled")
 }
 
-// vaultRetention is how many days a Recovery Services vault keeps soft-deleted backup data.
-func vaultRetention(x *Estate, vault string) int64 {
-	if x == nil {
-		return (*recovery.Model)(nil).BackupSoftDeleteDays("")
-	}
-	return x.Recovery.BackupSoftDeleteDays(vault)
-}
 
 // vaultOf returns the lower-case ID of the Recovery Services vault an ID is below, or "".
 func vaultOf(id string) string {

@@ -137,7 +137,7 @@ func DetectTable(w io.Writer, r detect.Result, sum detect.Summary, st Styler) er
 			}
 			t.Row(label, why)
 		}
-		t.Row("  source IPs", dash(strings.Join(inc.SourceIPs, ", ")))
+		t.Row("  source IPs", Dash(strings.Join(inc.SourceIPs, ", ")))
 		t.Row("  resources", RecoveryLine(inc))
 		if err := t.Flush(); err != nil {
 			return err
@@ -145,7 +145,7 @@ func DetectTable(w io.Writer, r detect.Result, sum detect.Summary, st Styler) er
 		fmt.Fprintln(w)
 		t = NewColumns(w, "  time", "stage", "level", "alert", "caller", "resource")
 		for _, e := range inc.Timeline {
-			t.Row("  "+clock(e.Time), dash(e.Stage), e.Level, e.Title, dash(e.Caller), dash(shortID(e.ResourceID)))
+			t.Row("  "+clock(e.Time), Dash(e.Stage), e.Level, e.Title, Dash(e.Caller), Dash(shortID(e.ResourceID)))
 		}
 		if err := t.Flush(); err != nil {
 			return err
@@ -153,7 +153,7 @@ func DetectTable(w io.Writer, r detect.Result, sum detect.Summary, st Styler) er
 		fmt.Fprintln(w)
 		t = NewColumns(w, "  component", "resource", "type", "what", "blast", "recovery")
 		for _, res := range inc.Resources {
-			t.Row("  "+dash(res.Component), res.Name, res.Type, resourceWhat(res), blast(res), res.Recovery.Status+": "+res.Recovery.Reason)
+			t.Row("  "+Dash(res.Component), res.Name, res.Type, resourceWhat(res), blast(res), res.Recovery.Status+": "+res.Recovery.Reason)
 		}
 		if err := t.Flush(); err != nil {
 			return err
@@ -171,7 +171,7 @@ func DetectTable(w io.Writer, r detect.Result, sum detect.Summary, st Styler) er
 				res = fmt.Sprintf("%d events", a.EventCount)
 			}
 			caller := alertCaller(a)
-			t.Row(clock(a.Time), a.Rule.Level, dash(a.Rule.Stage), a.Rule.Title, caller, actorOf(a, caller), res, incidentCell(a))
+			t.Row(clock(a.Time), a.Rule.Level, Dash(a.Rule.Stage), a.Rule.Title, caller, actorOf(a, caller), res, incidentCell(a))
 		}
 		if err := t.Flush(); err != nil {
 			return err
@@ -195,7 +195,7 @@ func incidentCell(a *detect.Alert) string {
 	if a.Suppressed != nil {
 		return fmt.Sprintf("suppressed (line %d)", a.Suppressed.Line)
 	}
-	return dash(a.Incident)
+	return Dash(a.Incident)
 }
 
 // suppressionLines says what each bulwark.yaml suppression did: suppressed alerts are counted,
@@ -265,7 +265,7 @@ func DetectMarkdown(w io.Writer, r detect.Result, sum detect.Summary) error {
 	for _, inc := range r.Incidents {
 		fmt.Fprintf(w, "## %s — %s (%s)\n\n", inc.ID, MarkdownEscape(inc.Title), inc.Severity)
 		fmt.Fprintf(w, "- **Stages:** %s\n- **Window:** %s – %s UTC\n- **Source IPs:** %s\n- **Resources:** %s\n- **Principals:**\n",
-			strings.Join(inc.Stages, " → "), clock(inc.First), clock(inc.Last), dash(strings.Join(inc.SourceIPs, ", ")), RecoveryLine(inc))
+			strings.Join(inc.Stages, " → "), clock(inc.First), clock(inc.Last), Dash(strings.Join(inc.SourceIPs, ", ")), RecoveryLine(inc))
 		for _, why := range inc.OpenedBy {
 			fmt.Fprintf(w, "- **Opened by:** %s\n", MarkdownEscape(why))
 		}
@@ -274,13 +274,13 @@ func DetectMarkdown(w io.Writer, r detect.Result, sum detect.Summary) error {
 		}
 		fmt.Fprintf(w, "\n### Timeline\n\n| time (UTC) | stage | level | alert | caller | resource |\n|---|---|---|---|---|---|\n")
 		for _, e := range inc.Timeline {
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | `%s` |\n", clock(e.Time), dash(e.Stage), e.Level, MarkdownEscape(e.Title), MarkdownEscape(dash(e.Caller)), MarkdownEscape(dash(shortID(e.ResourceID))))
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | `%s` |\n", clock(e.Time), Dash(e.Stage), e.Level, MarkdownEscape(e.Title), MarkdownEscape(Dash(e.Caller)), MarkdownEscape(Dash(shortID(e.ResourceID))))
 		}
 		fmt.Fprintf(w, "\n### Resources\n\n| component | resource | type | what | blast radius | recovery |\n|---|---|---|---|---|---|\n")
 		rs := append([]*detect.Resource(nil), inc.Resources...)
 		sort.SliceStable(rs, func(i, j int) bool { return recoveryOrder(rs[i]) < recoveryOrder(rs[j]) })
 		for _, res := range rs {
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | **%s**: %s |\n", dash(res.Component), MarkdownEscape(res.Name), MarkdownEscape(res.Type), MarkdownEscape(resourceWhat(res)),
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | **%s**: %s |\n", Dash(res.Component), MarkdownEscape(res.Name), MarkdownEscape(res.Type), MarkdownEscape(resourceWhat(res)),
 				blast(res), res.Recovery.Status, MarkdownEscape(res.Recovery.Reason))
 		}
 		fmt.Fprintln(w)
@@ -289,7 +289,7 @@ func DetectMarkdown(w io.Writer, r detect.Result, sum detect.Summary) error {
 		fmt.Fprintf(w, "## Alerts\n\n| time (UTC) | level | stage | rule | caller | actor (accountable) | incident |\n|---|---|---|---|---|---|---|\n")
 		for _, a := range r.Alerts {
 			caller := alertCaller(a)
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", clock(a.Time), a.Rule.Level, dash(a.Rule.Stage), MarkdownEscape(a.Rule.Title),
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", clock(a.Time), a.Rule.Level, Dash(a.Rule.Stage), MarkdownEscape(a.Rule.Title),
 				MarkdownEscape(caller), MarkdownEscape(actorOf(a, caller)), incidentCell(a))
 		}
 		fmt.Fprintln(w)

@@ -93,7 +93,7 @@ func Table(w io.Writer, rep *assess.Report, meta Meta) error {
 			if !meta.Verbose && len(line) > 200 {
 				line = line[:199] + "…"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", paint(c, statusColor(r.Status), string(r.Status)), r.Severity, r.CheckID, textsafe.Cell(r.Name), textsafe.Cell(dash(r.App)), textsafe.Cell(line))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", paint(c, statusColor(r.Status), string(r.Status)), r.Severity, r.CheckID, textsafe.Cell(r.Name), textsafe.Cell(Dash(r.App)), textsafe.Cell(line))
 		}
 		tw.Flush()
 	}
@@ -111,7 +111,8 @@ func outOf100(s assess.Score) string {
 	return s.Display() + "/100"
 }
 
-func dash(s string) string {
+// Dash shows an empty cell as "-".
+func Dash(s string) string {
 	if s == "" {
 		return "-"
 	}
