@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/activity"
-	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/sigma"
 )
@@ -197,7 +196,7 @@ func (d *Detector) opening(a *Alert, mine []*Alert, unprotected map[string]time.
 			if t, ok := unprotected[v]; ok && !e.Time.Before(t) {
 				return fmt.Sprintf("%s: deleted after soft delete was disabled on %s", a.Rule.Name, v[strings.LastIndex(v, "/")+1:])
 			}
-			if vaultSoftDeleteOff(d.opts.Estate, v) || backupVaultSoftDeleteOff(d.opts.Estate, e.ResourceID) {
+			if d.opts.Estate.recovery().SoftDeleteOff(e.ResourceID) {
 				return fmt.Sprintf("%s: deleted from a vault whose soft delete is off (snapshot)", a.Rule.Name)
 			}
 		}
@@ -391,20 +390,6 @@ func (d *Detector) contextOpens(a *Alert, mine []*Alert) string {
 		return fmt.Sprintf("%s: %d resources, %.3g times the actor's busiest earlier day (%d)", a.Rule.Name, n, float64(n)/float64(busiest), busiest)
 	}
 	return ""
-}
-
-// backupVaultSoftDeleteOff reports whether the snapshot shows the Backup vault of a backup
-// instance with soft delete off.
-func backupVaultSoftDeleteOff(x *Estate, id string) bool {
-	if x == nil {
-		return false
-	}
-	v := arm.AncestorOf(id, "Microsoft.DataProtection/backupVaults")
-	if v == "" {
-		return false
-	}
-	o, ok := x.Index.Get(v)
-	return ok && o.Prop("properties.securitySettings.softDeleteSettings.state").Is("Off")
 }
 
 // disablesSoftDelete are the rules whose alerts turn a Recovery Services vault's soft delete off

@@ -56,7 +56,7 @@ func recoveryOf(r *Resource, f *incidentFacts) Recovery {
 		if t, ok := f.softDeleteOff[vault]; ok && !r.Last.Before(t) {
 			return rec(Lost, "backup data deleted after soft delete was disabled on the vault")
 		}
-		if vaultSoftDeleteOff(f.estate, vault) {
+		if f.estate.recovery().SoftDeleteOff(vault) {
 			return rec(Lost, "backup data deleted from a vault whose soft delete is disabled (snapshot)")
 		}
 		return rec(Reversible, fmt.Sprintf("backup data is soft-deleted for %d days: undelete the backup item in the vault", f.estate.recovery().BackupSoftDeleteDays(vault)))
@@ -87,17 +87,6 @@ func recoveryOf(r *Resource, f *incidentFacts) Recovery {
 	}
 	return rec(Unknown, "deleted: recoverable only from a backup or IaC (give --snapshot to check backups)")
 }
-
-// vaultSoftDeleteOff reports whether the snapshot shows a Recovery Services vault with soft
-// delete disabled.
-func vaultSoftDeleteOff(x *Estate, vault string) bool {
-	if x == nil || vault == "" {
-		return false
-	}
-	o, ok := x.Index.Get(vault)
-	return ok && o.Prop("properties.securitySettings.softDeleteSettings.softDeleteState").Is("Disabled")
-}
-
 
 // vaultOf returns the lower-case ID of the Recovery Services vault an ID is below, or "".
 func vaultOf(id string) string {
@@ -149,7 +138,7 @@ func recoveryFromPaths(r *Resource, f *incidentFacts, depth int) Recovery {
 				continue
 			}
 			if f.deletedResources[via] {
-				if _, ok := f.softDeleteOff[vault]; ok || vaultSoftDeleteOff(x, vault) {
+				if _, ok := f.softDeleteOff[vault]; ok || x.recovery().SoftDeleteOff(vault) {
 					gone = append(gone, "its backup was deleted after soft delete was disabled on "+name)
 					continue
 				}

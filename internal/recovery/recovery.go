@@ -309,3 +309,20 @@ func (m *Model) BackupSoftDeleteDays(vault string) int64 {
 	n, _ := arm.DefaultInt("Microsoft.RecoveryServices/vaults", path)
 	return n
 }
+
+// SoftDeleteOff reports whether the snapshot shows the vault that holds id — a Recovery Services
+// vault or a Backup vault, id being the vault or anything below it — with soft delete off.
+func (m *Model) SoftDeleteOff(id string) bool {
+	if m == nil || id == "" {
+		return false
+	}
+	if v := arm.AncestorOf(id, "Microsoft.RecoveryServices/vaults"); v != "" {
+		o, ok := m.index.Get(v)
+		return ok && o.Prop("properties.securitySettings.softDeleteSettings.softDeleteState").Is("Disabled")
+	}
+	if v := arm.AncestorOf(id, "Microsoft.DataProtection/backupVaults"); v != "" {
+		o, ok := m.index.Get(v)
+		return ok && o.Prop("properties.securitySettings.softDeleteSettings.state").Is("Off")
+	}
+	return false
+}
