@@ -46,9 +46,7 @@ func (g *gen) killChain(t time.Time) Attack {
 		ip: "203.0.113.77", role: "Owner"}
 	sp := &identity{name: "contoso-maint", oid: "7f3a0000-0000-4000-8000-0000000000f1", appid: "7f3a1111-aaaa-4bbb-8ccc-0000000000f1", app: true, ip: "198.51.100.23", role: "Owner"}
 	scope := "/subscriptions/" + subs[0]
-	id := g.uuid()
-	g.create(t, admin, "Microsoft.Authorization/roleAssignments/write", scope+"/providers/Microsoft.Authorization/roleAssignments/"+id,
-		roleBody(id, sp.oid, "ServicePrincipal", roleOwner, scope), false, 3*time.Second)
+	g.grant(t, admin, sp, roleOwner, scope)
 	t = t.Add(6 * time.Minute)
 	for i := 0; i < 3; i++ {
 		g.op(t.Add(time.Duration(i)*20*time.Second), sp, "Microsoft.Authorization/locks/delete", rg(subs[0], fmt.Sprintf("rg-app%02d", i))+"/providers/Microsoft.Authorization/locks/no-delete", "", false, time.Second)
@@ -95,9 +93,7 @@ func (g *gen) slow(t time.Time) Attack {
 		ip: "203.0.113.201", role: "User Access Administrator"}
 	sp := &identity{name: "app-sync", oid: "c0de0000-0000-4000-8000-0000000000e7", appid: "c0de1111-0000-4000-8000-0000000000e7", app: true, ip: "203.0.113.202", role: "Contributor"}
 	scope := "/subscriptions/" + subs[0]
-	id := g.uuid()
-	g.create(t, u, "Microsoft.Authorization/roleAssignments/write", scope+"/providers/Microsoft.Authorization/roleAssignments/"+id,
-		roleBody(id, sp.oid, "ServicePrincipal", roleContributor, scope), false, 3*time.Second)
+	g.grant(t, u, sp, roleContributor, scope)
 	g.op(t.Add(6*time.Hour), sp, "Microsoft.Insights/diagnosticSettings/delete", scope+"/providers/Microsoft.Insights/diagnosticSettings/to-sentinel", "", false, time.Second)
 	g.op(t.Add(12*time.Hour), sp, "Microsoft.RecoveryServices/vaults/backupPolicies/delete", g.vaults[1]+"/backupPolicies/DailyPolicy", "", true, time.Minute)
 	for i := 0; i < 4; i++ {
@@ -146,4 +142,11 @@ func (g *gen) managedIdentity(t time.Time) Attack {
 	}
 	return Attack{Description: "a VM's managed identity stops VMs, exports disks, reduces vault protection, deletes disks", Actor: mi.appid, From: t, To: t.Add(35 * time.Minute),
 		Stages: []string{"recovery", "destruction"}}
+}
+
+// grant writes the role assignment by which who gives the service principal sp a role at scope.
+func (g *gen) grant(t time.Time, who, sp *identity, role, scope string) {
+	id := g.uuid()
+	g.create(t, who, "Microsoft.Authorization/roleAssignments/write", scope+"/providers/Microsoft.Authorization/roleAssignments/"+id,
+		roleBody(id, sp.oid, "ServicePrincipal", role, scope), false, 3*time.Second)
 }
