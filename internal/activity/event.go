@@ -97,6 +97,14 @@ func (e *Event) KeyHash() uint64 {
 	return h
 }
 
+// OperationHash is a 64-bit hash of what the Start, Accept and Success events of one operation
+// share: operation, correlation ID and resource (case-insensitive). It is not cached.
+func (e *Event) OperationHash() uint64 {
+	h := hashString(uint64(14695981039346656037), e.OperationName, true)
+	h = hashString(h, e.CorrelationID, true)
+	return hashString(h, e.ResourceID, true)
+}
+
 func mix(h, w uint64) uint64 {
 	h = (h ^ w) * 0x9E3779B97F4A7C15
 	return h ^ h>>29

@@ -166,7 +166,7 @@ type Detector struct {
 
 	grants   *lru[string, string] // principal key → actor of the grantor
 	cascades *lru[string, string] // correlation ID → resource group ID
-	bodies   *lru[string, string] // operation (opKey) → its Start event's request body
+	bodies   *lru[uint64, string] // operation (Event.OperationHash) → its Start event's request body
 	// privGrants: principal key → when it was granted a privileged role (not a PIM activation)
 	privGrants *lru[string, time.Time]
 	written    *lru[string, time.Time] // actor|resource (lower case) → its latest successful write, for churn
@@ -221,7 +221,7 @@ func New(opts Options) (*Detector, sigma.Errors, error) {
 	}
 	d := &Detector{opts: opts, rs: rs, corr: rs.NewCorrelator(),
 		grants: newLRU[string, string](opts.MaxLinks), cascades: newLRU[string, string](opts.MaxLinks),
-		bodies: newLRU[string, string](maxOpenOperations), privGrants: newLRU[string, time.Time](opts.MaxLinks),
+		bodies: newLRU[uint64, string](maxOpenOperations), privGrants: newLRU[string, time.Time](opts.MaxLinks),
 		written: newLRU[string, time.Time](maxWritten),
 		actors:  newLRU[string, *actorState](opts.MaxActors), watched: map[string]*actorState{}, byKey: map[string]*Alert{}}
 	return d, errs, nil

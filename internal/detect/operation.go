@@ -32,13 +32,13 @@ func (d *Detector) inherit(e *activity.Event) {
 			return
 		}
 		if raw, ok := e.RawProperty("requestbody"); ok && len(raw) <= maxBodyBytes {
-			d.bodies.put(opKey(e), strings.Clone(raw))
+			d.bodies.put(e.OperationHash(), strings.Clone(raw))
 		}
 	case "Accept", "Success", "Failure":
 		if d.bodies.len() == 0 {
 			return // nothing remembered: no key to build
 		}
-		k := opKey(e)
+		k := e.OperationHash()
 		raw, ok := d.bodies.get(k)
 		if !ok {
 			return
