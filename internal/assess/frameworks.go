@@ -68,3 +68,16 @@ func init() {
 		c.Controls = controls[c.ID]
 	}
 }
+
+// Label names the control for reports: "Microsoft cloud security benchmark BR-1", with the
+// framework's version when the mapping names one.
+func (c Control) Label() string {
+	s := Frameworks[c.Framework]
+	if c.Version != "" {
+		s += " " + c.Version
+	}
+	return s + " " + c.ID
+}
+
+// String is the label and the control's title.
+func (c Control) String() string { return c.Label() + " (" + c.Title + ")" }

@@ -92,6 +92,13 @@ exists. docs/checks.md is the same catalogue (bulwark checks list -o markdown).`
 			if ch.Fix.Policy != nil {
 				t.Row("Azure Policy", ch.Fix.Policy.Name+" ("+ch.Fix.Policy.ID+")")
 			}
+			for i, x := range ch.Controls {
+				label := ""
+				if i == 0 {
+					label = "controls"
+				}
+				t.Row(label, x.String()+", by Microsoft's mapping of that policy")
+			}
 			if err := t.Flush(); err != nil {
 				return err
 			}
@@ -133,11 +140,7 @@ func writeCheck(w io.Writer, c *assess.Check) {
 	if cs := assess.ControlsOf(c.ID); len(cs) > 0 {
 		var parts []string
 		for _, x := range cs {
-			v := ""
-			if x.Version != "" {
-				v = " " + x.Version
-			}
-			parts = append(parts, fmt.Sprintf("%s%s %s (%s)", assess.Frameworks[x.Framework], v, x.ID, x.Title))
+			parts = append(parts, x.String())
 		}
 		fmt.Fprintf(w, "\n**Compliance.** %s — Microsoft's mapping of that policy ([source](%s)).\n", strings.Join(parts, "; "), cs[0].Source)
 	}

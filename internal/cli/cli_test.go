@@ -1445,6 +1445,9 @@ func TestFrameworks(t *testing.T) {
 	if len(doc.Results) == 0 {
 		t.Errorf("no results: %.300s", r.stdout)
 	}
+	if r = run(t, "", "checks", "show", "KV-002"); !strings.Contains(r.stdout, "CIS Microsoft Azure Foundations Benchmark 1.4.0 8.6 (Ensure the key vault is recoverable)") {
+		t.Errorf("checks show: %s", r.stdout)
+	}
 	if r = run(t, "", "assess", estate, "--framework", "mcsb", "--check", "ST-001"); r.code != ExitUsage {
 		t.Errorf("--check outside the framework: %d %s", r.code, r.stderr)
 	}

@@ -186,7 +186,7 @@ func controlsNote(r assess.Result) string {
 	}
 	var cs []string
 	for _, x := range r.Check.Controls {
-		cs = append(cs, assess.Frameworks[x.Framework]+" "+x.ID)
+		cs = append(cs, x.Label())
 	}
 	return " — " + strings.Join(cs, "; ")
 }

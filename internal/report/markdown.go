@@ -59,7 +59,7 @@ func Markdown(w io.Writer, rep *assess.Report, meta Meta) error {
 				fmt.Fprintf(w, "- fix: %s\n", mdEscape(r.Check.Fix.Text))
 				var cs []string
 				for _, x := range r.Check.Controls {
-					cs = append(cs, assess.Frameworks[x.Framework]+" "+x.ID)
+					cs = append(cs, x.Label())
 				}
 				if len(cs) > 0 {
 					fmt.Fprintf(w, "- controls: %s\n", mdEscape(strings.Join(cs, "; ")))

@@ -133,7 +133,7 @@ func SARIF(w io.Writer, rep *assess.Report, checks []*assess.Check, meta Meta) e
 		tags := []string{"security", "azure", string(c.Principle), "area:" + string(c.Area)}
 		for _, x := range c.Controls {
 			tags = append(tags, x.Framework+":"+x.ID)
-			md += "\n\n" + assess.Frameworks[x.Framework] + " " + x.ID + ": " + x.Title + "."
+			md += "\n\n" + x.Label() + ": " + x.Title + "."
 		}
 		driver.Rules = append(driver.Rules, sarifRule{
 			ID: c.ID, Name: ruleName(c.Title),
