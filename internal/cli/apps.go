@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -20,13 +21,18 @@ func NewCmdApps(app *App) *cobra.Command {
 		Args:  noArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newCmdAppsList(app))
+	cmd.AddCommand(newCmdAppsList(app, nil))
 	return cmd
 }
 
-func newCmdAppsList(app *App) *cobra.Command {
-	var in snapshotInputs
-	var appsPath, cfgPath string
+type appsListOptions struct {
+	args              []string
+	in                snapshotInputs
+	appsPath, cfgPath string
+}
+
+func newCmdAppsList(app *App, runF func(*appsListOptions) error) *cobra.Command {
+	var opts appsListOptions
 	cmd := &cobra.Command{
 		Use:   "list --snapshot PATH... [--apps FILE]",
 		Short: "List each application's resources by component A–E, its dependencies, and what belongs to none",
@@ -39,41 +45,48 @@ they are in nobody's recovery plan (RSP-001). -v lists every resource.`,
 		Example: `  bulwark apps list --snapshot ./estate --apps apps.yaml
   bulwark apps list --snapshot ./estate -o json | jq '.unassigned[].id'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := app.format("table", "json")
-			if err != nil {
-				return err
-			}
-			ec, err := loadContext(app, cfgPath, appsPath, nil)
-			if err != nil {
-				return err
-			}
-			f := ec.Apps
-			res, err := in.load(cmd.Context(), app, args)
-			if err != nil {
-				return err
-			}
-			x := arm.NewIndex(res.Snapshot.Resources)
-			g := graph.Build(x, nil) // resource references only: declared dependencies are listed apart
-			deps := func(o *arm.Object) []*arm.Object {
-				var out []*arm.Object
-				for _, e := range g.DependsOn(o) {
-					out = append(out, e.To)
-				}
-				return out
-			}
-			inv := apps.List(f, apps.Resolve(f, x, ec.Config), x, deps)
-			if format == "json" {
-				return writeJSON(app.Stdout, inv)
-			}
-			return writeAppsTable(app, inv, f != nil)
+			opts.args = args
+			return seam(cmd.Context(), app, &opts, runF, runAppsList)
 		},
 	}
-	in.register(cmd)
-	cmd.Flags().StringVar(&appsPath, "apps", "", "apps.yaml: applications, owners, RTO/RPO, resources, dependencies")
-	cmd.Flags().StringVar(&cfgPath, "config", "", "bulwark.yaml: the application tag")
+	opts.in.register(cmd)
+	cmd.Flags().StringVar(&opts.appsPath, "apps", "", "apps.yaml: applications, owners, RTO/RPO, resources, dependencies")
+	cmd.Flags().StringVar(&opts.cfgPath, "config", "", "bulwark.yaml: the application tag")
 	return cmd
 }
 
+func runAppsList(ctx context.Context, app *App, opts *appsListOptions) error {
+	args := opts.args
+	in, appsPath, cfgPath := &opts.in, opts.appsPath, opts.cfgPath
+
+	format, err := app.format("table", "json")
+	if err != nil {
+		return err
+	}
+	ec, err := loadContext(app, cfgPath, appsPath, nil)
+	if err != nil {
+		return err
+	}
+	f := ec.Apps
+	res, err := in.load(ctx, app, args)
+	if err != nil {
+		return err
+	}
+	x := arm.NewIndex(res.Snapshot.Resources)
+	g := graph.Build(x, nil) // resource references only: declared dependencies are listed apart
+	deps := func(o *arm.Object) []*arm.Object {
+		var out []*arm.Object
+		for _, e := range g.DependsOn(o) {
+			out = append(out, e.To)
+		}
+		return out
+	}
+	inv := apps.List(f, apps.Resolve(f, x, ec.Config), x, deps)
+	if format == "json" {
+		return writeJSON(app.Stdout, inv)
+	}
+	return writeAppsTable(app, inv, f != nil)
+}
 func writeAppsTable(app *App, inv apps.Inventory, haveFile bool) error {
 	w := app.Stdout
 	t := newTable(w, "application", "owner", "critical", "rto", "rpo", "A", "B", "C", "D", "E", "depends on", "uses")

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -21,31 +22,54 @@ exists. docs/checks.md is the same catalogue (bulwark checks list -o markdown).`
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	list := &cobra.Command{
+	cmd.AddCommand(newCmdChecksList(app, nil), newCmdChecksShow(app, nil))
+	return cmd
+}
+
+type checksListOptions struct {
+}
+
+func newCmdChecksList(app *App, runF func(*checksListOptions) error) *cobra.Command {
+	var opts checksListOptions
+	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List every check: ID, area, principle, severity, title",
 		Example: "  bulwark checks list\n  bulwark checks list -o json\n  bulwark checks list -o markdown > checks.md",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			format, err := app.format("table", "json", "markdown")
-			if err != nil {
-				return err
-			}
-			checks := assess.Checks()
-			switch format {
-			case "json":
-				return writeJSON(app.Stdout, checks)
-			case "markdown":
-				return writeCatalogue(app.Stdout, checks)
-			}
-			t := newTable(app.Stdout, "id", "area", "principle", "severity", "title")
-			for _, c := range checks {
-				t.Row(c.ID, c.Area.Title(), string(c.Principle), c.Severity.String(), c.Title)
-			}
-			return t.Flush()
+			return seam(cmd.Context(), app, &opts, runF, runChecksList)
 		},
 	}
-	show := &cobra.Command{
+	return cmd
+}
+
+func runChecksList(ctx context.Context, app *App, opts *checksListOptions) error {
+
+	format, err := app.format("table", "json", "markdown")
+	if err != nil {
+		return err
+	}
+	checks := assess.Checks()
+	switch format {
+	case "json":
+		return writeJSON(app.Stdout, checks)
+	case "markdown":
+		return writeCatalogue(app.Stdout, checks)
+	}
+	t := newTable(app.Stdout, "id", "area", "principle", "severity", "title")
+	for _, c := range checks {
+		t.Row(c.ID, c.Area.Title(), string(c.Principle), c.Severity.String(), c.Title)
+	}
+	return t.Flush()
+}
+
+type checksShowOptions struct {
+	args []string
+}
+
+func newCmdChecksShow(app *App, runF func(*checksShowOptions) error) *cobra.Command {
+	var opts checksShowOptions
+	cmd := &cobra.Command{
 		Use:     "show ID",
 		Short:   "Show one check: what it checks, why, how to fix it, the Azure Policy that enforces it",
 		Example: "  bulwark checks show KV-002\n  bulwark checks show lock-003 -o json",
@@ -63,53 +87,59 @@ exists. docs/checks.md is the same catalogue (bulwark checks list -o markdown).`
 			return ids, cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := app.format("table", "json", "markdown")
-			if err != nil {
-				return err
-			}
-			c, err := assess.Select([]string{args[0]}, nil)
-			if err != nil {
-				return usagef("%v: bulwark checks list shows the IDs", err)
-			}
-			switch format {
-			case "json":
-				return writeJSON(app.Stdout, c[0])
-			case "markdown":
-				writeCheck(app.Stdout, c[0])
-				return nil
-			}
-			ch := c[0]
-			t := newTable(app.Stdout)
-			t.Row("check", ch.ID+" — "+ch.Title)
-			t.Row("area", ch.Area.Title())
-			t.Row("principle", string(ch.Principle))
-			t.Row("severity", ch.Severity.String())
-			if ch.BusinessCritical {
-				t.Row("applies to", "business-critical resources only")
-			}
-			t.Row("why", ch.Rationale)
-			t.Row("fix", ch.Fix.Text)
-			if ch.Fix.Policy != nil {
-				t.Row("Azure Policy", ch.Fix.Policy.Name+" ("+ch.Fix.Policy.ID+")")
-			}
-			for i, x := range ch.Controls {
-				label := ""
-				if i == 0 {
-					label = "controls"
-				}
-				t.Row(label, x.String()+", by Microsoft's mapping of that policy")
-			}
-			if err := t.Flush(); err != nil {
-				return err
-			}
-			if ch.Fix.Bicep != "" {
-				fmt.Fprintf(app.Stdout, "\nBicep:\n%s\n", strings.TrimRight(ch.Fix.Bicep, "\n"))
-			}
-			return nil
+			opts.args = args
+			return seam(cmd.Context(), app, &opts, runF, runChecksShow)
 		},
 	}
-	cmd.AddCommand(list, show)
 	return cmd
+}
+
+func runChecksShow(ctx context.Context, app *App, opts *checksShowOptions) error {
+	args := opts.args
+
+	format, err := app.format("table", "json", "markdown")
+	if err != nil {
+		return err
+	}
+	c, err := assess.Select([]string{args[0]}, nil)
+	if err != nil {
+		return usagef("%v: bulwark checks list shows the IDs", err)
+	}
+	switch format {
+	case "json":
+		return writeJSON(app.Stdout, c[0])
+	case "markdown":
+		writeCheck(app.Stdout, c[0])
+		return nil
+	}
+	ch := c[0]
+	t := newTable(app.Stdout)
+	t.Row("check", ch.ID+" — "+ch.Title)
+	t.Row("area", ch.Area.Title())
+	t.Row("principle", string(ch.Principle))
+	t.Row("severity", ch.Severity.String())
+	if ch.BusinessCritical {
+		t.Row("applies to", "business-critical resources only")
+	}
+	t.Row("why", ch.Rationale)
+	t.Row("fix", ch.Fix.Text)
+	if ch.Fix.Policy != nil {
+		t.Row("Azure Policy", ch.Fix.Policy.Name+" ("+ch.Fix.Policy.ID+")")
+	}
+	for i, x := range ch.Controls {
+		label := ""
+		if i == 0 {
+			label = "controls"
+		}
+		t.Row(label, x.String()+", by Microsoft's mapping of that policy")
+	}
+	if err := t.Flush(); err != nil {
+		return err
+	}
+	if ch.Fix.Bicep != "" {
+		fmt.Fprintf(app.Stdout, "\nBicep:\n%s\n", strings.TrimRight(ch.Fix.Bicep, "\n"))
+	}
+	return nil
 }
 
 // writeCatalogue writes the catalogue as Markdown: a table of every check, then a section each.

@@ -96,9 +96,9 @@ Start with 'bulwark demo', which runs on an embedded example estate with no Azur
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 
 	root.AddCommand(
-		NewCmdDemo(app),
-		NewCmdCollect(app),
-		NewCmdHarden(app),
+		NewCmdDemo(app, nil),
+		NewCmdCollect(app, nil),
+		NewCmdHarden(app, nil),
 		NewCmdLock(app),
 		NewCmdJournal(app),
 		NewCmdAssess(app, nil),
@@ -108,7 +108,7 @@ Start with 'bulwark demo', which runs on an embedded example estate with no Azur
 		NewCmdRespond(app, nil),
 		NewCmdSnapshot(app),
 		NewCmdRules(app),
-		NewCmdVersion(app),
+		NewCmdVersion(app, nil),
 		NewCmdCompletion(app),
 	)
 	return root

@@ -1524,3 +1524,88 @@ func TestAssessAndRespondOptions(t *testing.T) {
 		t.Errorf("respond: %+v", r)
 	}
 }
+
+// TestCommandOptions: every command's flags become its options before any work runs (the runF
+// seam), so a command's work is testable without cobra. One row per command; each sets the flags
+// that command has and checks they arrived.
+func TestCommandOptions(t *testing.T) {
+	app := &App{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: func(string) string { return "" }}
+	type row struct {
+		name string
+		cmd  func(ok *bool) *cobra.Command
+		args []string
+	}
+	rows := []row{
+		{"harden", func(ok *bool) *cobra.Command {
+			return NewCmdHarden(app, func(o *hardenOptions) error {
+				*ok = o.apply && o.allowIrreversible && o.w.yes && o.w.cloud == "AzureChina" && strings.Join(o.args, ",") == "e.json" && o.format == "text"
+				return nil
+			})
+		}, []string{"e.json", "--apply", "--allow-irreversible", "--yes", "--cloud", "AzureChina"}},
+		{"collect", func(ok *bool) *cobra.Command {
+			return NewCmdCollect(app, func(o *collectOptions) error { *ok = o.out == "x.json"; return nil })
+		}, []string{"-o", "x.json"}},
+		{"demo", func(ok *bool) *cobra.Command {
+			return NewCmdDemo(app, func(o *demoOptions) error { *ok = o.out == "d" && o.force; return nil })
+		}, []string{"--out", "d", "--force"}},
+		{"version", func(ok *bool) *cobra.Command {
+			return NewCmdVersion(app, func(o *versionOptions) error { *ok = true; return nil })
+		}, nil},
+		{"lock list", func(ok *bool) *cobra.Command {
+			return newCmdLockList(app, func(o *lockListOptions) error { *ok = o.live && strings.Join(o.args, ",") == "a,b"; return nil })
+		}, []string{"a", "b", "--live"}},
+		{"lock release", func(ok *bool) *cobra.Command {
+			return newCmdLockRelease(app, func(o *lockReleaseOptions) error {
+				*ok = o.resource == "/subscriptions/x" && o.reason == "CHG-1" && o.dur == 30*time.Minute && o.name == "n"
+				return nil
+			})
+		}, []string{"--resource", "/subscriptions/x", "--reason", "CHG-1", "--for", "30m", "--name", "n"}},
+		{"lock restore", func(ok *bool) *cobra.Command {
+			return newCmdLockRestore(app, func(o *lockRestoreOptions) error { *ok = o.all && !o.expired && o.w.journal == "j"; return nil })
+		}, []string{"--all", "--journal", "j"}},
+		{"lock status", func(ok *bool) *cobra.Command {
+			return newCmdLockStatus(app, func(o *journalOptions) error { *ok = o.path == "j"; return nil })
+		}, []string{"--journal", "j"}},
+		{"journal show", func(ok *bool) *cobra.Command {
+			return newCmdJournalShow(app, func(o *journalOptions) error { *ok = o.path == "j"; return nil })
+		}, []string{"--journal", "j"}},
+		{"snapshot inspect", func(ok *bool) *cobra.Command {
+			return newCmdSnapshotInspect(app, func(o *snapshotInspectOptions) error { *ok = strings.Join(o.args, ",") == "s"; return nil })
+		}, []string{"s"}},
+		{"snapshot merge", func(ok *bool) *cobra.Command {
+			return newCmdSnapshotMerge(app, func(o *snapshotMergeOptions) error {
+				*ok = o.out == "m.json" && strings.Join(o.args, ",") == "a"
+				return nil
+			})
+		}, []string{"-o", "m.json", "a"}},
+		{"rules list", func(ok *bool) *cobra.Command {
+			return newCmdRulesList(app, func(o *rulesListOptions) error { *ok = o.noBuiltin && len(o.paths) == 1; return nil })
+		}, []string{"--no-builtin", "--rules", "r"}},
+		{"rules lint", func(ok *bool) *cobra.Command {
+			return newCmdRulesLint(app, func(o *rulesLintOptions) error { *ok = strings.Join(o.args, ",") == "r"; return nil })
+		}, []string{"r"}},
+		{"rules test", func(ok *bool) *cobra.Command {
+			return newCmdRulesTest(app, func(o *rulesTestOptions) error { *ok = strings.Join(o.args, ",") == "r"; return nil })
+		}, []string{"r"}},
+		{"apps list", func(ok *bool) *cobra.Command {
+			return newCmdAppsList(app, func(o *appsListOptions) error { *ok = o.appsPath == "apps.yaml" && o.cfgPath == "b.yaml"; return nil })
+		}, []string{"--apps", "apps.yaml", "--config", "b.yaml"}},
+		{"checks list", func(ok *bool) *cobra.Command {
+			return newCmdChecksList(app, func(o *checksListOptions) error { *ok = true; return nil })
+		}, nil},
+		{"checks show", func(ok *bool) *cobra.Command {
+			return newCmdChecksShow(app, func(o *checksShowOptions) error { *ok = strings.Join(o.args, ",") == "KV-002"; return nil })
+		}, []string{"KV-002"}},
+	}
+	for _, r := range rows {
+		var ok bool
+		cmd := r.cmd(&ok)
+		cmd.SetArgs(r.args)
+		if r.args == nil {
+			cmd.SetArgs([]string{})
+		}
+		if err := cmd.Execute(); err != nil || !ok {
+			t.Errorf("%s %v: err %v, options as expected: %v", r.name, r.args, err, ok)
+		}
+	}
+}

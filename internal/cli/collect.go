@@ -119,10 +119,14 @@ func (l *progressLine) done() {
 	fmt.Fprintln(l.app.Stderr)
 }
 
+type collectOptions struct {
+	scope liveScope
+	out   string
+}
+
 // NewCmdCollect builds `bulwark collect`.
-func NewCmdCollect(app *App) *cobra.Command {
-	var scope liveScope
-	var out string
+func NewCmdCollect(app *App, runF func(*collectOptions) error) *cobra.Command {
+	var opts collectOptions
 	cmd := &cobra.Command{
 		Use:   "collect [--subscription ID... | --management-group ID] -o FILE",
 		Short: "Read an Azure estate into a snapshot file (read-only)",
@@ -142,27 +146,31 @@ Ctrl-C stops the run and still writes what was collected.`,
   bulwark collect --subscription 11111111-1111-4111-8111-111111111111 -o prod.json
   bulwark collect --management-group contoso-prod --cloud AzureUSGovernment -o gov.json`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			res, err := scope.collect(cmd.Context(), app)
-			if res == nil {
-				return err
-			}
-			if werr := writeSnapshot(out, app.Stdout, res.Snapshot); werr != nil {
-				return werr
-			}
-			if out != "-" {
-				app.notef("wrote %s", out)
-			}
-			if errors.Is(err, context.Canceled) {
-				return fmt.Errorf("interrupted: %s holds what was collected before the interruption", out)
-			}
-			return err
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return seam(cmd.Context(), app, &opts, runF, runCollect) },
 	}
-	scope.register(cmd)
+	opts.scope.register(cmd)
 	// -o names the output file, as for snapshot merge.
-	cmd.Flags().StringVarP(&out, "output", "o", "-", "file to write the snapshot to (- for stdout)")
+	cmd.Flags().StringVarP(&opts.out, "output", "o", "-", "file to write the snapshot to (- for stdout)")
 	return cmd
+}
+
+func runCollect(ctx context.Context, app *App, opts *collectOptions) error {
+	scope, out := &opts.scope, opts.out
+
+	res, err := scope.collect(ctx, app)
+	if res == nil {
+		return err
+	}
+	if werr := writeSnapshot(out, app.Stdout, res.Snapshot); werr != nil {
+		return werr
+	}
+	if out != "-" {
+		app.notef("wrote %s", out)
+	}
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("interrupted: %s holds what was collected before the interruption", out)
+	}
+	return err
 }
 
 // estate is the snapshot a command works on: collected from Azure with --live, else loaded from

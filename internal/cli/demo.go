@@ -58,7 +58,7 @@ type demoAssess struct {
 }
 
 // NewCmdDemo builds `bulwark demo`: Bulwark's whole job on the embedded Contoso estate, offline.
-func NewCmdDemo(app *App) *cobra.Command {
+func NewCmdDemo(app *App, runF func(*demoOptions) error) *cobra.Command {
 	var opts demoOptions
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -73,48 +73,51 @@ command can be run on them by hand.`,
   bulwark demo -o json
   bulwark demo --out ./contoso && bulwark snapshot inspect ./contoso/estate`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if opts.out != "" {
-				return writeDemo(app, opts)
-			}
-			format, err := app.format("table", "json")
-			if err != nil {
-				return err
-			}
-			env, res, err := demoestate.Load(cmd.Context())
-			if err != nil {
-				return err
-			}
-			rep := demoReport{Estate: snapshot.Summarize(res.Snapshot), Files: len(res.Files), Warnings: res.Warnings(), Steps: []string{"estate", "assess", "detect", "respond"}}
-			if rep.Warnings == nil {
-				rep.Warnings = []snapshot.Skip{}
-			}
-			ar := assess.Run(env, assess.Checks())
-			top := ar.Findings()
-			if len(top) > 10 {
-				top = top[:10]
-			}
-			rep.Assess = demoAssess{Scores: ar.Scores, Counts: ar.Counts, TopFindings: top, Plan: harden.Build(env, ar, harden.Options{})}
-			if rep.Detect, err = demoDetection(cmd.Context(), res.Snapshot); err != nil {
-				return fmt.Errorf("detect on the embedded activity log: %w", err)
-			}
-			rep.Respond = []*respond.Playbook{}
-			for _, inc := range rep.Detect.Incidents {
-				pb, err := respond.Generate(respond.Inputs{Env: env, Incident: inc})
-				if err != nil {
-					return fmt.Errorf("playbook for %s: %w", inc.ID, err)
-				}
-				rep.Respond = append(rep.Respond, pb)
-			}
-			if format == "json" {
-				return writeJSON(app.Stdout, rep)
-			}
-			return renderDemo(app, rep)
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return seam(cmd.Context(), app, &opts, runF, runDemo) },
 	}
 	cmd.Flags().StringVar(&opts.out, "out", "", "write the demo inputs to this folder instead of running the demo")
 	cmd.Flags().BoolVar(&opts.force, "force", false, "with --out, write into a folder that is not empty (existing files are overwritten)")
 	return cmd
+}
+
+// runDemo does bulwark demo's work: the estate, assess, detect and respond, or --out.
+func runDemo(ctx context.Context, app *App, opts *demoOptions) error {
+	if opts.out != "" {
+		return writeDemo(app, *opts)
+	}
+	format, err := app.format("table", "json")
+	if err != nil {
+		return err
+	}
+	env, res, err := demoestate.Load(ctx)
+	if err != nil {
+		return err
+	}
+	rep := demoReport{Estate: snapshot.Summarize(res.Snapshot), Files: len(res.Files), Warnings: res.Warnings(), Steps: []string{"estate", "assess", "detect", "respond"}}
+	if rep.Warnings == nil {
+		rep.Warnings = []snapshot.Skip{}
+	}
+	ar := assess.Run(env, assess.Checks())
+	top := ar.Findings()
+	if len(top) > 10 {
+		top = top[:10]
+	}
+	rep.Assess = demoAssess{Scores: ar.Scores, Counts: ar.Counts, TopFindings: top, Plan: harden.Build(env, ar, harden.Options{})}
+	if rep.Detect, err = demoDetection(ctx, res.Snapshot); err != nil {
+		return fmt.Errorf("detect on the embedded activity log: %w", err)
+	}
+	rep.Respond = []*respond.Playbook{}
+	for _, inc := range rep.Detect.Incidents {
+		pb, err := respond.Generate(respond.Inputs{Env: env, Incident: inc})
+		if err != nil {
+			return fmt.Errorf("playbook for %s: %w", inc.ID, err)
+		}
+		rep.Respond = append(rep.Respond, pb)
+	}
+	if format == "json" {
+		return writeJSON(app.Stdout, rep)
+	}
+	return renderDemo(app, rep)
 }
 
 func renderDemo(app *App, rep demoReport) error {

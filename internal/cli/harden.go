@@ -14,6 +14,8 @@ import (
 )
 
 type hardenOptions struct {
+	args              []string
+	format            string
 	in                snapshotInputs
 	apps, config      string
 	iac               []string
@@ -25,7 +27,7 @@ type hardenOptions struct {
 }
 
 // NewCmdHarden builds `bulwark harden`.
-func NewCmdHarden(app *App) *cobra.Command {
+func NewCmdHarden(app *App, runF func(*hardenOptions) error) *cobra.Command {
 	var opts hardenOptions
 	cmd := &cobra.Command{
 		Use:   "harden --snapshot PATH... [--check ID...] [-o text|json|azcli|bicep] [--apply [--yes]]",
@@ -67,33 +69,8 @@ interrupted between the two is resumed from the resource's actual state.`,
 					return usagef("--check %s: %v", c, err)
 				}
 			}
-			ec, err := loadContext(app, opts.config, opts.apps, opts.iac)
-			if err != nil {
-				return err
-			}
-			res, err := opts.in.load(cmd.Context(), app, args)
-			if err != nil {
-				return err
-			}
-			env := assess.NewEnv(assess.Inputs{Snapshot: res.Snapshot, Config: ec.Config, Apps: ec.Apps, IaC: ec.IaC})
-			p := harden.Build(env, assess.Run(env, assess.Checks()), harden.Options{Checks: opts.checks, AllowIrreversible: opts.allowIrreversible, ResourceGroup: opts.resourceGroup})
-			if opts.apply {
-				return applyPlan(cmd.Context(), cmd, app, &opts, p)
-			}
-			switch format {
-			case "json":
-				return writeJSON(app.Stdout, p)
-			case "azcli":
-				return harden.AzCLI(app.Stdout, p)
-			case "bicep":
-				b, err := harden.BicepFile(p)
-				if err != nil {
-					return usagef("%v", err)
-				}
-				_, err = fmt.Fprint(app.Stdout, b)
-				return err
-			}
-			return harden.Text(app.Stdout, p)
+			opts.args, opts.format = args, format
+			return seam(cmd.Context(), app, &opts, runF, runHarden)
 		},
 	}
 	opts.in.register(cmd)
@@ -109,7 +86,38 @@ interrupted between the two is resumed from the resource's actual state.`,
 	return cmd
 }
 
-func applyPlan(ctx context.Context, cmd *cobra.Command, app *App, opts *hardenOptions, p *harden.Plan) error {
+// runHarden does bulwark harden's work with its options: plan, then render or apply.
+func runHarden(ctx context.Context, app *App, opts *hardenOptions) error {
+	ec, err := loadContext(app, opts.config, opts.apps, opts.iac)
+	if err != nil {
+		return err
+	}
+	res, err := opts.in.load(ctx, app, opts.args)
+	if err != nil {
+		return err
+	}
+	env := assess.NewEnv(assess.Inputs{Snapshot: res.Snapshot, Config: ec.Config, Apps: ec.Apps, IaC: ec.IaC})
+	p := harden.Build(env, assess.Run(env, assess.Checks()), harden.Options{Checks: opts.checks, AllowIrreversible: opts.allowIrreversible, ResourceGroup: opts.resourceGroup})
+	if opts.apply {
+		return applyPlan(ctx, app, opts, p)
+	}
+	switch opts.format {
+	case "json":
+		return writeJSON(app.Stdout, p)
+	case "azcli":
+		return harden.AzCLI(app.Stdout, p)
+	case "bicep":
+		b, err := harden.BicepFile(p)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		_, err = fmt.Fprint(app.Stdout, b)
+		return err
+	}
+	return harden.Text(app.Stdout, p)
+}
+
+func applyPlan(ctx context.Context, app *App, opts *hardenOptions, p *harden.Plan) error {
 	if len(p.Actions) == 0 {
 		app.notef("nothing to apply")
 		return nil
@@ -118,7 +126,7 @@ func applyPlan(ctx context.Context, cmd *cobra.Command, app *App, opts *hardenOp
 	if err != nil {
 		return err
 	}
-	client, who, err := opts.w.connect(cmd, app)
+	client, who, err := opts.w.connect(ctx, app)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -44,7 +45,7 @@ func (w *writeFlags) journalPath(app *App) (string, error) {
 }
 
 // connect opens the Azure SDK clients and names the principal they sign in as.
-func (w *writeFlags) connect(cmd *cobra.Command, app *App) (*azsdk.Clients, string, error) {
+func (w *writeFlags) connect(ctx context.Context, app *App) (*azsdk.Clients, string, error) {
 	c, err := cloudNamed(w.cloud)
 	if err != nil {
 		return nil, "", err
@@ -57,7 +58,7 @@ func (w *writeFlags) connect(cmd *cobra.Command, app *App) (*azsdk.Clients, stri
 	if err != nil {
 		return nil, "", err
 	}
-	who, err := armclient.Principal(cmd.Context(), o.Credential, o.Cloud)
+	who, err := armclient.Principal(ctx, o.Credential, o.Cloud)
 	return client, who, err
 }
 
@@ -108,14 +109,20 @@ restored, overdue ones first, and exits 1 when one is overdue (run it from cron 
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newCmdLockList(app), newCmdLockRelease(app), newCmdLockRestore(app), newCmdLockStatus(app))
+	cmd.AddCommand(newCmdLockList(app, nil), newCmdLockRelease(app, nil), newCmdLockRestore(app, nil), newCmdLockStatus(app, nil))
 	return cmd
 }
 
-func newCmdLockList(app *App) *cobra.Command {
-	var in snapshotInputs
-	var live bool
-	var scope liveScope
+type lockListOptions struct {
+	args   []string
+	format string
+	in     snapshotInputs
+	live   bool
+	scope  liveScope
+}
+
+func newCmdLockList(app *App, runF func(*lockListOptions) error) *cobra.Command {
+	var opts lockListOptions
 	cmd := &cobra.Command{
 		Use:   "list (--snapshot PATH... | --live)",
 		Short: "List the locks of an estate with what each protects",
@@ -126,40 +133,45 @@ func newCmdLockList(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			snap, err := estate(cmd.Context(), app, &in, args, live, scope)
-			if err != nil {
-				return err
-			}
-			x := snap.Index()
-			g := graph.Build(x, nil)
-			type row struct {
-				locks.Lock
-				ScopeType   string `json:"scopeType"`
-				BlastRadius int    `json:"blastRadius"`
-			}
-			rows := []row{}
-			for _, l := range locks.List(x) {
-				r := row{Lock: l}
-				if id, err := arm.ParseID(l.Scope); err == nil {
-					r.ScopeType = arm.CanonicalType(id.Type())
-					r.BlastRadius = g.BlastRadius(id)
-				}
-				rows = append(rows, r)
-			}
-			if format == "json" {
-				return writeJSON(app.Stdout, rows)
-			}
-			t := newTable(app.Stdout, "lock", "level", "scope", "type", "blast", "notes")
-			for _, r := range rows {
-				t.Row(r.Name, r.Level, scopeName(r.Scope), r.ScopeType, strconv.Itoa(r.BlastRadius), dash(r.Notes))
-			}
-			return t.Flush()
+			opts.args, opts.format = args, format
+			return seam(cmd.Context(), app, &opts, runF, runLockList)
 		},
 	}
-	in.register(cmd)
-	scope.register(cmd)
-	cmd.Flags().BoolVar(&live, "live", false, "read the locks from Azure (read-only)")
+	opts.in.register(cmd)
+	opts.scope.register(cmd)
+	cmd.Flags().BoolVar(&opts.live, "live", false, "read the locks from Azure (read-only)")
 	return cmd
+}
+
+func runLockList(ctx context.Context, app *App, opts *lockListOptions) error {
+	snap, err := estate(ctx, app, &opts.in, opts.args, opts.live, opts.scope)
+	if err != nil {
+		return err
+	}
+	x := snap.Index()
+	g := graph.Build(x, nil)
+	type row struct {
+		locks.Lock
+		ScopeType   string `json:"scopeType"`
+		BlastRadius int    `json:"blastRadius"`
+	}
+	rows := []row{}
+	for _, l := range locks.List(x) {
+		r := row{Lock: l}
+		if id, err := arm.ParseID(l.Scope); err == nil {
+			r.ScopeType = arm.CanonicalType(id.Type())
+			r.BlastRadius = g.BlastRadius(id)
+		}
+		rows = append(rows, r)
+	}
+	if opts.format == "json" {
+		return writeJSON(app.Stdout, rows)
+	}
+	t := newTable(app.Stdout, "lock", "level", "scope", "type", "blast", "notes")
+	for _, r := range rows {
+		t.Row(r.Name, r.Level, scopeName(r.Scope), r.ScopeType, strconv.Itoa(r.BlastRadius), dash(r.Notes))
+	}
+	return t.Flush()
 }
 
 func scopeName(id string) string {
@@ -169,10 +181,14 @@ func scopeName(id string) string {
 	return id
 }
 
-func newCmdLockRelease(app *App) *cobra.Command {
-	var w writeFlags
-	var resource, name, reason string
-	var dur time.Duration
+type lockReleaseOptions struct {
+	w                      writeFlags
+	resource, name, reason string
+	dur                    time.Duration
+}
+
+func newCmdLockRelease(app *App, runF func(*lockReleaseOptions) error) *cobra.Command {
+	var opts lockReleaseOptions
 	cmd := &cobra.Command{
 		Use:   "release --resource ID --reason TEXT --for DURATION [--name LOCK] [--yes]",
 		Short: "Remove the locks on a resource for a bounded time, journaling their exact definitions",
@@ -184,65 +200,74 @@ touched. Put them back with bulwark lock restore; bulwark lock status reports an
     --reason "rotate the CMK (CHG-1234)" --for 30m`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := arm.ParseID(resource); err != nil || resource == "" {
-				return usagef("--resource needs an ARM ID (a subscription, resource group or resource)")
-			}
-			if strings.TrimSpace(reason) == "" {
-				return usagef("--reason is required: the journal records why each lock was removed")
-			}
-			if dur <= 0 || dur > 7*24*time.Hour {
-				return usagef("--for must be between 1m and 168h (a lock is put back, not forgotten)")
-			}
-			path, err := w.journalPath(app)
-			if err != nil {
-				return err
-			}
-			client, who, err := w.connect(cmd, app)
-			if err != nil {
-				return err
-			}
-			j, err := openJournal(app, path)
-			if err != nil {
-				return err
-			}
-			defer j.Close()
-			m := &locks.Manager{Client: client, Journal: j, Who: who, Now: time.Now}
-			_, direct, err := m.Direct(cmd.Context(), resource)
-			if err != nil {
-				return err
-			}
-			var reqs []string
-			for _, l := range direct {
-				if name == "" || strings.EqualFold(l.Name, name) {
-					reqs = append(reqs, fmt.Sprintf("%s  (%s %s)", client.LockDelete(l.ID), l.Level, l.Name))
-				}
-			}
-			if len(reqs) == 0 {
-				return fmt.Errorf("no lock directly on %s%s: inherited locks are released on their own scope (bulwark lock list)", resource, map[bool]string{true: " named " + name, false: ""}[name != ""])
-			}
-			if err := w.confirm(app, reqs); err != nil {
-				return err
-			}
-			released, err := m.Release(cmd.Context(), resource, name, reason, dur)
-			for _, l := range released {
-				app.notef("released %s (%s) on %s until %s; journal: %s", l.Name, l.Level, scopeName(l.Scope), time.Now().Add(dur).UTC().Format("15:04 UTC"), path)
-			}
-			return err
+			return seam(cmd.Context(), app, &opts, runF, runLockRelease)
 		},
 	}
-	w.register(cmd)
+	opts.w.register(cmd)
 	f := cmd.Flags()
-	f.StringVar(&resource, "resource", "", "the ARM ID the locks are on")
-	f.StringVar(&name, "name", "", "release only this lock")
-	f.StringVar(&reason, "reason", "", "why (a change ticket): recorded in the journal")
-	f.DurationVar(&dur, "for", 0, "how long the release may last, e.g. 30m")
+	f.StringVar(&opts.resource, "resource", "", "the ARM ID the locks are on")
+	f.StringVar(&opts.name, "name", "", "release only this lock")
+	f.StringVar(&opts.reason, "reason", "", "why (a change ticket): recorded in the journal")
+	f.DurationVar(&opts.dur, "for", 0, "how long the release may last, e.g. 30m")
 	return cmd
 }
 
-func newCmdLockRestore(app *App) *cobra.Command {
-	var w writeFlags
-	var resource string
-	var expired bool
+func runLockRelease(ctx context.Context, app *App, opts *lockReleaseOptions) error {
+	w, resource, name, reason, dur := &opts.w, opts.resource, opts.name, opts.reason, opts.dur
+	if _, err := arm.ParseID(resource); err != nil || resource == "" {
+		return usagef("--resource needs an ARM ID (a subscription, resource group or resource)")
+	}
+	if strings.TrimSpace(reason) == "" {
+		return usagef("--reason is required: the journal records why each lock was removed")
+	}
+	if dur <= 0 || dur > 7*24*time.Hour {
+		return usagef("--for must be between 1m and 168h (a lock is put back, not forgotten)")
+	}
+	path, err := w.journalPath(app)
+	if err != nil {
+		return err
+	}
+	client, who, err := w.connect(ctx, app)
+	if err != nil {
+		return err
+	}
+	j, err := openJournal(app, path)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	m := &locks.Manager{Client: client, Journal: j, Who: who, Now: time.Now}
+	_, direct, err := m.Direct(ctx, resource)
+	if err != nil {
+		return err
+	}
+	var reqs []string
+	for _, l := range direct {
+		if name == "" || strings.EqualFold(l.Name, name) {
+			reqs = append(reqs, fmt.Sprintf("%s  (%s %s)", client.LockDelete(l.ID), l.Level, l.Name))
+		}
+	}
+	if len(reqs) == 0 {
+		return fmt.Errorf("no lock directly on %s%s: inherited locks are released on their own scope (bulwark lock list)", resource, map[bool]string{true: " named " + name, false: ""}[name != ""])
+	}
+	if err := w.confirm(app, reqs); err != nil {
+		return err
+	}
+	released, err := m.Release(ctx, resource, name, reason, dur)
+	for _, l := range released {
+		app.notef("released %s (%s) on %s until %s; journal: %s", l.Name, l.Level, scopeName(l.Scope), time.Now().Add(dur).UTC().Format("15:04 UTC"), path)
+	}
+	return err
+}
+
+type lockRestoreOptions struct {
+	w            writeFlags
+	resource     string
+	expired, all bool
+}
+
+func newCmdLockRestore(app *App, runF func(*lockRestoreOptions) error) *cobra.Command {
+	var opts lockRestoreOptions
 	cmd := &cobra.Command{
 		Use:   "restore (--resource ID | --expired | --all) [--yes]",
 		Short: "Put back released locks exactly as they were",
@@ -250,116 +275,127 @@ func newCmdLockRestore(app *App) *cobra.Command {
   bulwark lock restore --expired --yes      # from cron`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			all, _ := cmd.Flags().GetBool("all")
-			n := 0
-			for _, b := range []bool{resource != "", expired, all} {
-				if b {
-					n++
-				}
-			}
-			if n != 1 {
-				return usagef("give exactly one of --resource ID, --expired or --all")
-			}
-			path, err := w.journalPath(app)
-			if err != nil {
-				return err
-			}
-			j, err := openJournal(app, path)
-			if err != nil {
-				return err
-			}
-			defer j.Close()
-			entries, err := j.Entries()
-			if err != nil {
-				return err
-			}
-			var pick []locks.Open
-			for _, o := range locks.OpenReleases(entries, time.Now()) {
-				if all || expired && o.Overdue || resource != "" && strings.EqualFold(strings.TrimSuffix(resource, "/"), o.Lock.Scope) {
-					pick = append(pick, o)
-				}
-			}
-			if len(pick) == 0 {
-				app.notef("no open release to restore (journal: %s)", path)
-				return nil
-			}
-			client, who, err := w.connect(cmd, app)
-			if err != nil {
-				return err
-			}
-			m := &locks.Manager{Client: client, Who: who, Now: time.Now}
-			var reqs []string
-			for _, o := range pick {
-				req, err := m.RestoreRequest(o)
-				if err != nil {
-					return err
-				}
-				reqs = append(reqs, req.String())
-			}
-			if err := w.confirm(app, reqs); err != nil {
-				return err
-			}
-			m.Journal = j
-			for _, o := range pick {
-				err := m.Restore(cmd.Context(), o)
-				if errors.Is(err, locks.ErrNeverReleased) {
-					app.notef("%s (%s) on %s was never released (it is still in place): settled in the journal", o.Lock.Name, o.Lock.Level, scopeName(o.Lock.Scope))
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				app.notef("restored %s (%s) on %s", o.Lock.Name, o.Lock.Level, scopeName(o.Lock.Scope))
-			}
-			return nil
+			return seam(cmd.Context(), app, &opts, runF, runLockRestore)
 		},
 	}
-	w.register(cmd)
-	cmd.Flags().StringVar(&resource, "resource", "", "restore the locks released on this ARM ID")
-	cmd.Flags().BoolVar(&expired, "expired", false, "restore every release past its deadline")
-	cmd.Flags().Bool("all", false, "restore every open release")
+	opts.w.register(cmd)
+	cmd.Flags().StringVar(&opts.resource, "resource", "", "restore the locks released on this ARM ID")
+	cmd.Flags().BoolVar(&opts.expired, "expired", false, "restore every release past its deadline")
+	cmd.Flags().BoolVar(&opts.all, "all", false, "restore every open release")
 	return cmd
 }
 
-func newCmdLockStatus(app *App) *cobra.Command {
-	var path string
+func runLockRestore(ctx context.Context, app *App, opts *lockRestoreOptions) error {
+	w, resource, expired, all := &opts.w, opts.resource, opts.expired, opts.all
+	n := 0
+	for _, b := range []bool{resource != "", expired, all} {
+		if b {
+			n++
+		}
+	}
+	if n != 1 {
+		return usagef("give exactly one of --resource ID, --expired or --all")
+	}
+	path, err := w.journalPath(app)
+	if err != nil {
+		return err
+	}
+	j, err := openJournal(app, path)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	entries, err := j.Entries()
+	if err != nil {
+		return err
+	}
+	var pick []locks.Open
+	for _, o := range locks.OpenReleases(entries, time.Now()) {
+		if all || expired && o.Overdue || resource != "" && strings.EqualFold(strings.TrimSuffix(resource, "/"), o.Lock.Scope) {
+			pick = append(pick, o)
+		}
+	}
+	if len(pick) == 0 {
+		app.notef("no open release to restore (journal: %s)", path)
+		return nil
+	}
+	client, who, err := w.connect(ctx, app)
+	if err != nil {
+		return err
+	}
+	m := &locks.Manager{Client: client, Who: who, Now: time.Now}
+	var reqs []string
+	for _, o := range pick {
+		req, err := m.RestoreRequest(o)
+		if err != nil {
+			return err
+		}
+		reqs = append(reqs, req.String())
+	}
+	if err := w.confirm(app, reqs); err != nil {
+		return err
+	}
+	m.Journal = j
+	for _, o := range pick {
+		err := m.Restore(ctx, o)
+		if errors.Is(err, locks.ErrNeverReleased) {
+			app.notef("%s (%s) on %s was never released (it is still in place): settled in the journal", o.Lock.Name, o.Lock.Level, scopeName(o.Lock.Scope))
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		app.notef("restored %s (%s) on %s", o.Lock.Name, o.Lock.Level, scopeName(o.Lock.Scope))
+	}
+	return nil
+}
+
+// journalOptions: the commands that only read the journal.
+type journalOptions struct{ path string }
+
+func newCmdLockStatus(app *App, runF func(*journalOptions) error) *cobra.Command {
+	var opts journalOptions
 	cmd := &cobra.Command{
 		Use:   "status [--journal PATH]",
 		Short: "List lock releases not yet restored, overdue first; exit 1 if one is overdue",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			format, entries, _, err := readJournal(app, path)
-			if err != nil {
-				return err
-			}
-			open := locks.OpenReleases(entries, time.Now())
-			if open == nil {
-				open = []locks.Open{}
-			}
-			if format == "json" {
-				if err := writeJSON(app.Stdout, open); err != nil {
-					return err
-				}
-			} else {
-				writeOpen(app.Stdout, open)
-			}
-			var e OverdueError
-			for _, o := range open {
-				if o.Overdue {
-					e.Count++
-				}
-				if o.Unsettled {
-					e.Unsettled++
-				}
-			}
-			if e.Count > 0 || e.Unsettled > 0 {
-				return &e
-			}
-			return nil
+			return seam(cmd.Context(), app, &opts, runF, runLockStatus)
 		},
 	}
-	cmd.Flags().StringVar(&path, "journal", "", "the journal file (default $XDG_STATE_HOME/bulwark/journal.jsonl)")
+	cmd.Flags().StringVar(&opts.path, "journal", "", "the journal file (default $XDG_STATE_HOME/bulwark/journal.jsonl)")
 	return cmd
+}
+
+func runLockStatus(_ context.Context, app *App, opts *journalOptions) error {
+	format, entries, _, err := readJournal(app, opts.path)
+	if err != nil {
+		return err
+	}
+	open := locks.OpenReleases(entries, time.Now())
+	if open == nil {
+		open = []locks.Open{}
+	}
+	if format == "json" {
+		if err := writeJSON(app.Stdout, open); err != nil {
+			return err
+		}
+	} else {
+		writeOpen(app.Stdout, open)
+	}
+	var e OverdueError
+	for _, o := range open {
+		if o.Overdue {
+			e.Count++
+		}
+		if o.Unsettled {
+			e.Unsettled++
+		}
+	}
+	if e.Count > 0 || e.Unsettled > 0 {
+		return &e
+	}
+	return nil
 }
 
 // openJournal opens the journal for a writing command (exclusively; see journal.Open) and says so
@@ -403,43 +439,51 @@ func writeOpen(w io.Writer, open []locks.Open) {
 func NewCmdJournal(app *App) *cobra.Command {
 	cmd := &cobra.Command{Use: "journal", Short: "Show the journal of changes Bulwark made to Azure", Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
-	var path string
-	show := &cobra.Command{
+	cmd.AddCommand(newCmdJournalShow(app, nil))
+	return cmd
+}
+
+func newCmdJournalShow(app *App, runF func(*journalOptions) error) *cobra.Command {
+	var opts journalOptions
+	cmd := &cobra.Command{
 		Use:   "show [--journal PATH]",
 		Short: "List journal entries: when, who, what, why, and the outcome",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			format, entries, path, err := readJournal(app, path)
-			if err != nil {
-				return err
-			}
-			if format == "json" {
-				if entries == nil {
-					entries = []journal.Entry{}
-				}
-				return writeJSON(app.Stdout, entries)
-			}
-			if len(entries) == 0 {
-				fmt.Fprintf(app.Stdout, "The journal %s is empty.\n", path)
-				return nil
-			}
-			t := newTable(app.Stdout, "time", "tool", "kind", "who", "request", "result", "why")
-			for _, s := range journal.States(entries) {
-				result := "INTERRUPTED (no outcome)"
-				if s.Outcome != nil {
-					result = s.Outcome.Result
-					if s.Outcome.Error != "" {
-						result += ": " + s.Outcome.Error
-					}
-				}
-				t.Row(s.Intent.Time.UTC().Format("2006-01-02 15:04:05"), s.Intent.Tool, s.Intent.Kind, s.Intent.Who, s.Intent.Method+" "+s.Intent.URL, result, s.Intent.Why)
-			}
-			return t.Flush()
+			return seam(cmd.Context(), app, &opts, runF, runJournalShow)
 		},
 	}
-	show.Flags().StringVar(&path, "journal", "", "the journal file (default $XDG_STATE_HOME/bulwark/journal.jsonl)")
-	cmd.AddCommand(show)
+	cmd.Flags().StringVar(&opts.path, "journal", "", "the journal file (default $XDG_STATE_HOME/bulwark/journal.jsonl)")
 	return cmd
+}
+
+func runJournalShow(_ context.Context, app *App, opts *journalOptions) error {
+	format, entries, path, err := readJournal(app, opts.path)
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		if entries == nil {
+			entries = []journal.Entry{}
+		}
+		return writeJSON(app.Stdout, entries)
+	}
+	if len(entries) == 0 {
+		fmt.Fprintf(app.Stdout, "The journal %s is empty.\n", path)
+		return nil
+	}
+	t := newTable(app.Stdout, "time", "tool", "kind", "who", "request", "result", "why")
+	for _, s := range journal.States(entries) {
+		result := "INTERRUPTED (no outcome)"
+		if s.Outcome != nil {
+			result = s.Outcome.Result
+			if s.Outcome.Error != "" {
+				result += ": " + s.Outcome.Error
+			}
+		}
+		t.Row(s.Intent.Time.UTC().Format("2006-01-02 15:04:05"), s.Intent.Tool, s.Intent.Kind, s.Intent.Who, s.Intent.Method+" "+s.Intent.URL, result, s.Intent.Why)
+	}
+	return t.Flush()
 }
 
 // readJournal validates -o (table or json) and reads the journal at path (default: the user's).

@@ -29,7 +29,7 @@ against its sample events.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newCmdRulesList(app), newCmdRulesLint(app), newCmdRulesTest(app))
+	cmd.AddCommand(newCmdRulesList(app, nil), newCmdRulesLint(app, nil), newCmdRulesTest(app, nil))
 	return cmd
 }
 
@@ -55,64 +55,76 @@ func countRuleFiles(paths []string) int {
 	return n
 }
 
-func newCmdRulesLint(app *App) *cobra.Command {
+type rulesLintOptions struct {
+	args []string
+}
+
+func newCmdRulesLint(app *App, runF func(*rulesLintOptions) error) *cobra.Command {
+	var opts rulesLintOptions
 	return &cobra.Command{
 		Use:     "lint PATH...",
 		Short:   "Validate Sigma rule files; exit 1 when any rule is invalid",
 		Example: "  bulwark rules lint ./rules\n  bulwark rules lint -o json sigma/rules/cloud/azure",
 		Args:    minArgs(1, "rule files or folders"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := app.format("table", "json")
-			if err != nil {
-				return err
-			}
-			for _, p := range args {
-				if _, err := os.Stat(p); err != nil {
-					return fmt.Errorf("read rules: %w", err)
-				}
-			}
-			rules, errs := sigma.LoadFiles(args...)
-			rs, cerrs := sigma.NewRuleSet(rules, sigma.Options{Lenient: true})
-			errs = append(errs, cerrs...)
-			total := len(rules) + countParseFailures(errs)
-			valid := len(rs.Rules) + len(rs.Correlations)
-			for _, r := range append(append([]*sigma.Rule(nil), rs.Rules...), rs.Correlations...) {
-				if e := detect.CheckRule(r); e != nil { // what Bulwark reads beyond Sigma
-					errs = append(errs, e)
-					valid--
-				}
-			}
-			rep := lintReport{Files: countRuleFiles(args), Rules: total, Valid: valid,
-				Correlations: len(rs.Correlations), Invalid: errs}
-			if rep.Invalid == nil {
-				rep.Invalid = []*sigma.Error{}
-			}
-			for r, names := range rs.Placeholders {
-				rep.Placeholders = append(rep.Placeholders, fmt.Sprintf("%s:%d: %s needs %%%s%%", r.File, r.Line, r.Title, strings.Join(names, "%, %")))
-			}
-			sort.Strings(rep.Placeholders)
-			if format == "json" {
-				if err := writeJSON(app.Stdout, rep); err != nil {
-					return err
-				}
-			} else {
-				for _, e := range errs {
-					fmt.Fprintln(app.Stdout, e)
-				}
-				if app.Verbose {
-					for _, p := range rep.Placeholders {
-						fmt.Fprintln(app.Stdout, "placeholder: "+p)
-					}
-				}
-				fmt.Fprintf(app.Stdout, "%s in %s: %d valid (%d correlation), %d invalid, %d need placeholder values to run\n",
-					plural(rep.Rules, "rule", "rules"), plural(rep.Files, "file", "files"), rep.Valid, rep.Correlations, len(errs), len(rep.Placeholders))
-			}
-			if len(errs) > 0 {
-				return &CheckError{Msg: plural(len(errs), "invalid rule", "invalid rules")}
-			}
-			return nil
+			opts.args = args
+			return seam(cmd.Context(), app, &opts, runF, runRulesLint)
 		},
 	}
+}
+
+func runRulesLint(ctx context.Context, app *App, opts *rulesLintOptions) error {
+	args := opts.args
+
+	format, err := app.format("table", "json")
+	if err != nil {
+		return err
+	}
+	for _, p := range args {
+		if _, err := os.Stat(p); err != nil {
+			return fmt.Errorf("read rules: %w", err)
+		}
+	}
+	rules, errs := sigma.LoadFiles(args...)
+	rs, cerrs := sigma.NewRuleSet(rules, sigma.Options{Lenient: true})
+	errs = append(errs, cerrs...)
+	total := len(rules) + countParseFailures(errs)
+	valid := len(rs.Rules) + len(rs.Correlations)
+	for _, r := range append(append([]*sigma.Rule(nil), rs.Rules...), rs.Correlations...) {
+		if e := detect.CheckRule(r); e != nil { // what Bulwark reads beyond Sigma
+			errs = append(errs, e)
+			valid--
+		}
+	}
+	rep := lintReport{Files: countRuleFiles(args), Rules: total, Valid: valid,
+		Correlations: len(rs.Correlations), Invalid: errs}
+	if rep.Invalid == nil {
+		rep.Invalid = []*sigma.Error{}
+	}
+	for r, names := range rs.Placeholders {
+		rep.Placeholders = append(rep.Placeholders, fmt.Sprintf("%s:%d: %s needs %%%s%%", r.File, r.Line, r.Title, strings.Join(names, "%, %")))
+	}
+	sort.Strings(rep.Placeholders)
+	if format == "json" {
+		if err := writeJSON(app.Stdout, rep); err != nil {
+			return err
+		}
+	} else {
+		for _, e := range errs {
+			fmt.Fprintln(app.Stdout, e)
+		}
+		if app.Verbose {
+			for _, p := range rep.Placeholders {
+				fmt.Fprintln(app.Stdout, "placeholder: "+p)
+			}
+		}
+		fmt.Fprintf(app.Stdout, "%s in %s: %d valid (%d correlation), %d invalid, %d need placeholder values to run\n",
+			plural(rep.Rules, "rule", "rules"), plural(rep.Files, "file", "files"), rep.Valid, rep.Correlations, len(errs), len(rep.Placeholders))
+	}
+	if len(errs) > 0 {
+		return &CheckError{Msg: plural(len(errs), "invalid rule", "invalid rules")}
+	}
+	return nil
 }
 
 // countParseFailures counts rules that failed before they could be counted as parsed.
@@ -134,7 +146,12 @@ type ruleTest struct {
 	Detail string `json:"detail,omitempty"`
 }
 
-func newCmdRulesTest(app *App) *cobra.Command {
+type rulesTestOptions struct {
+	args []string
+}
+
+func newCmdRulesTest(app *App, runF func(*rulesTestOptions) error) *cobra.Command {
+	var opts rulesTestOptions
 	return &cobra.Command{
 		Use:   "test PATH...",
 		Short: "Run each rule against its sample events; exit 1 on any failure",
@@ -144,64 +161,70 @@ Each *.json file holds one event (a JSON object), an array of events, or JSON li
 		Example: "  bulwark rules test ./rules",
 		Args:    minArgs(1, "rule files or folders"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := app.format("table", "json")
-			if err != nil {
-				return err
-			}
-			var results []ruleTest
-			var loadErrs sigma.Errors
-			for _, root := range args {
-				err := filepath.WalkDir(root, func(f string, d os.DirEntry, err error) error {
-					if err != nil {
-						return err
-					}
-					n := strings.ToLower(d.Name())
-					if d.IsDir() || !(strings.HasSuffix(n, ".yml") || strings.HasSuffix(n, ".yaml")) {
-						return nil
-					}
-					loadErrs = append(loadErrs, runRuleTests(f, &results)...)
-					return nil
-				})
-				if err != nil {
-					return fmt.Errorf("read rules: %w", err)
-				}
-			}
-			failed := 0
-			for _, r := range results {
-				if !r.Pass {
-					failed++
-				}
-			}
-			if format == "json" {
-				if results == nil {
-					results = []ruleTest{}
-				}
-				if err := writeJSON(app.Stdout, map[string]any{"tests": results, "failed": failed, "invalid": loadErrs}); err != nil {
-					return err
-				}
-			} else {
-				for _, e := range loadErrs {
-					fmt.Fprintln(app.Stdout, e)
-				}
-				for _, r := range results {
-					if !r.Pass || app.Verbose {
-						status := "PASS"
-						if !r.Pass {
-							status = "FAIL"
-						}
-						fmt.Fprintf(app.Stdout, "%s %s: %s should %s%s\n", status, r.Rule, r.Event, map[string]string{"match": "match", "nomatch": "not match"}[r.Expect], detail(r.Detail))
-					}
-				}
-				fmt.Fprintf(app.Stdout, "%d passed, %d failed\n", len(results)-failed, failed)
-			}
-			if failed > 0 || len(loadErrs) > 0 {
-				return &CheckError{Msg: fmt.Sprintf("%d rule tests failed, %d rules invalid", failed, len(loadErrs))}
-			}
-			return nil
+			opts.args = args
+			return seam(cmd.Context(), app, &opts, runF, runRulesTest)
 		},
 	}
 }
 
+func runRulesTest(ctx context.Context, app *App, opts *rulesTestOptions) error {
+	args := opts.args
+
+	format, err := app.format("table", "json")
+	if err != nil {
+		return err
+	}
+	var results []ruleTest
+	var loadErrs sigma.Errors
+	for _, root := range args {
+		err := filepath.WalkDir(root, func(f string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			n := strings.ToLower(d.Name())
+			if d.IsDir() || !(strings.HasSuffix(n, ".yml") || strings.HasSuffix(n, ".yaml")) {
+				return nil
+			}
+			loadErrs = append(loadErrs, runRuleTests(f, &results)...)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read rules: %w", err)
+		}
+	}
+	failed := 0
+	for _, r := range results {
+		if !r.Pass {
+			failed++
+		}
+	}
+	if format == "json" {
+		if results == nil {
+			results = []ruleTest{}
+		}
+		if err := writeJSON(app.Stdout, map[string]any{"tests": results, "failed": failed, "invalid": loadErrs}); err != nil {
+			return err
+		}
+	} else {
+		for _, e := range loadErrs {
+			fmt.Fprintln(app.Stdout, e)
+		}
+		for _, r := range results {
+			if !r.Pass || app.Verbose {
+				status := "PASS"
+				if !r.Pass {
+					status = "FAIL"
+				}
+				fmt.Fprintf(app.Stdout, "%s %s: %s should %s%s\n", status, r.Rule, r.Event, map[string]string{"match": "match", "nomatch": "not match"}[r.Expect], detail(r.Detail))
+			}
+		}
+		fmt.Fprintf(app.Stdout, "%d passed, %d failed\n", len(results)-failed, failed)
+	}
+	if failed > 0 || len(loadErrs) > 0 {
+		return &CheckError{Msg: fmt.Sprintf("%d rule tests failed, %d rules invalid", failed, len(loadErrs))}
+	}
+	return nil
+}
 func detail(s string) string {
 	if s == "" {
 		return ""
@@ -312,79 +335,86 @@ type ruleListing struct {
 	Rules        []string `json:"rules,omitempty"`
 }
 
-func newCmdRulesList(app *App) *cobra.Command {
-	var paths []string
-	var noBuiltin bool
+type rulesListOptions struct {
+	paths     []string
+	noBuiltin bool
+}
+
+func newCmdRulesList(app *App, runF func(*rulesListOptions) error) *cobra.Command {
+	var opts rulesListOptions
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the built-in rule pack (and --rules): ID, stage, level, ATT&CK",
 		Example: `  bulwark rules list
   bulwark rules list -o json | jq -r '.[] | select(.stage == "recovery") | .name'`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			format, err := app.format("table", "json")
-			if err != nil {
-				return err
-			}
-			rules, errs := detect.LoadRules(!noBuiltin, paths...)
-			for _, e := range errs {
-				app.notef("rules: %s", e)
-			}
-			var out []ruleListing
-			for _, r := range rules {
-				l := ruleListing{RuleRef: detect.RuleRefOf(r), Type: "detection"}
-				l.Description = ""
-				if c := r.Correlation; c != nil {
-					l.Type, l.Correlation, l.Rules = "correlation", c.Type, c.Rules
-					l.Timespan = c.Timespan.String()
-					for _, k := range []string{"gt", "gte", "lt", "lte", "eq", "neq"} {
-						if v, ok := c.Condition[k]; ok {
-							l.Condition += fmt.Sprintf("%s %g ", k, v)
-						}
-					}
-					l.Condition = strings.TrimSpace(l.Condition)
-					l.BuildingOnly = r.Level.Rank() == 0
-				}
-				out = append(out, l)
-			}
-			stageOrder := map[string]int{"": len(detect.Stages)}
-			for i, s := range detect.Stages {
-				stageOrder[s] = i
-			}
-			sort.SliceStable(out, func(i, j int) bool {
-				if (out[i].Type == "correlation") != (out[j].Type == "correlation") {
-					return out[j].Type == "correlation"
-				}
-				return stageOrder[out[i].Stage] < stageOrder[out[j].Stage]
-			})
-			if format == "json" {
-				if out == nil {
-					out = []ruleListing{}
-				}
-				return writeJSON(app.Stdout, out)
-			}
-			t := newTable(app.Stdout, "id", "name", "stage", "level", "att&ck", "title")
-			for _, l := range out {
-				title := l.Title
-				if l.Type == "correlation" {
-					title += " [" + strings.Join(nonEmpty(l.Correlation, l.Timespan, l.Condition), ", ") + "]"
-				}
-				t.Row(l.ID, dash(l.Name), dash(l.Stage), l.Level, dash(strings.Join(l.Attack, ",")), title)
-			}
-			if err := t.Flush(); err != nil {
-				return err
-			}
-			if len(errs) > 0 {
-				return &CheckError{Msg: plural(len(errs), "invalid rule", "invalid rules")}
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return seam(cmd.Context(), app, &opts, runF, runRulesList) },
 	}
-	cmd.Flags().StringArrayVar(&paths, "rules", nil, "also list these Sigma rules: a file or folder (repeatable)")
-	cmd.Flags().BoolVar(&noBuiltin, "no-builtin", false, "leave out the built-in pack")
+	cmd.Flags().StringArrayVar(&opts.paths, "rules", nil, "also list these Sigma rules: a file or folder (repeatable)")
+	cmd.Flags().BoolVar(&opts.noBuiltin, "no-builtin", false, "leave out the built-in pack")
 	return cmd
 }
 
+func runRulesList(ctx context.Context, app *App, opts *rulesListOptions) error {
+	paths, noBuiltin := opts.paths, opts.noBuiltin
+
+	format, err := app.format("table", "json")
+	if err != nil {
+		return err
+	}
+	rules, errs := detect.LoadRules(!noBuiltin, paths...)
+	for _, e := range errs {
+		app.notef("rules: %s", e)
+	}
+	var out []ruleListing
+	for _, r := range rules {
+		l := ruleListing{RuleRef: detect.RuleRefOf(r), Type: "detection"}
+		l.Description = ""
+		if c := r.Correlation; c != nil {
+			l.Type, l.Correlation, l.Rules = "correlation", c.Type, c.Rules
+			l.Timespan = c.Timespan.String()
+			for _, k := range []string{"gt", "gte", "lt", "lte", "eq", "neq"} {
+				if v, ok := c.Condition[k]; ok {
+					l.Condition += fmt.Sprintf("%s %g ", k, v)
+				}
+			}
+			l.Condition = strings.TrimSpace(l.Condition)
+			l.BuildingOnly = r.Level.Rank() == 0
+		}
+		out = append(out, l)
+	}
+	stageOrder := map[string]int{"": len(detect.Stages)}
+	for i, s := range detect.Stages {
+		stageOrder[s] = i
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if (out[i].Type == "correlation") != (out[j].Type == "correlation") {
+			return out[j].Type == "correlation"
+		}
+		return stageOrder[out[i].Stage] < stageOrder[out[j].Stage]
+	})
+	if format == "json" {
+		if out == nil {
+			out = []ruleListing{}
+		}
+		return writeJSON(app.Stdout, out)
+	}
+	t := newTable(app.Stdout, "id", "name", "stage", "level", "att&ck", "title")
+	for _, l := range out {
+		title := l.Title
+		if l.Type == "correlation" {
+			title += " [" + strings.Join(nonEmpty(l.Correlation, l.Timespan, l.Condition), ", ") + "]"
+		}
+		t.Row(l.ID, dash(l.Name), dash(l.Stage), l.Level, dash(strings.Join(l.Attack, ",")), title)
+	}
+	if err := t.Flush(); err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		return &CheckError{Msg: plural(len(errs), "invalid rule", "invalid rules")}
+	}
+	return nil
+}
 func nonEmpty(ss ...string) []string {
 	var out []string
 	for _, s := range ss {

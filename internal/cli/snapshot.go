@@ -31,7 +31,7 @@ Folders are read recursively (*.json, *.jsonl, and gzip); '-' reads standard inp
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newCmdSnapshotInspect(app), newCmdSnapshotMerge(app))
+	cmd.AddCommand(newCmdSnapshotInspect(app, nil), newCmdSnapshotMerge(app, nil))
 	return cmd
 }
 
@@ -133,8 +133,13 @@ type inspectReport struct {
 	Invalid   []string               `json:"invalid"`
 }
 
-func newCmdSnapshotInspect(app *App) *cobra.Command {
-	var in snapshotInputs
+type snapshotInspectOptions struct {
+	args []string
+	in   snapshotInputs
+}
+
+func newCmdSnapshotInspect(app *App, runF func(*snapshotInspectOptions) error) *cobra.Command {
+	var opts snapshotInspectOptions
 	cmd := &cobra.Command{
 		Use:   "inspect PATH...",
 		Short: "Count what an estate holds, by type, subscription and source, with every load warning",
@@ -142,47 +147,55 @@ func newCmdSnapshotInspect(app *App) *cobra.Command {
   az graph query -q "resources" --first 1000 -o json | bulwark snapshot inspect -
   bulwark snapshot inspect -o json snapshot.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := app.format("table", "json")
-			if err != nil {
-				return err
-			}
-			paths, err := in.all(args)
-			if err != nil {
-				return err
-			}
-			res, loadErr := in.loadAny(cmd.Context(), app, paths)
-			var u usageError
-			if res == nil || errors.As(loadErr, &u) {
-				return loadErr
-			}
-			rep := inspectReport{Files: res.Files, Summary: snapshot.Summarize(res.Snapshot),
-				Skipped: res.Skipped, Conflicts: res.Conflicts, Invalid: []string{}}
-			if !app.Verbose {
-				rep.Skipped = res.Warnings()
-			}
-			if rep.Skipped == nil {
-				rep.Skipped = []snapshot.Skip{}
-			}
-			if rep.Conflicts == nil {
-				rep.Conflicts = []snapshot.Conflict{}
-			}
-			rep.Invalid = splitErrors(loadErr)
-			if format == "json" {
-				err = writeJSON(app.Stdout, rep)
-			} else {
-				err = renderInspect(app, rep)
-			}
-			if err != nil {
-				return err
-			}
-			if loadErr == nil && len(res.Snapshot.Resources) == 0 {
-				return &NothingReadError{What: "ARM object", From: describeInputs(paths), Detail: plural(len(res.Files), "file", "files")}
-			}
-			return loadErr
+			opts.args = args
+			return seam(cmd.Context(), app, &opts, runF, runSnapshotInspect)
 		},
 	}
-	in.registerPaths(cmd)
+	opts.in.registerPaths(cmd)
 	return cmd
+}
+
+func runSnapshotInspect(ctx context.Context, app *App, opts *snapshotInspectOptions) error {
+	args := opts.args
+	in := &opts.in
+
+	format, err := app.format("table", "json")
+	if err != nil {
+		return err
+	}
+	paths, err := in.all(args)
+	if err != nil {
+		return err
+	}
+	res, loadErr := in.loadAny(ctx, app, paths)
+	var u usageError
+	if res == nil || errors.As(loadErr, &u) {
+		return loadErr
+	}
+	rep := inspectReport{Files: res.Files, Summary: snapshot.Summarize(res.Snapshot),
+		Skipped: res.Skipped, Conflicts: res.Conflicts, Invalid: []string{}}
+	if !app.Verbose {
+		rep.Skipped = res.Warnings()
+	}
+	if rep.Skipped == nil {
+		rep.Skipped = []snapshot.Skip{}
+	}
+	if rep.Conflicts == nil {
+		rep.Conflicts = []snapshot.Conflict{}
+	}
+	rep.Invalid = splitErrors(loadErr)
+	if format == "json" {
+		err = writeJSON(app.Stdout, rep)
+	} else {
+		err = renderInspect(app, rep)
+	}
+	if err != nil {
+		return err
+	}
+	if loadErr == nil && len(res.Snapshot.Resources) == 0 {
+		return &NothingReadError{What: "ARM object", From: describeInputs(paths), Detail: plural(len(res.Files), "file", "files")}
+	}
+	return loadErr
 }
 
 // splitErrors lists the messages of a joined error, one per file.
@@ -272,9 +285,14 @@ func componentLabel(c arm.Component) string {
 	return string(c)
 }
 
-func newCmdSnapshotMerge(app *App) *cobra.Command {
-	var in snapshotInputs
-	var out string
+type snapshotMergeOptions struct {
+	args []string
+	in   snapshotInputs
+	out  string
+}
+
+func newCmdSnapshotMerge(app *App, runF func(*snapshotMergeOptions) error) *cobra.Command {
+	var opts snapshotMergeOptions
 	cmd := &cobra.Command{
 		Use:   "merge -o FILE PATH...",
 		Short: "Merge estate files into one bulwark.snapshot/v1 file",
@@ -283,45 +301,53 @@ case; where two inputs differ, the newer one wins (a snapshot's collectedAt, els
 modification time) and -v says which. Nothing is written when any input is invalid.`,
 		Example: `  bulwark snapshot merge -o estate.json az-resources.json locks/ graph-export.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			// merge's -o is the file it writes, where every other command's -o is a format: a
-			// format name given here is that mistake, not a file to create.
-			for _, f := range []string{"json", "table", "text", "markdown", "html", "sarif", "yaml"} {
-				if strings.EqualFold(out, f) {
-					return usagef("-o %s: snapshot merge writes a bulwark.snapshot/v1 JSON file: name it (-o estate.json), or -o - for standard output", out)
-				}
-			}
-			res, err := in.load(cmd.Context(), app, args)
-			if err != nil {
-				return fmt.Errorf("%w\nnothing was written", err)
-			}
-			for _, s := range res.Skipped {
-				if !s.Info || app.Verbose {
-					app.notef("skipped %s %s: %s", s.File, s.Path, s.Reason)
-				}
-			}
-			for _, c := range res.Conflicts {
-				if app.Verbose {
-					app.notef("duplicate %s: kept %s, dropped %s", c.ID, c.Kept, c.Dropped)
-				}
-			}
-			if len(res.Conflicts) > 0 && !app.Verbose {
-				app.notef("%s found in several inputs with different content; the newer was kept (-v lists them)",
-					plural(len(res.Conflicts), "object was", "objects were"))
-			}
-			if err := writeSnapshot(out, app.Stdout, res.Snapshot); err != nil {
-				return err
-			}
-			if out != "-" {
-				app.notef("wrote %s: %s", out, plural(len(res.Snapshot.Resources), "object", "objects"))
-			}
-			return nil
+			opts.args = args
+			return seam(cmd.Context(), app, &opts, runF, runSnapshotMerge)
 		},
 	}
-	in.register(cmd)
+	opts.in.register(cmd)
 	// -o here names the output file, as in the issue's "snapshot merge -o out.json"; the format is
 	// always a bulwark.snapshot/v1 JSON document.
-	cmd.Flags().StringVarP(&out, "output", "o", "-", "file to write the merged snapshot to (- for stdout)")
+	cmd.Flags().StringVarP(&opts.out, "output", "o", "-", "file to write the merged snapshot to (- for stdout)")
 	return cmd
+}
+
+func runSnapshotMerge(ctx context.Context, app *App, opts *snapshotMergeOptions) error {
+	args := opts.args
+	in, out := &opts.in, opts.out
+
+	// merge's -o is the file it writes, where every other command's -o is a format: a
+	// format name given here is that mistake, not a file to create.
+	for _, f := range []string{"json", "table", "text", "markdown", "html", "sarif", "yaml"} {
+		if strings.EqualFold(out, f) {
+			return usagef("-o %s: snapshot merge writes a bulwark.snapshot/v1 JSON file: name it (-o estate.json), or -o - for standard output", out)
+		}
+	}
+	res, err := in.load(ctx, app, args)
+	if err != nil {
+		return fmt.Errorf("%w\nnothing was written", err)
+	}
+	for _, s := range res.Skipped {
+		if !s.Info || app.Verbose {
+			app.notef("skipped %s %s: %s", s.File, s.Path, s.Reason)
+		}
+	}
+	for _, c := range res.Conflicts {
+		if app.Verbose {
+			app.notef("duplicate %s: kept %s, dropped %s", c.ID, c.Kept, c.Dropped)
+		}
+	}
+	if len(res.Conflicts) > 0 && !app.Verbose {
+		app.notef("%s found in several inputs with different content; the newer was kept (-v lists them)",
+			plural(len(res.Conflicts), "object was", "objects were"))
+	}
+	if err := writeSnapshot(out, app.Stdout, res.Snapshot); err != nil {
+		return err
+	}
+	if out != "-" {
+		app.notef("wrote %s: %s", out, plural(len(res.Snapshot.Resources), "object", "objects"))
+	}
+	return nil
 }
 
 // writeSnapshot writes atomically: a temporary file in the same folder, renamed into place.

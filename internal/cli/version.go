@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -53,30 +54,37 @@ func buildVersion() VersionInfo {
 	return v
 }
 
+type versionOptions struct {
+}
+
 // NewCmdVersion builds `bulwark version`.
-func NewCmdVersion(app *App) *cobra.Command {
+func NewCmdVersion(app *App, runF func(*versionOptions) error) *cobra.Command {
+	var opts versionOptions
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, commit and Go version",
 		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			format, err := app.format("table", "json")
-			if err != nil {
-				return err
-			}
-			v := buildVersion()
-			if format == "json" {
-				return writeJSON(app.Stdout, v)
-			}
-			commit := v.Commit
-			if v.CommitTime != "" {
-				commit += " (" + v.CommitTime + ")"
-			}
-			if v.Modified {
-				commit += ", with uncommitted changes"
-			}
-			_, err = fmt.Fprintf(app.Stdout, "bulwark %s\ncommit  %s\ngo      %s %s\n", v.Version, commit, v.GoVersion, v.Platform)
-			return err
-		},
+		RunE:  func(cmd *cobra.Command, _ []string) error { return seam(cmd.Context(), app, &opts, runF, runVersion) },
 	}
+}
+
+func runVersion(ctx context.Context, app *App, opts *versionOptions) error {
+
+	format, err := app.format("table", "json")
+	if err != nil {
+		return err
+	}
+	v := buildVersion()
+	if format == "json" {
+		return writeJSON(app.Stdout, v)
+	}
+	commit := v.Commit
+	if v.CommitTime != "" {
+		commit += " (" + v.CommitTime + ")"
+	}
+	if v.Modified {
+		commit += ", with uncommitted changes"
+	}
+	_, err = fmt.Fprintf(app.Stdout, "bulwark %s\ncommit  %s\ngo      %s %s\n", v.Version, commit, v.GoVersion, v.Platform)
+	return err
 }
