@@ -14,6 +14,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/collect"
 	"github.com/bulwarkhq/bulwark/internal/detect"
 	"github.com/bulwarkhq/bulwark/internal/incident"
+	"github.com/bulwarkhq/bulwark/internal/report"
 	"github.com/bulwarkhq/bulwark/internal/respond"
 )
 
@@ -83,9 +84,9 @@ func writePlaybook(w io.Writer, format string, pb *respond.Playbook) error {
 	case "json":
 		return writeJSON(w, pb)
 	case "cacao":
-		return writeJSON(w, respond.CACAO(pb))
+		return writeJSON(w, report.CACAO(pb))
 	}
-	return respond.Markdown(w, pb)
+	return report.PlaybookMarkdown(w, pb)
 }
 
 // readIncident reads detect's JSON lines and picks the incident: the one with --id, or the only one.

@@ -1,4 +1,4 @@
-package respond
+package respond_test
 
 import (
 	"bytes"

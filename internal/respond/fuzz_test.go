@@ -1,4 +1,4 @@
-package respond
+package respond_test
 
 import (
 	"bytes"
@@ -17,6 +17,8 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/detect"
 	"github.com/bulwarkhq/bulwark/internal/graph"
 	"github.com/bulwarkhq/bulwark/internal/incident"
+	"github.com/bulwarkhq/bulwark/internal/report"
+	"github.com/bulwarkhq/bulwark/internal/respond"
 	"github.com/bulwarkhq/bulwark/internal/snapshot"
 )
 
@@ -81,14 +83,14 @@ func endToEnd(tb testing.TB, files map[string][]byte, name string, data, activit
 	}
 	incs, _ := incident.Read(&buf, "fuzz")
 	for _, inc := range incs {
-		if pb, err := Generate(Inputs{Env: env, Incident: inc}); err == nil {
-			Markdown(&bytes.Buffer{}, pb)
-			json.Marshal(CACAO(pb))
+		if pb, err := respond.Generate(respond.Inputs{Env: env, Incident: inc}); err == nil {
+			report.PlaybookMarkdown(&bytes.Buffer{}, pb)
+			json.Marshal(report.CACAO(pb))
 		}
 	}
 	for _, a := range env.Members.Names() {
-		if pb, err := Generate(Inputs{Env: env, App: a}); err == nil {
-			Markdown(&bytes.Buffer{}, pb)
+		if pb, err := respond.Generate(respond.Inputs{Env: env, App: a}); err == nil {
+			report.PlaybookMarkdown(&bytes.Buffer{}, pb)
 		}
 	}
 }

@@ -6,6 +6,7 @@
 package respond
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/config"
@@ -172,6 +173,17 @@ type Step struct {
 	bodyFile  string        // the file the commands read Body from (rebuild from the snapshot)
 	dataLoss  time.Duration // DataLoss as a duration
 	partner   string        // a SQL failover step: the server the group fails over to
+}
+
+// WriteBody is the shell command that writes the step's Body to the file its commands read, and
+// whether the step has one (a rebuild from the snapshot): renderers whose commands travel without
+// the JSON playbook (CACAO) put it first.
+func (s *Step) WriteBody() (string, bool) {
+	if s.Body == nil || s.bodyFile == "" {
+		return "", false
+	}
+	body, _ := json.MarshalIndent(s.Body, "", "  ")
+	return "cat > " + q(s.bodyFile) + " <<'BULWARK_BODY'\n" + string(body) + "\nBULWARK_BODY", true
 }
 
 // Condition is a check before a step: "if the soft-deleted vault still exists".

@@ -1,15 +1,17 @@
-package respond
+package report
 
 import (
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/bulwarkhq/bulwark/internal/respond"
 )
 
-// Markdown renders the playbook as a runbook: what it is about and what is lost first, then the
+// PlaybookMarkdown renders the playbook as a runbook: what it is about and what is lost first, then the
 // ordered checklist by phase, each step with its commands, REST call, requirements and undo.
-func Markdown(w io.Writer, p *Playbook) error {
+func PlaybookMarkdown(w io.Writer, p *respond.Playbook) error {
 	var b strings.Builder
 	f := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	f("# %s\n\n", p.Title)
@@ -29,10 +31,10 @@ func Markdown(w io.Writer, p *Playbook) error {
 		if p.CriticalPath.Minutes > p.Summary.RTOMinutes {
 			verdict = "**over**"
 		}
-		rto = fmt.Sprintf(" — %s the tightest RTO (%s)", verdict, Duration(p.Summary.RTOMinutes))
+		rto = fmt.Sprintf(" — %s the tightest RTO (%s)", verdict, respond.Duration(p.Summary.RTOMinutes))
 	}
-	f("| Critical path | **%s**%s: %s |\n", Duration(p.CriticalPath.Minutes), rto, strings.Join(p.CriticalPath.Steps, " → "))
-	f("| Steps | %d, %d need a person; %d restore resources, %d %s |\n", p.Summary.Steps, p.Summary.Manual, p.Summary.Restored, p.Summary.Lost, plural(p.Summary.Lost, "loss", "losses"))
+	f("| Critical path | **%s**%s: %s |\n", respond.Duration(p.CriticalPath.Minutes), rto, strings.Join(p.CriticalPath.Steps, " → "))
+	f("| Steps | %d, %d need a person; %d restore resources, %s |\n", p.Summary.Steps, p.Summary.Manual, p.Summary.Restored, Plural(p.Summary.Lost, "loss", "losses"))
 	if len(p.Apps) > 0 {
 		var as []string
 		for _, a := range p.Apps {
@@ -65,11 +67,11 @@ func Markdown(w io.Writer, p *Playbook) error {
 			if !l.Since.IsZero() {
 				since = l.Since.UTC().Format("2006-01-02 15:04 UTC")
 			}
-			f("| %s | %s | %s | %s | %s | %s |\n", l.Resource.Name, dash(l.Resource.Component), l.What, since, cell(l.Reason), dash(l.Step))
+			f("| %s | %s | %s | %s | %s | %s |\n", l.Resource.Name, Dash(l.Resource.Component), l.What, since, cell(l.Reason), Dash(l.Step))
 		}
 		f("\n")
 	}
-	var warn []Warning
+	var warn []respond.Warning
 	for _, w := range p.Warnings {
 		if w.Kind != "lost" {
 			warn = append(warn, w)
@@ -86,7 +88,7 @@ func Markdown(w io.Writer, p *Playbook) error {
 		f("\n")
 	}
 	f("## Checklist\n\nRun the steps in order; a step may start once the steps it requires are done. Contain comes before everything, Verify after everything.\n")
-	phase := Phase("")
+	phase := respond.Phase("")
 	n := 0
 	for _, s := range p.Steps {
 		if s.Phase != phase {
@@ -109,9 +111,9 @@ func Markdown(w io.Writer, p *Playbook) error {
 	return err
 }
 
-func writeStep(b *strings.Builder, s *Step) {
+func writeStep(b *strings.Builder, s *respond.Step) {
 	f := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
-	tags := []string{Duration(s.Minutes)}
+	tags := []string{respond.Duration(s.Minutes)}
 	if s.Component != "" {
 		tags = append(tags, "component "+s.Component)
 	}
@@ -165,13 +167,7 @@ func writeStep(b *strings.Builder, s *Step) {
 	}
 }
 
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
+// cell escapes the pipes of a runbook table cell (the playbook goldens keep their angle brackets).
 func cell(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
 
 func componentSuffix(c string) string {

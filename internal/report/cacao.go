@@ -1,11 +1,12 @@
-package respond
+package report
 
 import (
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/bulwarkhq/bulwark/internal/respond"
 )
 
 // CACAO renders the playbook as an OASIS CACAO 2.0 playbook: one action step per checklist step
@@ -13,13 +14,13 @@ import (
 // if-condition before every step that has a condition, parallel steps for the steps the
 // dependency graph lets run together, Contain first and Verify last. IDs are name-based UUIDs
 // derived from the playbook ID, so the same playbook renders identically.
-func CACAO(p *Playbook) map[string]any {
+func CACAO(p *respond.Playbook) map[string]any {
 	c := &cacao{p: p, workflow: map[string]any{}, vars: map[string]any{}}
 	return c.render()
 }
 
 type cacao struct {
-	p        *Playbook
+	p        *respond.Playbook
 	workflow map[string]any
 	vars     map[string]any
 }
@@ -48,8 +49,8 @@ func (c *cacao) render() map[string]any {
 	for _, s := range p.Steps {
 		l := 0
 		switch s.Phase {
-		case Contain:
-		case Verify:
+		case respond.Contain:
+		case respond.Verify:
 			l = max(containTop, middleTop) + 1
 		default:
 			l = containTop + 1
@@ -59,14 +60,14 @@ func (c *cacao) render() map[string]any {
 		}
 		level[s.ID] = l
 		switch s.Phase {
-		case Contain:
+		case respond.Contain:
 			containTop = max(containTop, l)
-		case Verify:
+		case respond.Verify:
 		default:
 			middleTop = max(middleTop, l)
 		}
 	}
-	byLevel := map[int][]*Step{}
+	byLevel := map[int][]*respond.Step{}
 	var levels []int
 	for _, s := range p.Steps {
 		if _, ok := byLevel[level[s.ID]]; !ok {
@@ -143,8 +144,8 @@ func (c *cacao) render() map[string]any {
 	return out
 }
 
-func cacaoDescription(p *Playbook) string {
-	d := fmt.Sprintf("%d steps, critical path %s.", p.Summary.Steps, Duration(p.CriticalPath.Minutes))
+func cacaoDescription(p *respond.Playbook) string {
+	d := fmt.Sprintf("%d steps, critical path %s.", p.Summary.Steps, respond.Duration(p.CriticalPath.Minutes))
 	if len(p.Lost) > 0 {
 		var names []string
 		for _, l := range p.Lost {
@@ -164,7 +165,7 @@ func cacaoDescription(p *Playbook) string {
 // the step has a condition: an action that runs the check into a variable, an if-condition, then
 // the step's action (true) or a manual action saying what to do instead (false). next is where
 // the unit continues; "" ends a parallel branch.
-func (c *cacao) unit(s *Step, next, operator, person, target string, activities map[string]bool) string {
+func (c *cacao) unit(s *respond.Step, next, operator, person, target string, activities map[string]bool) string {
 	act := c.uuid("action", s.ID)
 	a := c.action(s, operator, person, target)
 	activities[s.Activity] = true
@@ -196,17 +197,15 @@ func (c *cacao) unit(s *Step, next, operator, person, target string, activities 
 	return check
 }
 
-func (c *cacao) action(s *Step, operator, person, target string) map[string]any {
+func (c *cacao) action(s *respond.Step, operator, person, target string) map[string]any {
 	var cmds []any
 	desc := s.Detail
 	if s.Manual || len(s.Commands) == 0 {
 		cmds = append(cmds, map[string]any{"type": "manual", "command": s.Title + ". " + s.Detail, "playbook_activity": s.Activity})
 	}
-	if s.Body != nil && s.bodyFile != "" {
+	if write, ok := s.WriteBody(); ok {
 		// The body the commands deploy travels with the step: the first command writes it.
-		body, _ := json.MarshalIndent(s.Body, "", "  ")
-		cmds = append(cmds, map[string]any{"type": "bash", "playbook_activity": s.Activity,
-			"command": "cat > " + q(s.bodyFile) + " <<'BULWARK_BODY'\n" + string(body) + "\nBULWARK_BODY"})
+		cmds = append(cmds, map[string]any{"type": "bash", "playbook_activity": s.Activity, "command": write})
 	}
 	for _, line := range s.Commands {
 		cmds = append(cmds, map[string]any{"type": "bash", "command": line, "playbook_activity": s.Activity})
