@@ -131,23 +131,15 @@ func client[T any](errs *[]error, newClient func(string, azcore.TokenCredential,
 	return cl
 }
 
-// Request is a write as the SDK sends it.
+// Request is a write as the SDK sends it: the module's arm.Request bound to the cloud's endpoint,
+// its Body the SDK model's JSON (a json.RawMessage; nil for a DELETE), and what Send needs to send
+// it through the typed client.
 type Request struct {
-	Method string
-	URL    string
-	Body   []byte // the model's JSON; empty for a DELETE
+	arm.Request
 
 	path  string
 	kind  *kind
 	model any
-}
-
-// String is the request on one line.
-func (r Request) String() string {
-	if len(r.Body) == 0 {
-		return r.Method + " " + r.URL
-	}
-	return r.Method + " " + r.URL + " " + string(r.Body)
 }
 
 // Get reads the object at path with its typed client and returns it as the SDK's model renders
@@ -186,7 +178,8 @@ func (c *Clients) Prepare(method, path string, body []byte) (Request, error) {
 	if err != nil {
 		return Request{}, err
 	}
-	return Request{Method: k.method, URL: c.host + id.String() + "?api-version=" + k.api, Body: out, path: path, kind: k, model: m}, nil
+	return Request{Request: arm.Request{Method: k.method, Endpoint: c.host, Path: id.String() + "?api-version=" + k.api, Body: json.RawMessage(out)},
+		path: path, kind: k, model: m}, nil
 }
 
 // Send sends a prepared request through its typed client and waits for a long-running update to
@@ -204,7 +197,7 @@ func (c *Clients) Send(ctx context.Context, r Request) error {
 		return err
 	}
 	if err := r.kind.put(ctx, c, s, id, r.model); err != nil {
-		return fmt.Errorf("%s %s: %w", r.Method, r.URL, err)
+		return fmt.Errorf("%s %s: %w", r.Method, r.URL(), err)
 	}
 	return nil
 }

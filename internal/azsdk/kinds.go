@@ -206,7 +206,7 @@ func (c *Clients) Locks(ctx context.Context, scope string) ([]json.RawMessage, e
 
 // LockDelete is the request that deletes a lock, as the SDK sends it.
 func (c *Clients) LockDelete(lockID string) Request {
-	return Request{Method: http.MethodDelete, URL: c.host + lockID + "?api-version=" + APILocks, path: lockID}
+	return Request{Request: arm.Request{Method: http.MethodDelete, Endpoint: c.host, Path: lockID + "?api-version=" + APILocks}, path: lockID}
 }
 
 // DeleteLock deletes a lock.

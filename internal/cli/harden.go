@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/spf13/cobra"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
@@ -114,7 +115,11 @@ func runHarden(ctx context.Context, app *App, opts *hardenOptions) error {
 		_, err = fmt.Fprint(app.Stdout, b)
 		return err
 	}
-	return harden.Text(app.Stdout, p)
+	c, err := cloudNamed(opts.w.cloud)
+	if err != nil {
+		return err
+	}
+	return harden.Text(app.Stdout, p, c.Services[cloud.ResourceManager].Endpoint)
 }
 
 func applyPlan(ctx context.Context, app *App, opts *hardenOptions, p *harden.Plan) error {

@@ -70,7 +70,7 @@ func (ap *Applier) Preview(ctx context.Context, p *Plan) ([]string, error) {
 func applied(current json.RawMessage, req azsdk.Request) json.RawMessage {
 	var cur, body map[string]any
 	json.Unmarshal(current, &cur)
-	json.Unmarshal(req.Body, &body)
+	json.Unmarshal(req.BodyJSON(), &body)
 	if cur == nil {
 		cur = map[string]any{}
 	}
@@ -148,8 +148,8 @@ func (ap *Applier) Apply(ctx context.Context, p *Plan) ([]Result, error) {
 			continue
 		}
 		if err := ap.Journal.Append(journal.Entry{Kind: journal.Intent, Action: a.Key, Tool: "harden", Who: ap.Who,
-			Why: a.Finding.Check + " on " + a.Resource.Name + ": " + a.Finding.Message, Method: req.Method, URL: req.URL,
-			Body: req.Body, Before: current}); err != nil {
+			Why: a.Finding.Check + " on " + a.Resource.Name + ": " + a.Finding.Message, Method: req.Method, URL: req.URL(),
+			Body: req.BodyJSON(), Before: current}); err != nil {
 			return out, err
 		}
 		werr := ap.Client.Send(ctx, req)
@@ -234,15 +234,15 @@ func (ap *Applier) stateOf(ctx context.Context, a *Action, known json.RawMessage
 // properties with the change merged in (a PUT replaces, and must not turn off what is on).
 func (ap *Applier) body(a *Action, current json.RawMessage) map[string]any {
 	if a.Request.Method != http.MethodPut || a.Kind == "lock" || current == nil {
-		return a.Request.Body
+		return a.body()
 	}
 	var cur struct {
 		Properties map[string]any `json:"properties"`
 	}
 	if json.Unmarshal(current, &cur) != nil || cur.Properties == nil {
-		return a.Request.Body
+		return a.body()
 	}
 	out := map[string]any{"properties": cur.Properties}
-	mergeMap(out, a.Request.Body)
+	mergeMap(out, a.body())
 	return out
 }

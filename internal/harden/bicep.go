@@ -153,7 +153,7 @@ func (f *bicepFile) add(a *Action) error {
 			return err
 		}
 		d := &decl{sym: f.symbol("lock_" + id.Name()), typ: "Microsoft.Authorization/locks", api: apiLocks, name: lid.Name(), scope: target,
-			obj: map[string]any{"properties": a.Request.Body["properties"]}}
+			obj: map[string]any{"properties": a.body()["properties"]}}
 		f.decls[lid.Key()] = d
 		f.order = append(f.order, lid.Key())
 	case a.Request.Method == "PATCH":
@@ -162,7 +162,7 @@ func (f *bicepFile) add(a *Action) error {
 			base = arm.Definition(a.obj)
 		}
 		d := f.updated(id, base)
-		mergeMap(d.obj, a.Request.Body)
+		mergeMap(d.obj, a.body())
 	default: // a PUT of a child settings resource
 		path := strings.SplitN(a.Request.Path, "?", 2)[0]
 		cid, err := arm.ParseID(path)
@@ -171,12 +171,12 @@ func (f *bicepFile) add(a *Action) error {
 		}
 		if cid.Key() == id.Key() { // a whole resource (a Defender plan)
 			d := f.updated(id, map[string]any{})
-			mergeMap(d.obj, a.Request.Body)
+			mergeMap(d.obj, a.body())
 			return nil
 		}
 		base := map[string]any{}
 		d := f.updated(cid, base)
-		mergeMap(d.obj, a.Request.Body)
+		mergeMap(d.obj, a.body())
 	}
 	return nil
 }

@@ -66,10 +66,18 @@ func golden(t *testing.T, name string, got []byte) {
 func TestGoldenPlans(t *testing.T) {
 	p := plan(t, Options{})
 	var text, script bytes.Buffer
-	if err := Text(&text, p); err != nil {
+	if err := Text(&text, p, ""); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "contoso.txt", text.Bytes())
+	// Another cloud's endpoint, where the plan itself names none.
+	var china bytes.Buffer
+	if err := Text(&china, p, "https://management.chinacloudapi.cn"); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(china.String(), "REST        PUT https://management.chinacloudapi.cn/subscriptions/"); n == 0 || strings.Contains(china.String(), "management.azure.com") {
+		t.Errorf("the China plan's REST lines (%d) name another endpoint:\n%s", n, china.String())
+	}
 	js, _ := json.MarshalIndent(p, "", "  ")
 	golden(t, "contoso.json", append(js, '\n'))
 	if err := AzCLI(&script, p); err != nil {
@@ -126,14 +134,14 @@ func TestBicepDeclaresEveryAction(t *testing.T) {
 		if final[decl(a)] == nil {
 			final[decl(a)] = map[string]any{}
 		}
-		mergeMap(final[decl(a)], a.Request.Body)
+		mergeMap(final[decl(a)], a.body())
 	}
 	for _, a := range shop.Actions {
 		var body string
 		switch {
 		case a.Kind == "lock":
 			body = find("Microsoft.Authorization/locks", "bulwark-no-delete")
-			if !strings.Contains(bicep, "level: '"+a.Request.Body["properties"].(map[string]any)["level"].(string)+"'") {
+			if !strings.Contains(bicep, "level: '"+a.body()["properties"].(map[string]any)["level"].(string)+"'") {
 				t.Errorf("%s: lock level missing", a.ID)
 			}
 		case a.Request.Method == "PATCH":
@@ -536,10 +544,10 @@ func TestPlanRequestsAreTheSDKs(t *testing.T) {
 			t.Errorf("%s %s: %v", a.ID, a.Kind, err)
 			continue
 		}
-		if want := "https://management.azure.com" + a.Request.Path; req.URL != want || req.Method != a.Request.Method {
-			t.Errorf("%s %s: the SDK sends %s %s, the plan says %s %s", a.ID, a.Kind, req.Method, req.URL, a.Request.Method, want)
+		if want := "https://management.azure.com" + a.Request.Path; req.URL() != want || req.Method != a.Request.Method {
+			t.Errorf("%s %s: the SDK sends %s %s, the plan says %s %s", a.ID, a.Kind, req.Method, req.URL(), a.Request.Method, want)
 		}
-		if string(req.Body) != string(raw) {
+		if string(req.BodyJSON()) != string(raw) {
 			t.Errorf("%s %s: the SDK model sends %s, the plan says %s", a.ID, a.Kind, req.Body, raw)
 		}
 	}

@@ -6,7 +6,6 @@
 package harden
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -41,19 +40,19 @@ type Left struct {
 
 // Action is one change.
 type Action struct {
-	ID           string   `json:"id"`  // A01, A02, … in order
-	Key          string   `json:"key"` // stable: kind and resource, the journal's action name
-	Kind         string   `json:"kind"`
-	Finding      Finding  `json:"finding"`
-	Resource     Ref      `json:"resource"`
-	Title        string   `json:"title"`
-	Operations   string   `json:"operations"` // what it changes for the people operating the resource
-	Irreversible bool     `json:"irreversible"`
-	Requires     []string `json:"requires"`
-	AzCLI        string   `json:"azcli"`
-	Request      Request  `json:"request"`
-	Bicep        string   `json:"bicep"`
-	BlastRadius  int      `json:"blastRadius"`
+	ID           string      `json:"id"`  // A01, A02, … in order
+	Key          string      `json:"key"` // stable: kind and resource, the journal's action name
+	Kind         string      `json:"kind"`
+	Finding      Finding     `json:"finding"`
+	Resource     Ref         `json:"resource"`
+	Title        string      `json:"title"`
+	Operations   string      `json:"operations"` // what it changes for the people operating the resource
+	Irreversible bool        `json:"irreversible"`
+	Requires     []string    `json:"requires"`
+	AzCLI        string      `json:"azcli"`
+	Request      arm.Request `json:"request"` // the write: method, path under the management endpoint (no Endpoint: any cloud), body
+	Bicep        string      `json:"bicep"`
+	BlastRadius  int         `json:"blastRadius"`
 	// Verify says when the change is in place: the GET and the property values that satisfy it.
 	Verify Verify `json:"verify"`
 
@@ -76,12 +75,11 @@ type Ref struct {
 	Type string `json:"type"`
 }
 
-// Request is the write: method, path under the management endpoint, body. For a PUT of a whole
-// child resource (blob service settings), apply merges Body into the definition it reads first.
-type Request struct {
-	Method string         `json:"method"`
-	Path   string         `json:"path"`
-	Body   map[string]any `json:"body"`
+// body is the write's body: harden builds every one as a JSON object. For a PUT of a whole child
+// resource (blob service settings), apply merges it into the definition it reads first.
+func (a *Action) body() map[string]any {
+	m, _ := a.Request.Body.(map[string]any)
+	return m
 }
 
 // Verify is the read that tells whether the change is in place.
@@ -283,7 +281,7 @@ func (b *builder) setting(r assess.Result, o *arm.Object, kind, method, path, ap
 	}
 	cur[parts[len(parts)-1]] = value
 	a := &Action{Kind: kind, Key: kind + "|" + o.ID.Key(), Title: title, Operations: ops, Irreversible: irreversible, AzCLI: cli,
-		Request: Request{Method: method, Path: path + "?api-version=" + api, Body: body},
+		Request: arm.Request{Method: method, Path: path + "?api-version=" + api, Body: body},
 		Verify:  Verify{Path: path + "?api-version=" + api, Property: property, Accept: append([]string{fmt.Sprint(value)}, accept...)}}
 	return b.add(a, r, o)
 }
@@ -354,7 +352,7 @@ func (b *builder) lock(r assess.Result, o *arm.Object) {
 	}
 	a := &Action{Kind: "lock", Key: "lock|" + o.ID.Key(), Title: "Lock " + o.Name() + " (" + level + ")", Operations: ops,
 		AzCLI: fmt.Sprintf("az lock create --name bulwark-no-delete --lock-type %s --resource %s --notes %q", level, o.ID.String(), notes),
-		Request: Request{Method: "PUT", Path: path + "?api-version=" + apiLocks,
+		Request: arm.Request{Method: "PUT", Path: path + "?api-version=" + apiLocks,
 			Body: map[string]any{"properties": map[string]any{"level": level, "notes": notes}}},
 		Verify: Verify{Path: path + "?api-version=" + apiLocks, Property: "properties.level", Accept: []string{level}}}
 	b.add(a, r, o)
@@ -409,7 +407,7 @@ func (b *builder) defender(r assess.Result, o *arm.Object) {
 		a := &Action{Kind: "defender-plan", Key: "defender-plan|" + p.ID.Key(), Title: "Turn on Defender for " + p.Name() + " (Standard)",
 			Operations: "billed per protected resource; alerts on the suspicious operations that precede destruction",
 			AzCLI:      fmt.Sprintf("az security pricing create --subscription %s --name %s --tier Standard", o.ID.SubscriptionID(), p.Name()),
-			Request:    Request{Method: "PUT", Path: p.ID.String() + "?api-version=" + apiSecurity, Body: props("pricingTier", "Standard")},
+			Request:    arm.Request{Method: "PUT", Path: p.ID.String() + "?api-version=" + apiSecurity, Body: props("pricingTier", "Standard")},
 			Verify:     Verify{Path: p.ID.String() + "?api-version=" + apiSecurity, Property: "properties.pricingTier", Accept: []string{"Standard"}}}
 		b.add(a, r, p)
 	}
@@ -481,10 +479,4 @@ func order(actions []*Action) []*Action {
 		a.Bicep = bicepOf(a)
 	}
 	return out
-}
-
-// String is the request on one line.
-func (r Request) String() string {
-	body, _ := json.Marshal(r.Body)
-	return r.Method + " " + r.Path + " " + string(body)
 }

@@ -1,15 +1,20 @@
 package harden
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/bulwarkhq/bulwark/internal/arm"
 )
 
 // Text renders the plan for a person: each action with the finding it fixes, what it changes for
-// operations, its prerequisites, the az command and the REST call.
-func Text(w io.Writer, p *Plan) error {
+// operations, its prerequisites, the az command and the REST call to endpoint (the Resource
+// Manager endpoint of the cloud it is for; empty: the public cloud's).
+func Text(w io.Writer, p *Plan, endpoint string) error {
+	if endpoint == "" {
+		endpoint = arm.PublicEndpoint
+	}
 	var b strings.Builder
 	irr := 0
 	for _, a := range p.Actions {
@@ -34,8 +39,9 @@ func Text(w io.Writer, p *Plan) error {
 			fmt.Fprintf(&b, "    after       %s\n", strings.Join(a.Requires, ", "))
 		}
 		fmt.Fprintf(&b, "    az          %s\n", a.AzCLI)
-		body, _ := json.Marshal(a.Request.Body)
-		fmt.Fprintf(&b, "    REST        %s https://management.azure.com%s %s\n", a.Request.Method, a.Request.Path, body)
+		r := a.Request
+		r.Endpoint = endpoint
+		fmt.Fprintf(&b, "    REST        %s\n", r)
 	}
 	if len(p.Left) > 0 {
 		fmt.Fprintf(&b, "\nNot in the plan:\n")

@@ -108,7 +108,7 @@ func (m *Manager) Release(ctx context.Context, scope, name, reason string, d tim
 		req := m.Client.LockDelete(l.ID)
 		meta := map[string]string{"lock": l.ID, "scope": l.Scope, "until": now.Add(d).Format(time.RFC3339), "for": d.String()}
 		if err := m.Journal.Append(journal.Entry{Kind: journal.Intent, Action: action, Tool: toolRelease, Who: m.Who, Why: reason,
-			Method: req.Method, URL: req.URL, Before: raws[i], Meta: meta}); err != nil {
+			Method: req.Method, URL: req.URL(), Before: raws[i], Meta: meta}); err != nil {
 			return done, err
 		}
 		err := m.Client.DeleteLock(ctx, l.ID)
@@ -269,7 +269,7 @@ func (m *Manager) Restore(ctx context.Context, r Open) error {
 	action := fmt.Sprintf("%s:%s:%s", toolRestore, strings.ToLower(r.Lock.ID), r.ReleasedAt.Format(time.RFC3339))
 	meta := map[string]string{"lock": r.Lock.ID, "release": r.action}
 	if err := m.Journal.Append(journal.Entry{Kind: journal.Intent, Action: action, Tool: toolRestore, Who: m.Who, Why: "restore after: " + r.Reason,
-		Method: req.Method, URL: req.URL, Body: req.Body, Meta: meta}); err != nil {
+		Method: req.Method, URL: req.URL(), Body: req.BodyJSON(), Meta: meta}); err != nil {
 		return err
 	}
 	fail := func(err error) error {

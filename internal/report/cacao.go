@@ -211,7 +211,7 @@ func (c *cacao) action(s *respond.Step, operator, person, target string) map[str
 		cmds = append(cmds, map[string]any{"type": "bash", "command": line, "playbook_activity": s.Activity})
 	}
 	for _, r := range s.REST {
-		desc += " REST: " + r.Method + " " + r.URL + "."
+		desc += " REST: " + r.Method + " " + r.URL() + "."
 	}
 	if s.Undo != "" {
 		desc += " Undo: " + s.Undo + "."

@@ -149,7 +149,7 @@ func writeStep(b *strings.Builder, s *respond.Step) {
 		f("  ```\n")
 	}
 	for _, r := range s.REST {
-		f("  REST: `%s %s`\n", r.Method, r.URL)
+		f("  REST: `%s %s`\n", r.Method, r.URL())
 	}
 	if s.Body != nil {
 		data, _ := json.MarshalIndent(s.Body, "  ", "  ")

@@ -12,15 +12,21 @@ import (
 )
 
 // DefaultEndpoint is Azure Resource Manager in the public cloud.
-const DefaultEndpoint = "https://management.azure.com"
+const DefaultEndpoint = arm.PublicEndpoint
 
-func (b *builder) url(id, typ string) string {
+func (b *builder) url(id, typ string) string { return b.host + b.path(id, typ) }
+
+// path is id with the api-version query of its type, when Bulwark knows one.
+func (b *builder) path(id, typ string) string {
 	v, ok := arm.APIVersion(typ)
 	if !ok {
-		return b.host + id
+		return id
 	}
-	return b.host + id + "?api-version=" + v
+	return id + "?api-version=" + v
 }
+
+// graphEndpoint is Microsoft Graph's, where a compromised user or service principal is disabled.
+const graphEndpoint = "https://graph.microsoft.com"
 
 func sub(o *arm.Object) string { return o.ID.SubscriptionID() }
 func rg(o *arm.Object) string  { return o.ID.ResourceGroup() }
@@ -236,14 +242,14 @@ func (b *builder) deploy(o *arm.Object, p recovery.Path, phase Phase) *Step {
 		minutes = minNetworkGateway
 	}
 	var cmds []string
-	var rest []REST
+	var rest []arm.Request
 	name := "bulwark-restore-" + strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 	if d.Format == "terraform" {
 		cmds = []string{fmt.Sprintf("terraform -chdir=%s apply -target=%s", q(filepath.Dir(file)), q(where))}
 	} else {
 		cmds = []string{fmt.Sprintf("az deployment group create --subscription %s --resource-group %s --name %s --template-file %s --mode Incremental",
 			sub(o), q(group), q(name), q(file))}
-		rest = []REST{{Method: "PUT", URL: fmt.Sprintf("%s/subscriptions/%s/resourcegroups/%s/providers/Microsoft.Resources/deployments/%s?api-version=2024-03-01", b.host, sub(o), group, name),
+		rest = []arm.Request{{Method: "PUT", Endpoint: b.host, Path: fmt.Sprintf("/subscriptions/%s/resourcegroups/%s/providers/Microsoft.Resources/deployments/%s?api-version=2024-03-01", sub(o), group, name),
 			Body: map[string]any{"properties": map[string]any{"mode": "Incremental", "template": "<contents of " + file + ">"}}}}
 	}
 	s := &Step{Phase: phase, Action: "redeploy-from-iac", Path: p.Kind, Minutes: minutes, Activity: "restore-capabilities",
@@ -274,7 +280,7 @@ func (b *builder) rebuild(o *arm.Object, phase Phase, action string, min int) *S
 		Undo:     fmt.Sprintf("az resource delete --ids %s", q(o.ID.String())),
 	}
 	if _, ok := arm.APIVersion(o.Type()); ok {
-		s.REST = []REST{{Method: "PUT", URL: b.url(o.ID.String(), o.Type()), Body: body}}
+		s.REST = []arm.Request{{Method: "PUT", Endpoint: b.host, Path: b.path(o.ID.String(), o.Type()), Body: body}}
 	}
 	return b.add(s, o)
 }
@@ -331,7 +337,7 @@ func (b *builder) resourceGroups() {
 			Title:     "Re-create resource group " + id.Name(),
 			Detail:    "Resources are restored into it, so it must exist first; re-apply its tags and locks from the snapshot.",
 			Commands:  []string{fmt.Sprintf("az group create --name %s --location %s --subscription %s", q(id.Name()), q(orDefault(loc, "<location>")), id.SubscriptionID())},
-			REST:      []REST{{Method: "PUT", URL: b.host + "/subscriptions/" + id.SubscriptionID() + "/resourcegroups/" + id.Name() + "?api-version=" + arm.APIVersions["microsoft.resources/resourcegroups"], Body: map[string]any{"location": orDefault(loc, "<location>")}}},
+			REST:      []arm.Request{{Method: "PUT", Endpoint: b.host, Path: "/subscriptions/" + id.SubscriptionID() + "/resourcegroups/" + id.Name() + "?api-version=" + arm.APIVersions["microsoft.resources/resourcegroups"], Body: map[string]any{"location": orDefault(loc, "<location>")}}},
 			Undo:      "az group delete (only while empty)",
 			Resources: []Ref{{ID: id.String(), Name: id.Name(), Type: "Microsoft.Resources/resourceGroups"}},
 		}

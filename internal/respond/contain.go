@@ -25,7 +25,7 @@ func (b *builder) contain() {
 			Title:    "Remove the role assignment " + r.Name + " created during the attack",
 			Detail:   fmt.Sprintf("Created at %s by the incident's principals; it is how they gained the rights they used.", r.First.UTC().Format("2006-01-02 15:04:05 UTC")),
 			Commands: []string{fmt.Sprintf("az role assignment delete --ids %s", q(r.ID))},
-			REST:     []REST{{Method: "DELETE", URL: b.url(r.ID, "Microsoft.Authorization/roleAssignments")}},
+			REST:     []arm.Request{{Method: "DELETE", Endpoint: b.host, Path: b.path(r.ID, "Microsoft.Authorization/roleAssignments")}},
 			Undo:     "re-create it with az role assignment create only once it is proven legitimate",
 		}
 		b.add(s)
@@ -41,7 +41,7 @@ func (b *builder) contain() {
 func (b *builder) disablePrincipal(p *incident.Principal, created map[string]bool) {
 	who := p.Caller
 	var cmds []string
-	var rest []REST
+	var rest []arm.Request
 	var undo string
 	switch {
 	case p.AppID != "":
@@ -49,15 +49,15 @@ func (b *builder) disablePrincipal(p *incident.Principal, created map[string]boo
 			fmt.Sprintf("az ad sp update --id %s --set accountEnabled=false", q(p.AppID)),
 			fmt.Sprintf("az ad app credential list --id %s --query \"[].keyId\" -o tsv | xargs -r -n1 az ad app credential delete --id %s --key-id", q(p.AppID), q(p.AppID)),
 		}
-		rest = []REST{{Method: "PATCH", URL: "https://graph.microsoft.com/v1.0/servicePrincipals(appId='" + p.AppID + "')", Body: map[string]any{"accountEnabled": false}}}
+		rest = []arm.Request{{Method: "PATCH", Endpoint: graphEndpoint, Path: "/v1.0/servicePrincipals(appId='" + p.AppID + "')", Body: map[string]any{"accountEnabled": false}}}
 		undo = fmt.Sprintf("az ad sp update --id %s --set accountEnabled=true (new credentials must be issued)", q(p.AppID))
 	case strings.Contains(who, "@"):
 		cmds = []string{
 			fmt.Sprintf("az ad user update --id %s --account-enabled false", q(who)),
-			fmt.Sprintf("az rest --method post --url %s", q("https://graph.microsoft.com/v1.0/users/"+who+"/revokeSignInSessions")),
+			fmt.Sprintf("az rest --method post --url %s", q(graphEndpoint+"/v1.0/users/"+who+"/revokeSignInSessions")),
 		}
-		rest = []REST{{Method: "PATCH", URL: "https://graph.microsoft.com/v1.0/users/" + who, Body: map[string]any{"accountEnabled": false}},
-			{Method: "POST", URL: "https://graph.microsoft.com/v1.0/users/" + who + "/revokeSignInSessions"}}
+		rest = []arm.Request{{Method: "PATCH", Endpoint: graphEndpoint, Path: "/v1.0/users/" + who, Body: map[string]any{"accountEnabled": false}},
+			{Method: "POST", Endpoint: graphEndpoint, Path: "/v1.0/users/" + who + "/revokeSignInSessions"}}
 		undo = fmt.Sprintf("az ad user update --id %s --account-enabled true (after a password reset and MFA re-registration)", q(who))
 	default:
 		cmds = []string{fmt.Sprintf("az ad sp update --id %s --set accountEnabled=false", q(orDefault(p.PrincipalID, who)))}
@@ -133,12 +133,12 @@ func (b *builder) evidence() {
 	from := b.inc.First.Add(-time.Hour).UTC().Format(time.RFC3339)
 	to := b.inc.Last.Add(time.Hour).UTC().Format(time.RFC3339)
 	var cmds []string
-	var rest []REST
+	var rest []arm.Request
 	for _, s := range list {
 		file := fmt.Sprintf("evidence-%s-%s.json", b.inc.ID, s)
 		cmds = append(cmds, fmt.Sprintf("az monitor activity-log list --subscription %s --start-time %s --end-time %s --max-events 100000 -o json > %s", s, from, to, file))
-		rest = append(rest, REST{Method: "GET", URL: fmt.Sprintf("%s/subscriptions/%s/providers/Microsoft.Insights/eventtypes/management/values?api-version=%s&$filter=eventTimestamp ge '%s' and eventTimestamp le '%s'",
-			b.host, s, arm.APIVersions["microsoft.insights/eventtypes"], from, to)})
+		rest = append(rest, arm.Request{Method: "GET", Endpoint: b.host, Path: fmt.Sprintf("/subscriptions/%s/providers/Microsoft.Insights/eventtypes/management/values?api-version=%s&$filter=eventTimestamp ge '%s' and eventTimestamp le '%s'",
+			s, arm.APIVersions["microsoft.insights/eventtypes"], from, to)})
 	}
 	cmds = append(cmds, fmt.Sprintf("sha256sum evidence-%s-*.json > evidence-%s.sha256", b.inc.ID, b.inc.ID))
 	s := &Step{Phase: Contain, Action: "preserve-evidence", Minutes: minEvidence, Activity: "analyze-collected-data",
@@ -173,7 +173,7 @@ func (b *builder) diskSnapshots() {
 	s := &Step{Phase: Contain, Action: "snapshot-disks", Minutes: minDiskSnapshot, Activity: "analyze-collected-data",
 		Title:    fmt.Sprintf("Snapshot %d surviving %s of destroyed VMs", len(disks), plural(len(disks), "disk", "disks")),
 		Detail:   "Preserve the disks as they are now — for forensics, and so a restore or a re-created VM cannot destroy evidence.",
-		Commands: cmds, REST: []REST{},
+		Commands: cmds, REST: []arm.Request{},
 		Undo: "az snapshot delete once the investigation is closed",
 	}
 	b.add(s)
@@ -241,7 +241,7 @@ func (b *builder) locks() {
 		if len(ls) == 0 {
 			continue
 		}
-		s := &Step{Phase: ph, Action: "restore-locks", Minutes: minLocks, Activity: "configure-systems", Commands: []string{}, REST: []REST{},
+		s := &Step{Phase: ph, Action: "restore-locks", Minutes: minLocks, Activity: "configure-systems", Commands: []string{}, REST: []arm.Request{},
 			Title:  fmt.Sprintf("Re-apply %d %s", len(ls), plural(len(ls), "lock", "locks")),
 			Detail: "Put back each lock exactly as the snapshot defines it (name, level, notes). Locks on recovery infrastructure go back as soon as it is restored; the rest once the restore is done, through the controlled lock procedure (bulwark lock).",
 			Undo:   "remove a lock only through the controlled lock release procedure",
@@ -286,7 +286,7 @@ func (b *builder) locks() {
 			if notes != "" {
 				body["properties"].(map[string]any)["notes"] = notes
 			}
-			s.REST = append(s.REST, REST{Method: "PUT", URL: b.url(l.id, "Microsoft.Authorization/locks"), Body: body})
+			s.REST = append(s.REST, arm.Request{Method: "PUT", Endpoint: b.host, Path: b.path(l.id, "Microsoft.Authorization/locks"), Body: body})
 			s.Resources = append(s.Resources, Ref{ID: l.id, Name: name, Type: "Microsoft.Authorization/locks"})
 			if err == nil {
 				if t, ok := b.covered[sid.Key()]; ok {
@@ -337,7 +337,7 @@ func (b *builder) verify() {
 			collect + " -o restored-estate.json",
 			"bulwark assess --snapshot restored-estate.json" + flags + " --fail-on high",
 		},
-		REST: []REST{},
+		REST: []arm.Request{},
 	}
 	b.steps = append(b.steps, a)
 	a.rank = -1
@@ -363,7 +363,7 @@ func (b *builder) verify() {
 		detail += " (" + strings.Join(ol, ", ") + ")"
 	}
 	c := &Step{Phase: Verify, Action: "close", Minutes: minClose, Manual: true, Activity: "identify-steps", Title: title, Detail: detail + ".",
-		Commands: []string{}, REST: []REST{}, Resources: []Ref{}}
+		Commands: []string{}, REST: []arm.Request{}, Resources: []Ref{}}
 	b.steps = append(b.steps, c)
 	c.rank = -1
 	b.requires(c, a)

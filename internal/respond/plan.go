@@ -424,7 +424,7 @@ func (b *builder) add(s *Step, objs ...*arm.Object) *Step {
 		s.Commands = []string{}
 	}
 	if s.REST == nil {
-		s.REST = []REST{}
+		s.REST = []arm.Request{}
 	}
 	b.steps = append(b.steps, s)
 	return s

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/config"
 )
 
@@ -152,15 +153,15 @@ type Step struct {
 	// Path is the recovery path the step takes (recovery.Path kinds), when it restores something.
 	Path string `json:"path,omitempty"`
 	// Condition, when set, must hold before the commands run; when it does not, Otherwise applies.
-	Condition *Condition `json:"condition,omitempty"`
-	Commands  []string   `json:"commands"` // az and shell, in order
-	REST      []REST     `json:"rest"`
-	Requires  []string   `json:"requires"` // step IDs that must finish first (Contain and Verify are also barriers)
-	Minutes   int        `json:"minutes"`  // estimated duration
-	Undo      string     `json:"undo,omitempty"`
-	Manual    bool       `json:"manual"` // needs a person: the commands are a guide, not the whole job
-	Weak      bool       `json:"weak,omitempty"`
-	Lost      bool       `json:"lost,omitempty"` // the step records a loss rather than restoring
+	Condition *Condition    `json:"condition,omitempty"`
+	Commands  []string      `json:"commands"` // az and shell, in order
+	REST      []arm.Request `json:"rest"`     // bound to the playbook's endpoint: {method, url, body}
+	Requires  []string      `json:"requires"` // step IDs that must finish first (Contain and Verify are also barriers)
+	Minutes   int           `json:"minutes"`  // estimated duration
+	Undo      string        `json:"undo,omitempty"`
+	Manual    bool          `json:"manual"` // needs a person: the commands are a guide, not the whole job
+	Weak      bool          `json:"weak,omitempty"`
+	Lost      bool          `json:"lost,omitempty"` // the step records a loss rather than restoring
 	// DataLoss is how much recent data a restore along this path loses (reference time − last recovery point).
 	DataLoss string `json:"dataLoss,omitempty"`
 	// Activity is the CACAO playbook activity the step performs.
@@ -191,13 +192,6 @@ type Condition struct {
 	Check     string `json:"check"`     // a command that succeeds (prints a value) when the condition holds
 	Means     string `json:"means"`     // what success means
 	Otherwise string `json:"otherwise"` // what to do when it does not hold
-}
-
-// REST is one Azure REST call.
-type REST struct {
-	Method string `json:"method"`
-	URL    string `json:"url"`
-	Body   any    `json:"body,omitempty"`
 }
 
 // CriticalPath is the longest chain of steps, with Contain and Verify as barriers.

@@ -50,13 +50,13 @@ func (b *builder) recoveryInfraChanges() {
 			if !ok {
 				continue
 			}
-			cfg := b.host + vaultID + "/backupconfig/vaultconfig?api-version=" + arm.APIVersions["microsoft.recoveryservices/backup"]
+			cfg := vaultID + "/backupconfig/vaultconfig?api-version=" + arm.APIVersions["microsoft.recoveryservices/backup"]
 			s := &Step{Phase: RecoveryInfra, Action: "re-enable-vault-soft-delete", Minutes: minVaultSettings, Activity: "revert-system",
 				Title:  "Re-enable soft delete and security features on " + v.Name(),
 				Detail: "The attacker turned soft delete or the security features off on this vault. Turn them back on before any restore, so the items restored next cannot be deleted for good. Then make it AlwaysON through the harden plan (irreversible).",
 				Commands: []string{fmt.Sprintf("az backup vault backup-properties set --name %s --resource-group %s --subscription %s --soft-delete-feature-state Enable",
 					q(v.Name()), q(rg(v)), sub(v))},
-				REST: []REST{{Method: "PATCH", URL: cfg, Body: map[string]any{"properties": map[string]any{"softDeleteFeatureState": "Enabled", "enhancedSecurityState": "Enabled"}}}},
+				REST: []arm.Request{{Method: "PATCH", Endpoint: b.host, Path: cfg, Body: map[string]any{"properties": map[string]any{"softDeleteFeatureState": "Enabled", "enhancedSecurityState": "Enabled"}}}},
 				Undo: "none: leave it on",
 			}
 			b.requires(b.add(s, v), b.covered[v.ID.Key()])
@@ -84,7 +84,7 @@ func (b *builder) recoveryInfraChanges() {
 					fmt.Sprintf("az backup protection resume --resource-group %s --vault-name %s --container-name %s --item-name %s --policy-name %s --backup-management-type AzureIaasVM --subscription %s",
 						q(rg(it)), q(parentName(r.ID, 6)), q(container), q(it.Name()), q(policyName(it)), sub(it)),
 				},
-				REST: []REST{{Method: "PUT", URL: b.host + it.ID.String() + "?api-version=" + arm.APIVersions["microsoft.recoveryservices/backup"],
+				REST: []arm.Request{{Method: "PUT", Endpoint: b.host, Path: it.ID.String() + "?api-version=" + arm.APIVersions["microsoft.recoveryservices/backup"],
 					Body: map[string]any{"properties": map[string]any{"protectedItemType": "Microsoft.Compute/virtualMachines", "isRehydrate": true}}}},
 			}
 			b.add(s, it)

@@ -61,7 +61,7 @@ func (b *builder) virtualMachine(o *arm.Object) {
 				fmt.Sprintf("az backup restore restore-disks --resource-group %s --vault-name %s --container-name %s --item-name %s --rp-name \"$RP\" --restore-mode AlternateLocation --target-vm-name %s --target-resource-group %s --target-vnet-name %s --target-subnet-name %s --target-vnet-resource-group %s --storage-account %s --subscription %s",
 					q(rgOfID(vaultID)), q(vault), q(container), q(itemName(it, p.Via)), q(name), q(rg(o)), q(vnet), q(subnet), q(vnetRG), q(staging), sub(o)),
 			},
-			REST: []REST{{Method: "POST", URL: b.host + p.Via + "/recoveryPoints/{recoveryPointName}/restore?api-version=" + arm.APIVersions["microsoft.recoveryservices/backup"],
+			REST: []arm.Request{{Method: "POST", Endpoint: b.host, Path: p.Via + "/recoveryPoints/{recoveryPointName}/restore?api-version=" + arm.APIVersions["microsoft.recoveryservices/backup"],
 				Body: map[string]any{"properties": map[string]any{"objectType": "IaasVMRestoreRequest", "recoveryType": "AlternateLocation", "sourceResourceId": o.ID.String(),
 					"targetVirtualMachineId": o.ID.String(), "targetResourceGroupId": "/subscriptions/" + sub(o) + "/resourceGroups/" + rg(o), "storageAccountId": b.stagingAccountID(o, staging),
 					"region": o.Location(), "originalStorageAccountOption": false}}}},
@@ -89,9 +89,9 @@ func (b *builder) virtualMachine(o *arm.Object) {
 				fmt.Sprintf("az rest --method post --url %s --body %s", q(b.host+p.Via+"/unplannedFailover?api-version="+arm.APIVersions["microsoft.recoveryservices/siterecovery"]), q(`{"properties":{"failoverDirection":"PrimaryToRecovery","sourceSiteOperations":"NotRequired"}}`)),
 				fmt.Sprintf("az rest --method post --url %s", q(b.host+p.Via+"/failoverCommit?api-version="+arm.APIVersions["microsoft.recoveryservices/siterecovery"])),
 			},
-			REST: []REST{
-				{Method: "POST", URL: b.host + p.Via + "/unplannedFailover?api-version=" + arm.APIVersions["microsoft.recoveryservices/siterecovery"], Body: map[string]any{"properties": map[string]any{"failoverDirection": "PrimaryToRecovery", "sourceSiteOperations": "NotRequired"}}},
-				{Method: "POST", URL: b.host + p.Via + "/failoverCommit?api-version=" + arm.APIVersions["microsoft.recoveryservices/siterecovery"]},
+			REST: []arm.Request{
+				{Method: "POST", Endpoint: b.host, Path: p.Via + "/unplannedFailover?api-version=" + arm.APIVersions["microsoft.recoveryservices/siterecovery"], Body: map[string]any{"properties": map[string]any{"failoverDirection": "PrimaryToRecovery", "sourceSiteOperations": "NotRequired"}}},
+				{Method: "POST", Endpoint: b.host, Path: p.Via + "/failoverCommit?api-version=" + arm.APIVersions["microsoft.recoveryservices/siterecovery"]},
 			},
 			Undo: "re-protect and fail back once the primary region is rebuilt",
 		}
@@ -120,7 +120,7 @@ func (b *builder) virtualMachine(o *arm.Object) {
 				Title:    "Re-create VM " + name + " on its surviving OS disk " + disk.Name(),
 				Detail:   "The VM was deleted but its OS disk was not: attach it to a new VM with the same name and size. Snapshot the disk first (contain phase); re-attach data disks that survived.",
 				Commands: []string{cmd},
-				REST:     []REST{{Method: "PUT", URL: b.url(o.ID.String(), o.Type()), Body: map[string]any{"location": o.Location(), "properties": map[string]any{"storageProfile": map[string]any{"osDisk": map[string]any{"createOption": "Attach", "osType": orDefault(osType, "Linux"), "managedDisk": map[string]any{"id": disk.ID.String()}}}, "hardwareProfile": map[string]any{"vmSize": size}}}}},
+				REST:     []arm.Request{{Method: "PUT", Endpoint: b.host, Path: b.path(o.ID.String(), o.Type()), Body: map[string]any{"location": o.Location(), "properties": map[string]any{"storageProfile": map[string]any{"osDisk": map[string]any{"createOption": "Attach", "osType": orDefault(osType, "Linux"), "managedDisk": map[string]any{"id": disk.ID.String()}}}, "hardwareProfile": map[string]any{"vmSize": size}}}}},
 				Undo:     fmt.Sprintf("az vm delete --ids %s (keeps the disk)", q(o.ID.String())),
 			}
 			b.add(s, append([]*arm.Object{o}, with...)...)
@@ -280,7 +280,7 @@ func (b *builder) rebuildOnDataDisks(o *arm.Object, disks, with []*arm.Object) {
 		Title:    "Rebuild VM " + o.Name() + " from its image and re-attach its surviving data disks",
 		Detail:   fmt.Sprintf("Its OS disk was deleted with it, but %s survived. Create a new VM from the same image (%s) and size, attach the data disks, then reinstall and configure the software: the OS disk's state is lost.", strings.Join(names, ", "), image),
 		Commands: cmds,
-		REST:     []REST{{Method: "PUT", URL: b.url(o.ID.String(), o.Type()), Body: arm.Definition(o)}},
+		REST:     []arm.Request{{Method: "PUT", Endpoint: b.host, Path: b.path(o.ID.String(), o.Type()), Body: arm.Definition(o)}},
 		Undo:     fmt.Sprintf("az vm delete --ids %s (the data disks are detached, not deleted)", q(o.ID.String())),
 	}
 	b.add(s, append([]*arm.Object{o}, with...)...)
@@ -306,7 +306,7 @@ func (b *builder) aks(o *arm.Object) {
 					q(o.Location()), q(p.Via), q(o.ID.String())),
 				fmt.Sprintf("az dataprotection backup-instance restore trigger --resource-group %s --vault-name %s --backup-instance-name %s --restore-request-object restorerequest.json --subscription %s", q(vault.ResourceGroup()), q(vault.Name()), q(bi.Name()), bi.SubscriptionID()),
 			},
-			REST: []REST{{Method: "POST", URL: b.host + p.Via + "/restore?api-version=" + arm.APIVersions["microsoft.dataprotection/backupvaults"]}},
+			REST: []arm.Request{{Method: "POST", Endpoint: b.host, Path: p.Via + "/restore?api-version=" + arm.APIVersions["microsoft.dataprotection/backupvaults"]}},
 		}
 		st := b.add(s, o)
 		b.requires(st, b.covered[vault.Key()])
@@ -316,7 +316,7 @@ func (b *builder) aks(o *arm.Object) {
 		b.add(&Step{Phase: VirtualMachine, Action: "switch-to-secondary-cluster", Path: p.Kind, Minutes: 30, Manual: true, Activity: "restore-capabilities",
 			Title:    "Move " + o.Name() + "'s traffic to its secondary cluster",
 			Detail:   "A secondary cluster runs the same workloads: switch DNS or the front door to it, then rebuild the primary from IaC.",
-			Commands: []string{"# switch the traffic manager / front door endpoint to the secondary cluster"}, REST: []REST{}}, o)
+			Commands: []string{"# switch the traffic manager / front door endpoint to the secondary cluster"}, REST: []arm.Request{}}, o)
 		return
 	}
 	if d, ok := strongest(paths, "iac"); ok {
@@ -346,7 +346,7 @@ func (b *builder) identity(o *arm.Object) {
 		Title:    fmt.Sprintf("Re-create managed identity %s and its %d role %s", o.Name(), n, plural(n, "assignment", "assignments")),
 		Detail:   "A re-created identity has a new principal ID: grant it the same roles at the same scopes (from the snapshot), and update federated credentials and whatever refers to the old principal ID.",
 		Commands: cmds,
-		REST:     []REST{{Method: "PUT", URL: b.url(o.ID.String(), o.Type()), Body: map[string]any{"location": o.Location()}}},
+		REST:     []arm.Request{{Method: "PUT", Endpoint: b.host, Path: b.path(o.ID.String(), o.Type()), Body: map[string]any{"location": o.Location()}}},
 		Undo:     fmt.Sprintf("az identity delete --ids %s", q(o.ID.String())),
 	}
 	if d, ok := strongest(b.paths(o), "iac"); ok {

@@ -44,7 +44,7 @@ func (b *builder) keyVault(o *arm.Object) {
 			Otherwise: "it was purged or has expired: its keys, secrets and certificates are lost; redeploy it from IaC and re-issue them",
 		},
 		Commands: []string{fmt.Sprintf("az keyvault recover --name %s --resource-group %s --subscription %s", q(name), q(rg(o)), sub(o))},
-		REST: []REST{{Method: "PUT", URL: b.url(o.ID.String(), o.Type()), Body: map[string]any{"location": loc,
+		REST: []arm.Request{{Method: "PUT", Endpoint: b.host, Path: b.path(o.ID.String(), o.Type()), Body: map[string]any{"location": loc,
 			"properties": map[string]any{"createMode": "recover", "tenantId": tenant, "sku": map[string]any{"family": "A", "name": orDefault(sku, "standard")}}}}},
 		Undo: "none needed: deleting it again returns it to soft delete",
 	}

@@ -42,7 +42,7 @@ func (b *builder) sqlServer(o *arm.Object) {
 				Detail: "The primary server is gone: make the secondary the primary (forced failover allows data loss of the last seconds of replication). Applications using the failover group listener follow automatically.",
 				Commands: []string{fmt.Sprintf("az sql failover-group set-primary --name %s --resource-group %s --server %s --subscription %s --allow-data-loss",
 					q(fg.Name()), q(pid.ResourceGroup()), q(pid.Name()), pid.SubscriptionID())},
-				REST:    []REST{{Method: "POST", URL: b.host + partner + "/failoverGroups/" + fg.Name() + "/forceFailoverAllowDataLoss?api-version=2023-08-01"}},
+				REST:    []arm.Request{{Method: "POST", Endpoint: b.host, Path: partner + "/failoverGroups/" + fg.Name() + "/forceFailoverAllowDataLoss?api-version=2023-08-01"}},
 				Undo:    "fail back once the primary region is rebuilt: az sql failover-group set-primary on the original server",
 				partner: partner,
 			}
@@ -73,7 +73,7 @@ func (b *builder) sqlDatabase(o *arm.Object) {
 			return
 		}
 		s := &Step{Phase: Data, Action: "use-sql-replica", Path: p.Kind, Minutes: minSQLFailover, Activity: "restore-data",
-			Title: "Serve " + o.Name() + " from its " + p.Summary, REST: []REST{},
+			Title: "Serve " + o.Name() + " from its " + p.Summary, REST: []arm.Request{},
 			Undo: "fail back once the primary is rebuilt (set-primary on the original side)"}
 		if p.Kind == "failover-group" {
 			fg, _ := b.env.Index.Get(p.Via)
@@ -87,7 +87,7 @@ func (b *builder) sqlDatabase(o *arm.Object) {
 			if pid, err := arm.ParseID(partner); err == nil {
 				s.Commands = []string{fmt.Sprintf("az sql failover-group set-primary --name %s --resource-group %s --server %s --subscription %s --allow-data-loss",
 					q(fg.Name()), q(pid.ResourceGroup()), q(pid.Name()), pid.SubscriptionID())}
-				s.REST = []REST{{Method: "POST", URL: b.host + partner + "/failoverGroups/" + fg.Name() + "/forceFailoverAllowDataLoss?api-version=" + arm.APIVersions["microsoft.sql/servers"]}}
+				s.REST = []arm.Request{{Method: "POST", Endpoint: b.host, Path: partner + "/failoverGroups/" + fg.Name() + "/forceFailoverAllowDataLoss?api-version=" + arm.APIVersions["microsoft.sql/servers"]}}
 			} else {
 				s.Manual = true
 				s.Detail += " The snapshot does not name the partner server."
@@ -106,7 +106,7 @@ func (b *builder) sqlDatabase(o *arm.Object) {
 				srv, _ := pid.Parent()
 				s.Commands = []string{fmt.Sprintf("az sql db replica set-primary --name %s --resource-group %s --server %s --subscription %s --allow-data-loss",
 					q(o.Name()), q(pid.ResourceGroup()), q(srv.Name()), pid.SubscriptionID())}
-				s.REST = []REST{{Method: "POST", URL: b.host + partnerDB + "/replicationLinks/" + rl.Name() + "/forceFailoverAllowDataLoss?api-version=" + arm.APIVersions["microsoft.sql/servers"]}}
+				s.REST = []arm.Request{{Method: "POST", Endpoint: b.host, Path: partnerDB + "/replicationLinks/" + rl.Name() + "/forceFailoverAllowDataLoss?api-version=" + arm.APIVersions["microsoft.sql/servers"]}}
 			} else {
 				s.Manual = true
 				s.Commands = []string{fmt.Sprintf("az sql db replica set-primary --name %s --server %s --resource-group <resource group of %s> --allow-data-loss", q(o.Name()), q(name), name)}
@@ -131,7 +131,7 @@ func (b *builder) sqlDatabase(o *arm.Object) {
 				fmt.Sprintf("az sql db restore --resource-group %s --server %s --name %s --dest-name %s --deleted-time \"$DELETED_AT\" --time \"$DELETED_AT\" --subscription %s",
 					q(rg(o)), q(server.Name()), q(o.Name()), q(o.Name()), sub(o)),
 			},
-			REST: []REST{{Method: "PUT", URL: b.url(o.ID.String(), "Microsoft.Sql/servers/databases"), Body: map[string]any{"location": o.Location(),
+			REST: []arm.Request{{Method: "PUT", Endpoint: b.host, Path: b.path(o.ID.String(), "Microsoft.Sql/servers/databases"), Body: map[string]any{"location": o.Location(),
 				"properties": map[string]any{"createMode": "Restore", "restorableDroppedDatabaseId": server.String() + "/restorableDroppedDatabases/" + o.Name() + ",<deletion time in ticks>"}}}},
 			Undo: "az sql db delete (the restored copy)",
 		}
@@ -153,7 +153,7 @@ func (b *builder) sqlDatabase(o *arm.Object) {
 			Detail: "The server and its local backups are gone; the geo-redundant copy of the backups survives (up to an hour behind).",
 			Commands: []string{fmt.Sprintf("az sql db geo-backup restore --geo-backup-id %s --dest-database %s --dest-server %s --resource-group %s --subscription %s",
 				q(server.String()+"/recoverableDatabases/"+o.Name()), q(o.Name()), q(dest.Name()), q(dest.ResourceGroup()), dest.SubscriptionID())},
-			REST:     []REST{{Method: "PUT", URL: b.url(dest.String()+"/databases/"+o.Name(), "Microsoft.Sql/servers/databases"), Body: map[string]any{"properties": map[string]any{"createMode": "Recovery", "recoverableDatabaseId": server.String() + "/recoverableDatabases/" + o.Name()}}}},
+			REST:     []arm.Request{{Method: "PUT", Endpoint: b.host, Path: b.path(dest.String()+"/databases/"+o.Name(), "Microsoft.Sql/servers/databases"), Body: map[string]any{"properties": map[string]any{"createMode": "Recovery", "recoverableDatabaseId": server.String() + "/recoverableDatabases/" + o.Name()}}}},
 			DataLoss: "up to 1h", dataLoss: time.Hour,
 		}, o)
 		return
@@ -166,7 +166,7 @@ func (b *builder) sqlDatabase(o *arm.Object) {
 				fmt.Sprintf("BACKUP_ID=$(az sql db ltr-backup list --location %s --server %s --database %s --subscription %s --query \"sort_by([], &backupTime)[-1].id\" -o tsv)", q(o.Location()), q(server.Name()), q(o.Name()), sub(o)),
 				fmt.Sprintf("az sql db ltr-backup restore --backup-id \"$BACKUP_ID\" --dest-database %s --dest-server %s --dest-resource-group %s --subscription %s", q(o.Name()), q(server.Name()), q(rg(o)), sub(o)),
 			},
-			REST: []REST{}, DataLoss: "up to the age of the newest long-term backup", dataLoss: 7 * 24 * time.Hour,
+			REST: []arm.Request{}, DataLoss: "up to the age of the newest long-term backup", dataLoss: 7 * 24 * time.Hour,
 		}, o)
 		return
 	}
@@ -185,12 +185,12 @@ func (b *builder) cosmos(o *arm.Object) {
 			Detail: "Continuous backup restores the account to any second in its retention, into a new account.",
 			Commands: []string{fmt.Sprintf("az cosmosdb restore --resource-group %s --account-name %s --target-database-account-name %s --restore-timestamp %s --location %s --subscription %s",
 				q(rg(o)), q(o.Name()), q(o.Name()+"-restored"), q(b.beforeAttack()), q(o.Location()), sub(o))},
-			REST: []REST{}}, o)
+			REST: []arm.Request{}}, o)
 		return
 	}
 	b.add(&Step{Phase: Data, Action: "restore-cosmos-periodic", Path: "backup", Minutes: 8 * 60, Manual: true, Activity: "restore-data",
 		Title:    "Ask Microsoft support to restore Cosmos DB account " + o.Name(),
 		Detail:   "Periodic backup can only be restored by Microsoft support, within its retention: plan for a working day. Open a severity A case at once: the retention clock is running.",
 		Commands: []string{"az support tickets create  # Cosmos DB restore from periodic backup; give the account name " + o.Name() + " and the time to restore to"},
-		REST:     []REST{}}, o)
+		REST:     []arm.Request{}}, o)
 }
