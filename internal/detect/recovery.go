@@ -130,7 +130,7 @@ func recoveryFromPaths(r *Resource, f *incidentFacts, depth int) Recovery {
 		}
 		via := strings.ToLower(p.Via)
 		switch p.Kind {
-		case "backup":
+		case recovery.KindBackup:
 			vault := vaultOf(via)
 			name := vault[strings.LastIndex(vault, "/")+1:]
 			if f.deletedVaults[vault] {
@@ -145,21 +145,21 @@ func recoveryFromPaths(r *Resource, f *incidentFacts, depth int) Recovery {
 				return rec(Reversible, fmt.Sprintf("its backup was deleted but is soft-deleted for %d days: undelete it in vault %s, then restore", x.Recovery.BackupSoftDeleteDays(vault), name))
 			}
 			return rec(Reversible, "restore from its backup in vault "+name)
-		case "site-recovery":
+		case recovery.KindSiteRecovery:
 			vault := vaultOf(via)
 			if f.deletedVaults[vault] || f.deletedResources[via] {
 				gone = append(gone, "its Site Recovery vault or replica was deleted")
 				continue
 			}
 			return rec(Reversible, "fail over to its Site Recovery replica (vault "+vault[strings.LastIndex(vault, "/")+1:]+")")
-		case "backup-vault":
+		case recovery.KindBackupVault:
 			vault := strings.ToLower(parentOf(p.Via))
 			if f.deletedVaults[vault] || f.deletedResources[via] {
 				gone = append(gone, "its Backup vault instance was deleted")
 				continue
 			}
 			return rec(Reversible, "restore from Backup vault "+vault[strings.LastIndex(vault, "/")+1:])
-		case "with-vm":
+		case recovery.KindWithVM:
 			if depth > 0 {
 				continue
 			}
@@ -173,7 +173,7 @@ func recoveryFromPaths(r *Resource, f *incidentFacts, depth int) Recovery {
 			if rv := recoveryFromPaths(vm, f, depth+1); rv.Status == Reversible {
 				return rec(Reversible, "restored with its VM "+vm.Name+": "+rv.Reason)
 			}
-		case "iac":
+		case recovery.KindIaC:
 			return rec(Reversible, "redeploy it from IaC ("+p.Via+")")
 		}
 	}

@@ -112,11 +112,34 @@ func (m *Model) SecondaryCluster(c *arm.Object) (*arm.Object, string, bool) {
 
 func regionKey(s string) string { return strings.ToLower(strings.ReplaceAll(s, " ", "")) }
 
+// The kinds of recovery path: how a resource comes back. A Path's Kind is one of these; respond's
+// restore recipes say which of them each resource type is restored from (respond/recipes.go).
+const (
+	KindBackup            = "backup"              // Azure Backup protected item (Recovery Services vault), or Cosmos DB's own backup
+	KindBackupVault       = "backup-vault"        // Backup vault (Data Protection) backup instance
+	KindSiteRecovery      = "site-recovery"       // Site Recovery replicated item
+	KindIaC               = "iac"                 // redeploy from an ARM template, Bicep build or Terraform state
+	KindSoftDelete        = "soft-delete"         // Key Vault soft delete, blob soft delete
+	KindPointInTime       = "point-in-time"       // SQL automated backups, blob point-in-time restore
+	KindVersioning        = "versioning"          // blob versions
+	KindFailoverGroup     = "failover-group"      // SQL (instance) failover group
+	KindGeoReplica        = "geo-replica"         // SQL active geo-replication
+	KindGeoRestore        = "geo-restore"         // SQL geo-redundant backups
+	KindLongTermRetention = "long-term-retention" // SQL long-term retention
+	KindSecondaryCluster  = "secondary-cluster"   // an AKS cluster of the same application in another region
+	KindWithVM            = "with-vm"             // a disk, NIC or SQL VM restored with its virtual machine
+	KindDeclared          = "declared"            // a method apps.yaml declares
+)
+
+// Kinds are all the kinds, in the order above.
+var Kinds = []string{KindBackup, KindBackupVault, KindSiteRecovery, KindIaC, KindSoftDelete, KindPointInTime, KindVersioning,
+	KindFailoverGroup, KindGeoReplica, KindGeoRestore, KindLongTermRetention, KindSecondaryCluster, KindWithVM, KindDeclared}
+
 // Path is one way to bring a resource back after it is destroyed, read from the snapshot. Respond
 // builds playbook steps from these, RSP-002 judges whether a resource has one, detect whether one
 // survived an incident.
 type Path struct {
-	Kind    string `json:"kind"`    // backup, backup-vault, site-recovery, iac, soft-delete, point-in-time, versioning, failover-group, secondary-cluster, with-vm, declared
+	Kind    string `json:"kind"`    // one of the Kind constants
 	Summary string `json:"summary"` // one line, as RSP-002 shows it
 	Via     string `json:"via,omitempty"`
 	// LastPoint is the newest recovery point (Azure Backup) or the last test failover (Site Recovery).
@@ -137,7 +160,7 @@ func (m *Model) Paths(o *arm.Object) []Path {
 	var out []Path
 	k := o.ID.Key()
 	for _, it := range m.protectedItems[k] {
-		p := Path{Kind: "backup", Summary: "Azure Backup", Via: it.ID.String()}
+		p := Path{Kind: KindBackup, Summary: "Azure Backup", Via: it.ID.String()}
 		for _, f := range []string{"properties.lastRecoveryPoint", "properties.lastBackupTime"} {
 			if t, ok := timeProp(it, f); ok && p.LastPoint.IsZero() {
 				p.LastPoint = t
@@ -146,15 +169,15 @@ func (m *Model) Paths(o *arm.Object) []Path {
 		out = append(out, p)
 	}
 	for _, bi := range m.backupInstances[k] {
-		out = append(out, Path{Kind: "backup-vault", Summary: "Backup vault", Via: bi.ID.String()})
+		out = append(out, Path{Kind: KindBackupVault, Summary: "Backup vault", Via: bi.ID.String()})
 	}
 	for _, ri := range m.replicated[k] {
-		p := Path{Kind: "site-recovery", Summary: "Site Recovery", Via: ri.ID.String()}
+		p := Path{Kind: KindSiteRecovery, Summary: "Site Recovery", Via: ri.ID.String()}
 		p.LastPoint, _ = timeProp(ri, "properties.lastSuccessfulTestFailoverTime")
 		out = append(out, p)
 	}
 	if d, ok := m.iac.Find(o); ok {
-		out = append(out, Path{Kind: "iac", Summary: "redeploy from IaC (" + d.Source + ")", Via: d.Source})
+		out = append(out, Path{Kind: KindIaC, Summary: "redeploy from IaC (" + d.Source + ")", Via: d.Source})
 	}
 	switch strings.ToLower(o.Type()) {
 	case "microsoft.keyvault/vaults":
@@ -164,44 +187,44 @@ func (m *Model) Paths(o *arm.Object) []Path {
 		window := time.Duration(days) * 24 * time.Hour
 		switch {
 		case soft && purge:
-			out = append(out, Path{Kind: "soft-delete", Summary: "Key Vault soft delete with purge protection", Window: window})
+			out = append(out, Path{Kind: KindSoftDelete, Summary: "Key Vault soft delete with purge protection", Window: window})
 		case soft:
-			out = append(out, Path{Kind: "soft-delete", Summary: "Key Vault soft delete without purge protection (can be purged)", Window: window, Weak: true})
+			out = append(out, Path{Kind: KindSoftDelete, Summary: "Key Vault soft delete without purge protection (can be purged)", Window: window, Weak: true})
 		}
 	case "microsoft.sql/servers":
 		for _, fg := range m.index.ChildrenOfType(o.ID, "Microsoft.Sql/servers/failoverGroups") {
-			out = append(out, Path{Kind: "failover-group", Summary: "failover group " + fg.Name(), Via: fg.ID.String()})
+			out = append(out, Path{Kind: KindFailoverGroup, Summary: "failover group " + fg.Name(), Via: fg.ID.String()})
 		}
 	case "microsoft.sql/servers/databases":
 		out = append(out, m.sqlDatabasePaths(o)...)
 	case "microsoft.sql/managedinstances":
 		if fg, geo, _ := m.InstanceFailoverGroup(o); fg != nil && geo {
-			out = append(out, Path{Kind: "failover-group", Summary: "instance failover group"})
+			out = append(out, Path{Kind: KindFailoverGroup, Summary: "instance failover group"})
 		}
 	case "microsoft.storage/storageaccounts":
 		if bs := m.index.ChildrenOfType(o.ID, "Microsoft.Storage/storageAccounts/blobServices"); len(bs) > 0 {
 			b := bs[0]
 			if on, _ := b.Prop("properties.deleteRetentionPolicy.enabled").Bool(); on {
 				d, _ := b.Prop("properties.deleteRetentionPolicy.days").Int()
-				out = append(out, Path{Kind: "soft-delete", Summary: "blob soft delete", Via: b.ID.String(), Window: time.Duration(d) * 24 * time.Hour})
+				out = append(out, Path{Kind: KindSoftDelete, Summary: "blob soft delete", Via: b.ID.String(), Window: time.Duration(d) * 24 * time.Hour})
 			}
 			if on, _ := b.Prop("properties.restorePolicy.enabled").Bool(); on {
 				d, _ := b.Prop("properties.restorePolicy.days").Int()
-				out = append(out, Path{Kind: "point-in-time", Summary: "blob point-in-time restore", Via: b.ID.String(), Window: time.Duration(d) * 24 * time.Hour, Partial: true})
+				out = append(out, Path{Kind: KindPointInTime, Summary: "blob point-in-time restore", Via: b.ID.String(), Window: time.Duration(d) * 24 * time.Hour, Partial: true})
 			}
 			if on, _ := b.Prop("properties.isVersioningEnabled").Bool(); on {
-				out = append(out, Path{Kind: "versioning", Summary: "blob versioning", Via: b.ID.String(), Partial: true})
+				out = append(out, Path{Kind: KindVersioning, Summary: "blob versioning", Via: b.ID.String(), Partial: true})
 			}
 		}
 	case "microsoft.documentdb/databaseaccounts":
-		out = append(out, Path{Kind: "backup", Summary: "Cosmos DB " + strings.ToLower(o.Prop("properties.backupPolicy.type").Display()) + " backup"})
+		out = append(out, Path{Kind: KindBackup, Summary: "Cosmos DB " + strings.ToLower(o.Prop("properties.backupPolicy.type").Display()) + " backup"})
 	case "microsoft.compute/disks", "microsoft.network/networkinterfaces", "microsoft.sqlvirtualmachine/sqlvirtualmachines":
 		// Restored with their VM.
 		for _, p := range []string{"managedBy", "properties.virtualMachine.id", "properties.virtualMachineResourceId"} {
 			if vm, ok := o.Get(p).String(); ok && vm != "" {
 				if v, ok := m.index.Get(vm); ok && v != o {
 					if path := m.Strongest(v); path != "" {
-						out = append(out, Path{Kind: "with-vm", Summary: "with VM " + v.Name() + " (" + path + ")", Via: v.ID.String()})
+						out = append(out, Path{Kind: KindWithVM, Summary: "with VM " + v.Name() + " (" + path + ")", Via: v.ID.String()})
 						break
 					}
 				}
@@ -209,13 +232,13 @@ func (m *Model) Paths(o *arm.Object) []Path {
 		}
 	case "microsoft.containerservice/managedclusters":
 		if c, _, _ := m.SecondaryCluster(o); c != nil {
-			out = append(out, Path{Kind: "secondary-cluster", Summary: "secondary cluster"})
+			out = append(out, Path{Kind: KindSecondaryCluster, Summary: "secondary cluster"})
 		}
 	}
 	if a, ok := m.memberApp(o.ID); ok {
 		for _, b := range a.Backups {
 			if strings.EqualFold(strings.TrimSuffix(b.Resource, "/"), o.ID.String()) {
-				out = append(out, Path{Kind: "declared", Summary: "declared in apps.yaml: " + b.Method})
+				out = append(out, Path{Kind: KindDeclared, Summary: "declared in apps.yaml: " + b.Method})
 			}
 		}
 	}
@@ -231,13 +254,13 @@ func (m *Model) sqlDatabasePaths(o *arm.Object) []Path {
 	for _, fg := range m.index.ChildrenOfType(server, "Microsoft.Sql/servers/failoverGroups") {
 		for _, db := range fg.Get("properties.databases").List() {
 			if id, ok := db.String(); ok && strings.EqualFold(id, o.ID.String()) {
-				out = append(out, Path{Kind: "failover-group", Summary: "failover group " + fg.Name(), Via: fg.ID.String()})
+				out = append(out, Path{Kind: KindFailoverGroup, Summary: "failover group " + fg.Name(), Via: fg.ID.String()})
 			}
 		}
 	}
 	for _, rl := range m.index.ChildrenOfType(o.ID, "Microsoft.Sql/servers/databases/replicationLinks") {
 		if partner, ok := rl.Get("properties.partnerServer").String(); ok {
-			out = append(out, Path{Kind: "geo-replica", Summary: "geo-replica on " + partner, Via: rl.ID.String()})
+			out = append(out, Path{Kind: KindGeoReplica, Summary: "geo-replica on " + partner, Via: rl.ID.String()})
 		}
 	}
 	days := int64(7) // Azure SQL's default point-in-time retention
@@ -246,19 +269,19 @@ func (m *Model) sqlDatabasePaths(o *arm.Object) []Path {
 			days = n
 		}
 	}
-	out = append(out, Path{Kind: "point-in-time", Summary: "point-in-time or dropped-database restore from automated backups (not if the server is deleted)",
+	out = append(out, Path{Kind: KindPointInTime, Summary: "point-in-time or dropped-database restore from automated backups (not if the server is deleted)",
 		Window: time.Duration(days) * 24 * time.Hour})
 	red := o.Get("properties.requestedBackupStorageRedundancy")
 	if !red.Exists() {
 		red = o.Get("properties.currentBackupStorageRedundancy")
 	}
 	if red.Is("Geo", "GeoZone") {
-		out = append(out, Path{Kind: "geo-restore", Summary: "geo-restore from geo-redundant backups"})
+		out = append(out, Path{Kind: KindGeoRestore, Summary: "geo-restore from geo-redundant backups"})
 	}
 	for _, p := range m.index.ChildrenOfType(o.ID, "Microsoft.Sql/servers/databases/backupLongTermRetentionPolicies") {
 		for _, f := range []string{"properties.weeklyRetention", "properties.monthlyRetention", "properties.yearlyRetention"} {
 			if v, ok := p.Get(f).String(); ok && v != "" && v != "PT0S" {
-				out = append(out, Path{Kind: "long-term-retention", Summary: "long-term retention backups (" + v + ")", Via: p.ID.String()})
+				out = append(out, Path{Kind: KindLongTermRetention, Summary: "long-term retention backups (" + v + ")", Via: p.ID.String()})
 				break
 			}
 		}

@@ -173,11 +173,11 @@ func (b *builder) lostDataAt(o *arm.Object, since time.Time, what, reason string
 // generic: configuration-based and other resources — IaC, else the snapshot's configuration, else lost.
 func (b *builder) generic(o *arm.Object) {
 	phase := phaseOf(o)
-	if d, ok := strongest(b.paths(o), "iac"); ok {
+	if d, ok := strongest(b.paths(o), recovery.KindIaC); ok {
 		b.deploy(o, d, phase)
 		return
 	}
-	if p, ok := strongest(b.paths(o), "declared"); ok {
+	if p, ok := strongest(b.paths(o), recovery.KindDeclared); ok {
 		b.declared(o, p, phase)
 		return
 	}
@@ -264,7 +264,7 @@ func (b *builder) deploy(o *arm.Object, p recovery.Path, phase Phase) *Step {
 
 // rebuild re-creates a resource from the configuration the snapshot holds.
 func (b *builder) rebuild(o *arm.Object, phase Phase, action string, min int) *Step {
-	if d, ok := strongest(b.env.RecoveryPaths(o), "iac"); ok {
+	if d, ok := strongest(b.env.RecoveryPaths(o), recovery.KindIaC); ok {
 		s := b.deploy(o, d, phase)
 		s.Action = action
 		return s

@@ -14,6 +14,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/assess"
 	"github.com/bulwarkhq/bulwark/internal/incident"
+	"github.com/bulwarkhq/bulwark/internal/recovery"
 )
 
 // Inputs select what a playbook is generated for: exactly one of App and Incident.
@@ -329,7 +330,7 @@ func (b *builder) plan() {
 			}
 		}
 		for _, p := range b.env.RecoveryPaths(o) {
-			if p.Kind == "with-vm" {
+			if p.Kind == recovery.KindWithVM {
 				if vm, ok := b.env.Index.Get(p.Via); ok && b.targetSet[vm.ID.Key()] {
 					attach(vm, o)
 				}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/recovery"
 )
 
 // backupVault: a deleted vault's recovery points are gone; the vault itself is rebuilt so that
@@ -70,7 +71,7 @@ func (b *builder) recoveryInfraChanges() {
 				continue
 			}
 			container := parentName(r.ID, 2)
-			s := &Step{Phase: RecoveryInfra, Action: "undelete-backup-item", Path: "backup", Minutes: minBackupUndelete, Activity: "restore-data",
+			s := &Step{Phase: RecoveryInfra, Action: "undelete-backup-item", Path: recovery.KindBackup, Minutes: minBackupUndelete, Activity: "restore-data",
 				Title:  "Undelete the backup of " + protectedName(it),
 				Detail: fmt.Sprintf("Protection was stopped and the backup data deleted while soft delete was on: the data is kept for %d days. Undelete it, then resume protection with its policy.", b.env.Recovery.BackupSoftDeleteDays(vaultID)),
 				Condition: &Condition{

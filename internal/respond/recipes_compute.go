@@ -44,7 +44,7 @@ func (b *builder) virtualMachine(o *arm.Object) {
 	with := b.withVM[o.ID.Key()]
 	paths := b.paths(o)
 	name := o.Name()
-	if p, ok := strongest(paths, "backup"); ok {
+	if p, ok := strongest(paths, recovery.KindBackup); ok {
 		it, _ := b.env.Index.Get(p.Via)
 		vaultID := parentID(p.Via, 6)
 		vault := parentName(p.Via, 6)
@@ -80,7 +80,7 @@ func (b *builder) virtualMachine(o *arm.Object) {
 		b.requires(st, b.covered[strings.ToLower(vaultID)])
 		return
 	}
-	if p, ok := strongest(paths, "site-recovery"); ok {
+	if p, ok := strongest(paths, recovery.KindSiteRecovery); ok {
 		ri, _ := b.env.Index.Get(p.Via)
 		s := &Step{Phase: VirtualMachine, Action: "failover-site-recovery", Path: p.Kind, Minutes: minFailover, Activity: "restore-capabilities",
 			Title:  "Fail over " + name + " with Site Recovery",
@@ -133,7 +133,7 @@ func (b *builder) virtualMachine(o *arm.Object) {
 			return
 		}
 	}
-	if d, ok := strongest(paths, "iac"); ok {
+	if d, ok := strongest(paths, recovery.KindIaC); ok {
 		s := b.deploy(o, d, VirtualMachine)
 		for _, a := range with {
 			s.Resources = append(s.Resources, ref(a))
@@ -293,7 +293,7 @@ func (b *builder) rebuildOnDataDisks(o *arm.Object, disks, with []*arm.Object) {
 
 func (b *builder) aks(o *arm.Object) {
 	paths := b.paths(o)
-	if p, ok := strongest(paths, "backup-vault"); ok {
+	if p, ok := strongest(paths, recovery.KindBackupVault); ok {
 		bi, _ := arm.ParseID(p.Via) // a recovery path's Via is the ID of an object in the snapshot
 		vault, _ := bi.Parent()
 		s := &Step{Phase: VirtualMachine, Action: "restore-aks-from-backup-vault", Path: p.Kind, Minutes: minAKSRestore, Manual: true, Activity: "restore-data",
@@ -312,14 +312,14 @@ func (b *builder) aks(o *arm.Object) {
 		b.requires(st, b.covered[vault.Key()])
 		return
 	}
-	if p, ok := strongest(paths, "secondary-cluster"); ok {
+	if p, ok := strongest(paths, recovery.KindSecondaryCluster); ok {
 		b.add(&Step{Phase: VirtualMachine, Action: "switch-to-secondary-cluster", Path: p.Kind, Minutes: 30, Manual: true, Activity: "restore-capabilities",
 			Title:    "Move " + o.Name() + "'s traffic to its secondary cluster",
 			Detail:   "A secondary cluster runs the same workloads: switch DNS or the front door to it, then rebuild the primary from IaC.",
 			Commands: []string{"# switch the traffic manager / front door endpoint to the secondary cluster"}, REST: []arm.Request{}}, o)
 		return
 	}
-	if d, ok := strongest(paths, "iac"); ok {
+	if d, ok := strongest(paths, recovery.KindIaC); ok {
 		s := b.deploy(o, d, VirtualMachine)
 		s.Minutes = minAKSRedeploy
 		b.lostData(o, "persistent volumes and in-cluster state", "no AKS backup: the cluster is redeployed empty; workloads come back from GitOps or pipelines")
@@ -349,7 +349,7 @@ func (b *builder) identity(o *arm.Object) {
 		REST:     []arm.Request{{Method: "PUT", Endpoint: b.host, Path: b.path(o.ID.String(), o.Type()), Body: map[string]any{"location": o.Location()}}},
 		Undo:     fmt.Sprintf("az identity delete --ids %s", q(o.ID.String())),
 	}
-	if d, ok := strongest(b.paths(o), "iac"); ok {
+	if d, ok := strongest(b.paths(o), recovery.KindIaC); ok {
 		s.Path = d.Kind
 	}
 	b.add(s, o)

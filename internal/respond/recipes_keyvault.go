@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/recovery"
 )
 
 func (b *builder) keyVault(o *arm.Object) {
@@ -21,9 +22,9 @@ func (b *builder) keyVault(o *arm.Object) {
 		b.lose(o, RecoveryInfra, "keys, secrets and certificates", r.Recovery.Reason+b.dependentsNote(o))
 		return
 	}
-	p, ok := strongest(b.env.RecoveryPaths(o), "soft-delete")
+	p, ok := strongest(b.env.RecoveryPaths(o), recovery.KindSoftDelete)
 	if !ok {
-		if d, ok := strongest(b.env.RecoveryPaths(o), "iac"); ok {
+		if d, ok := strongest(b.env.RecoveryPaths(o), recovery.KindIaC); ok {
 			s := b.deploy(o, d, RecoveryInfra)
 			s.Detail += " Soft delete is off, so its keys, secrets and certificates are lost: re-issue them and re-point what used them" + b.dependentsNote(o) + "."
 			b.lostData(o, "keys, secrets and certificates", "soft delete is off: deleting the vault destroys its contents")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/recovery"
 )
 
 // beforeAttack is the time to restore data to: just before the incident's first alert, or the
@@ -22,7 +23,7 @@ func (b *builder) beforeAttack() string {
 
 func (b *builder) sqlServer(o *arm.Object) {
 	paths := b.paths(o)
-	if p, ok := strongest(paths, "failover-group"); ok {
+	if p, ok := strongest(paths, recovery.KindFailoverGroup); ok {
 		fg, _ := b.env.Index.Get(p.Via)
 		partner := ""
 		if fg != nil {
@@ -61,8 +62,8 @@ func (b *builder) sqlDatabase(o *arm.Object) {
 	if b.inc == nil {
 		serverGone = b.targetSet[server.Key()] // an application plan restores the whole application
 	}
-	if p, ok := strongest(paths, "failover-group", "geo-replica"); ok {
-		if st, ok := b.covered[server.Key()]; ok && st.Action == "failover-sql" && p.Kind == "failover-group" && st.Path == p.Kind && strings.Contains(st.Title, nameOf(p.Via)) {
+	if p, ok := strongest(paths, recovery.KindFailoverGroup, recovery.KindGeoReplica); ok {
+		if st, ok := b.covered[server.Key()]; ok && st.Action == "failover-sql" && p.Kind == recovery.KindFailoverGroup && st.Path == p.Kind && strings.Contains(st.Title, nameOf(p.Via)) {
 			// Failing the server's group over brings this database with it.
 			st.Resources = append(st.Resources, ref(o))
 			st.keys = append(st.keys, o.ID.Key())
@@ -75,7 +76,7 @@ func (b *builder) sqlDatabase(o *arm.Object) {
 		s := &Step{Phase: Data, Action: "use-sql-replica", Path: p.Kind, Minutes: minSQLFailover, Activity: "restore-data",
 			Title: "Serve " + o.Name() + " from its " + p.Summary, REST: []arm.Request{},
 			Undo: "fail back once the primary is rebuilt (set-primary on the original side)"}
-		if p.Kind == "failover-group" {
+		if p.Kind == recovery.KindFailoverGroup {
 			fg, _ := b.env.Index.Get(p.Via)
 			partner := ""
 			if fg != nil {
@@ -116,8 +117,8 @@ func (b *builder) sqlDatabase(o *arm.Object) {
 		b.add(s, o)
 		return
 	}
-	if _, ok := strongest(paths, "point-in-time"); ok && !serverGone {
-		p, _ := strongest(paths, "point-in-time")
+	if _, ok := strongest(paths, recovery.KindPointInTime); ok && !serverGone {
+		p, _ := strongest(paths, recovery.KindPointInTime)
 		s := &Step{Phase: Data, Action: "restore-deleted-database", Path: p.Kind, Minutes: minSQLRestore, Activity: "restore-data",
 			Title:  "Restore deleted database " + o.Name() + " on " + server.Name(),
 			Detail: fmt.Sprintf("Restore the dropped database from its automated backups (kept %s) to the moment it was deleted.", days(p.Window)),
@@ -141,7 +142,7 @@ func (b *builder) sqlDatabase(o *arm.Object) {
 		b.add(s, o)
 		return
 	}
-	if p, ok := strongest(paths, "geo-restore"); ok {
+	if p, ok := strongest(paths, recovery.KindGeoRestore); ok {
 		dest := server // geo-restore into the server, or into the partner its failover group moved to
 		if st, ok := b.covered[server.Key()]; ok && st.partner != "" {
 			if pid, err := arm.ParseID(st.partner); err == nil {
@@ -158,7 +159,7 @@ func (b *builder) sqlDatabase(o *arm.Object) {
 		}, o)
 		return
 	}
-	if p, ok := strongest(paths, "long-term-retention"); ok {
+	if p, ok := strongest(paths, recovery.KindLongTermRetention); ok {
 		b.add(&Step{Phase: Data, Action: "restore-ltr-backup", Path: p.Kind, Minutes: minSQLRestore + 30, Activity: "restore-data",
 			Title:  "Restore " + o.Name() + " from its long-term retention backup",
 			Detail: "Only the long-term retention copies survive: the newest one is up to a week (weekly) or a month old. " + p.Summary + ".",
@@ -180,7 +181,7 @@ func (b *builder) sqlDatabase(o *arm.Object) {
 func (b *builder) cosmos(o *arm.Object) {
 	typ, _ := o.Prop("properties.backupPolicy.type").String()
 	if strings.EqualFold(typ, "Continuous") {
-		b.add(&Step{Phase: Data, Action: "restore-cosmos-continuous", Path: "backup", Minutes: minCosmosRestore, Activity: "restore-data",
+		b.add(&Step{Phase: Data, Action: "restore-cosmos-continuous", Path: recovery.KindBackup, Minutes: minCosmosRestore, Activity: "restore-data",
 			Title:  "Restore Cosmos DB account " + o.Name() + " to before the attack",
 			Detail: "Continuous backup restores the account to any second in its retention, into a new account.",
 			Commands: []string{fmt.Sprintf("az cosmosdb restore --resource-group %s --account-name %s --target-database-account-name %s --restore-timestamp %s --location %s --subscription %s",
@@ -188,7 +189,7 @@ func (b *builder) cosmos(o *arm.Object) {
 			REST: []arm.Request{}}, o)
 		return
 	}
-	b.add(&Step{Phase: Data, Action: "restore-cosmos-periodic", Path: "backup", Minutes: 8 * 60, Manual: true, Activity: "restore-data",
+	b.add(&Step{Phase: Data, Action: "restore-cosmos-periodic", Path: recovery.KindBackup, Minutes: 8 * 60, Manual: true, Activity: "restore-data",
 		Title:    "Ask Microsoft support to restore Cosmos DB account " + o.Name(),
 		Detail:   "Periodic backup can only be restored by Microsoft support, within its retention: plan for a working day. Open a severity A case at once: the retention clock is running.",
 		Commands: []string{"az support tickets create  # Cosmos DB restore from periodic backup; give the account name " + o.Name() + " and the time to restore to"},

@@ -26,7 +26,7 @@ func (b *builder) storageAccount(o *arm.Object) {
 		Undo:     "none",
 	}
 	st := b.add(s, o)
-	if p, ok := firstPartial(b.paths(o), "point-in-time"); ok {
+	if p, ok := firstPartial(b.paths(o), recovery.KindPointInTime); ok {
 		pit := &Step{Phase: Data, Action: "restore-blobs-point-in-time", Path: p.Kind, Minutes: minBlobRestore, Activity: "restore-data",
 			Title:  "Restore " + name + "'s block blobs to before the attack",
 			Detail: fmt.Sprintf("Point-in-time restore reaches back %s. Pick the last time before the first destructive change; restore only the containers that were changed.", days(p.Window)),
