@@ -6,6 +6,7 @@
 package recovery
 
 import (
+	"sort"
 	"strings"
 	"time"
 
@@ -130,6 +131,42 @@ const (
 	KindWithVM            = "with-vm"             // a disk, NIC or SQL VM restored with its virtual machine
 	KindDeclared          = "declared"            // a method apps.yaml declares
 )
+
+// typeKinds are the kinds Paths can give a resource of each type (canonical, lower case) beyond
+// those any resource can have (AnyKinds). A test holds Paths to it on the demo and reference
+// estates, and respond's recipe table to covering it.
+var typeKinds = map[string][]string{
+	"microsoft.compute/virtualmachines":              {KindBackup, KindSiteRecovery},
+	"microsoft.compute/disks":                        {KindBackupVault, KindWithVM},
+	"microsoft.network/networkinterfaces":            {KindWithVM},
+	"microsoft.sqlvirtualmachine/sqlvirtualmachines": {KindBackup, KindWithVM},
+	"microsoft.storage/storageaccounts":              {KindBackup, KindBackupVault, KindSoftDelete, KindPointInTime, KindVersioning},
+	"microsoft.keyvault/vaults":                      {KindSoftDelete},
+	"microsoft.sql/servers":                          {KindFailoverGroup},
+	"microsoft.sql/managedinstances":                 {KindFailoverGroup},
+	"microsoft.sql/servers/databases":                {KindFailoverGroup, KindGeoReplica, KindPointInTime, KindGeoRestore, KindLongTermRetention},
+	"microsoft.documentdb/databaseaccounts":          {KindBackup},
+	"microsoft.containerservice/managedclusters":     {KindBackupVault, KindSecondaryCluster},
+	"microsoft.dbforpostgresql/flexibleservers":      {KindBackupVault},
+}
+
+// AnyKinds are the kinds any resource can have: a template that declares it, a method apps.yaml declares.
+var AnyKinds = []string{KindIaC, KindDeclared}
+
+// KindsFor lists the kinds Paths can give a resource of type typ: those of its type, then AnyKinds.
+func KindsFor(typ string) []string {
+	return append(append([]string(nil), typeKinds[strings.ToLower(arm.CanonicalType(typ))]...), AnyKinds...)
+}
+
+// Types are the types with kinds of their own, sorted.
+func Types() []string {
+	out := make([]string, 0, len(typeKinds))
+	for t := range typeKinds {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
 
 // Kinds are all the kinds, in the order above.
 var Kinds = []string{KindBackup, KindBackupVault, KindSiteRecovery, KindIaC, KindSoftDelete, KindPointInTime, KindVersioning,

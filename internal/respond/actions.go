@@ -74,33 +74,9 @@ const (
 	minGroup            = 5
 )
 
-// planResource gives one target its restore step (or records it lost), by type and by the
-// strongest recovery path the snapshot shows that survived the incident.
-func (b *builder) planResource(o *arm.Object) {
-	typ := strings.ToLower(arm.CanonicalType(o.Type()))
-	switch typ {
-	case "microsoft.keyvault/vaults":
-		b.keyVault(o)
-	case "microsoft.recoveryservices/vaults", "microsoft.dataprotection/backupvaults":
-		b.backupVault(o)
-	case "microsoft.storage/storageaccounts":
-		b.storageAccount(o)
-	case "microsoft.sql/servers", "microsoft.sql/managedinstances":
-		b.sqlServer(o)
-	case "microsoft.sql/servers/databases", "microsoft.sql/managedinstances/databases":
-		b.sqlDatabase(o)
-	case "microsoft.documentdb/databaseaccounts":
-		b.cosmos(o)
-	case "microsoft.compute/virtualmachines":
-		b.virtualMachine(o)
-	case "microsoft.containerservice/managedclusters":
-		b.aks(o)
-	case "microsoft.managedidentity/userassignedidentities":
-		b.identity(o)
-	default:
-		b.generic(o)
-	}
-}
+// planResource gives one target its restore step (or records it lost) with the recipe of its type
+// (recipes.go), from the strongest recovery path the snapshot shows that survived the incident.
+func (b *builder) planResource(o *arm.Object) { recipeFor(o.Type()).Plan(b, o) }
 
 // paths returns the recovery paths of o that the incident left standing.
 func (b *builder) paths(o *arm.Object) []recovery.Path {
