@@ -120,7 +120,7 @@ func (rs *RuleSet) NewCorrelator() *Correlator {
 			}
 		}
 		st.need = len(st.refs)
-		if v, ok := r.Correlation.Condition["gte"]; ok && (st.c.Type == "temporal" || st.c.Type == "temporal_ordered") {
+		if v, ok := r.Correlation.Condition.Get(Gte); ok && (st.c.Type == "temporal" || st.c.Type == "temporal_ordered") {
 			st.need = int(v)
 		}
 		c.states = append(c.states, st)
@@ -141,12 +141,7 @@ func isSliding(c *Correlation) bool {
 	case "value_avg":
 		return false
 	}
-	for op := range c.Condition {
-		if op != "gt" && op != "gte" {
-			return false
-		}
-	}
-	return true
+	return c.Condition.AtLeast()
 }
 
 // Process evaluates one event: detection alerts are emitted at once; matches that feed
@@ -334,7 +329,7 @@ func (c *Correlator) add(st *corrState, idx int, e *entry, emit func(Alert)) {
 		}
 		g.entries = append(keep, rec)
 		agg := aggregate(st.c, g.entries, rec)
-		if holds(st.c.Condition, agg) {
+		if st.c.Condition.Holds(agg) {
 			c.fire(st, g, g.entries, agg, e.t, emit)
 			g.entries = nil
 		}
@@ -355,7 +350,7 @@ func (c *Correlator) closeWindow(st *corrState, g *group, emit func(Alert)) {
 		return
 	}
 	agg := aggregate(st.c, g.entries, nil)
-	if holds(st.c.Condition, agg) {
+	if st.c.Condition.Holds(agg) {
 		c.fire(st, g, g.entries, agg, g.entries[len(g.entries)-1].t, emit)
 	}
 	g.entries = nil
@@ -403,33 +398,6 @@ func aggregate(c *Correlation, recs []*entryRec, newest *entryRec) float64 {
 		return 100 * float64(same) / float64(len(recs))
 	}
 	return 0
-}
-
-func holds(cond map[string]float64, v float64) bool {
-	if math.IsNaN(v) {
-		return false
-	}
-	for op, want := range cond {
-		ok := false
-		switch op {
-		case "gt":
-			ok = v > want
-		case "gte":
-			ok = v >= want
-		case "lt":
-			ok = v < want
-		case "lte":
-			ok = v <= want
-		case "eq":
-			ok = v == want
-		case "neq":
-			ok = v != want
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
 }
 
 func (c *Correlator) temporal(st *corrState, g *group, rec *entryRec, emit func(Alert)) {

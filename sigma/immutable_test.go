@@ -58,9 +58,9 @@ func TestRuleSetsShareRules(t *testing.T) {
 		}
 	}
 	// A caller changing its rules afterwards changes no set.
-	rules[1].Correlation.Condition["gte"] = 100
+	rules[1].Correlation.Condition = rules[1].Correlation.Condition.With(Gte, 100)
 	rules[0].Title = "changed"
-	if a.Correlations[0].Correlation.Condition["gte"] != 2 || a.Rules[0].Title != "lock deleted" {
+	if func() bool { v, _ := a.Correlations[0].Correlation.Condition.Get(Gte); return v != 2 }() || a.Rules[0].Title != "lock deleted" {
 		t.Error("a set shares its rules with the caller")
 	}
 }

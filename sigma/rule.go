@@ -87,8 +87,8 @@ type Correlation struct {
 	Rules     []string
 	GroupBy   []string
 	Timespan  time.Duration
-	Condition map[string]float64 // gt, gte, lt, lte, eq, neq
-	Field     string             // for value_* types
+	Condition Condition // comparisons of the aggregate, all of which must hold
+	Field     string    // for value_* types
 	Aliases   map[string]map[string]string
 	Generate  bool
 }
@@ -630,7 +630,6 @@ func (p *ruleParser) correlation(n *yaml.Node) (*Correlation, error) {
 		if condNode.Kind != yaml.MappingNode {
 			return nil, p.errAt(condNode, "condition must be a mapping such as {gte: 10}")
 		}
-		c.Condition = map[string]float64{}
 		for j := 0; j+1 < len(condNode.Content); j += 2 {
 			k, v := condNode.Content[j], condNode.Content[j+1]
 			switch k.Value {
@@ -645,12 +644,12 @@ func (p *ruleParser) correlation(n *yaml.Node) (*Correlation, error) {
 				if err != nil {
 					return nil, p.errAt(v, "condition %s: %q is not a number", k.Value, v.Value)
 				}
-				c.Condition[k.Value] = f
+				c.Condition = c.Condition.With(Op(k.Value), f)
 			default:
 				return nil, p.errAt(k, "unknown condition operator %q (gt, gte, lt, lte, eq, neq, field)", k.Value)
 			}
 		}
-		if len(c.Condition) == 0 && !temporal {
+		if c.Condition.Empty() && !temporal {
 			return nil, p.errAt(condNode, "condition has no comparison (gt, gte, lt, lte, eq, neq)")
 		}
 	}
@@ -668,10 +667,6 @@ func (r *Rule) Clone() *Rule {
 		cc := *r.Correlation
 		cc.Rules = append([]string(nil), r.Correlation.Rules...)
 		cc.GroupBy = append([]string(nil), r.Correlation.GroupBy...)
-		cc.Condition = make(map[string]float64, len(r.Correlation.Condition))
-		for k, v := range r.Correlation.Condition {
-			cc.Condition[k] = v
-		}
 		c.Correlation = &cc
 	}
 	if r.Custom != nil {

@@ -373,12 +373,7 @@ func runRulesList(ctx context.Context, app *App, opts *rulesListOptions) error {
 		if c := r.Correlation; c != nil {
 			l.Type, l.Correlation, l.Rules = "correlation", c.Type, c.Rules
 			l.Timespan = c.Timespan.String()
-			for _, k := range []string{"gt", "gte", "lt", "lte", "eq", "neq"} {
-				if v, ok := c.Condition[k]; ok {
-					l.Condition += fmt.Sprintf("%s %g ", k, v)
-				}
-			}
-			l.Condition = strings.TrimSpace(l.Condition)
+			l.Condition = c.Condition.String()
 			l.BuildingOnly = r.Level.Rank() == 0
 		}
 		out = append(out, l)

@@ -140,16 +140,16 @@ func applyOverrides(rs []*sigma.Rule, ov map[string]config.CorrelationOverride) 
 			r.Correlation.Timespan = o.Timespan.Duration
 		}
 		if o.Threshold > 0 {
-			key := ""
-			for _, k := range []string{"gte", "gt"} {
-				if _, ok := r.Correlation.Condition[k]; ok {
+			key := sigma.Op("")
+			for _, k := range []sigma.Op{sigma.Gte, sigma.Gt} {
+				if _, ok := r.Correlation.Condition.Get(k); ok {
 					key = k
 				}
 			}
 			if key == "" {
 				return fmt.Errorf("line %d: detection.correlations.%s: a %s rule has no threshold to set", o.Line, name, r.Correlation.Type)
 			}
-			r.Correlation.Condition[key] = o.Threshold
+			r.Correlation.Condition = r.Correlation.Condition.With(key, o.Threshold)
 		}
 	}
 	return nil
