@@ -14,11 +14,9 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/bulwarkhq/bulwark/examples"
-	"github.com/bulwarkhq/bulwark/internal/apps"
 	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/assess"
-	"github.com/bulwarkhq/bulwark/internal/config"
-	"github.com/bulwarkhq/bulwark/internal/iac"
+	"github.com/bulwarkhq/bulwark/internal/load"
 	"github.com/bulwarkhq/bulwark/internal/snapshot"
 )
 
@@ -103,15 +101,15 @@ func isDefault(v arm.Value) bool { _, ok := v.Default(); return ok }
 // unknown for a check is a result of that check with that status, and every check has a row.
 func TestReadmeExpectedResults(t *testing.T) {
 	res, _ := loadEstate(t)
-	appsFile, err := apps.Load(filepath.Join(examples.Root, "apps.yaml"))
+	appsFile, err := load.Apps(filepath.Join(examples.Root, "apps.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(filepath.Join(examples.Root, "bulwark.yaml"))
+	cfg, err := load.Config(filepath.Join(examples.Root, "bulwark.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, err := iac.Load([]string{filepath.Join(examples.Root, "iac")})
+	inv, err := load.IaC([]string{filepath.Join(examples.Root, "iac")})
 	if err != nil {
 		t.Fatal(err)
 	}

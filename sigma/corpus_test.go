@@ -14,7 +14,7 @@ func TestSigmaHQCorpus(t *testing.T) {
 	if _, err := os.Stat(dir); err != nil {
 		t.Skip("reference data not present:", err)
 	}
-	rules, errs := LoadFiles(dir)
+	rules, errs := LoadFS(os.DirFS(dir), dir)
 	rs, cerrs := NewRuleSet(rules, Options{Lenient: true})
 	errs = append(errs, cerrs...)
 	for _, e := range errs {

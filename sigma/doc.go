@@ -32,7 +32,9 @@
 //
 // A RuleSet owns copies of the rules it was built from: several sets (with different field maps)
 // can be built from the same parsed rules, concurrently, and changing those rules afterwards
-// changes no set. ParseRules, LoadFiles and LoadFS (an embedded pack) parse; NewRuleSet compiles.
+// changes no set. ParseRules (one file's bytes) and LoadFS (every rule file below a folder of an
+// fs.FS: an embedded pack, or os.DirFS(dir) for a folder on disk) parse; NewRuleSet compiles. The
+// package does no I/O of its own: it reads files only through the fs.FS it is given.
 //
 // The package stays in Bulwark's module: beyond the standard library it needs only
 // go.yaml.in/yaml/v3, and with the pruned module graphs of Go 1.17 and later a program that

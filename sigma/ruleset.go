@@ -3,9 +3,7 @@ package sigma
 import (
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -335,43 +333,6 @@ func LoadFS(fsys fs.FS, label string) ([]*Rule, Errors) {
 	})
 	if err != nil {
 		errs = append(errs, &Error{File: label, Msg: err.Error()})
-	}
-	return rules, errs
-}
-
-// LoadFiles parses every .yml and .yaml file below the given paths.
-func LoadFiles(paths ...string) ([]*Rule, Errors) {
-	var rules []*Rule
-	var errs Errors
-	for _, p := range paths {
-		err := filepath.WalkDir(p, func(f string, d fs.DirEntry, err error) error {
-			if err != nil {
-				errs = append(errs, &Error{File: f, Msg: err.Error()})
-				return nil
-			}
-			if d.IsDir() {
-				if f != p && strings.HasPrefix(d.Name(), ".") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			n := strings.ToLower(d.Name())
-			if !strings.HasSuffix(n, ".yml") && !strings.HasSuffix(n, ".yaml") {
-				return nil
-			}
-			data, err := os.ReadFile(f)
-			if err != nil {
-				errs = append(errs, &Error{File: f, Msg: err.Error()})
-				return nil
-			}
-			rs, es := ParseRules(f, data)
-			rules = append(rules, rs...)
-			errs = append(errs, es...)
-			return nil
-		})
-		if err != nil {
-			errs = append(errs, &Error{File: p, Msg: err.Error()})
-		}
 	}
 	return rules, errs
 }

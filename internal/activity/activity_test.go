@@ -1,6 +1,8 @@
 package activity
 
 import (
+	"github.com/bulwarkhq/bulwark/internal/hostfs"
+
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -25,7 +27,7 @@ const contoso = "../../examples/contoso/activity"
 
 func readAll(t *testing.T, paths ...string) ([]*Event, *Reader) {
 	t.Helper()
-	r := &Reader{}
+	r := &Reader{Files: hostfs.FS{}}
 	var out []*Event
 	if err := r.Read(context.Background(), paths, func(e *Event) error { out = append(out, e); return nil }); err != nil {
 		t.Fatal(err)
@@ -182,7 +184,7 @@ func TestTaxonomyPublished(t *testing.T) {
 // TestEscapedClaimNames: serializers that escape "/" still give the caller and principal.
 func TestEscapedClaimNames(t *testing.T) {
 	line := `{"time":"2026-11-25T21:47:10Z","resourceId":"/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.AUTHORIZATION/LOCKS/L","operationName":"MICROSOFT.AUTHORIZATION/LOCKS/DELETE","category":"Administrative","resultType":"Success","correlationId":"c","identity":{"claims":{"http:\/\/schemas.xmlsoap.org\/ws\/2005\/05\/identity\/claims\/upn":"eve@contoso.example","http:\/\/schemas.microsoft.com\/identity\/claims\/objectidentifier":"0e0e0e0e-0000-4000-8000-000000000001"}}}`
-	r := &Reader{Stdin: strings.NewReader(line + "\n")}
+	r := &Reader{Files: hostfs.FS{}, Stdin: strings.NewReader(line + "\n")}
 	var got []*Event
 	if err := r.Read(context.Background(), []string{"-"}, func(e *Event) error { got = append(got, e); return nil }); err != nil || len(got) != 1 {
 		t.Fatalf("%v %d %v", err, len(got), r.Problems)
@@ -211,7 +213,7 @@ func TestParallelDecodingKeepsOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	read := func(workers int) (keys []string, problems []Problem) {
-		r := &Reader{Workers: workers}
+		r := &Reader{Files: hostfs.FS{}, Workers: workers}
 		if err := r.Read(context.Background(), []string{path}, func(e *Event) error { keys = append(keys, fmt.Sprint(e.KeyHash())+"@"+e.Source()); return nil }); err != nil {
 			t.Fatal(err)
 		}
@@ -239,7 +241,7 @@ func TestTopPropertyFastPath(t *testing.T) {
 		}
 	}()
 	for _, p := range []string{"rest", "diagnostic-export", "log-analytics"} {
-		r := &Reader{}
+		r := &Reader{Files: hostfs.FS{}}
 		err := r.Read(context.Background(), []string{filepath.Join("..", "..", "examples", "contoso", "activity", p)}, func(e *Event) error {
 			slow := &Event{propertiesRaw: e.propertiesRaw}
 			for k := range e.Properties() {
@@ -306,7 +308,7 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte("TimeGenerated [UTC],OperationNameValue,Caller\n2026-11-25T10:00:00Z,A/B/WRITE,x\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, workers := range []int{1, 3} {
-			r := &Reader{Stdin: bytes.NewReader(data), Workers: workers}
+			r := &Reader{Files: hostfs.FS{}, Stdin: bytes.NewReader(data), Workers: workers}
 			err := r.Read(context.Background(), []string{"-"}, func(e *Event) error {
 				if e.At.IsZero() || e.OperationName == "" {
 					t.Fatalf("event without time or operation: %+v", e)
@@ -369,7 +371,7 @@ func TestWalkedPathAgrees(t *testing.T) {
 		for i, l := range lines {
 			var d decoded
 			if flat { // every event flat (Reader.Flat): the same flat fields, none of the raw parts
-				d.decoder = (&Reader{Flat: func(string) bool { return true }}).newDecoder()
+				d.decoder = (&Reader{Files: hostfs.FS{}, Flat: func(string) bool { return true }}).newDecoder()
 			}
 			data := []byte(l)
 			decodeUnit(unit{src: source{"x", i + 1}, data: data}, &d)
@@ -533,7 +535,7 @@ func TestMappedAndStreamAgree(t *testing.T) {
 		}
 		for _, workers := range []int{1, 4} {
 			collect := func(read func(r *Reader, fn func(*Event) error) error) string {
-				r := &Reader{Workers: workers}
+				r := &Reader{Files: hostfs.FS{}, Workers: workers}
 				var out []string
 				if err := read(r, func(e *Event) error {
 					out = append(out, fmt.Sprint(e.KeyHash(), "@", e.Source(), " ", e.Caller))
@@ -570,7 +572,7 @@ func TestTruncatedWhileMapped(t *testing.T) {
 			t.Fatal(err)
 		}
 		n := 0
-		err := (&Reader{Workers: workers}).Read(context.Background(), []string{path}, func(e *Event) error {
+		err := (&Reader{Files: hostfs.FS{}, Workers: workers}).Read(context.Background(), []string{path}, func(e *Event) error {
 			if n++; n == 1 {
 				if err := os.Truncate(path, 0); err != nil {
 					t.Fatal(err)
@@ -601,7 +603,7 @@ func TestBodyString(t *testing.T) {
 		{"no such member", `{"requestbody":"{\"properties\":{}}"}`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := &Reader{Stdin: strings.NewReader(head + tc.props + "}\n")}
+			r := &Reader{Files: hostfs.FS{}, Stdin: strings.NewReader(head + tc.props + "}\n")}
 			var got []*Event
 			if err := r.Read(context.Background(), []string{"-"}, func(e *Event) error { got = append(got, e); return nil }); err != nil || len(got) != 1 {
 				t.Fatalf("%d events, err %v, problems %v", len(got), err, r.Problems)
@@ -653,7 +655,7 @@ func TestTimeOnlyEventsAsPassedOn(t *testing.T) {
 		for _, workers := range []int{1, 4} {
 			for _, streamed := range []bool{false, true} {
 				read := func(timeOnly bool) (seen []string, timeOnlyN int) {
-					r := &Reader{Workers: workers}
+					r := &Reader{Files: hostfs.FS{}, Workers: workers}
 					if timeOnly {
 						r.TimeOnly = func(op string) bool { return strings.HasSuffix(op, "/READ") }
 					}
@@ -725,7 +727,7 @@ func TestPrettyDocumentIsLinear(t *testing.T) {
 		for _, how := range []string{"file", "stdin"} {
 			validated = 0
 			var evs []*Event
-			r := &Reader{Stdin: bytes.NewReader(data)}
+			r := &Reader{Files: hostfs.FS{}, Stdin: bytes.NewReader(data)}
 			arg := p
 			if how == "stdin" {
 				arg = "-"
@@ -765,7 +767,7 @@ func BenchmarkPrettyDocument(b *testing.B) {
 		b.Run(fmt.Sprintf("%dKB", len(data)>>10), func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			for i := 0; i < b.N; i++ {
-				r := &Reader{Stdin: bytes.NewReader(data)}
+				r := &Reader{Files: hostfs.FS{}, Stdin: bytes.NewReader(data)}
 				if err := r.Read(context.Background(), []string{"-"}, func(*Event) error { return nil }); err != nil {
 					b.Fatal(err)
 				}
@@ -785,7 +787,7 @@ func BenchmarkGarbageLines(b *testing.B) {
 	data := buf.Bytes()
 	b.SetBytes(int64(len(data)))
 	for i := 0; i < b.N; i++ {
-		r := &Reader{Stdin: bytes.NewReader(data)}
+		r := &Reader{Files: hostfs.FS{}, Stdin: bytes.NewReader(data)}
 		if err := r.Read(context.Background(), []string{"-"}, func(*Event) error { return nil }); err != nil || r.Malformed != 1_000_000 || len(r.Problems) != MaxProblems {
 			b.Fatalf("%v: %d malformed, %d kept", err, r.Malformed, len(r.Problems))
 		}

@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/bulwarkhq/bulwark/internal/jsonscan"
 )
@@ -54,6 +53,7 @@ type mappedLines struct {
 	b        []byte // the whole mapping
 	i        int    // where the next line starts
 	released int    // the pages before it were given back
+	drop     func([]byte)
 }
 
 func (m *mappedLines) shared() bool { return true }
@@ -63,12 +63,12 @@ func (m *mappedLines) pos() int { return m.i }
 // release gives back the mapped pages of the lines before upto, every 8 MB: the kernel keeps
 // them in its page cache, but they would otherwise all count as the process's memory.
 func (m *mappedLines) release(upto int) {
-	page := os.Getpagesize()
-	if upto-m.released < 8<<20 {
+	const align = 64 << 10 // a multiple of every page size in use (4, 16 and 64 KiB)
+	if m.drop == nil || upto-m.released < 8<<20 {
 		return
 	}
-	end := upto / page * page
-	dropPages(m.b[m.released:end])
+	end := upto / align * align
+	m.drop(m.b[m.released:end])
 	m.released = end
 }
 

@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -28,6 +26,10 @@ func (p Problem) String() string { return p.Source + ": " + p.Msg }
 
 // Reader reads events from files, folders and stdin.
 type Reader struct {
+	// Files is where Read finds the files and folders it is given: the host's (hostfs.FS), or any
+	// fs.FS whose names are the paths given. Open files that implement Mapper are read from a
+	// memory mapping.
+	Files fs.FS
 	Stdin io.Reader
 	// Problems holds the first MaxProblems malformed lines and rows, each with file and line;
 	// Malformed counts them all.
@@ -70,7 +72,10 @@ func (r *Reader) Read(ctx context.Context, paths []string, fn func(*Event) error
 			}
 			continue
 		}
-		info, err := os.Stat(p)
+		if r.Files == nil {
+			return fmt.Errorf("read activity %s: no file system to read it from (Reader.Files)", p)
+		}
+		info, err := fs.Stat(r.Files, p)
 		if err != nil {
 			return fmt.Errorf("read activity: %w", err)
 		}
@@ -81,13 +86,13 @@ func (r *Reader) Read(ctx context.Context, paths []string, fn func(*Event) error
 		}
 		var files []string
 		if info.IsDir() {
-			err := filepath.WalkDir(p, func(f string, d fs.DirEntry, err error) error {
+			err := fs.WalkDir(r.Files, p, func(f string, d fs.DirEntry, err error) error {
 				if err != nil {
 					return err
 				}
 				if d.IsDir() {
 					if f != p && strings.HasPrefix(d.Name(), ".") {
-						return filepath.SkipDir
+						return fs.SkipDir
 					}
 					return nil
 				}
@@ -95,7 +100,7 @@ func (r *Reader) Read(ctx context.Context, paths []string, fn func(*Event) error
 				for _, ext := range []string{".json", ".jsonl", ".csv", ".json.gz", ".jsonl.gz", ".csv.gz"} {
 					if strings.HasSuffix(n, ext) {
 						if !d.Type().IsRegular() { // a link is read when it leads to a regular file
-							if info, err := os.Stat(f); err != nil || !info.Mode().IsRegular() {
+							if info, err := fs.Stat(r.Files, f); err != nil || !info.Mode().IsRegular() {
 								return fmt.Errorf("%s: %s, not a regular file", f, fileinfo.Kind(d.Type()))
 							}
 						}
@@ -113,7 +118,7 @@ func (r *Reader) Read(ctx context.Context, paths []string, fn func(*Event) error
 			files = []string{p}
 		}
 		for _, f := range files {
-			fh, err := os.Open(f)
+			fh, err := r.Files.Open(f)
 			if err != nil {
 				return fmt.Errorf("read activity: %w", err)
 			}
@@ -230,14 +235,22 @@ func (r *Reader) emit(e *Event, fn func(*Event) error) error {
 // errNotMapped: the file is read through a buffer instead.
 var errNotMapped = errors.New("not mapped")
 
-// readFile reads an opened file. JSON lines in a regular file are read from a memory mapping: no
-// copy of the file into a buffer and of each line out of it (see splitAndDecode for what happens if
-// the file is truncated meanwhile). Everything else, and any file that cannot be mapped, is read
-// as a stream.
-func (r *Reader) readFile(ctx context.Context, name string, f *os.File, fn func(*Event) error) error {
-	if info, err := f.Stat(); err == nil && info.Mode().IsRegular() {
-		if data, unmap, err := mapFile(f, info.Size()); err == nil {
-			err := r.readMapped(ctx, name, data, fn)
+// Mapper is an open file that can be mapped read-only into memory (hostfs's files are): Map
+// returns the mapping, a function that gives back the pages of a part of it that are in memory
+// (its start and end are multiples of 64 KiB, a multiple of every page size in use), and unmap.
+// An error means the file is read as a stream.
+type Mapper interface {
+	Map() (data []byte, drop func([]byte), unmap func() error, err error)
+}
+
+// readFile reads an opened file. JSON lines in a file that can be mapped (see Mapper) are read
+// from the mapping: no copy of the file into a buffer and of each line out of it (see
+// splitAndDecode for what happens if the file is truncated meanwhile). Everything else, and any
+// file that cannot be mapped, is read as a stream.
+func (r *Reader) readFile(ctx context.Context, name string, f fs.File, fn func(*Event) error) error {
+	if m, ok := f.(Mapper); ok {
+		if data, drop, unmap, err := m.Map(); err == nil {
+			err := r.readMapped(ctx, name, data, drop, fn)
 			if uerr := unmap(); err == nil && uerr != nil {
 				err = fmt.Errorf("%s: %w", name, uerr)
 			}
@@ -250,7 +263,7 @@ func (r *Reader) readFile(ctx context.Context, name string, f *os.File, fn func(
 }
 
 // readMapped reads JSON lines from a mapped file, or returns errNotMapped for any other content.
-func (r *Reader) readMapped(ctx context.Context, name string, data []byte, fn func(*Event) error) (err error) {
+func (r *Reader) readMapped(ctx context.Context, name string, data []byte, drop func([]byte), fn func(*Event) error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer faultError(name, &err)
 	start := 0
@@ -264,7 +277,7 @@ func (r *Reader) readMapped(ctx context.Context, name string, data []byte, fn fu
 	if i == len(data) || data[i] != '{' {
 		return errNotMapped // gzip, CSV, a JSON array: readStream tells them apart, by the same first byte
 	}
-	return r.splitAndDecode(ctx, name, &mappedLines{b: data, i: start}, fn)
+	return r.splitAndDecode(ctx, name, &mappedLines{b: data, i: start, drop: drop}, fn)
 }
 
 // byteOrderMark is UTF-8's, which some exports start with.

@@ -3,6 +3,8 @@
 package activity
 
 import (
+	"github.com/bulwarkhq/bulwark/internal/hostfs"
+
 	"context"
 	"path/filepath"
 	"strings"
@@ -18,7 +20,7 @@ func TestSpecialFilesRefused(t *testing.T) {
 		t.Skip("no named pipes here:", err)
 	}
 	for path, want := range map[string]string{"/dev/zero": "a device, not a regular file", fifo: "a named pipe, not a regular file", dir: "a named pipe, not a regular file"} {
-		err := (&Reader{}).Read(context.Background(), []string{path}, func(*Event) error { return nil })
+		err := (&Reader{Files: hostfs.FS{}}).Read(context.Background(), []string{path}, func(*Event) error { return nil })
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v", path, err)
 		}

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -89,20 +87,6 @@ func (d Drill) Time() (time.Time, error) {
 		return t, nil
 	}
 	return time.Parse(time.RFC3339, d.Date)
-}
-
-// Load reads and validates apps.yaml.
-func Load(path string) (*File, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read applications: %w", err)
-	}
-	f, err := Parse(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	f.Dir = filepath.Dir(path)
-	return f, nil
 }
 
 // Parse reads apps.yaml from r; errors name the line.

@@ -12,6 +12,8 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/activity"
 	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/internal/detect"
+	"github.com/bulwarkhq/bulwark/internal/hostfs"
+	"github.com/bulwarkhq/bulwark/internal/load"
 	"github.com/bulwarkhq/bulwark/internal/report"
 	"github.com/bulwarkhq/bulwark/sigma"
 )
@@ -140,7 +142,7 @@ func runDetect(ctx context.Context, app *App, opts *detectOptions) error {
 		return usagef("--no-builtin needs --rules: there would be no rules to run")
 	}
 	if opts.config != "" {
-		cfg, err := config.Load(opts.config)
+		cfg, err := load.Config(opts.config)
 		if err != nil {
 			return err
 		}
@@ -148,7 +150,7 @@ func runDetect(ctx context.Context, app *App, opts *detectOptions) error {
 		dopts.Context, dopts.Suppress = cfg.Detection.Context, cfg.Detection.Suppress
 	}
 	dopts.Now = now
-	rules, errs := detect.LoadRules(!opts.noBuiltin, opts.rules...)
+	rules, errs := loadRules(!opts.noBuiltin, opts.rules)
 	for _, e := range errs {
 		app.notef("rules: %s", e)
 	}
@@ -176,7 +178,7 @@ func runDetect(ctx context.Context, app *App, opts *detectOptions) error {
 			app.progress(fmt.Sprintf("%d events read (%s)…", p.Events, p.Source))
 		}
 	}}
-	sum, err := detect.Run(ctx, activity.Paths(opts.paths), dopts, detect.RunOptions{Stdin: app.Stdin, Inputs: opts.paths}, c)
+	sum, err := detect.Run(ctx, activity.Paths(opts.paths), dopts, detect.RunOptions{Files: hostfs.FS{}, Stdin: app.Stdin, Inputs: opts.paths}, c)
 	var cerrs sigma.Errors
 	if errors.As(err, &cerrs) {
 		for _, e := range cerrs {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/bulwarkhq/bulwark/internal/activity"
 	"github.com/bulwarkhq/bulwark/internal/detect"
+	"github.com/bulwarkhq/bulwark/internal/hostfs"
+	"github.com/bulwarkhq/bulwark/internal/load"
 	"github.com/bulwarkhq/bulwark/sigma"
 )
 
@@ -85,7 +87,7 @@ func runRulesLint(ctx context.Context, app *App, opts *rulesLintOptions) error {
 			return fmt.Errorf("read rules: %w", err)
 		}
 	}
-	rules, errs := sigma.LoadFiles(args...)
+	rules, errs := load.Rules(args...)
 	rs, cerrs := sigma.NewRuleSet(rules, sigma.Options{Lenient: true})
 	errs = append(errs, cerrs...)
 	total := len(rules) + countParseFailures(errs)
@@ -278,7 +280,7 @@ func runRuleTests(file string, out *[]ruleTest) sigma.Errors {
 // readEvents reads a sample file: Activity Log events in any of their formats (decoded exactly as
 // bulwark detect decodes them), or else plain JSON objects.
 func readEvents(file string) ([]sigma.Event, error) {
-	r := &activity.Reader{}
+	r := &activity.Reader{Files: hostfs.FS{}}
 	var evs []sigma.Event
 	err := r.Read(context.Background(), []string{file}, func(e *activity.Event) error { evs = append(evs, e); return nil })
 	if err == nil && len(evs) > 0 && len(r.Problems) == 0 {
@@ -362,7 +364,7 @@ func runRulesList(ctx context.Context, app *App, opts *rulesListOptions) error {
 	if err != nil {
 		return err
 	}
-	rules, errs := detect.LoadRules(!noBuiltin, paths...)
+	rules, errs := loadRules(!noBuiltin, paths)
 	for _, e := range errs {
 		app.notef("rules: %s", e)
 	}

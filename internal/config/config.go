@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -252,20 +251,6 @@ func Default() Config {
 	c.RPO = Duration{36 * time.Hour}
 	c.Detection.Context = Context{Window: Duration{6 * time.Hour}, HistoryFactor: 3, FirstTime: 25}
 	return c
-}
-
-// Load reads bulwark.yaml at path over the defaults. Unknown keys are errors naming the line.
-func Load(path string) (Config, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("read settings: %w", err)
-	}
-	defer f.Close()
-	c, err := Parse(f)
-	if err != nil {
-		return Config{}, fmt.Errorf("%s: %w", path, err)
-	}
-	return c, nil
 }
 
 // Severity names accepted in overrides.

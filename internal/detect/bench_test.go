@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/activity"
+	"github.com/bulwarkhq/bulwark/internal/hostfs"
 )
 
 // template is one diagnostic-export line with its time and correlation ID marked for substitution.
@@ -205,7 +206,7 @@ func BenchmarkDetect1M(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		r := &activity.Reader{}
+		r := &activity.Reader{Files: hostfs.FS{}}
 		d.Narrow(r)
 		if err := r.Read(context.Background(), []string{path}, func(e *activity.Event) error { d.Process(e); return nil }); err != nil {
 			b.Fatal(err)

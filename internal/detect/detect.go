@@ -90,18 +90,15 @@ type Stats struct {
 	Churn int `json:"churnEvents"`
 }
 
-// LoadRules returns the built-in pack (unless builtin is false) and the rules in paths.
-func LoadRules(builtin bool, paths ...string) ([]*sigma.Rule, sigma.Errors) {
+// LoadRules returns the built-in pack (unless builtin is false) followed by the rules given (the
+// user's, which load.Rules reads from files).
+func LoadRules(builtin bool, user ...*sigma.Rule) ([]*sigma.Rule, sigma.Errors) {
 	var out []*sigma.Rule
 	var errs sigma.Errors
 	if builtin {
 		out, errs = sigma.LoadFS(rules.FS, "rules")
 	}
-	if len(paths) > 0 {
-		rs, es := sigma.LoadFiles(paths...)
-		out, errs = append(out, rs...), append(errs, es...)
-	}
-	return out, errs
+	return append(out, user...), errs
 }
 
 // WithOverrides returns copies of rules with the windows and thresholds bulwark.yaml gives for

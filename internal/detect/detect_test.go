@@ -15,6 +15,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/internal/activity"
 	"github.com/bulwarkhq/bulwark/internal/config"
+	"github.com/bulwarkhq/bulwark/internal/hostfs"
 	"github.com/bulwarkhq/bulwark/sigma"
 )
 
@@ -38,7 +39,7 @@ func builtin(t testing.TB) Options {
 
 func readAll(t testing.TB, paths ...string) []*activity.Event {
 	t.Helper()
-	r := &activity.Reader{}
+	r := &activity.Reader{Files: hostfs.FS{}}
 	var evs []*activity.Event
 	if err := r.Read(context.Background(), paths, func(e *activity.Event) error { evs = append(evs, e); return nil }); err != nil {
 		t.Fatal(err)
@@ -416,7 +417,7 @@ func TestRandomStreamsKeepInvariants(t *testing.T) {
 			b.Write(data)
 			b.WriteByte('\n')
 		}
-		r := &activity.Reader{Stdin: strings.NewReader(b.String())}
+		r := &activity.Reader{Files: hostfs.FS{}, Stdin: strings.NewReader(b.String())}
 		var evs []*activity.Event
 		if err := r.Read(context.Background(), []string{"-"}, func(e *activity.Event) error { evs = append(evs, e); return nil }); err != nil {
 			t.Fatal(err)
@@ -472,7 +473,7 @@ func TestTimeOnlyChangesNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := &activity.Reader{}
+			r := &activity.Reader{Files: hostfs.FS{}}
 			switch how {
 			case timeOnly:
 				if r.TimeOnly = d.TimeOnly(); r.TimeOnly == nil {
@@ -570,7 +571,7 @@ level: low
 		t.Fatal("a rule on a read: that read must not be flat, a VM start still is")
 	}
 	line := `{"time":"2026-11-01T00:00:00Z","operationName":"` + read + `","resultType":"Success","category":"Administrative","resourceId":"/subscriptions/1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1","identity":{"claims":{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn":"eve@contoso.example"}}}`
-	r := &activity.Reader{TimeOnly: to, Stdin: strings.NewReader(line + "\n")}
+	r := &activity.Reader{Files: hostfs.FS{}, TimeOnly: to, Stdin: strings.NewReader(line + "\n")}
 	if err := r.Read(context.Background(), []string{"-"}, func(e *activity.Event) error { d.Process(e); return nil }); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/activity"
 	"github.com/bulwarkhq/bulwark/internal/activitysim"
 	"github.com/bulwarkhq/bulwark/internal/config"
+	"github.com/bulwarkhq/bulwark/internal/hostfs"
 )
 
 // diag writes one diagnostic-export line in the demo's shape (upper-case IDs, claims of a service
@@ -277,7 +278,7 @@ func TestGeneratorIsDeterministic(t *testing.T) {
 	if !bytes.Equal(a.Bytes(), b.Bytes()) || a.Len() == 0 {
 		t.Error("two runs differ")
 	}
-	r := &activity.Reader{Stdin: bytes.NewReader(a.Bytes())}
+	r := &activity.Reader{Files: hostfs.FS{}, Stdin: bytes.NewReader(a.Bytes())}
 	n := 0
 	if err := r.Read(context.Background(), []string{"-"}, func(*activity.Event) error { n++; return nil }); err != nil || r.Malformed > 0 || n == 0 {
 		t.Errorf("read %d events, %d malformed, %v", n, r.Malformed, err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/internal/activity"
 	"github.com/bulwarkhq/bulwark/internal/activitysim"
+	"github.com/bulwarkhq/bulwark/internal/hostfs"
 )
 
 // precision scores a run against the generator's truth.
@@ -41,7 +42,7 @@ func simulate(tb testing.TB, o activitysim.Options) (*activitysim.Truth, Result)
 	if err != nil || len(errs) > 0 {
 		tb.Fatal(err, errs)
 	}
-	r := &activity.Reader{Stdin: pr}
+	r := &activity.Reader{Files: hostfs.FS{}, Stdin: pr}
 	d.Narrow(r)
 	if err := r.Read(context.Background(), []string{"-"}, func(e *activity.Event) error { d.Process(e); return nil }); err != nil {
 		tb.Fatal(err)

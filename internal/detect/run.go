@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"io"
+	"io/fs"
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/activity"
@@ -46,6 +47,7 @@ type Summary struct {
 
 // RunOptions are what Run reads besides the detector's Options.
 type RunOptions struct {
+	Files  fs.FS     // where activity.Paths are read from (the CLI gives hostfs.FS)
 	Stdin  io.Reader // for "-" in activity.Paths
 	Inputs []string  // named in the summary (default: the source's description)
 }
@@ -61,7 +63,7 @@ func Run(ctx context.Context, src activity.Source, opts Options, ro RunOptions, 
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	r := &activity.Reader{Stdin: ro.Stdin}
+	r := &activity.Reader{Files: ro.Files, Stdin: ro.Stdin}
 	d.Narrow(r)
 	start := time.Now()
 	n := 0

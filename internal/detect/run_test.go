@@ -9,6 +9,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/examples"
 	"github.com/bulwarkhq/bulwark/internal/activity"
+	"github.com/bulwarkhq/bulwark/internal/hostfs"
 )
 
 type stopAt struct {
@@ -39,7 +40,7 @@ func TestRunSources(t *testing.T) {
 		"stdin":  activity.Paths{"-"},
 	} {
 		c := &Collect{}
-		sum, err := Run(context.Background(), src, builtin(t), RunOptions{Stdin: bytes.NewReader(data)}, c)
+		sum, err := Run(context.Background(), src, builtin(t), RunOptions{Files: hostfs.FS{}, Stdin: bytes.NewReader(data)}, c)
 		if err != nil {
 			t.Fatalf("%s: %v", label, err)
 		}
@@ -54,12 +55,12 @@ func TestRunSources(t *testing.T) {
 		}
 	}
 	h := &stopAt{after: 3}
-	if _, err := Run(context.Background(), activity.Paths{formats["rest"]}, builtin(t), RunOptions{}, h); err == nil || err.Error() != "enough" || len(h.Result.Alerts) != 3 {
+	if _, err := Run(context.Background(), activity.Paths{formats["rest"]}, builtin(t), RunOptions{Files: hostfs.FS{}}, h); err == nil || err.Error() != "enough" || len(h.Result.Alerts) != 3 {
 		t.Errorf("handler error: %v, %d alerts", err, len(h.Result.Alerts))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Run(ctx, activity.Paths{formats["rest"]}, builtin(t), RunOptions{}, &Collect{}); !errors.Is(err, context.Canceled) {
+	if _, err := Run(ctx, activity.Paths{formats["rest"]}, builtin(t), RunOptions{Files: hostfs.FS{}}, &Collect{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("a cancelled run: %v", err)
 	}
 }

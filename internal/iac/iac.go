@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -37,37 +35,18 @@ type Inventory struct {
 	Files     int
 }
 
-// Load reads files and folders (*.json, *.tfstate recursively).
-func Load(paths []string) (*Inventory, error) {
-	inv := &Inventory{}
-	for _, p := range paths {
-		info, err := os.Stat(p)
-		if err != nil {
-			return nil, fmt.Errorf("read IaC: %w", err)
-		}
-		if !info.IsDir() {
-			if err := inv.loadFile(p); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if err := inv.addFS(os.DirFS(p), ".", func(rel string) string { return filepath.Join(p, filepath.FromSlash(rel)) }); err != nil {
-			return nil, err
-		}
-	}
-	return inv, nil
-}
-
 // LoadFS reads every template and state file below root in fsys (the embedded demo's iac/).
 func LoadFS(fsys fs.FS, root string) (*Inventory, error) {
 	inv := &Inventory{}
-	if err := inv.addFS(fsys, root, func(rel string) string { return rel }); err != nil {
+	if err := inv.AddFS(fsys, root, func(rel string) string { return rel }); err != nil {
 		return nil, err
 	}
 	return inv, nil
 }
 
-func (inv *Inventory) addFS(fsys fs.FS, root string, display func(string) string) error {
+// AddFS reads every template and state file below root in fsys; display names a file in notes,
+// sources and errors (the file it was read from).
+func (inv *Inventory) AddFS(fsys fs.FS, root string, display func(string) string) error {
 	return fs.WalkDir(fsys, root, func(f string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("read IaC %s: %w", display(f), err)
@@ -87,14 +66,6 @@ func (inv *Inventory) addFS(fsys fs.FS, root string, display func(string) string
 		}
 		return nil
 	})
-}
-
-func (inv *Inventory) loadFile(path string) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("read IaC: %w", err)
-	}
-	return inv.Add(path, data)
 }
 
 // Add reads one document; name is used in notes and sources.

@@ -12,7 +12,7 @@ import (
 )
 
 func TestContosoTemplates(t *testing.T) {
-	inv, err := Load([]string{filepath.Join("..", "..", "examples", "contoso", "iac")})
+	inv, err := loadDir(filepath.Join("..", "..", "examples", "contoso", "iac"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestTerraform(t *testing.T) {
 	"values":{"name":"nsg-web","resource_group_name":"rg-web","security_rule":[{"name":"https","priority":100,"direction":"Inbound","access":"Allow","protocol":"Tcp","source_address_prefix":"*","destination_address_prefix":"*","destination_port_range":"443"}]}}]}]}}}`
 	os.WriteFile(filepath.Join(dir, "terraform.tfstate"), []byte(state), 0o644)
 	os.WriteFile(filepath.Join(dir, "plan.json"), []byte(plan), 0o644)
-	inv, err := Load([]string{dir})
+	inv, err := loadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,4 +109,10 @@ func TestBadInput(t *testing.T) {
 	if len(inv.Notes) != 1 || !strings.Contains(inv.Notes[0], "y.json: not an ARM template") {
 		t.Errorf("notes: %v", inv.Notes)
 	}
+}
+
+// loadDir reads a folder as load.IaC does (which imports this package).
+func loadDir(dir string) (*Inventory, error) {
+	inv := &Inventory{}
+	return inv, inv.AddFS(os.DirFS(dir), ".", func(rel string) string { return filepath.Join(dir, filepath.FromSlash(rel)) })
 }

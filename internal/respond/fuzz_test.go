@@ -16,6 +16,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/internal/detect"
 	"github.com/bulwarkhq/bulwark/internal/graph"
+	"github.com/bulwarkhq/bulwark/internal/hostfs"
 	"github.com/bulwarkhq/bulwark/internal/incident"
 	"github.com/bulwarkhq/bulwark/internal/report"
 	"github.com/bulwarkhq/bulwark/internal/respond"
@@ -69,7 +70,7 @@ func endToEnd(tb testing.TB, files map[string][]byte, name string, data, activit
 	if err != nil {
 		tb.Fatal(err)
 	}
-	r := &activity.Reader{}
+	r := &activity.Reader{Files: hostfs.FS{}}
 	d.Narrow(r)
 	r.ReadFrom(context.Background(), "activity.json", bytes.NewReader(activityLog), func(e *activity.Event) error { d.Process(e); return nil })
 	var buf bytes.Buffer

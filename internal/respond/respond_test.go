@@ -20,6 +20,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/internal/demoestate"
 	"github.com/bulwarkhq/bulwark/internal/detect"
+	"github.com/bulwarkhq/bulwark/internal/hostfs"
 	"github.com/bulwarkhq/bulwark/internal/incident"
 )
 
@@ -53,7 +54,7 @@ func demoIncident(t *testing.T, env *assess.Env) []byte {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	r := &activity.Reader{}
+	r := &activity.Reader{Files: hostfs.FS{}}
 	if err := r.ReadFrom(context.Background(), name, f, func(e *activity.Event) error { d.Process(e); return nil }); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 //go:build linux || darwin || freebsd || netbsd || openbsd
 
-package activity
+package hostfs
 
 import (
 	"os"
@@ -9,10 +9,10 @@ import (
 )
 
 // mapFile maps the first size bytes of f read-only, for reading lines without copying them (see
-// mappedLines); unmap releases the mapping.
+// the Activity Log reader's mappedLines); unmap releases the mapping.
 func mapFile(f *os.File, size int64) (data []byte, unmap func() error, err error) {
 	if size <= 0 || int64(int(size)) != size {
-		return nil, nil, errNotMapped
+		return nil, nil, ErrNotMapped
 	}
 	b, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
