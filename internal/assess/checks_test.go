@@ -554,3 +554,35 @@ func TestLOCK003OncePerAssignment(t *testing.T) {
 		t.Errorf("fix: %s", r.Command)
 	}
 }
+
+// Selection: a framework narrows the catalogue to its mapped checks, intersected with --check.
+func TestSelection(t *testing.T) {
+	ids := func(cs []*Check) string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.ID)
+		}
+		return strings.Join(out, ",")
+	}
+	for _, c := range []struct {
+		sel  Selection
+		want string // or the error's start
+	}{
+		{Selection{Framework: "mcsb"}, "VM-001,KV-001,KV-002"},
+		{Selection{Framework: "mcsb", Exclude: []string{"kv-001"}}, "VM-001,KV-002"},
+		{Selection{Framework: "cis-azure", Include: []string{"kv-002", "VM-001"}}, "KV-002"},
+		{Selection{Include: []string{"KV-002", "RSV-001"}}, "KV-002,RSV-001"},
+		{Selection{Framework: "mcsb", Include: []string{"RSV-001"}}, "error: --framework mcsb: none of the --check checks maps to it"},
+		{Selection{Framework: "nist"}, `error: --framework "nist": choose one of cis-azure, mcsb`},
+		{Selection{Include: []string{"XX-1"}}, `error: unknown check "XX-1"`},
+	} {
+		cs, err := c.sel.Checks()
+		got := ids(cs)
+		if err != nil {
+			got = "error: " + err.Error()
+		}
+		if !strings.HasPrefix(got, c.want) {
+			t.Errorf("%+v: %s, want %s", c.sel, got, c.want)
+		}
+	}
+}

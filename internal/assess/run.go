@@ -346,3 +346,50 @@ func (r *Report) AtOrAbove(min Severity) int {
 	}
 	return n
 }
+
+// Selection says which checks to run: only Include (all when empty), minus Exclude, and — with a
+// Framework — only those mapped to its controls (intersected with Include when both are given).
+type Selection struct {
+	Include, Exclude []string
+	Framework        string // a key of Frameworks, or ""
+}
+
+// Checks resolves the selection. Unknown IDs, an unknown framework and an Include none of which
+// maps to the framework are errors.
+func (s Selection) Checks() ([]*Check, error) {
+	include := s.Include
+	if s.Framework != "" {
+		if _, ok := Frameworks[s.Framework]; !ok {
+			var fws []string
+			for k := range Frameworks {
+				fws = append(fws, k)
+			}
+			sort.Strings(fws)
+			return nil, fmt.Errorf("--framework %q: choose one of %s", s.Framework, strings.Join(fws, ", "))
+		}
+		mapped := ChecksFor(s.Framework)
+		if len(include) == 0 {
+			include = mapped
+		} else {
+			in := map[string]bool{}
+			for _, id := range mapped {
+				in[id] = true
+			}
+			var both []string
+			for _, id := range include {
+				if in[strings.ToUpper(id)] {
+					both = append(both, id)
+				}
+			}
+			if len(both) == 0 {
+				return nil, fmt.Errorf("--framework %s: none of the --check checks maps to it (%s do)", s.Framework, strings.Join(mapped, ", "))
+			}
+			include = both
+		}
+	}
+	checks, err := Select(include, s.Exclude)
+	if err != nil {
+		return nil, fmt.Errorf("%v (bulwark checks list shows the catalogue; IDs look like KV-002)", err)
+	}
+	return checks, nil
+}

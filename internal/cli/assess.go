@@ -3,8 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -113,41 +111,13 @@ func runAssess(ctx context.Context, app *App, opts *assessOptions) error {
 			return usagef("--fail-on: %v", err)
 		}
 	}
-	include := opts.include
-	if opts.framework != "" {
-		name, ok := assess.Frameworks[opts.framework]
-		if !ok {
-			var fws []string
-			for k := range assess.Frameworks {
-				fws = append(fws, k)
-			}
-			sort.Strings(fws)
-			return usagef("--framework %q: choose one of %s", opts.framework, strings.Join(fws, ", "))
-		}
-		mapped := assess.ChecksFor(opts.framework)
-		if len(include) == 0 {
-			include = mapped
-		} else {
-			in := map[string]bool{}
-			for _, id := range mapped {
-				in[id] = true
-			}
-			var both []string
-			for _, id := range include {
-				if in[strings.ToUpper(id)] {
-					both = append(both, id)
-				}
-			}
-			if len(both) == 0 {
-				return usagef("--framework %s: none of the --check checks maps to it (%s do)", opts.framework, strings.Join(mapped, ", "))
-			}
-			include = both
-		}
-		app.notef("--framework %s: %d checks map to the %s through the built-in Azure Policy each is equivalent to, by Microsoft's published mapping (docs/compliance.md); the others are left out", opts.framework, len(include), name)
-	}
-	checks, err := assess.Select(include, opts.exclude)
+	checks, err := assess.Selection{Include: opts.include, Exclude: opts.exclude, Framework: opts.framework}.Checks()
 	if err != nil {
-		return usagef("%v (bulwark checks list shows the catalogue; IDs look like KV-002)", err)
+		return usagef("%v", err)
+	}
+	if opts.framework != "" {
+		app.notef("--framework %s: %d checks map to the %s through the built-in Azure Policy each is equivalent to, by Microsoft's published mapping (docs/compliance.md); the others are left out",
+			opts.framework, len(checks), assess.Frameworks[opts.framework])
 	}
 	ec, err := loadContext(app, opts.config, opts.apps, opts.iac)
 	if err != nil {
