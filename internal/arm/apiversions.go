@@ -108,3 +108,16 @@ func Definition(o *Object) map[string]any {
 	}
 	return out
 }
+
+// The API versions of the writes Bulwark makes: those its pinned Azure SDK clients send (azsdk
+// sends through them; harden's plans name them). Change them with the SDK module versions.
+const (
+	WriteLocks    = "2020-05-01"         // armlocks v1.2.0
+	WriteKeyVault = "2024-11-01"         // armkeyvault v1.5.0
+	WriteRSV      = "2023-04-01"         // armrecoveryservices v1.6.0
+	WriteBV       = "2023-11-01"         // armdataprotection/v3 v3.0.0
+	WriteStorage  = "2024-01-01"         // armstorage v1.8.1
+	WriteSQLShort = "2021-02-01-preview" // armsql v1.2.0 backupShortTermRetentionPolicies
+	WriteSQLLong  = "2020-11-01-preview" // armsql v1.2.0 backupLongTermRetentionPolicies
+	WriteSecurity = "2024-01-01"         // armsecurity v0.15.0 pricings
+)

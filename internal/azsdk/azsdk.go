@@ -36,16 +36,18 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/armclient"
 )
 
-// The API versions the SDK clients send (the plan shows the same ones).
+// The API versions the SDK clients send, declared in arm (arm.Write*) so that a harden plan, which
+// imports no SDK, shows the same ones; TestPlanRequestsAreTheSDKs holds the plan to the requests
+// Prepare builds.
 const (
-	APILocks     = "2020-05-01"         // armlocks v1.2.0
-	APIKeyVault  = "2024-11-01"         // armkeyvault v1.5.0
-	APIRSV       = "2023-04-01"         // armrecoveryservices v1.6.0
-	APIBV        = "2023-11-01"         // armdataprotection/v3 v3.0.0
-	APIStorage   = "2024-01-01"         // armstorage v1.8.1
-	APISQLShort  = "2021-02-01-preview" // armsql v1.2.0 backupShortTermRetentionPolicies
-	APISQLLong   = "2020-11-01-preview" // armsql v1.2.0 backupLongTermRetentionPolicies
-	APISecurity  = "2024-01-01"         // armsecurity v0.15.0 pricings
+	APILocks     = arm.WriteLocks
+	APIKeyVault  = arm.WriteKeyVault
+	APIRSV       = arm.WriteRSV
+	APIBV        = arm.WriteBV
+	APIStorage   = arm.WriteStorage
+	APISQLShort  = arm.WriteSQLShort
+	APISQLLong   = arm.WriteSQLLong
+	APISecurity  = arm.WriteSecurity
 	pollInterval = 5 * time.Second
 )
 

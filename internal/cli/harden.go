@@ -12,6 +12,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/assess"
 	"github.com/bulwarkhq/bulwark/internal/harden"
+	"github.com/bulwarkhq/bulwark/internal/harden/apply"
 )
 
 type hardenOptions struct {
@@ -144,7 +145,7 @@ func applyPlan(ctx context.Context, app *App, opts *hardenOptions, p *harden.Pla
 	if err != nil {
 		return err
 	}
-	ap := &harden.Applier{Client: client, Journal: j, Who: who, Entries: entries}
+	ap := &apply.Applier{Client: client, Journal: j, Who: who, Entries: entries}
 	reqs, err := ap.Preview(ctx, p)
 	if err != nil {
 		return err

@@ -153,7 +153,7 @@ func (f *bicepFile) add(a *Action) error {
 			return err
 		}
 		d := &decl{sym: f.symbol("lock_" + id.Name()), typ: "Microsoft.Authorization/locks", api: apiLocks, name: lid.Name(), scope: target,
-			obj: map[string]any{"properties": a.body()["properties"]}}
+			obj: map[string]any{"properties": a.Body()["properties"]}}
 		f.decls[lid.Key()] = d
 		f.order = append(f.order, lid.Key())
 	case a.Request.Method == "PATCH":
@@ -162,7 +162,7 @@ func (f *bicepFile) add(a *Action) error {
 			base = arm.Definition(a.obj)
 		}
 		d := f.updated(id, base)
-		mergeMap(d.obj, a.body())
+		Merge(d.obj, a.Body())
 	default: // a PUT of a child settings resource
 		path := strings.SplitN(a.Request.Path, "?", 2)[0]
 		cid, err := arm.ParseID(path)
@@ -171,25 +171,26 @@ func (f *bicepFile) add(a *Action) error {
 		}
 		if cid.Key() == id.Key() { // a whole resource (a Defender plan)
 			d := f.updated(id, map[string]any{})
-			mergeMap(d.obj, a.body())
+			Merge(d.obj, a.Body())
 			return nil
 		}
 		base := map[string]any{}
 		d := f.updated(cid, base)
-		mergeMap(d.obj, a.body())
+		Merge(d.obj, a.Body())
 	}
 	return nil
 }
 
-func mergeMap(dst, src map[string]any) {
+// Merge merges src into dst deeply: nested objects are merged, everything else replaced.
+func Merge(dst, src map[string]any) {
 	for k, v := range src {
 		if sm, ok := v.(map[string]any); ok {
 			if dm, ok := dst[k].(map[string]any); ok {
-				mergeMap(dm, sm)
+				Merge(dm, sm)
 				continue
 			}
 			cp := map[string]any{}
-			mergeMap(cp, sm)
+			Merge(cp, sm)
 			dst[k] = cp
 			continue
 		}

@@ -1,8 +1,7 @@
 // Package harden turns failing findings into an ordered remediation plan — locks first on what
-// has the largest blast radius, then settings in the order their prerequisites demand — and
-// applies it through the Azure SDK's typed clients (package azsdk), journaling every write,
-// re-reading each resource first and skipping what is already in place. Irreversible changes are
-// marked and left out unless asked for.
+// has the largest blast radius, then settings in the order their prerequisites demand — and renders
+// it (text, an az CLI script, Bicep). Irreversible changes are marked and left out unless asked
+// for. It decides from the assessment alone; package harden/apply applies a plan to Azure.
 package harden
 
 import (
@@ -13,7 +12,6 @@ import (
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/assess"
-	"github.com/bulwarkhq/bulwark/internal/azsdk"
 )
 
 // Schema names the JSON layout of a Plan.
@@ -75,9 +73,9 @@ type Ref struct {
 	Type string `json:"type"`
 }
 
-// body is the write's body: harden builds every one as a JSON object. For a PUT of a whole child
+// Body is the write's body: harden builds every one as a JSON object. For a PUT of a whole child
 // resource (blob service settings), apply merges it into the definition it reads first.
-func (a *Action) body() map[string]any {
+func (a *Action) Body() map[string]any {
 	m, _ := a.Request.Body.(map[string]any)
 	return m
 }
@@ -258,14 +256,14 @@ func requires(a *Action, before ...*Action) {
 
 // API versions the plan writes with: the ones the SDK clients apply sends through use.
 const (
-	apiLocks    = azsdk.APILocks
-	apiKeyVault = azsdk.APIKeyVault
-	apiRSV      = azsdk.APIRSV
-	apiBV       = azsdk.APIBV
-	apiStorage  = azsdk.APIStorage
-	apiSQLShort = azsdk.APISQLShort
-	apiSQLLong  = azsdk.APISQLLong
-	apiSecurity = azsdk.APISecurity
+	apiLocks    = arm.WriteLocks
+	apiKeyVault = arm.WriteKeyVault
+	apiRSV      = arm.WriteRSV
+	apiBV       = arm.WriteBV
+	apiStorage  = arm.WriteStorage
+	apiSQLShort = arm.WriteSQLShort
+	apiSQLLong  = arm.WriteSQLLong
+	apiSecurity = arm.WriteSecurity
 )
 
 // setting is a change of one property: a PATCH of the resource, or a PUT of a child settings

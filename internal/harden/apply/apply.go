@@ -1,4 +1,7 @@
-package harden
+// Package apply applies a harden plan to Azure: it previews the exact requests, re-reads each
+// resource and skips what is already in place, journals an intent before each write and its outcome
+// after, and resumes an interrupted run from the resources' actual state.
+package apply
 
 import (
 	"context"
@@ -12,6 +15,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/armclient"
 	"github.com/bulwarkhq/bulwark/internal/azsdk"
+	"github.com/bulwarkhq/bulwark/internal/harden"
 	"github.com/bulwarkhq/bulwark/internal/journal"
 )
 
@@ -44,7 +48,7 @@ type Result struct {
 // already in place are left out. Nothing is written: where several actions change one resource,
 // each later one is previewed against the definition the earlier ones will have left, so the
 // preview is the requests Apply sends.
-func (ap *Applier) Preview(ctx context.Context, p *Plan) ([]string, error) {
+func (ap *Applier) Preview(ctx context.Context, p *harden.Plan) ([]string, error) {
 	var out []string
 	after := map[string]json.RawMessage{} // path (lower case) → the definition once the earlier actions are applied
 	for _, a := range p.Actions {
@@ -77,14 +81,14 @@ func applied(current json.RawMessage, req azsdk.Request) json.RawMessage {
 	if req.Method == http.MethodPut {
 		delete(cur, "properties")
 	}
-	mergeMap(cur, body)
+	harden.Merge(cur, body)
 	out, _ := json.Marshal(cur)
 	return out
 }
 
 // request is the write the typed client will send: the action's body (merged into the current
 // definition for a PUT of settings) as the SDK's model.
-func (ap *Applier) request(a *Action, current json.RawMessage) (azsdk.Request, error) {
+func (ap *Applier) request(a *harden.Action, current json.RawMessage) (azsdk.Request, error) {
 	raw, err := json.Marshal(ap.body(a, current))
 	if err != nil {
 		return azsdk.Request{}, err
@@ -103,7 +107,7 @@ func path(p string) string {
 // Apply runs the plan in order. Each action re-reads its resource first and is skipped when the
 // change is already in place (so a second run writes nothing); otherwise its intent is journaled,
 // the request sent, and its outcome journaled. An action whose prerequisite failed is skipped.
-func (ap *Applier) Apply(ctx context.Context, p *Plan) ([]Result, error) {
+func (ap *Applier) Apply(ctx context.Context, p *harden.Plan) ([]Result, error) {
 	pending := map[string]bool{}
 	for _, s := range journal.Pending(ap.Entries) {
 		if s.Intent.Tool == "harden" {
@@ -171,7 +175,7 @@ func (ap *Applier) Apply(ctx context.Context, p *Plan) ([]Result, error) {
 	return out, nil
 }
 
-func blockedBy(a *Action, failed map[string]bool) string {
+func blockedBy(a *harden.Action, failed map[string]bool) string {
 	for _, r := range a.Requires {
 		if failed[r] {
 			return r
@@ -181,7 +185,7 @@ func blockedBy(a *Action, failed map[string]bool) string {
 }
 
 // explain turns a write error into what to do about it.
-func explain(err error, a *Action) string {
+func explain(err error, a *harden.Action) string {
 	if armclient.IsScopeLocked(err) {
 		return fmt.Sprintf("refused: a lock on %s or above it blocks the change (409 ScopeLocked). Release it for the change with "+
 			"bulwark lock release --resource <the locked scope> --reason \"%s %s\" --for 30m, re-run, then bulwark lock restore (bulwark lock list shows the locks)",
@@ -192,12 +196,12 @@ func explain(err error, a *Action) string {
 
 // state reads the action's resource: whether the change is in place, and the raw definition (nil
 // when it does not exist yet).
-func (ap *Applier) state(ctx context.Context, a *Action) (bool, json.RawMessage, error) {
+func (ap *Applier) state(ctx context.Context, a *harden.Action) (bool, json.RawMessage, error) {
 	return ap.stateOf(ctx, a, nil)
 }
 
 // stateOf is state, judged on known instead of a read when it is given.
-func (ap *Applier) stateOf(ctx context.Context, a *Action, known json.RawMessage) (bool, json.RawMessage, error) {
+func (ap *Applier) stateOf(ctx context.Context, a *harden.Action, known json.RawMessage) (bool, json.RawMessage, error) {
 	body := known
 	if body == nil {
 		var err error
@@ -232,17 +236,17 @@ func (ap *Applier) stateOf(ctx context.Context, a *Action, known json.RawMessage
 
 // body is what to send: a PATCH sends the change; a PUT of a settings resource sends its current
 // properties with the change merged in (a PUT replaces, and must not turn off what is on).
-func (ap *Applier) body(a *Action, current json.RawMessage) map[string]any {
+func (ap *Applier) body(a *harden.Action, current json.RawMessage) map[string]any {
 	if a.Request.Method != http.MethodPut || a.Kind == "lock" || current == nil {
-		return a.body()
+		return a.Body()
 	}
 	var cur struct {
 		Properties map[string]any `json:"properties"`
 	}
 	if json.Unmarshal(current, &cur) != nil || cur.Properties == nil {
-		return a.body()
+		return a.Body()
 	}
 	out := map[string]any{"properties": cur.Properties}
-	mergeMap(out, a.body())
+	harden.Merge(out, a.Body())
 	return out
 }
