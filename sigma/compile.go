@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/netip"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -255,11 +254,11 @@ func (p *ruleParser) compileField(fs *FieldSpec, o compileOptions, missing *[]st
 			if flags != "" {
 				s = "(?" + flags + ")" + s
 			}
-			rx, err := regexp.Compile(s)
+			rm, err := newReMatcher(s, len(vals) >= listThreshold && !fm.all)
 			if err != nil {
 				return nil, p.errPos(fs.pos, "invalid regular expression %q: %v", v.raw, err)
 			}
-			m = &reMatcher{re: rx}
+			m = rm
 		case cidr:
 			s, _ := v.raw.(string)
 			pfx, err := netip.ParsePrefix(strings.TrimSpace(s))
@@ -312,6 +311,10 @@ func (p *ruleParser) compileField(fs *FieldSpec, o compileOptions, missing *[]st
 		fm.vals = append(fm.vals, m)
 	}
 	fm.indexKeys(fold)
+	if len(fm.vals) >= listThreshold && !fm.all {
+		// "Any of" a long list: one listMatcher (list.go) instead of one matcher after another.
+		fm.vals = []valueMatcher{newListMatcher(fm.vals)}
+	}
 	return fm, nil
 }
 

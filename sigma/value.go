@@ -356,21 +356,7 @@ func (m *numMatcher) match(v any) bool {
 	return f == m.val
 }
 
-// ---- regular expressions (RE2: linear time, no catastrophic backtracking)
-
-type reMatcher struct{ re *regexp.Regexp }
-
-func (m *reMatcher) match(v any) bool {
-	s, ok := v.(string)
-	if !ok {
-		if f, isNum := toFloat(v); isNum {
-			s = strconv.FormatFloat(f, 'f', -1, 64)
-		} else {
-			return false
-		}
-	}
-	return m.re.MatchString(s)
-}
+// ---- regular expressions: reMatcher, in list.go
 
 // ---- CIDR
 
