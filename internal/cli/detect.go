@@ -29,6 +29,7 @@ type detectOptions struct {
 	failOn    string
 	maxGroups int
 	maxActors int
+	maxHeld   int
 	// allowPartial accepts unreadable lines; allowEmpty accepts inputs without any event.
 	allowPartial, allowEmpty bool
 	paths                    []string // the arguments: files, folders, - for stdin
@@ -94,6 +95,7 @@ detection.suppress silences alerts with a reason and an expiry (they stay listed
 	f.BoolVar(&opts.allowPartial, "allow-partial", false, "exit 0 even when some lines or rows could not be read (the output still says how many)")
 	f.BoolVar(&opts.allowEmpty, "allow-empty", false, "exit 0 when the inputs hold no event at all (by default that is an error: nothing was read)")
 	f.IntVar(&opts.maxActors, "max-actors", 100_000, "actors whose changes are tracked (least recently seen without an alert evicted beyond it)")
+	f.IntVar(&opts.maxHeld, "max-held", 200_000, "events held to be put in time order (beyond it the oldest are passed on early, counted as releasedEarly)")
 	cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions(detect.Levels[1:], cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -128,7 +130,7 @@ func runDetect(ctx context.Context, app *App, opts *detectOptions) error {
 		}
 	}
 	now := time.Now().UTC()
-	dopts := detect.Options{Lateness: opts.lateness, MaxGroups: opts.maxGroups, MaxActors: opts.maxActors}
+	dopts := detect.Options{Lateness: opts.lateness, MaxGroups: opts.maxGroups, MaxActors: opts.maxActors, MaxHeld: opts.maxHeld}
 	if dopts.Since, err = parseTime(opts.since, now); err != nil {
 		return usagef("--since: %v", err)
 	}

@@ -37,8 +37,12 @@ type Options struct {
 	// actors whose changes are tracked (default 100,000, least recently seen evicted first; actors
 	// with an alert are kept); MaxLinks caps remembered role grants and resource-group deletes.
 	MaxGroups, MaxActors, MaxLinks int
-	Since, Until                   time.Time // events outside [Since, Until) are skipped
-	Estate                         *Estate   // optional: components and blast radius
+	// MaxHeld caps the events held to be put in event-time order (default 200,000). Events are
+	// held for Lateness behind the newest; when a log packs more than MaxHeld into that span, the
+	// oldest are passed on early (counted in Stats.ReleasedEarly) instead of being held without bound.
+	MaxHeld      int
+	Since, Until time.Time // events outside [Since, Until) are skipped
+	Estate       *Estate   // optional: components and blast radius
 	// Context tunes when context alerts (mass deallocation) open an incident (bulwark.yaml
 	// detection.context; zero values take config.Default's).
 	Context config.Context
@@ -75,14 +79,16 @@ func (x *Estate) recovery() *recovery.Model {
 
 // Stats count what a run saw.
 type Stats struct {
-	Events     int `json:"events"`
-	Skipped    int `json:"skippedOutsideTimeRange"`
-	Late       int `json:"late"`          // arrived after the watermark had passed them
-	Evicted    int `json:"evictedActors"` // actors dropped at MaxActors
-	LinksLost  int `json:"linksDropped"`  // grants and group deletes dropped at MaxLinks
-	Groups     int `json:"correlationGroups"`
-	GroupsLost int `json:"correlationGroupsEvicted"`
-	Duplicates int `json:"duplicateAlerts"` // Start/Accept/Success of one operation folded into one alert
+	Events  int `json:"events"`
+	Skipped int `json:"skippedOutsideTimeRange"`
+	Late    int `json:"late"` // arrived after the watermark had passed them
+	// ReleasedEarly counts events passed on before the watermark because MaxHeld events were held.
+	ReleasedEarly int `json:"releasedEarly"`
+	Evicted       int `json:"evictedActors"` // actors dropped at MaxActors
+	LinksLost     int `json:"linksDropped"`  // grants and group deletes dropped at MaxLinks
+	Groups        int `json:"correlationGroups"`
+	GroupsLost    int `json:"correlationGroupsEvicted"`
+	Duplicates    int `json:"duplicateAlerts"` // Start/Accept/Success of one operation folded into one alert
 	// BodiesJoined counts later events of an operation given the request body of its Start event.
 	BodiesJoined int `json:"requestBodiesJoined"`
 	// Churn counts events that removed what their actor had created within the day before: they
@@ -190,6 +196,9 @@ func New(opts Options) (*Detector, sigma.Errors, error) {
 	if opts.MaxLinks <= 0 {
 		opts.MaxLinks = 100_000
 	}
+	if opts.MaxHeld <= 0 {
+		opts.MaxHeld = 200_000
+	}
 	def := config.Default().Detection.Context
 	if opts.Context.Window.Duration <= 0 {
 		opts.Context.Window = def.Window
@@ -253,6 +262,10 @@ func (d *Detector) Process(e *activity.Event) {
 	wm := d.maxSeen.Add(-d.opts.Lateness)
 	for d.buf.len() > 0 && !d.buf.peek().at.After(wm) {
 		d.release(d.buf.pop())
+	}
+	for d.buf.len() > d.opts.MaxHeld {
+		d.release(d.buf.pop())
+		d.stats.ReleasedEarly++
 	}
 }
 

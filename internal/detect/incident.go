@@ -151,14 +151,14 @@ func (d *Detector) incident(actor string, alerts []*Alert) *Incident {
 	// changes (yesterday's routine work by the same account) do not.
 	st := d.actor(actor)
 	from := inc.First.Add(-Lookback)
-	for _, k := range st.porder {
-		if p := st.principals[k]; !p.LastSeen.Before(from) || !p.GrantedAt.Before(from) {
+	for _, kp := range st.principals {
+		if p := kp.p; !p.LastSeen.Before(from) || !p.GrantedAt.Before(from) {
 			inc.Principals = append(inc.Principals, p)
 		}
 	}
-	for ip, at := range st.ips {
-		if !at.Before(from) {
-			inc.SourceIPs = append(inc.SourceIPs, ip)
+	for _, s := range st.ips {
+		if !s.last.Before(from) {
+			inc.SourceIPs = append(inc.SourceIPs, s.ip)
 		}
 	}
 	sort.Strings(inc.SourceIPs)
@@ -220,8 +220,8 @@ func (d *Detector) resources(st *actorState, alerts []*Alert, from time.Time) []
 	f := &incidentFacts{purgedVaults: map[string]bool{}, deletedVaults: map[string]bool{},
 		deletedResources: map[string]bool{}, estate: d.opts.Estate}
 	var out []*Resource
-	for _, k := range st.rorder {
-		if r := st.resources[k]; !r.Last.Before(from) {
+	for _, t := range st.resources {
+		if r := t.r; !r.Last.Before(from) {
 			out = append(out, r)
 		}
 	}
@@ -241,8 +241,8 @@ func (d *Detector) resources(st *actorState, alerts []*Alert, from time.Time) []
 		}
 	}
 	f.softDeleteOff = softDeleteOff(alerts, func(_ *Alert, e EventRef) bool {
-		r, ok := st.resources[strings.ToLower(e.ResourceID)]
-		return ok && r.Status == "Failure" // the change was refused (a Resource Guard, say)
+		t, ok := st.resource(strings.ToLower(e.ResourceID))
+		return ok && t.r.Status == "Failure" // the change was refused (a Resource Guard, say)
 	})
 	// Resources under a deleted resource group that the log does not show deleted one by one.
 	if x := d.opts.Estate; x != nil {

@@ -14,16 +14,73 @@ const (
 	maxIPsPerActor        = 100
 )
 
-// actorState is what one actor (a caller and every principal it granted a role) changed.
+// actorState is what one actor (a caller and every principal it granted a role) changed. It is
+// kept small — slices searched in order, a map only once an actor has changed many resources —
+// because the detector holds up to MaxActors of them: most actors of a busy day change one or two
+// resources as one principal from one address.
 type actorState struct {
 	actor      string
-	principals map[string]*Principal
-	porder     []string
-	ips        map[string]time.Time // source IP → last seen
-	resources  map[string]*Resource
-	ops        map[string]map[string]string // per resource: operation (lower case) → latest status
-	rorder     []string
-	overflow   int // resources beyond maxResourcesPerActor
+	principals []keyedPrincipal // first seen first
+	ips        []ipSeen
+	resources  []*tracked          // first changed first
+	index      map[string]*tracked // by lower-cased ID, once there are more than indexFrom
+	overflow   int                 // resources beyond maxResourcesPerActor
+}
+
+type keyedPrincipal struct {
+	key string
+	p   *Principal
+}
+
+type ipSeen struct {
+	ip   string
+	last time.Time
+}
+
+// tracked is one resource an actor changed, with the latest status of each operation on it.
+type tracked struct {
+	key string // lower-cased ID
+	r   *Resource
+	ops []opStatus
+}
+
+type opStatus struct{ op, status string } // operation (lower case), latest result
+
+// indexFrom is how many resources an actor changes before they are looked up through a map.
+const indexFrom = 8
+
+func (st *actorState) resource(key string) (*tracked, bool) {
+	if st.index != nil {
+		t, ok := st.index[key]
+		return t, ok
+	}
+	for _, t := range st.resources {
+		if t.key == key {
+			return t, true
+		}
+	}
+	return nil, false
+}
+
+func (st *actorState) addResource(t *tracked) {
+	st.resources = append(st.resources, t)
+	if st.index == nil && len(st.resources) > indexFrom {
+		st.index = make(map[string]*tracked, 2*len(st.resources))
+		for _, x := range st.resources {
+			st.index[x.key] = x
+		}
+	} else if st.index != nil {
+		st.index[t.key] = t
+	}
+}
+
+func (st *actorState) principalOf(key string) (*Principal, bool) {
+	for _, kp := range st.principals {
+		if kp.key == key {
+			return kp.p, true
+		}
+	}
+	return nil, false
 }
 
 func (d *Detector) actor(name string) *actorState {
@@ -33,7 +90,7 @@ func (d *Detector) actor(name string) *actorState {
 	if st, ok := d.actors.get(name); ok {
 		return st
 	}
-	st := &actorState{actor: name, principals: map[string]*Principal{}, ips: map[string]time.Time{}, resources: map[string]*Resource{}, ops: map[string]map[string]string{}}
+	st := &actorState{actor: name}
 	d.actors.put(name, st)
 	return st
 }
@@ -66,11 +123,20 @@ func (d *Detector) track(e *activity.Event) {
 	d.noteWrite(e)
 	st := d.actor(e.Actor)
 	st.principal(e)
-	if _, ok := st.ips[e.CallerIPAddress]; e.CallerIPAddress != "" && (ok || len(st.ips) < maxIPsPerActor) {
-		st.ips[e.CallerIPAddress] = e.At
+	if ip := e.CallerIPAddress; ip != "" {
+		found := false
+		for i := range st.ips {
+			if st.ips[i].ip == ip {
+				st.ips[i].last, found = e.At, true
+				break
+			}
+		}
+		if !found && len(st.ips) < maxIPsPerActor {
+			st.ips = append(st.ips, ipSeen{ip, e.At})
+		}
 	}
 	key := e.ResourceLower()
-	r, ok := st.resources[key]
+	t, ok := st.resource(key)
 	if !ok {
 		if len(st.resources) >= maxResourcesPerActor {
 			st.overflow++
@@ -79,25 +145,30 @@ func (d *Detector) track(e *activity.Event) {
 		if e.ResultType == "Failure" {
 			return // a failed attempt on a resource the actor has not otherwise touched
 		}
-		r = &Resource{ID: e.ResourceID, First: e.At}
-		st.resources[key] = r
-		st.ops[key] = map[string]string{}
-		st.rorder = append(st.rorder, key)
+		t = &tracked{key: key, r: &Resource{ID: e.ResourceID, First: e.At}}
+		st.addResource(t)
 	}
-	ops := st.ops[key]
+	r := t.r
 	opl := e.OperationLower()
-	if _, seen := ops[opl]; !seen {
-		r.Operations = append(r.Operations, e.OperationName)
+	seen := false
+	for i := range t.ops {
+		if t.ops[i].op == opl {
+			t.ops[i].status, seen = e.ResultType, true
+			break
+		}
 	}
-	ops[opl] = e.ResultType
+	if !seen {
+		r.Operations = append(r.Operations, e.OperationName)
+		t.ops = append(t.ops, opStatus{opl, e.ResultType})
+	}
 	r.Status = e.ResultType
 	r.Last = e.At
 	if e.CascadeOf != "" {
 		r.CascadeOf = e.CascadeOf
 	}
 	r.Deleted = false
-	for op, status := range ops {
-		if isDelete(op) && status != "Failure" {
+	for _, o := range t.ops {
+		if isDelete(o.op) && o.status != "Failure" {
 			r.Deleted = true
 		}
 	}
@@ -111,14 +182,13 @@ func (st *actorState) principal(e *activity.Event) {
 	if key == "" { // an event with no identity at all
 		return
 	}
-	p, ok := st.principals[key]
+	p, ok := st.principalOf(key)
 	if !ok {
 		if len(st.principals) >= maxPrincipalsPerActor {
 			return
 		}
 		p = &Principal{}
-		st.principals[key] = p
-		st.porder = append(st.porder, key)
+		st.principals = append(st.principals, keyedPrincipal{key, p})
 	}
 	if p.Caller == "" {
 		p.Caller = e.Caller
@@ -138,14 +208,13 @@ func (st *actorState) principal(e *activity.Event) {
 // grant records that the actor's caller granted grantee a role.
 func (st *actorState) grant(grantee string, e *activity.Event) {
 	key := principalKey(grantee)
-	p, ok := st.principals[key]
+	p, ok := st.principalOf(key)
 	if !ok {
 		if len(st.principals) >= maxPrincipalsPerActor {
 			return
 		}
 		p = &Principal{PrincipalID: grantee}
-		st.principals[key] = p
-		st.porder = append(st.porder, key)
+		st.principals = append(st.principals, keyedPrincipal{key, p})
 	}
 	p.GrantedBy, p.GrantedAt = e.Caller, e.At
 }
