@@ -94,8 +94,8 @@ detection.suppress silences alerts with a reason and an expiry (they stay listed
 	f.IntVar(&opts.maxGroups, "max-groups", 100_000, "correlation groups kept per rule (least recently seen evicted beyond it)")
 	f.BoolVar(&opts.allowPartial, "allow-partial", false, "exit 0 even when some lines or rows could not be read (the output still says how many)")
 	f.BoolVar(&opts.allowEmpty, "allow-empty", false, "exit 0 when the inputs hold no event at all (by default that is an error: nothing was read)")
-	f.IntVar(&opts.maxActors, "max-actors", 100_000, "actors whose changes are tracked (least recently seen without an alert evicted beyond it)")
-	f.IntVar(&opts.maxHeld, "max-held", 200_000, "events held to be put in time order (beyond it the oldest are passed on early, counted as releasedEarly)")
+	f.IntVar(&opts.maxActors, "max-actors", 50_000, "actors whose changes are tracked (least recently seen without an alert evicted beyond it)")
+	f.IntVar(&opts.maxHeld, "max-held", 100_000, "events held to be put in time order (beyond it the oldest are passed on early, counted as releasedEarly)")
 	cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions(detect.Levels[1:], cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }

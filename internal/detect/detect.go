@@ -34,10 +34,12 @@ type Options struct {
 	Overrides map[string]config.CorrelationOverride // bulwark.yaml detection.correlations
 	Lateness  time.Duration                         // default 20 minutes
 	// MaxGroups caps the groups each correlation rule keeps (default 100,000); MaxActors caps the
-	// actors whose changes are tracked (default 100,000, least recently seen evicted first; actors
-	// with an alert are kept); MaxLinks caps remembered role grants and resource-group deletes.
+	// actors whose changes are tracked (default 50,000, least recently seen evicted first; actors
+	// with an alert are kept: 50,000 is far more distinct callers than a tenant has in the hour
+	// before an alert, which is what an incident takes their changes from, at about 1 KB each);
+	// MaxLinks caps remembered role grants and resource-group deletes.
 	MaxGroups, MaxActors, MaxLinks int
-	// MaxHeld caps the events held to be put in event-time order (default 200,000). Events are
+	// MaxHeld caps the events held to be put in event-time order (default 100,000). Events are
 	// held for Lateness behind the newest; when a log packs more than MaxHeld into that span, the
 	// oldest are passed on early (counted in Stats.ReleasedEarly) instead of being held without bound.
 	MaxHeld      int
@@ -191,13 +193,13 @@ func New(opts Options) (*Detector, sigma.Errors, error) {
 		opts.MaxGroups = 100_000
 	}
 	if opts.MaxActors <= 0 {
-		opts.MaxActors = 100_000
+		opts.MaxActors = 50_000
 	}
 	if opts.MaxLinks <= 0 {
 		opts.MaxLinks = 100_000
 	}
 	if opts.MaxHeld <= 0 {
-		opts.MaxHeld = 200_000
+		opts.MaxHeld = 100_000
 	}
 	def := config.Default().Detection.Context
 	if opts.Context.Window.Duration <= 0 {
