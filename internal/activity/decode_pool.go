@@ -21,7 +21,7 @@ import (
 // that starts with "{" and ends with "}" is one record; if it is not valid JSON it is reported as
 // malformed. Lines are decoded by Workers goroutines and passed on in file order.
 func (r *Reader) readJSONLines(ctx context.Context, name string, br *bufio.Reader, fn func(*Event) error) error {
-	return r.splitAndDecode(ctx, name, &bufLines{br}, fn)
+	return r.splitAndDecode(ctx, name, &bufLines{br: br, max: r.maxLine()}, fn)
 }
 
 // splitAndDecode splits lines into batches, decodes them and passes their events on in order. When

@@ -36,9 +36,14 @@ func (r *Reader) oneRecord(src source, rec *record, fn func(*Event) error) error
 
 // readDocument reads a JSON array of events (az monitor activity-log list, Log Analytics JSON).
 func (r *Reader) readDocument(name string, br *bufio.Reader, fn func(*Event) error) error {
-	data, err := io.ReadAll(br)
+	max := r.limits().MaxDocument
+	data, err := io.ReadAll(io.LimitReader(br, max+1))
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
+	}
+	if int64(len(data)) > max {
+		return &errLimit{fmt.Sprintf("%s: a JSON document over %s (limits.maxDocumentBytes in bulwark.yaml): give it as JSON lines instead (jq -c '.[]' %s > events.jsonl), which has no such limit",
+			name, byteSize(max), name)}
 	}
 	if !jsonscan.Valid(data) {
 		var v any
@@ -69,9 +74,28 @@ func csvColumn(h string) string {
 	return h
 }
 
+// recordLimiter stops a CSV input whose current record (which encoding/csv holds whole, quoted
+// newlines and all) grows beyond max bytes.
+type recordLimiter struct {
+	r        io.Reader
+	n, start int64
+	max      int64
+}
+
+func (l *recordLimiter) Read(p []byte) (int, error) {
+	if l.n-l.start > l.max+64<<10 { // csv reads ahead in 4 KB chunks
+		return 0, &errLimit{fmt.Sprintf("a CSV record over the %s record limit (limits.maxLineBytes in bulwark.yaml): stopped", byteSize(l.max))}
+	}
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	return n, err
+}
+
 // readCSV reads the CSV that the Log Analytics portal exports.
 func (r *Reader) readCSV(name string, br *bufio.Reader, fn func(*Event) error) error {
-	cr := csv.NewReader(br)
+	rl := &recordLimiter{r: br, max: int64(r.maxLine())}
+	last := 1
+	cr := csv.NewReader(rl)
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = true
 	header, err := cr.Read()
@@ -88,6 +112,12 @@ func (r *Reader) readCSV(name string, br *bufio.Reader, fn func(*Event) error) e
 		if err == io.EOF {
 			return nil
 		}
+		var el *errLimit
+		if errors.As(err, &el) {
+			return &errLimit{fmt.Sprintf("%s, after line %d: %s", name, last, el.msg)}
+		}
+		rl.start = cr.InputOffset()
+		last, _ = cr.FieldPos(0)
 		line, _ := cr.FieldPos(0)
 		src := source{name, line}
 		if err != nil {

@@ -26,8 +26,36 @@ type lineSource interface {
 	release(upto int)
 }
 
-// bufLines reads lines from a bufio.Reader; a line is valid until the next call.
-type bufLines struct{ br *bufio.Reader }
+// lineTooLong is what a lineSource's next returns for a line longer than its limit: the line is
+// skipped (a stream's without being buffered) and reported; reading goes on with the next one.
+type lineTooLong struct {
+	n, max int64
+	eof    bool // it was the last line
+}
+
+func (e *lineTooLong) Error() string {
+	return fmt.Sprintf("a line of %s, over the %s line limit (limits.maxLineBytes in bulwark.yaml): skipped", byteSize(e.n), byteSize(e.max))
+}
+
+// byteSize writes a size as people read it: 16 MiB, 2.0 GiB, 812 bytes.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// bufLines reads lines from a bufio.Reader; a line is valid until the next call. A line longer
+// than max is read past, not kept.
+type bufLines struct {
+	br  *bufio.Reader
+	max int
+}
 
 func (b *bufLines) shared() bool { return false }
 
@@ -41,9 +69,24 @@ func (b *bufLines) next() ([]byte, error) {
 		buf := append([]byte(nil), line...)
 		for err == bufio.ErrBufferFull {
 			line, err = b.br.ReadSlice('\n')
+			if len(buf)+len(line) > b.max {
+				// Read past the rest of the line without keeping it.
+				n := int64(len(buf) + len(line))
+				for err == bufio.ErrBufferFull {
+					line, err = b.br.ReadSlice('\n')
+					n += int64(len(line))
+				}
+				if err != nil && err != io.EOF {
+					return nil, err
+				}
+				return nil, &lineTooLong{n: n, max: int64(b.max), eof: err == io.EOF}
+			}
 			buf = append(buf, line...)
 		}
 		line = buf
+	}
+	if len(line) > b.max {
+		return nil, &lineTooLong{n: int64(len(line)), max: int64(b.max), eof: err == io.EOF}
 	}
 	return line, err
 }
@@ -54,6 +97,7 @@ type mappedLines struct {
 	i        int    // where the next line starts
 	released int    // the pages before it were given back
 	drop     func([]byte)
+	max      int // the line limit
 }
 
 func (m *mappedLines) shared() bool { return true }
@@ -72,15 +116,45 @@ func (m *mappedLines) release(upto int) {
 	m.released = end
 }
 
+// dropSkipped gives back the pages of a skipped line (looking for its end read them in): they are
+// the file's, read again if touched.
+func (m *mappedLines) dropSkipped(from, to int) {
+	const align = 64 << 10
+	from = (from + align - 1) / align * align
+	to = to / align * align
+	if m.drop != nil && to > from {
+		m.drop(m.b[from:to])
+	}
+}
+
 func (m *mappedLines) next() ([]byte, error) {
 	rest := m.b[m.i:]
-	j := bytes.IndexByte(rest, '\n')
-	if j < 0 {
+	lim := min(len(rest), m.max+1)
+	if j := bytes.IndexByte(rest[:lim], '\n'); j >= 0 {
+		m.i += j + 1
+		return rest[:j+1], nil
+	}
+	if lim == len(rest) { // the last line, within the limit
 		m.i = len(m.b)
 		return rest, io.EOF
 	}
-	m.i += j + 1
-	return rest[:j+1], nil
+	// Longer than the limit: find its end 8 MiB at a time, giving each part's pages back, so that a
+	// 2 GB line costs no more memory than a short one.
+	start, k := m.i, lim
+	for {
+		end := min(len(rest), k+8<<20)
+		if j := bytes.IndexByte(rest[k:end], '\n'); j >= 0 {
+			m.i = start + k + j + 1
+			m.dropSkipped(start, m.i)
+			return nil, &lineTooLong{n: int64(k + j + 1), max: int64(m.max)}
+		}
+		m.dropSkipped(start, start+end)
+		if end == len(rest) {
+			m.i = len(m.b)
+			return nil, &lineTooLong{n: int64(len(rest)), max: int64(m.max), eof: true}
+		}
+		k = end
+	}
 }
 
 // splitJSONLines cuts a JSON-lines stream into batches of units, their data copied into a buffer
@@ -109,6 +183,19 @@ func splitJSONLines(ctx context.Context, name string, src lineSource, emit func(
 	shared := src.shared()
 	for {
 		line, err := src.next()
+		if tl, ok := err.(*lineTooLong); ok {
+			lineNo++
+			if e := add(unit{src: source{name, lineNo}, problem: tl.Error()}); e != nil {
+				return e
+			}
+			if len(pending) > 0 { // a value it was part of cannot be whole
+				pending = pending[:0]
+			}
+			if tl.eof {
+				break
+			}
+			continue
+		}
 		if len(line) > 0 {
 			lineNo++
 			trimmed := trimSpace(line)
