@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/bulwarkhq/bulwark/internal/limits"
 	"io"
 	"strings"
 
@@ -36,14 +37,14 @@ func (r *Reader) oneRecord(src source, rec *record, fn func(*Event) error) error
 
 // readDocument reads a JSON array of events (az monitor activity-log list, Log Analytics JSON).
 func (r *Reader) readDocument(name string, br *bufio.Reader, fn func(*Event) error) error {
-	max := r.limits().MaxDocument
+	max := r.Limits.Or().MaxDocumentBytes
 	data, err := io.ReadAll(io.LimitReader(br, max+1))
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	if int64(len(data)) > max {
-		return &errLimit{fmt.Sprintf("%s: a JSON document over %s (limits.maxDocumentBytes in bulwark.yaml): give it as JSON lines instead (jq -c '.[]' %s > events.jsonl), which has no such limit",
-			name, byteSize(max), name)}
+		return &limits.Error{Msg: fmt.Sprintf("%s: a JSON document over %s (limits.maxDocumentBytes in bulwark.yaml): give it as JSON lines instead (jq -c '.[]' %s > events.jsonl), which has no such limit",
+			name, limits.Size(max), name)}
 	}
 	if !jsonscan.Valid(data) {
 		var v any
@@ -84,7 +85,7 @@ type recordLimiter struct {
 
 func (l *recordLimiter) Read(p []byte) (int, error) {
 	if l.n-l.start > l.max+64<<10 { // csv reads ahead in 4 KB chunks
-		return 0, &errLimit{fmt.Sprintf("a CSV record over the %s record limit (limits.maxLineBytes in bulwark.yaml): stopped", byteSize(l.max))}
+		return 0, &limits.Error{Msg: fmt.Sprintf("a CSV record over the %s record limit (limits.maxLineBytes in bulwark.yaml): stopped", limits.Size(l.max))}
 	}
 	n, err := l.r.Read(p)
 	l.n += int64(n)
@@ -112,9 +113,9 @@ func (r *Reader) readCSV(name string, br *bufio.Reader, fn func(*Event) error) e
 		if err == io.EOF {
 			return nil
 		}
-		var el *errLimit
+		var el *limits.Error
 		if errors.As(err, &el) {
-			return &errLimit{fmt.Sprintf("%s, after line %d: %s", name, last, el.msg)}
+			return &limits.Error{Msg: fmt.Sprintf("%s, after line %d: %s", name, last, el.Msg)}
 		}
 		rl.start = cr.InputOffset()
 		last, _ = cr.FieldPos(0)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"github.com/bulwarkhq/bulwark/internal/limits"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,7 @@ func TestLineLimit(t *testing.T) {
 	os.WriteFile(path, []byte(data), 0o644)
 	for _, src := range []string{path, "-"} {
 		for _, workers := range []int{1, 2} {
-			r := &Reader{Files: hostfs.FS{}, Stdin: strings.NewReader(data), Workers: workers, Limits: Limits{MaxLine: 4096}}
+			r := &Reader{Files: hostfs.FS{}, Stdin: strings.NewReader(data), Workers: workers, Limits: limits.Limits{MaxLineBytes: 4096}}
 			n := 0
 			if err := r.Read(context.Background(), []string{src}, func(*Event) error { n++; return nil }); err != nil {
 				t.Fatal(err)
@@ -57,7 +58,7 @@ func TestDecompressionIsMetered(t *testing.T) {
 		zw.Write([]byte(okLine + "\n"))
 	}
 	zw.Close()
-	r = &Reader{Files: hostfs.FS{}, Stdin: bytes.NewReader(lines.Bytes()), Limits: Limits{MaxDecompressed: 10_000}}
+	r = &Reader{Files: hostfs.FS{}, Stdin: bytes.NewReader(lines.Bytes()), Limits: limits.Limits{MaxDecompressedBytes: 10_000}}
 	err = r.Read(context.Background(), []string{"-"}, func(*Event) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "decompresses to more than 10000 bytes (limits.maxDecompressedBytes") {
 		t.Errorf("size: %v", err)
@@ -68,13 +69,13 @@ func TestDecompressionIsMetered(t *testing.T) {
 // with an error saying what to do.
 func TestDocumentAndCSVLimits(t *testing.T) {
 	doc := "[" + strings.Repeat(okLine+",", 50) + okLine + "]"
-	r := &Reader{Files: hostfs.FS{}, Stdin: strings.NewReader(doc), Limits: Limits{MaxDocument: 5000}}
+	r := &Reader{Files: hostfs.FS{}, Stdin: strings.NewReader(doc), Limits: limits.Limits{MaxDocumentBytes: 5000}}
 	err := r.Read(context.Background(), []string{"-"}, func(*Event) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "a JSON document over 5000 bytes (limits.maxDocumentBytes") || !strings.Contains(err.Error(), "jq -c") {
 		t.Errorf("document: %v", err)
 	}
 	csv := "TimeGenerated [UTC],OperationNameValue,Properties\n2026-11-25T10:00:00Z,MICROSOFT.KEYVAULT/VAULTS/DELETE,\"" + strings.Repeat("x\n", 200_000) + "\"\n"
-	r = &Reader{Files: hostfs.FS{}, Stdin: strings.NewReader(csv), Limits: Limits{MaxLine: 100_000}}
+	r = &Reader{Files: hostfs.FS{}, Stdin: strings.NewReader(csv), Limits: limits.Limits{MaxLineBytes: 100_000}}
 	err = r.Read(context.Background(), []string{"-"}, func(*Event) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "-, after line 1: a CSV record over the 100000 bytes record limit") {
 		t.Errorf("csv: %v", err)

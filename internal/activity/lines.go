@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/bulwarkhq/bulwark/internal/limits"
 	"io"
 
 	"github.com/bulwarkhq/bulwark/internal/jsonscan"
@@ -34,20 +35,7 @@ type lineTooLong struct {
 }
 
 func (e *lineTooLong) Error() string {
-	return fmt.Sprintf("a line of %s, over the %s line limit (limits.maxLineBytes in bulwark.yaml): skipped", byteSize(e.n), byteSize(e.max))
-}
-
-// byteSize writes a size as people read it: 16 MiB, 2.0 GiB, 812 bytes.
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%d bytes", n)
+	return fmt.Sprintf("a line of %s, over the %s line limit (limits.maxLineBytes in bulwark.yaml): skipped", limits.Size(e.n), limits.Size(e.max))
 }
 
 // bufLines reads lines from a bufio.Reader; a line is valid until the next call. A line longer

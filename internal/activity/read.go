@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bulwarkhq/bulwark/internal/limits"
 	"io"
 	"io/fs"
 	"runtime/debug"
@@ -16,37 +17,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/fileinfo"
 )
 
-// Limits bound the memory one input can take.
-type Limits struct {
-	MaxLine         int   // bytes of one JSON line or CSV record
-	MaxDocument     int64 // bytes of a whole JSON document (an array of events)
-	MaxDecompressed int64 // bytes a gzip input may expand to
-	MaxRatio        int64 // how many times its compressed size a gzip input may expand to (beyond the first 64 MiB)
-}
-
-// DefaultLimits: an Activity Log record is at most a few hundred KB (a request body included), an
-// az monitor activity-log list export rarely a few hundred MB, and Activity Log JSON compresses
-// 10–30 times; a gzip of zeros compresses a thousand times.
-var DefaultLimits = Limits{MaxLine: 16 << 20, MaxDocument: 1 << 30, MaxDecompressed: 64 << 30, MaxRatio: 200}
-
-func (r *Reader) limits() Limits {
-	l, d := r.Limits, DefaultLimits
-	if l.MaxLine <= 0 {
-		l.MaxLine = d.MaxLine
-	}
-	if l.MaxDocument <= 0 {
-		l.MaxDocument = d.MaxDocument
-	}
-	if l.MaxDecompressed <= 0 {
-		l.MaxDecompressed = d.MaxDecompressed
-	}
-	if l.MaxRatio <= 0 {
-		l.MaxRatio = d.MaxRatio
-	}
-	return l
-}
-
-func (r *Reader) maxLine() int { return r.limits().MaxLine }
+func (r *Reader) maxLine() int { return int(r.Limits.Or().MaxLineBytes) }
 
 // Problem is a line or row that could not be read; reading goes on after it.
 type Problem struct {
@@ -63,10 +34,10 @@ type Reader struct {
 	// memory mapping.
 	Files fs.FS
 	Stdin io.Reader
-	// Limits bound what one input may cost (zero fields take DefaultLimits'): a line over MaxLine
-	// is skipped and reported; a document, a CSV record or a decompressed input over its limit stops
-	// that input with an error naming it and the limit.
-	Limits Limits
+	// Limits bound what one input may cost (zero fields take limits.Default's): a line over
+	// MaxLineBytes is skipped and reported; a document, a CSV record or a decompressed input over
+	// its limit stops that input with an error naming it and the limit.
+	Limits limits.Limits
 	// Problems holds the first MaxProblems malformed lines and rows, each with file and line;
 	// Malformed counts them all.
 	Problems  []Problem
@@ -316,52 +287,11 @@ func (r *Reader) readMapped(ctx context.Context, name string, data []byte, drop 
 	return r.splitAndDecode(ctx, name, &mappedLines{b: data, i: start, drop: drop, max: r.maxLine()}, fn)
 }
 
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// meteredReader stops a decompressed stream that grows beyond max bytes, or beyond ratio times the
-// compressed bytes read so far once past the first 64 MiB (a gzip bomb: a gigabyte of zeros is a
-// megabyte of gzip).
-type meteredReader struct {
-	name       string
-	r          io.Reader
-	compressed *countingReader
-	n          int64
-	max, ratio int64
-}
-
-// errLimit is an input stopped at one of the Reader's limits.
-type errLimit struct{ msg string }
-
-func (e *errLimit) Error() string { return e.msg }
-
-func (m *meteredReader) Read(p []byte) (int, error) {
-	n, err := m.r.Read(p)
-	m.n += int64(n)
-	switch {
-	case m.n > m.max:
-		return n, &errLimit{fmt.Sprintf("%s: decompresses to more than %s (limits.maxDecompressedBytes in bulwark.yaml): stopped", m.name, byteSize(m.max))}
-	case m.n > 64<<20 && m.n > m.ratio*m.compressed.n:
-		return n, &errLimit{fmt.Sprintf("%s: decompresses to more than %d times its compressed size (%s from %s; limits.maxCompressionRatio in bulwark.yaml): stopped as a likely gzip bomb",
-			m.name, m.ratio, byteSize(m.n), byteSize(m.compressed.n))}
-	}
-	return n, err
-}
-
 // byteOrderMark is UTF-8's, which some exports start with.
 const byteOrderMark = "\xef\xbb\xbf"
 
 func (r *Reader) readStream(ctx context.Context, name string, in io.Reader, fn func(*Event) error) error {
-	counted := &countingReader{r: in}
+	counted := &limits.Counting{R: in}
 	br := bufio.NewReaderSize(counted, 1<<20)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
@@ -369,8 +299,7 @@ func (r *Reader) readStream(ctx context.Context, name string, in io.Reader, fn f
 			return fmt.Errorf("%s: gzip: %w", name, err)
 		}
 		defer zr.Close()
-		l := r.limits()
-		br = bufio.NewReaderSize(&meteredReader{name: name, r: zr, compressed: counted, max: l.MaxDecompressed, ratio: l.MaxRatio}, 1<<20)
+		br = bufio.NewReaderSize(&limits.Metered{Name: name, R: zr, Compressed: counted, Limits: r.Limits}, 1<<20)
 	}
 	// Skip a UTF-8 BOM, then look at the first byte to choose the shape.
 	if b, _ := br.Peek(len(byteOrderMark)); string(b) == byteOrderMark {

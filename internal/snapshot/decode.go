@@ -18,6 +18,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/jsonscan"
+	"github.com/bulwarkhq/bulwark/internal/limits"
 )
 
 // Shape names the kind of document a file held.
@@ -25,17 +26,16 @@ type Shape string
 
 // The document shapes the loader recognises.
 const (
-	ShapeSnapshot     Shape = "bulwark snapshot"
-	ShapeList         Shape = "ARM list response"
-	ShapeGraph        Shape = "Resource Graph result"
-	ShapeGraphTable   Shape = "Resource Graph table"
-	ShapeArray        Shape = "JSON array"
-	ShapeObject       Shape = "ARM object"
-	ShapeRESTExample  Shape = "REST API example"
-	ShapeJSONLines    Shape = "JSON lines"
-	ShapeNotAnEstate  Shape = "not an estate"
-	ShapeEmpty        Shape = "empty"
-	maxDecompressSize       = 1 << 30
+	ShapeSnapshot    Shape = "bulwark snapshot"
+	ShapeList        Shape = "ARM list response"
+	ShapeGraph       Shape = "Resource Graph result"
+	ShapeGraphTable  Shape = "Resource Graph table"
+	ShapeArray       Shape = "JSON array"
+	ShapeObject      Shape = "ARM object"
+	ShapeRESTExample Shape = "REST API example"
+	ShapeJSONLines   Shape = "JSON lines"
+	ShapeNotAnEstate Shape = "not an estate"
+	ShapeEmpty       Shape = "empty"
 )
 
 // File is one input: its display name, its bytes, and the time used to decide which version of a
@@ -44,6 +44,7 @@ type File struct {
 	Name    string
 	Data    []byte
 	ModTime time.Time
+	limits  limits.Limits // what Load was given: a gzip file's decompression is held to them
 }
 
 // Decoded is what one file contributed.
@@ -86,11 +87,18 @@ func (e *SyntaxError) Error() string {
 func Decode(f File) (*Decoded, error) {
 	data := f.Data
 	if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
-		zr, err := gzip.NewReader(bytes.NewReader(data))
+		counted := &limits.Counting{R: bytes.NewReader(data)}
+		zr, err := gzip.NewReader(counted)
 		if err != nil {
 			return nil, &SyntaxError{File: f.Name, Msg: "gzip: " + err.Error()}
 		}
-		data, err = io.ReadAll(io.LimitReader(zr, maxDecompressSize))
+		l := f.limits.Or()
+		l.MaxDecompressedBytes = min(l.MaxDecompressedBytes, l.MaxDocumentBytes) // it is a document
+		data, err = io.ReadAll(&limits.Metered{Name: f.Name, R: zr, Compressed: counted, Limits: l})
+		var le *limits.Error
+		if errors.As(err, &le) {
+			return nil, le
+		}
 		if err != nil {
 			return nil, &SyntaxError{File: f.Name, Msg: "gzip: " + err.Error()}
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/fileinfo"
+	"github.com/bulwarkhq/bulwark/internal/limits"
 )
 
 // Result is a merged estate and everything the user should know about how it was read.
@@ -55,6 +56,14 @@ func (r *Result) Warnings() []Skip {
 type Options struct {
 	Stdin io.Reader        // read for the path "-"
 	Now   func() time.Time // the time given to stdin input; time.Now when nil
+	// Limits: a file (or standard input, or a gzip file decompressed) over MaxDocumentBytes is an
+	// error naming it and the limit; a gzip file is also held to MaxCompressionRatio.
+	Limits limits.Limits
+}
+
+// tooBig is the error of an input over the document limit.
+func tooBig(name string, max int64) error {
+	return &limits.Error{Msg: fmt.Sprintf("read %s: over %s (limits.maxDocumentBytes in bulwark.yaml): split the estate into several files, or raise the limit", name, limits.Size(max))}
 }
 
 // jsonExts are the file names taken from folders; named files are read whatever their name.
@@ -82,15 +91,20 @@ func Load(ctx context.Context, paths []string, opts Options) (*Result, error) {
 				errs = append(errs, errors.New("-: no standard input"))
 				continue
 			}
-			data, err := io.ReadAll(opts.Stdin)
+			max := opts.Limits.Or().MaxDocumentBytes
+			data, err := io.ReadAll(io.LimitReader(opts.Stdin, max+1))
 			if err != nil {
 				errs = append(errs, fmt.Errorf("read standard input: %w", err))
 				continue
 			}
-			files = append(files, File{Name: "-", Data: data, ModTime: now()})
+			if int64(len(data)) > max {
+				errs = append(errs, tooBig("standard input", max))
+				continue
+			}
+			files = append(files, File{Name: "-", Data: data, ModTime: now(), limits: opts.Limits})
 			continue
 		}
-		fsFiles, err := readPath(p)
+		fsFiles, err := readPath(p, opts.Limits)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -100,7 +114,7 @@ func Load(ctx context.Context, paths []string, opts Options) (*Result, error) {
 	return res, errors.Join(append(errs, err)...)
 }
 
-func readPath(p string) ([]File, error) {
+func readPath(p string, l limits.Limits) ([]File, error) {
 	info, err := os.Stat(p)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", p, err)
@@ -111,25 +125,28 @@ func readPath(p string) ([]File, error) {
 		if !info.Mode().IsRegular() {
 			return nil, fmt.Errorf("read %s: %s, not a regular file: give a file or a folder, or - with the data on standard input", p, fileinfo.Kind(info.Mode()))
 		}
+		if max := l.Or().MaxDocumentBytes; info.Size() > max {
+			return nil, tooBig(p, max)
+		}
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", p, err)
 		}
-		return []File{{Name: p, Data: data, ModTime: info.ModTime()}}, nil
+		return []File{{Name: p, Data: data, ModTime: info.ModTime(), limits: l}}, nil
 	}
-	return readFS(os.DirFS(p), ".", func(rel string) string { return filepath.Join(p, filepath.FromSlash(rel)) })
+	return readFS(os.DirFS(p), ".", func(rel string) string { return filepath.Join(p, filepath.FromSlash(rel)) }, l)
 }
 
 // LoadFS reads every JSON file below root in fsys (the embedded demo estate, for one).
 func LoadFS(ctx context.Context, fsys fs.FS, root, displayPrefix string) (*Result, error) {
-	files, err := readFS(fsys, root, func(rel string) string { return displayPrefix + rel })
+	files, err := readFS(fsys, root, func(rel string) string { return displayPrefix + rel }, limits.Limits{})
 	if err != nil {
 		return nil, err
 	}
 	return Merge(ctx, files)
 }
 
-func readFS(fsys fs.FS, root string, name func(string) string) ([]File, error) {
+func readFS(fsys fs.FS, root string, name func(string) string, l limits.Limits) ([]File, error) {
 	var files []File
 	err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -150,15 +167,18 @@ func readFS(fsys fs.FS, root string, name func(string) string) ([]File, error) {
 				return fmt.Errorf("read %s: %s, not a regular file", name(p), fileinfo.Kind(d.Type()))
 			}
 		}
+		var mod time.Time
+		if info, err := fs.Stat(fsys, p); err == nil {
+			mod = info.ModTime()
+			if max := l.Or().MaxDocumentBytes; info.Size() > max {
+				return tooBig(name(p), max)
+			}
+		}
 		data, err := fs.ReadFile(fsys, p)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", name(p), err)
 		}
-		var mod time.Time
-		if info, err := d.Info(); err == nil {
-			mod = info.ModTime()
-		}
-		files = append(files, File{Name: name(p), Data: data, ModTime: mod})
+		files = append(files, File{Name: name(p), Data: data, ModTime: mod, limits: l})
 		return nil
 	})
 	return files, err

@@ -1,0 +1,103 @@
+// Package limits holds, in one place, the caps that keep Bulwark bounded under hostile or careless
+// input — their defaults, their names in bulwark.yaml (limits:) and the messages that name them —
+// and the metered reader that enforces the decompression caps.
+package limits
+
+import (
+	"fmt"
+	"io"
+)
+
+// Limits bound what one input may cost. Zero fields take Default's.
+type Limits struct {
+	// MaxLineBytes: one JSON line or CSV record of an Activity Log (longer lines are skipped and
+	// reported; a longer CSV record stops its input).
+	MaxLineBytes int64 `yaml:"maxLineBytes"`
+	// MaxDocumentBytes: a whole JSON document (an Activity Log array, a snapshot file).
+	MaxDocumentBytes int64 `yaml:"maxDocumentBytes"`
+	// MaxDecompressedBytes: what one gzip input may expand to.
+	MaxDecompressedBytes int64 `yaml:"maxDecompressedBytes"`
+	// MaxCompressionRatio: how many times its compressed size a gzip input may expand to, beyond
+	// the first 64 MiB.
+	MaxCompressionRatio int64 `yaml:"maxCompressionRatio"`
+}
+
+// Default: an Activity Log record is at most a few hundred KB (a request body included), an
+// export or a snapshot file rarely more than a few hundred MB, and JSON compresses 10–30 times;
+// a gzip of zeros compresses a thousand times.
+var Default = Limits{MaxLineBytes: 16 << 20, MaxDocumentBytes: 1 << 30, MaxDecompressedBytes: 64 << 30, MaxCompressionRatio: 200}
+
+// Or returns l with its zero fields set from Default.
+func (l Limits) Or() Limits {
+	d := Default
+	if l.MaxLineBytes <= 0 {
+		l.MaxLineBytes = d.MaxLineBytes
+	}
+	if l.MaxDocumentBytes <= 0 {
+		l.MaxDocumentBytes = d.MaxDocumentBytes
+	}
+	if l.MaxDecompressedBytes <= 0 {
+		l.MaxDecompressedBytes = d.MaxDecompressedBytes
+	}
+	if l.MaxCompressionRatio <= 0 {
+		l.MaxCompressionRatio = d.MaxCompressionRatio
+	}
+	return l
+}
+
+// Error is an input stopped at a limit; its message names the input, the limit and its key.
+type Error struct{ Msg string }
+
+func (e *Error) Error() string { return e.Msg }
+
+// Size writes a size as people read it: 16 MiB, 2.0 GiB, 812 bytes.
+func Size(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// Counting counts the bytes read through it (the compressed side of a Metered reader).
+type Counting struct {
+	R io.Reader
+	N int64
+}
+
+func (c *Counting) Read(p []byte) (int, error) {
+	n, err := c.R.Read(p)
+	c.N += int64(n)
+	return n, err
+}
+
+// Metered stops a decompressed stream that grows beyond MaxDecompressedBytes, or beyond
+// MaxCompressionRatio times the compressed bytes read so far once past the first 64 MiB: a
+// gigabyte of zeros is a megabyte of gzip.
+type Metered struct {
+	Name       string
+	R          io.Reader // the decompressor
+	Compressed *Counting // what it reads from
+	Limits     Limits
+	n          int64
+}
+
+func (m *Metered) Read(p []byte) (int, error) {
+	n, err := m.R.Read(p)
+	m.n += int64(n)
+	l := m.Limits.Or()
+	switch {
+	case m.n > l.MaxDecompressedBytes:
+		return n, &Error{fmt.Sprintf("%s: decompresses to more than %s (limits.maxDecompressedBytes in bulwark.yaml): stopped", m.Name, Size(l.MaxDecompressedBytes))}
+	case m.n > 64<<20 && m.n > l.MaxCompressionRatio*m.Compressed.N:
+		return n, &Error{fmt.Sprintf("%s: decompresses to more than %d times its compressed size (%s from %s; limits.maxCompressionRatio in bulwark.yaml): stopped as a likely gzip bomb",
+			m.Name, l.MaxCompressionRatio, Size(m.n), Size(m.Compressed.N))}
+	}
+	return n, err
+}

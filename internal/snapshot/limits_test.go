@@ -1,0 +1,46 @@
+package snapshot
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bulwarkhq/bulwark/internal/limits"
+)
+
+// A gzip bomb, a file and standard input over the document limit are each an error naming the
+// input and the limit, before (or instead of) holding them in memory.
+func TestSnapshotLimits(t *testing.T) {
+	var bomb bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&bomb, gzip.BestCompression)
+	zeros := make([]byte, 1<<20)
+	for i := 0; i < 200; i++ {
+		zw.Write(zeros)
+	}
+	zw.Close()
+	dir := t.TempDir()
+	gz := filepath.Join(dir, "estate.json.gz")
+	os.WriteFile(gz, bomb.Bytes(), 0o644)
+	_, err := Load(context.Background(), []string{gz}, Options{})
+	if err == nil || !strings.Contains(err.Error(), "estate.json.gz: decompresses to more than 200 times its compressed size") {
+		t.Errorf("gzip bomb: %v", err)
+	}
+	big := filepath.Join(dir, "big.json")
+	os.WriteFile(big, []byte(`[`+strings.Repeat(`{"id":"/subscriptions/x","type":"t"},`, 1000)+`{}]`), 0o644)
+	_, err = Load(context.Background(), []string{big}, Options{Limits: limits.Limits{MaxDocumentBytes: 10_000}})
+	if err == nil || !strings.Contains(err.Error(), "big.json: over 10000 bytes (limits.maxDocumentBytes") {
+		t.Errorf("file: %v", err)
+	}
+	_, err = Load(context.Background(), []string{dir}, Options{Limits: limits.Limits{MaxDocumentBytes: 10_000}})
+	if err == nil || !strings.Contains(err.Error(), "over 10000 bytes") {
+		t.Errorf("folder: %v", err)
+	}
+	_, err = Load(context.Background(), []string{"-"}, Options{Stdin: strings.NewReader(strings.Repeat(" ", 20_000)), Limits: limits.Limits{MaxDocumentBytes: 10_000}})
+	if err == nil || !strings.Contains(err.Error(), "standard input: over 10000 bytes") {
+		t.Errorf("stdin: %v", err)
+	}
+}
