@@ -1609,3 +1609,26 @@ func TestCommandOptions(t *testing.T) {
 		}
 	}
 }
+
+// bulwark.yaml's limits apply to detect, and a flag given wins over them.
+func TestLimitsFromConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "bulwark.yaml")
+	os.WriteFile(cfg, []byte("limits:\n  maxLineBytes: 4096\n  maxActors: 7\n"), 0o644)
+	line := `{"time":"2026-11-25T10:00:00.0000000Z","resourceId":"/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.RESOURCES/TAGS/DEFAULT","operationName":"MICROSOFT.RESOURCES/TAGS/WRITE","category":"Administrative","resultType":"Success","correlationId":"c%d","identity":{"claims":{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn":"u%d@x"}},"properties":{"x":"%s"}}`
+	var b strings.Builder
+	for i := 0; i < 20; i++ {
+		fmt.Fprintf(&b, line+"\n", i, i, strings.Repeat("y", 10*i))
+	}
+	fmt.Fprintf(&b, line+"\n", 99, 99, strings.Repeat("y", 5000))
+	log := filepath.Join(dir, "a.json")
+	os.WriteFile(log, []byte(b.String()), 0o644)
+	r := run(t, "", "detect", log, "--config", cfg, "--allow-partial", "-o", "json")
+	if !strings.Contains(r.stderr, "a.json:21: a line of ") || !strings.Contains(r.stdout, `"evictedActors":13`) {
+		t.Errorf("limits from bulwark.yaml: exit %d\n%s\n%s", r.code, r.stderr, r.stdout[strings.LastIndex(r.stdout, "\n{")+1:])
+	}
+	r = run(t, "", "detect", log, "--config", cfg, "--allow-partial", "--max-actors", "15", "-o", "json")
+	if !strings.Contains(r.stdout, `"evictedActors":5`) {
+		t.Errorf("--max-actors 15 over limits.maxActors 7: %s", r.stdout[strings.LastIndex(r.stdout, "\n{")+1:])
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/internal/detect"
 	"github.com/bulwarkhq/bulwark/internal/hostfs"
+	"github.com/bulwarkhq/bulwark/internal/limits"
 	"github.com/bulwarkhq/bulwark/internal/load"
 	"github.com/bulwarkhq/bulwark/internal/report"
 	"github.com/bulwarkhq/bulwark/sigma"
@@ -30,6 +31,7 @@ type detectOptions struct {
 	maxGroups int
 	maxActors int
 	maxHeld   int
+	changed   map[string]bool // the flags given on the command line
 	// allowPartial accepts unreadable lines; allowEmpty accepts inputs without any event.
 	allowPartial, allowEmpty bool
 	paths                    []string // the arguments: files, folders, - for stdin
@@ -76,6 +78,10 @@ detection.suppress silences alerts with a reason and an expiry (they stay listed
 				return err
 			}
 			opts.paths, opts.format = args, format
+			opts.changed = map[string]bool{}
+			for _, n := range []string{"max-actors", "max-groups", "max-held"} {
+				opts.changed[n] = cmd.Flags().Changed(n)
+			}
 			if runF != nil {
 				return runF(&opts)
 			}
@@ -91,11 +97,11 @@ detection.suppress silences alerts with a reason and an expiry (they stay listed
 	f.StringVar(&opts.until, "until", "", "skip events at or after this time (same forms as --since)")
 	f.DurationVar(&opts.lateness, "lateness", 20*time.Minute, "how late an out-of-order event may arrive and still be correlated in order")
 	f.StringVar(&opts.failOn, "fail-on", "", "exit 1 when an incident reaches this severity (low|medium|high|critical)")
-	f.IntVar(&opts.maxGroups, "max-groups", 100_000, "correlation groups kept per rule (least recently seen evicted beyond it)")
+	f.IntVar(&opts.maxGroups, "max-groups", limits.Default.MaxGroups, "correlation groups kept per rule (least recently seen evicted beyond it; bulwark.yaml limits.maxGroups)")
 	f.BoolVar(&opts.allowPartial, "allow-partial", false, "exit 0 even when some lines or rows could not be read (the output still says how many)")
 	f.BoolVar(&opts.allowEmpty, "allow-empty", false, "exit 0 when the inputs hold no event at all (by default that is an error: nothing was read)")
-	f.IntVar(&opts.maxActors, "max-actors", 50_000, "actors whose changes are tracked (least recently seen without an alert evicted beyond it)")
-	f.IntVar(&opts.maxHeld, "max-held", 100_000, "events held to be put in time order (beyond it the oldest are passed on early, counted as releasedEarly)")
+	f.IntVar(&opts.maxActors, "max-actors", limits.Default.MaxActors, "actors whose changes are tracked (least recently seen without an alert evicted beyond it; limits.maxActors)")
+	f.IntVar(&opts.maxHeld, "max-held", limits.Default.MaxHeld, "events held to be put in time order (beyond it the oldest are passed on early, counted as releasedEarly; limits.maxHeld)")
 	cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions(detect.Levels[1:], cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -130,7 +136,8 @@ func runDetect(ctx context.Context, app *App, opts *detectOptions) error {
 		}
 	}
 	now := time.Now().UTC()
-	dopts := detect.Options{Lateness: opts.lateness, MaxGroups: opts.maxGroups, MaxActors: opts.maxActors, MaxHeld: opts.maxHeld}
+	dopts := detect.Options{Lateness: opts.lateness}
+	var lim limits.Limits
 	if dopts.Since, err = parseTime(opts.since, now); err != nil {
 		return usagef("--since: %v", err)
 	}
@@ -150,7 +157,16 @@ func runDetect(ctx context.Context, app *App, opts *detectOptions) error {
 		}
 		dopts.Overrides = cfg.Detection.Correlations
 		dopts.Context, dopts.Suppress = cfg.Detection.Context, cfg.Detection.Suppress
+		lim = cfg.Limits
 	}
+	// A flag given wins over bulwark.yaml's limits, which win over the defaults.
+	for name, dst := range map[string]*int{"max-actors": &lim.MaxActors, "max-groups": &lim.MaxGroups, "max-held": &lim.MaxHeld} {
+		if opts.changed[name] {
+			*dst = map[string]int{"max-actors": opts.maxActors, "max-groups": opts.maxGroups, "max-held": opts.maxHeld}[name]
+		}
+	}
+	lim = lim.Or()
+	dopts.MaxActors, dopts.MaxGroups, dopts.MaxHeld = lim.MaxActors, lim.MaxGroups, lim.MaxHeld
 	dopts.Now = now
 	rules, errs := loadRules(!opts.noBuiltin, opts.rules)
 	for _, e := range errs {
@@ -180,7 +196,7 @@ func runDetect(ctx context.Context, app *App, opts *detectOptions) error {
 			app.progress(fmt.Sprintf("%d events read (%s)…", p.Events, p.Source))
 		}
 	}}
-	sum, err := detect.Run(ctx, activity.Paths(opts.paths), dopts, detect.RunOptions{Files: hostfs.FS{}, Stdin: app.Stdin, Inputs: opts.paths}, c)
+	sum, err := detect.Run(ctx, activity.Paths(opts.paths), dopts, detect.RunOptions{Files: hostfs.FS{}, Stdin: app.Stdin, Inputs: opts.paths, Limits: lim}, c)
 	var cerrs sigma.Errors
 	if errors.As(err, &cerrs) {
 		for _, e := range cerrs {

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/bulwarkhq/bulwark/internal/limits"
 	"io"
 	"strings"
 	"time"
@@ -45,6 +46,8 @@ type Config struct {
 	Severities     map[string]string `yaml:"severities"`     // check ID → info|low|medium|high|critical
 	Detection      Detection         `yaml:"detection"`
 	Exceptions     []Exception       `yaml:"exceptions"` // accepted risks, each with an owner and an expiry
+	// Limits bound what one input may cost (docs/bulwark-yaml.md); zero fields take limits.Default's.
+	Limits limits.Limits `yaml:"limits"`
 }
 
 // Exception accepts a check's failure on some resources, for a stated reason, until it expires:

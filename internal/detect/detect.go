@@ -23,6 +23,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/arm"
 	"github.com/bulwarkhq/bulwark/internal/config"
 	"github.com/bulwarkhq/bulwark/internal/graph"
+	"github.com/bulwarkhq/bulwark/internal/limits"
 	"github.com/bulwarkhq/bulwark/internal/recovery"
 	"github.com/bulwarkhq/bulwark/rules"
 	"github.com/bulwarkhq/bulwark/sigma"
@@ -190,16 +191,16 @@ func New(opts Options) (*Detector, sigma.Errors, error) {
 		opts.Lateness = 20 * time.Minute
 	}
 	if opts.MaxGroups <= 0 {
-		opts.MaxGroups = 100_000
+		opts.MaxGroups = limits.Default.MaxGroups
 	}
 	if opts.MaxActors <= 0 {
-		opts.MaxActors = 50_000
+		opts.MaxActors = limits.Default.MaxActors
 	}
 	if opts.MaxLinks <= 0 {
 		opts.MaxLinks = 100_000
 	}
 	if opts.MaxHeld <= 0 {
-		opts.MaxHeld = 100_000
+		opts.MaxHeld = limits.Default.MaxHeld
 	}
 	def := config.Default().Detection.Context
 	if opts.Context.Window.Duration <= 0 {

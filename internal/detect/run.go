@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/activity"
+	"github.com/bulwarkhq/bulwark/internal/limits"
 )
 
 // Handler receives what a run finds, as typed messages: Progress while events are read (about
@@ -47,9 +48,10 @@ type Summary struct {
 
 // RunOptions are what Run reads besides the detector's Options.
 type RunOptions struct {
-	Files  fs.FS     // where activity.Paths are read from (the CLI gives hostfs.FS)
-	Stdin  io.Reader // for "-" in activity.Paths
-	Inputs []string  // named in the summary (default: the source's description)
+	Files  fs.FS         // where activity.Paths are read from (the CLI gives hostfs.FS)
+	Stdin  io.Reader     // for "-" in activity.Paths
+	Inputs []string      // named in the summary (default: the source's description)
+	Limits limits.Limits // what one input may cost (activity.Reader.Limits)
 }
 
 // Run reads every event of src through a narrowed Reader (activity.Reader with the detector's
@@ -63,7 +65,7 @@ func Run(ctx context.Context, src activity.Source, opts Options, ro RunOptions, 
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	r := &activity.Reader{Files: ro.Files, Stdin: ro.Stdin}
+	r := &activity.Reader{Files: ro.Files, Stdin: ro.Stdin, Limits: ro.Limits}
 	d.Narrow(r)
 	start := time.Now()
 	n := 0

@@ -20,12 +20,22 @@ type Limits struct {
 	// MaxCompressionRatio: how many times its compressed size a gzip input may expand to, beyond
 	// the first 64 MiB.
 	MaxCompressionRatio int64 `yaml:"maxCompressionRatio"`
+
+	// Detection state (bulwark detect; the flags of the same names override these).
+	MaxActors int `yaml:"maxActors"` // actors whose changes are tracked (--max-actors)
+	MaxGroups int `yaml:"maxGroups"` // groups each correlation rule keeps (--max-groups)
+	MaxHeld   int `yaml:"maxHeld"`   // events held to be put in time order (--max-held)
 }
 
 // Default: an Activity Log record is at most a few hundred KB (a request body included), an
 // export or a snapshot file rarely more than a few hundred MB, and JSON compresses 10–30 times;
 // a gzip of zeros compresses a thousand times.
-var Default = Limits{MaxLineBytes: 16 << 20, MaxDocumentBytes: 1 << 30, MaxDecompressedBytes: 64 << 30, MaxCompressionRatio: 200}
+//
+// Detection: 50,000 actors is far more distinct callers than a tenant has in the hour before an
+// alert (what an incident takes their changes from), at about 1 KB each; 100,000 events held is
+// 20 minutes of lateness at five times the busiest tenants' rate.
+var Default = Limits{MaxLineBytes: 16 << 20, MaxDocumentBytes: 1 << 30, MaxDecompressedBytes: 64 << 30, MaxCompressionRatio: 200,
+	MaxActors: 50_000, MaxGroups: 100_000, MaxHeld: 100_000}
 
 // Or returns l with its zero fields set from Default.
 func (l Limits) Or() Limits {
@@ -41,6 +51,15 @@ func (l Limits) Or() Limits {
 	}
 	if l.MaxCompressionRatio <= 0 {
 		l.MaxCompressionRatio = d.MaxCompressionRatio
+	}
+	if l.MaxActors <= 0 {
+		l.MaxActors = d.MaxActors
+	}
+	if l.MaxGroups <= 0 {
+		l.MaxGroups = d.MaxGroups
+	}
+	if l.MaxHeld <= 0 {
+		l.MaxHeld = d.MaxHeld
 	}
 	return l
 }
