@@ -124,7 +124,7 @@ func callers(t *testing.T, n int, spread time.Duration) string {
 	const sub = "11111111-1111-4111-8111-111111111111"
 	next := 0
 	for i := 0; i < n; i++ {
-		at := start.Add(time.Duration(int64(spread) * int64(i) / int64(n)))
+		at := start.Add(time.Duration(float64(spread) * float64(i) / float64(n))) // spread×i overflows int64
 		for next < len(att) && !att[next].at.After(at) {
 			w.Write(att[next].data)
 			w.WriteByte('\n')
