@@ -128,3 +128,25 @@ func TestLongRegexList(t *testing.T) {
 		t.Errorf("%d patterns compiled for one matching value", compiled)
 	}
 }
+
+// Cost counts every compiled value, the regular expressions among them and those in lists.
+func TestCost(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("title: t\nlogsource: {product: azure}\ndetection:\n  a:\n    f|re:\n")
+	for i := 0; i < 20; i++ {
+		fmt.Fprintf(&b, "      - '^x%d'\n", i)
+	}
+	b.WriteString("  b:\n    g: [one, two]\n  condition: a or b\n")
+	rules, errs := ParseRules("t.yml", []byte(b.String()))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	rs, errs := NewRuleSet(rules, Options{})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	c := rs.Cost()
+	if c.Values != 22 || c.Regexps != 20 || c.Listed != 20 || c.Heaviest.Values != 22 || !strings.HasPrefix(c.Heaviest.Rule, "t.yml:1 t") {
+		t.Errorf("%+v", c)
+	}
+}

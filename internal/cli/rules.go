@@ -42,6 +42,7 @@ type lintReport struct {
 	Correlations int            `json:"correlations"`
 	Invalid      []*sigma.Error `json:"invalid"`
 	Placeholders []string       `json:"needPlaceholders"` // valid rules whose %placeholders% need values before they can run
+	Cost         sigma.Cost     `json:"cost"`             // what the valid rules' matchers hold
 }
 
 func countRuleFiles(paths []string) int {
@@ -99,7 +100,7 @@ func runRulesLint(ctx context.Context, app *App, opts *rulesLintOptions) error {
 		}
 	}
 	rep := lintReport{Files: countRuleFiles(args), Rules: total, Valid: valid,
-		Correlations: len(rs.Correlations), Invalid: errs}
+		Correlations: len(rs.Correlations), Invalid: errs, Cost: rs.Cost()}
 	if rep.Invalid == nil {
 		rep.Invalid = []*sigma.Error{}
 	}
@@ -122,6 +123,9 @@ func runRulesLint(ctx context.Context, app *App, opts *rulesLintOptions) error {
 		}
 		fmt.Fprintf(app.Stdout, "%s in %s: %d valid (%d correlation), %d invalid, %d need placeholder values to run\n",
 			plural(rep.Rules, "rule", "rules"), plural(rep.Files, "file", "files"), rep.Valid, rep.Correlations, len(errs), len(rep.Placeholders))
+		if app.Verbose || rep.Cost.Values >= 10_000 {
+			fmt.Fprintf(app.Stdout, "compiled: %s; the heaviest rule, %s, has %d\n", rep.Cost, rep.Cost.Heaviest.Rule, rep.Cost.Heaviest.Values)
+		}
 	}
 	if len(errs) > 0 {
 		return &CheckError{Msg: plural(len(errs), "invalid rule", "invalid rules")}
