@@ -1,6 +1,7 @@
 package apps
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -69,5 +70,27 @@ func TestResolve(t *testing.T) {
 	m = Resolve(nil, x, config.Default())
 	if app, how, _ := m.Of(x.All()[4].ID); app != "rg-z" || how != ByGroupName {
 		t.Errorf("fallback: %s %s", app, how)
+	}
+}
+
+// CycleThrough finds the shortest dependsOn cycle through an application, in time linear in
+// apps.yaml: a ring of 100,000 applications, and none where there is none.
+func TestCycleThrough(t *testing.T) {
+	f := &File{}
+	const n = 100_000
+	for i := 0; i < n; i++ {
+		f.Apps = append(f.Apps, App{Name: fmt.Sprintf("app%d", i), DependsOn: []string{fmt.Sprintf("app%d", (i+1)%n), "missing"}})
+	}
+	c := f.CycleThrough("APP0")
+	if len(c) != n+1 || c[0] != "app0" || c[1] != "app1" || c[n-1] != fmt.Sprintf("app%d", n-1) || c[n] != "app0" {
+		t.Errorf("ring: %d names, %v … %v", len(c), c[:3], c[len(c)-2:])
+	}
+	f.Apps[0].DependsOn = append(f.Apps[0].DependsOn, "app0")
+	if c := f.CycleThrough("app0"); len(c) != 2 {
+		t.Errorf("self-dependency: %v", c)
+	}
+	f.Apps = []App{{Name: "a", DependsOn: []string{"b"}}, {Name: "b", DependsOn: []string{"c"}}, {Name: "c"}}
+	if c := f.CycleThrough("a"); c != nil {
+		t.Errorf("no cycle: %v", c)
 	}
 }

@@ -113,6 +113,14 @@ func (b *builder) appScope(name string) error {
 			b.warn("dependency", fmt.Sprintf("%s depends on %s: those must be running before its restore is verified (bulwark respond --app %s)",
 				canonical, strings.Join(a.DependsOn, ", "), a.DependsOn[0]))
 		}
+		if c := e.Apps.CycleThrough(canonical); c != nil {
+			shown := c
+			if len(c) > 12 {
+				shown = append(append(append([]string(nil), c[:5]...), fmt.Sprintf("… %d more …", len(c)-10)), c[len(c)-5:]...)
+			}
+			b.warn("cycle", fmt.Sprintf("apps.yaml: %s depends on itself through %d %s (%s): no order restores them one after the other; restore them together, and break the cycle in apps.yaml",
+				canonical, len(c)-2, plural(len(c)-2, "application", "applications"), strings.Join(shown, " → ")))
+		}
 	}
 	return nil
 }
