@@ -5,9 +5,11 @@ package hostile
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -259,5 +261,142 @@ func TestLongValueLists(t *testing.T) {
 	}
 	if budget := time.Duration(rules) * 150 * time.Millisecond; took > budget+time.Second {
 		t.Errorf("%d rules of 2 × 10,000 values over 200 events took %s", rules, took)
+	}
+}
+
+// Rows 4 and 5: one huge JSON line (a file, and standard input) is skipped at the line limit
+// without being held; one huge CSV field stops its file at the record limit.
+func TestHugeLineAndField(t *testing.T) {
+	size := 64 << 20
+	if *long {
+		size = 2 << 30
+	}
+	dir := t.TempDir()
+	ok := `{"time":"2026-11-25T10:00:00.0000000Z","resourceId":"/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV","operationName":"MICROSOFT.KEYVAULT/VAULTS/DELETE","category":"Administrative","resultType":"Success","correlationId":"c1","identity":{"claims":{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn":"a@x"}},"properties":{}}`
+	path := filepath.Join(dir, "line.json")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(ok + "\n" + `{"time":"2026-11-25T10:00:01.0000000Z","properties":{"big":"`)
+	chunk := bytes.Repeat([]byte("x"), 1<<20)
+	for n := 0; n < size; n += len(chunk) {
+		f.Write(chunk)
+	}
+	f.WriteString(`"}}` + "\n" + strings.Replace(ok, `"c1"`, `"c2"`, 1) + "\n")
+	f.Close()
+	for _, stdin := range []bool{false, true} {
+		args := []string{"detect", "-o", "json", "--allow-partial", path}
+		var in []byte
+		if stdin {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, args[len(args)-1] = data, "-"
+		}
+		out, code, peak, _ := run(t, in, args...)
+		if code != 0 || !bytes.Contains(out, []byte(`"malformedLines":1`)) || bytes.Count(out, []byte(`"kind":"alert"`)) != 2 {
+			t.Errorf("stdin %v: exit %d, %s", stdin, code, firstLines(string(out[max(0, len(out)-400):]), 2))
+		}
+		if budget := int64(150); peak > budget+int64(len(in)>>20) { // stdin: the test's own copy is not the process's
+			t.Errorf("stdin %v: a %d MiB line cost %d MB", stdin, size>>20, peak)
+		}
+	}
+	csvPath := filepath.Join(dir, "AzureActivity.csv")
+	f, _ = os.Create(csvPath)
+	f.WriteString("TimeGenerated [UTC],OperationNameValue,Properties\n2026-11-25T10:00:00Z,MICROSOFT.KEYVAULT/VAULTS/DELETE,\"")
+	for n := 0; n < size; n += len(chunk) {
+		f.Write(chunk)
+	}
+	f.WriteString("\"\n")
+	f.Close()
+	out, code, peak, _ := run(t, nil, "detect", "-o", "json", csvPath)
+	if code == 0 || peak > 150 {
+		t.Errorf("a %d MiB CSV field: exit %d, %d MB: %s", size>>20, code, peak, out)
+	}
+}
+
+// Rows 2 and 3: gzip bombs and oversized documents, for detect and for snapshot inspect, stop with
+// an error naming the input and the limit, at a small fraction of their size.
+func TestBombsAndDocuments(t *testing.T) {
+	size, limitMB := int64(96<<20), int64(700) // under the 512 MiB document limit: read, and bounded
+	if *long {
+		size, limitMB = 4<<30, 2600 // over it: stopped at the limit
+	}
+	dir := t.TempDir()
+	zeros := filepath.Join(dir, "zeros.json.gz")
+	writeGzip(t, zeros, size, func(w io.Writer, n int) { w.Write(make([]byte, n)) })
+	array := filepath.Join(dir, "array.json.gz")
+	item := []byte(`{"id":"/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv","type":"Microsoft.KeyVault/vaults","name":"kv","properties":{}},`)
+	writeGzip(t, array, size, func(w io.Writer, n int) {
+		w.Write([]byte("["))
+		for i := 0; i+len(item) < n; i += len(item) {
+			w.Write(item)
+		}
+	})
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"snapshot", "inspect", zeros}, "times its compressed size"},
+		{[]string{"snapshot", "inspect", array}, "limits."},
+		{[]string{"detect", array}, "limits."},
+	} {
+		out, code, peak, _ := run(t, nil, c.args...)
+		if code == 0 || peak > limitMB {
+			t.Errorf("%v: exit %d, %d MB: %s", c.args, code, peak, firstLines(string(out), 2))
+		}
+	}
+}
+
+func writeGzip(t *testing.T, path string, size int64, write func(io.Writer, int)) {
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
+	for n := int64(0); n < size; n += 1 << 24 {
+		write(zw, 1<<24)
+	}
+	zw.Close()
+	f.Close()
+}
+
+// Row 9: 100,000 applications in one dependsOn ring: respond answers in seconds and names the cycle.
+func TestApplicationRing(t *testing.T) {
+	n := 10_000
+	if *long {
+		n = 100_000
+	}
+	dir := t.TempDir()
+	out, code, _, _ := run(t, nil, "demo", "--out", filepath.Join(dir, "demo"))
+	if code != 0 {
+		t.Fatalf("demo --out: %d %s", code, out)
+	}
+	var b strings.Builder
+	b.WriteString("apps:\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "  - name: app%d\n    resources:\n      - resourceGroup: /subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-payments\n    dependsOn: [app%d]\n", i, (i+1)%n)
+	}
+	apps := filepath.Join(dir, "apps.yaml")
+	os.WriteFile(apps, []byte(b.String()), 0o644)
+	out, code, _, took := run(t, nil, "respond", "--snapshot", filepath.Join(dir, "demo", "estate"), "--apps", apps, "--app", "app0")
+	if code != 0 || !bytes.Contains(out, []byte("app0 depends on itself through")) || took > 30*time.Second {
+		t.Errorf("exit %d after %s: %s", code, took, firstLines(string(out), 5))
+	}
+}
+
+// Row 10: a device or a named pipe as --snapshot is refused at once.
+func TestSpecialFiles(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip(err)
+	}
+	for _, p := range []string{"/dev/zero", fifo} {
+		_, code, _, took := run(t, nil, "snapshot", "inspect", p)
+		if code == 0 || took > 5*time.Second {
+			t.Errorf("%s: exit %d after %s", p, code, took)
+		}
 	}
 }

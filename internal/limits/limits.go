@@ -13,8 +13,11 @@ type Limits struct {
 	// MaxLineBytes: one JSON line or CSV record of an Activity Log (longer lines are skipped and
 	// reported; a longer CSV record stops its input).
 	MaxLineBytes int64 `yaml:"maxLineBytes"`
-	// MaxDocumentBytes: a whole JSON document (an Activity Log array, a snapshot file).
+	// MaxDocumentBytes: a whole Activity Log JSON document (an array of events), which is held in
+	// memory to be read (JSON lines have no such limit).
 	MaxDocumentBytes int64 `yaml:"maxDocumentBytes"`
+	// MaxSnapshotBytes: one estate file (or standard input), decompressed.
+	MaxSnapshotBytes int64 `yaml:"maxSnapshotBytes"`
 	// MaxDecompressedBytes: what one gzip input may expand to.
 	MaxDecompressedBytes int64 `yaml:"maxDecompressedBytes"`
 	// MaxCompressionRatio: how many times its compressed size a gzip input may expand to, beyond
@@ -34,7 +37,7 @@ type Limits struct {
 // Detection: 50,000 actors is far more distinct callers than a tenant has in the hour before an
 // alert (what an incident takes their changes from), at about 1 KB each; 100,000 events held is
 // 20 minutes of lateness at five times the busiest tenants' rate.
-var Default = Limits{MaxLineBytes: 16 << 20, MaxDocumentBytes: 1 << 30, MaxDecompressedBytes: 64 << 30, MaxCompressionRatio: 200,
+var Default = Limits{MaxLineBytes: 16 << 20, MaxDocumentBytes: 512 << 20, MaxSnapshotBytes: 1 << 30, MaxDecompressedBytes: 64 << 30, MaxCompressionRatio: 200,
 	MaxActors: 50_000, MaxGroups: 100_000, MaxHeld: 100_000}
 
 // Or returns l with its zero fields set from Default.
@@ -45,6 +48,9 @@ func (l Limits) Or() Limits {
 	}
 	if l.MaxDocumentBytes <= 0 {
 		l.MaxDocumentBytes = d.MaxDocumentBytes
+	}
+	if l.MaxSnapshotBytes <= 0 {
+		l.MaxSnapshotBytes = d.MaxSnapshotBytes
 	}
 	if l.MaxDecompressedBytes <= 0 {
 		l.MaxDecompressedBytes = d.MaxDecompressedBytes

@@ -93,7 +93,7 @@ func Decode(f File) (*Decoded, error) {
 			return nil, &SyntaxError{File: f.Name, Msg: "gzip: " + err.Error()}
 		}
 		l := f.limits.Or()
-		l.MaxDecompressedBytes = min(l.MaxDecompressedBytes, l.MaxDocumentBytes) // it is a document
+		l.MaxDecompressedBytes = min(l.MaxDecompressedBytes, l.MaxSnapshotBytes) // it is a document
 		data, err = io.ReadAll(&limits.Metered{Name: f.Name, R: zr, Compressed: counted, Limits: l})
 		var le *limits.Error
 		if errors.As(err, &le) {

@@ -31,15 +31,15 @@ func TestSnapshotLimits(t *testing.T) {
 	}
 	big := filepath.Join(dir, "big.json")
 	os.WriteFile(big, []byte(`[`+strings.Repeat(`{"id":"/subscriptions/x","type":"t"},`, 1000)+`{}]`), 0o644)
-	_, err = Load(context.Background(), []string{big}, Options{Limits: limits.Limits{MaxDocumentBytes: 10_000}})
-	if err == nil || !strings.Contains(err.Error(), "big.json: over 10000 bytes (limits.maxDocumentBytes") {
+	_, err = Load(context.Background(), []string{big}, Options{Limits: limits.Limits{MaxSnapshotBytes: 10_000}})
+	if err == nil || !strings.Contains(err.Error(), "big.json: over 10000 bytes (limits.maxSnapshotBytes") {
 		t.Errorf("file: %v", err)
 	}
-	_, err = Load(context.Background(), []string{dir}, Options{Limits: limits.Limits{MaxDocumentBytes: 10_000}})
+	_, err = Load(context.Background(), []string{dir}, Options{Limits: limits.Limits{MaxSnapshotBytes: 10_000}})
 	if err == nil || !strings.Contains(err.Error(), "over 10000 bytes") {
 		t.Errorf("folder: %v", err)
 	}
-	_, err = Load(context.Background(), []string{"-"}, Options{Stdin: strings.NewReader(strings.Repeat(" ", 20_000)), Limits: limits.Limits{MaxDocumentBytes: 10_000}})
+	_, err = Load(context.Background(), []string{"-"}, Options{Stdin: strings.NewReader(strings.Repeat(" ", 20_000)), Limits: limits.Limits{MaxSnapshotBytes: 10_000}})
 	if err == nil || !strings.Contains(err.Error(), "standard input: over 10000 bytes") {
 		t.Errorf("stdin: %v", err)
 	}

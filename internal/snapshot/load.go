@@ -56,14 +56,14 @@ func (r *Result) Warnings() []Skip {
 type Options struct {
 	Stdin io.Reader        // read for the path "-"
 	Now   func() time.Time // the time given to stdin input; time.Now when nil
-	// Limits: a file (or standard input, or a gzip file decompressed) over MaxDocumentBytes is an
+	// Limits: a file (or standard input, or a gzip file decompressed) over MaxSnapshotBytes is an
 	// error naming it and the limit; a gzip file is also held to MaxCompressionRatio.
 	Limits limits.Limits
 }
 
 // tooBig is the error of an input over the document limit.
 func tooBig(name string, max int64) error {
-	return &limits.Error{Msg: fmt.Sprintf("read %s: over %s (limits.maxDocumentBytes in bulwark.yaml): split the estate into several files, or raise the limit", name, limits.Size(max))}
+	return &limits.Error{Msg: fmt.Sprintf("read %s: over %s (limits.maxSnapshotBytes in bulwark.yaml): split the estate into several files, or raise the limit", name, limits.Size(max))}
 }
 
 // jsonExts are the file names taken from folders; named files are read whatever their name.
@@ -91,7 +91,7 @@ func Load(ctx context.Context, paths []string, opts Options) (*Result, error) {
 				errs = append(errs, errors.New("-: no standard input"))
 				continue
 			}
-			max := opts.Limits.Or().MaxDocumentBytes
+			max := opts.Limits.Or().MaxSnapshotBytes
 			data, err := io.ReadAll(io.LimitReader(opts.Stdin, max+1))
 			if err != nil {
 				errs = append(errs, fmt.Errorf("read standard input: %w", err))
@@ -125,7 +125,7 @@ func readPath(p string, l limits.Limits) ([]File, error) {
 		if !info.Mode().IsRegular() {
 			return nil, fmt.Errorf("read %s: %s, not a regular file: give a file or a folder, or - with the data on standard input", p, fileinfo.Kind(info.Mode()))
 		}
-		if max := l.Or().MaxDocumentBytes; info.Size() > max {
+		if max := l.Or().MaxSnapshotBytes; info.Size() > max {
 			return nil, tooBig(p, max)
 		}
 		data, err := os.ReadFile(p)
@@ -170,7 +170,7 @@ func readFS(fsys fs.FS, root string, name func(string) string, l limits.Limits) 
 		var mod time.Time
 		if info, err := fs.Stat(fsys, p); err == nil {
 			mod = info.ModTime()
-			if max := l.Or().MaxDocumentBytes; info.Size() > max {
+			if max := l.Or().MaxSnapshotBytes; info.Size() > max {
 				return tooBig(name(p), max)
 			}
 		}
