@@ -166,7 +166,7 @@ func runDetect(ctx context.Context, app *App, opts *detectOptions) error {
 		}
 	}
 	lim = lim.Or()
-	dopts.MaxActors, dopts.MaxGroups, dopts.MaxHeld = lim.MaxActors, lim.MaxGroups, lim.MaxHeld
+	dopts.MaxActors, dopts.MaxGroups, dopts.MaxHeld, dopts.MaxRuleValues = lim.MaxActors, lim.MaxGroups, lim.MaxHeld, lim.MaxRuleValues
 	dopts.Now = now
 	rules, errs := loadRules(!opts.noBuiltin, opts.rules)
 	for _, e := range errs {

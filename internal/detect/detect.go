@@ -43,9 +43,12 @@ type Options struct {
 	// MaxHeld caps the events held to be put in event-time order (default 100,000). Events are
 	// held for Lateness behind the newest; when a log packs more than MaxHeld into that span, the
 	// oldest are passed on early (counted in Stats.ReleasedEarly) instead of being held without bound.
-	MaxHeld      int
-	Since, Until time.Time // events outside [Since, Until) are skipped
-	Estate       *Estate   // optional: components and blast radius
+	MaxHeld int
+	// MaxRuleValues caps the values all rules together compare with (default
+	// limits.Default.MaxRuleValues); a larger rule set is refused, naming its heaviest rule.
+	MaxRuleValues int
+	Since, Until  time.Time // events outside [Since, Until) are skipped
+	Estate        *Estate   // optional: components and blast radius
 	// Context tunes when context alerts (mass deallocation) open an incident (bulwark.yaml
 	// detection.context; zero values take config.Default's).
 	Context config.Context
@@ -227,6 +230,15 @@ func New(opts Options) (*Detector, sigma.Errors, error) {
 	rs, errs := sigma.NewRuleSet(opts.Rules, sigma.Options{Lateness: opts.Lateness, MaxGroups: opts.MaxGroups, MaxAlertEvents: maxAlertEvents})
 	if len(rs.Rules) == 0 {
 		return nil, errs, fmt.Errorf("no valid detection rules")
+	}
+	if max := opts.MaxRuleValues; max >= 0 {
+		if max == 0 {
+			max = limits.Default.MaxRuleValues
+		}
+		if c := rs.Cost(); c.Values > max {
+			return nil, errs, &limits.Error{Msg: fmt.Sprintf("the rules compare with %d values, over the limit of %d (limits.maxRuleValues in bulwark.yaml); the heaviest, %s, has %d",
+				c.Values, max, c.Heaviest.Rule, c.Heaviest.Values)}
+		}
 	}
 	d := &Detector{opts: opts, rs: rs, corr: rs.NewCorrelator(),
 		grants: newLRU[string, string](opts.MaxLinks), cascades: newLRU[string, string](opts.MaxLinks),

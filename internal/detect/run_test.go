@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"strings"
 	"bytes"
 	"context"
 	"errors"
@@ -62,5 +63,19 @@ func TestRunSources(t *testing.T) {
 	cancel()
 	if _, err := Run(ctx, activity.Paths{formats["rest"]}, builtin(t), RunOptions{Files: hostfs.FS{}}, &Collect{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("a cancelled run: %v", err)
+	}
+}
+
+// A rule set heavier than MaxRuleValues is refused, naming its heaviest rule.
+func TestMaxRuleValues(t *testing.T) {
+	opts := builtin(t)
+	opts.MaxRuleValues = 10
+	_, _, err := New(opts)
+	if err == nil || !strings.Contains(err.Error(), "over the limit of 10 (limits.maxRuleValues") || !strings.Contains(err.Error(), "the heaviest, rules/") {
+		t.Errorf("%v", err)
+	}
+	opts.MaxRuleValues = 0
+	if _, _, err := New(opts); err != nil {
+		t.Errorf("default: %v", err)
 	}
 }

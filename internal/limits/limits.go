@@ -28,6 +28,9 @@ type Limits struct {
 	MaxActors int `yaml:"maxActors"` // actors whose changes are tracked (--max-actors)
 	MaxGroups int `yaml:"maxGroups"` // groups each correlation rule keeps (--max-groups)
 	MaxHeld   int `yaml:"maxHeld"`   // events held to be put in time order (--max-held)
+	// MaxRuleValues: the values all detection rules together compare with, after their modifiers
+	// expanded them (bulwark rules lint reports it).
+	MaxRuleValues int `yaml:"maxRuleValues"`
 }
 
 // Default: an Activity Log record is at most a few hundred KB (a request body included), an
@@ -36,9 +39,10 @@ type Limits struct {
 //
 // Detection: 50,000 actors is far more distinct callers than a tenant has in the hour before an
 // alert (what an incident takes their changes from), at about 1 KB each; 100,000 events held is
-// 20 minutes of lateness at five times the busiest tenants' rate.
+// 20 minutes of lateness at five times the busiest tenants' rate. Rules: 5,000,000 values matched
+// through lists cost about 100 bytes each.
 var Default = Limits{MaxLineBytes: 16 << 20, MaxDocumentBytes: 512 << 20, MaxSnapshotBytes: 1 << 30, MaxDecompressedBytes: 64 << 30, MaxCompressionRatio: 200,
-	MaxActors: 50_000, MaxGroups: 100_000, MaxHeld: 100_000}
+	MaxActors: 50_000, MaxGroups: 100_000, MaxHeld: 100_000, MaxRuleValues: 5_000_000}
 
 // Or returns l with its zero fields set from Default.
 func (l Limits) Or() Limits {
@@ -66,6 +70,9 @@ func (l Limits) Or() Limits {
 	}
 	if l.MaxHeld <= 0 {
 		l.MaxHeld = d.MaxHeld
+	}
+	if l.MaxRuleValues <= 0 {
+		l.MaxRuleValues = d.MaxRuleValues
 	}
 	return l
 }
