@@ -38,11 +38,11 @@ func (r *Reader) oneRecord(src source, rec *record, fn func(*Event) error) error
 // readDocument reads a JSON array of events (az monitor activity-log list, Log Analytics JSON).
 func (r *Reader) readDocument(name string, br *bufio.Reader, fn func(*Event) error) error {
 	max := r.Limits.Or().MaxDocumentBytes
-	data, err := io.ReadAll(io.LimitReader(br, max+1))
+	data, over, err := limits.ReadAtMost(br, max)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	if int64(len(data)) > max {
+	if over {
 		return &limits.Error{Msg: fmt.Sprintf("%s: a JSON document over %s (limits.maxDocumentBytes in bulwark.yaml): give it as JSON lines instead (jq -c '.[]' %s > events.jsonl), which has no such limit",
 			name, limits.Size(max), name)}
 	}

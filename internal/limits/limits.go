@@ -133,3 +133,33 @@ func (m *Metered) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// ReadAtMost reads r to its end if it holds at most max bytes, in 1 MiB chunks joined once the size
+// is known, so that refusing an input over the limit costs at most the limit in memory (io.ReadAll
+// would grow its buffer past it); over is true when r held more.
+func ReadAtMost(r io.Reader, max int64) (data []byte, over bool, err error) {
+	var chunks [][]byte
+	var n int64
+	for {
+		c := make([]byte, 1<<20)
+		k, err := io.ReadFull(r, c)
+		n += int64(k)
+		if n > max {
+			return nil, true, nil
+		}
+		if k > 0 {
+			chunks = append(chunks, c[:k])
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, false, err
+		}
+	}
+	data = make([]byte, 0, n)
+	for _, c := range chunks {
+		data = append(data, c...)
+	}
+	return data, false, nil
+}

@@ -42,3 +42,13 @@ func TestMetered(t *testing.T) {
 		t.Errorf("over the size: %v", err)
 	}
 }
+
+func TestReadAtMost(t *testing.T) {
+	for _, n := range []int{0, 1, 1 << 20, 1<<20 + 1, 3 << 20} {
+		data := bytes.Repeat([]byte("x"), n)
+		got, over, err := ReadAtMost(bytes.NewReader(data), 2<<20)
+		if wantOver := n > 2<<20; err != nil || over != wantOver || (!over && !bytes.Equal(got, data)) {
+			t.Errorf("%d bytes: %d read, over %v, %v", n, len(got), over, err)
+		}
+	}
+}

@@ -93,8 +93,11 @@ func Decode(f File) (*Decoded, error) {
 			return nil, &SyntaxError{File: f.Name, Msg: "gzip: " + err.Error()}
 		}
 		l := f.limits.Or()
-		l.MaxDecompressedBytes = min(l.MaxDecompressedBytes, l.MaxSnapshotBytes) // it is a document
-		data, err = io.ReadAll(&limits.Metered{Name: f.Name, R: zr, Compressed: counted, Limits: l})
+		l.MaxDecompressedBytes = min(l.MaxDecompressedBytes, l.MaxSnapshotBytes) // it is one estate file
+		// Two passes: the first measures (and meters) the decompressed size, so that the second
+		// reads into a buffer of exactly that size, and a file over the limit is refused without
+		// holding it.
+		n, err := io.Copy(io.Discard, &limits.Metered{Name: f.Name, R: zr, Compressed: counted, Limits: l})
 		var le *limits.Error
 		if errors.As(err, &le) {
 			return nil, le
@@ -102,6 +105,15 @@ func Decode(f File) (*Decoded, error) {
 		if err != nil {
 			return nil, &SyntaxError{File: f.Name, Msg: "gzip: " + err.Error()}
 		}
+		zr, err = gzip.NewReader(bytes.NewReader(f.Data))
+		if err != nil {
+			return nil, &SyntaxError{File: f.Name, Msg: "gzip: " + err.Error()}
+		}
+		out := make([]byte, n)
+		if _, err := io.ReadFull(zr, out); err != nil {
+			return nil, &SyntaxError{File: f.Name, Msg: "gzip: " + err.Error()}
+		}
+		data = out
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	d := &Decoded{File: f.Name}

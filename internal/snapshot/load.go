@@ -92,12 +92,12 @@ func Load(ctx context.Context, paths []string, opts Options) (*Result, error) {
 				continue
 			}
 			max := opts.Limits.Or().MaxSnapshotBytes
-			data, err := io.ReadAll(io.LimitReader(opts.Stdin, max+1))
+			data, over, err := limits.ReadAtMost(opts.Stdin, max)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("read standard input: %w", err))
 				continue
 			}
-			if int64(len(data)) > max {
+			if over {
 				errs = append(errs, tooBig("standard input", max))
 				continue
 			}
