@@ -15,12 +15,29 @@ import (
 
 	"github.com/bulwarkhq/bulwark/internal/apps"
 	"github.com/bulwarkhq/bulwark/internal/config"
+	"github.com/bulwarkhq/bulwark/internal/fileinfo"
 	"github.com/bulwarkhq/bulwark/internal/iac"
 	"github.com/bulwarkhq/bulwark/sigma"
 )
 
+// regular refuses what would be read forever or block (a device, a named pipe), as every reader of
+// Bulwark does: only regular files, and folders where a folder is allowed.
+func regular(what, path string, folderOK bool) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil // the read that follows says what is wrong
+	}
+	if info.Mode().IsRegular() || folderOK && info.IsDir() {
+		return nil
+	}
+	return fmt.Errorf("read %s %s: %s, not a regular file", what, path, fileinfo.Kind(info.Mode()))
+}
+
 // Config reads bulwark.yaml at path over the defaults. Unknown keys are errors naming the line.
 func Config(path string) (config.Config, error) {
+	if err := regular("settings", path, false); err != nil {
+		return config.Config{}, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return config.Config{}, fmt.Errorf("read settings: %w", err)
@@ -35,6 +52,9 @@ func Config(path string) (config.Config, error) {
 
 // Apps reads and validates apps.yaml; relative IaC folders in it resolve against its folder.
 func Apps(path string) (*apps.File, error) {
+	if err := regular("applications", path, false); err != nil {
+		return nil, err
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read applications: %w", err)
@@ -57,6 +77,9 @@ func IaC(paths []string) (*iac.Inventory, error) {
 			return nil, fmt.Errorf("read IaC: %w", err)
 		}
 		if !info.IsDir() {
+			if err := regular("IaC", p, false); err != nil {
+				return nil, err
+			}
 			data, err := os.ReadFile(p)
 			if err != nil {
 				return nil, fmt.Errorf("read IaC: %w", err)
@@ -92,7 +115,11 @@ func Rules(paths ...string) ([]*sigma.Rule, sigma.Errors) {
 				return nil
 			}
 			n := strings.ToLower(d.Name())
-			if !strings.HasSuffix(n, ".yml") && !strings.HasSuffix(n, ".yaml") {
+			if !strings.HasSuffix(n, ".yml") && !strings.HasSuffix(n, ".yaml") && f != p {
+				return nil
+			}
+			if err := regular("rules", f, false); err != nil {
+				errs = append(errs, &sigma.Error{File: f, Msg: err.Error()})
 				return nil
 			}
 			data, err := os.ReadFile(f)
