@@ -383,7 +383,9 @@ func atOrAbove(scope string, sub arm.ID) bool {
 }
 
 func subscriptionGrants(e *Env, sub arm.ID, principalType string, roles map[string]bool) (active, eligible []rbac.Grant) {
-	for _, a := range e.RBAC.Assignments() {
+	all := e.RBAC.Assignments()
+	for i := range all {
+		a := &all[i]
 		if !roles[strings.ToLower(a.RoleGUID)] || !strings.EqualFold(a.PrincipalType, principalType) || e.Config.IsBreakGlass(a.PrincipalID) {
 			continue
 		}

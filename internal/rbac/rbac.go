@@ -233,8 +233,8 @@ func (m *Model) Covers(scope string, target arm.ID) bool {
 
 // Grant is a principal's access to an action on a target, through one assignment.
 type Grant struct {
-	Assignment
-	Role *Role
+	*Assignment // the model's own: a Grant is two pointers, however many Who returns
+	Role        *Role
 }
 
 // ScopeKey is an assignment scope's comparison key: "" for the root, otherwise the scope's ID key
@@ -269,7 +269,7 @@ func (m *Model) covering(target arm.ID) []int {
 func (m *Model) Who(target arm.ID, action string) []Grant {
 	var out []Grant
 	for _, i := range m.covering(target) {
-		a := m.assignments[i]
+		a := &m.assignments[i]
 		r, ok := m.Role(a.RoleGUID)
 		if !ok || !r.Allows(action) {
 			continue

@@ -4,6 +4,8 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -101,12 +103,37 @@ func JSON(w io.Writer, rep *assess.Report, checks []*assess.Check, meta Meta) er
 			Unreadable: nonNil(meta.Unreadable)},
 		Summary: jsonSummary{Counts: rep.Counts, UnknownBecause: rep.Unknown, Checks: rep.Checks, Partial: len(meta.Unreadable) > 0},
 		Scores:  rep.Scores, Checks: checks, Results: rep.Results}
-	if doc.Results == nil {
-		doc.Results = []assess.Result{}
-	}
-	enc := json.NewEncoder(w)
+	// The results are streamed, one at a time, after the rest of the document: the output is
+	// byte for byte what encoding the whole document at once gives, without holding it (or its
+	// indented copy) in memory — at 200,000 results that was most of the command's memory.
+	results := rep.Results
+	doc.Results = []assess.Result{}
+	var head bytes.Buffer
+	enc := json.NewEncoder(&head)
 	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	const tail = "\"results\": []\n}\n"
+	if len(results) == 0 || !bytes.HasSuffix(head.Bytes(), []byte(tail)) {
+		_, err := w.Write(head.Bytes())
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 1<<16)
+	bw.Write(head.Bytes()[:head.Len()-len(tail)])
+	bw.WriteString("\"results\": [\n    ")
+	for i := range results {
+		if i > 0 {
+			bw.WriteString(",\n    ")
+		}
+		data, err := json.MarshalIndent(&results[i], "    ", "  ")
+		if err != nil {
+			return err
+		}
+		bw.Write(data)
+	}
+	bw.WriteString("\n  ]\n}\n")
+	return bw.Flush()
 }
 
 func nonNil(s []string) []string {
