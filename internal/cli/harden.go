@@ -128,20 +128,12 @@ func applyPlan(ctx context.Context, app *App, opts *hardenOptions, p *harden.Pla
 		app.notef("nothing to apply")
 		return nil
 	}
-	path, err := opts.w.journalPath(app)
-	if err != nil {
-		return err
-	}
-	client, who, err := opts.w.connect(ctx, app)
-	if err != nil {
-		return err
-	}
-	j, err := openJournal(app, path)
+	path, j, entries, err := opts.w.openJournal(app)
 	if err != nil {
 		return err
 	}
 	defer j.Close()
-	entries, err := j.Entries()
+	client, who, err := opts.w.connect(ctx, app)
 	if err != nil {
 		return err
 	}

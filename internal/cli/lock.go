@@ -223,19 +223,15 @@ func runLockRelease(ctx context.Context, app *App, opts *lockReleaseOptions) err
 	if dur <= 0 || dur > 7*24*time.Hour {
 		return usagef("--for must be between 1m and 168h (a lock is put back, not forgotten)")
 	}
-	path, err := w.journalPath(app)
-	if err != nil {
-		return err
-	}
-	client, who, err := w.connect(ctx, app)
-	if err != nil {
-		return err
-	}
-	j, err := openJournal(app, path)
+	path, j, _, err := w.openJournal(app)
 	if err != nil {
 		return err
 	}
 	defer j.Close()
+	client, who, err := w.connect(ctx, app)
+	if err != nil {
+		return err
+	}
 	m := &locks.Manager{Client: client, Journal: j, Who: who, Now: time.Now}
 	_, direct, err := m.Direct(ctx, resource)
 	if err != nil {
@@ -296,19 +292,11 @@ func runLockRestore(ctx context.Context, app *App, opts *lockRestoreOptions) err
 	if n != 1 {
 		return usagef("give exactly one of --resource ID, --expired or --all")
 	}
-	path, err := w.journalPath(app)
-	if err != nil {
-		return err
-	}
-	j, err := openJournal(app, path)
+	path, j, entries, err := w.openJournal(app)
 	if err != nil {
 		return err
 	}
 	defer j.Close()
-	entries, err := j.Entries()
-	if err != nil {
-		return err
-	}
 	var pick []locks.Open
 	for _, o := range locks.OpenReleases(entries, time.Now()) {
 		if all || expired && o.Overdue || resource != "" && strings.EqualFold(strings.TrimSuffix(resource, "/"), o.Lock.Scope) {
@@ -396,6 +384,25 @@ func runLockStatus(_ context.Context, app *App, opts *journalOptions) error {
 		return &e
 	}
 	return nil
+}
+
+// openJournal opens the write journal (--journal, or the user's) exclusively and reads what it
+// holds: the path, the journal and its entries (the writes of earlier runs, settled or not).
+func (w *writeFlags) openJournal(app *App) (string, *journal.Journal, []journal.Entry, error) {
+	path, err := w.journalPath(app)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	j, err := openJournal(app, path)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	entries, err := j.Entries()
+	if err != nil {
+		j.Close()
+		return "", nil, nil, err
+	}
+	return path, j, entries, nil
 }
 
 // openJournal opens the journal for a writing command (exclusively; see journal.Open) and says so

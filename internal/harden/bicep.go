@@ -100,15 +100,15 @@ func apiFor(typ string) string {
 	}
 	switch strings.ToLower(typ) {
 	case "microsoft.storage/storageaccounts/blobservices", "microsoft.storage/storageaccounts/fileservices":
-		return apiStorage
+		return arm.WriteStorage
 	case "microsoft.sql/servers/databases/backupshorttermretentionpolicies":
-		return apiSQLShort
+		return arm.WriteSQLShort
 	case "microsoft.sql/servers/databases/backuplongtermretentionpolicies":
-		return apiSQLLong
+		return arm.WriteSQLLong
 	case "microsoft.dataprotection/resourceguards":
-		return apiBV
+		return arm.WriteBV
 	case "microsoft.security/pricings":
-		return apiSecurity
+		return arm.WriteSecurity
 	}
 	return "2024-03-01"
 }
@@ -152,7 +152,7 @@ func (f *bicepFile) add(a *Action) error {
 		if err != nil {
 			return err
 		}
-		d := &decl{sym: f.symbol("lock_" + id.Name()), typ: "Microsoft.Authorization/locks", api: apiLocks, name: lid.Name(), scope: target,
+		d := &decl{sym: f.symbol("lock_" + id.Name()), typ: "Microsoft.Authorization/locks", api: arm.WriteLocks, name: lid.Name(), scope: target,
 			obj: map[string]any{"properties": a.Body()["properties"]}}
 		f.decls[lid.Key()] = d
 		f.order = append(f.order, lid.Key())

@@ -172,7 +172,7 @@ func (b *builder) fix(r assess.Result, o *arm.Object) string {
 		if on, ok := o.Prop("properties.enableSoftDelete").Bool(); ok && !on {
 			return "purge protection needs soft delete, which an existing vault cannot turn on: migrate the secrets to a new vault"
 		}
-		b.setting(r, o, "kv-purge-protection", "PATCH", id, apiKeyVault, "properties.enablePurgeProtection", true, true,
+		b.setting(r, o, "kv-purge-protection", "PATCH", id, arm.WriteKeyVault, "properties.enablePurgeProtection", true, true,
 			"Turn on Key Vault purge protection", "nobody — not even an owner — can purge the vault or its objects before the retention period ends; it cannot be turned off",
 			fmt.Sprintf("az keyvault update --name %s --resource-group %s --subscription %s --enable-purge-protection true", o.Name(), o.ID.ResourceGroup(), o.ID.SubscriptionID()))
 	case "RSV-001", "BV-001":
@@ -182,18 +182,18 @@ func (b *builder) fix(r assess.Result, o *arm.Object) string {
 	case "ST-001", "ST-002", "ST-003", "ST-004":
 		b.blob(r, o)
 	case "ST-007":
-		b.setting(r, o, "file-soft-delete", "PUT", id+"/fileServices/default", apiStorage, "properties.shareDeleteRetentionPolicy.enabled", true, false,
+		b.setting(r, o, "file-soft-delete", "PUT", id+"/fileServices/default", arm.WriteStorage, "properties.shareDeleteRetentionPolicy.enabled", true, false,
 			"Turn on file share soft delete (14 days)", "deleted shares are kept 14 days; deleted shares count towards capacity until then",
 			fmt.Sprintf("az storage account file-service-properties update --account-name %s --resource-group %s --subscription %s --enable-delete-retention true --delete-retention-days 14", o.Name(), o.ID.ResourceGroup(), o.ID.SubscriptionID())).
 			Request.Body = props("shareDeleteRetentionPolicy", map[string]any{"enabled": true, "days": 14})
 	case "SQL-001":
-		a := b.setting(r, o, "sql-short-term-retention", "PUT", id+"/backupShortTermRetentionPolicies/default", apiSQLShort, "properties.retentionDays", 14, false,
+		a := b.setting(r, o, "sql-short-term-retention", "PUT", id+"/backupShortTermRetentionPolicies/default", arm.WriteSQLShort, "properties.retentionDays", 14, false,
 			"Keep 14 days of point-in-time backups", "backup storage grows with the retention",
 			fmt.Sprintf("az sql db str-policy set --resource-group %s --server %s --name %s --subscription %s --retention-days 14 --diffbackup-hours 12", o.ID.ResourceGroup(), parentName(o), o.Name(), o.ID.SubscriptionID()))
 		a.Request.Body = map[string]any{"properties": map[string]any{"retentionDays": 14, "diffBackupIntervalInHours": 12}}
 		a.Verify.Accept, a.Verify.AtLeast = nil, 14
 	case "SQL-002":
-		a := b.setting(r, o, "sql-long-term-retention", "PUT", id+"/backupLongTermRetentionPolicies/default", apiSQLLong, "properties.weeklyRetention", "P4W", false,
+		a := b.setting(r, o, "sql-long-term-retention", "PUT", id+"/backupLongTermRetentionPolicies/default", arm.WriteSQLLong, "properties.weeklyRetention", "P4W", false,
 			"Keep long-term backups (4 weeks, 12 months, 5 years)", "long-term backups are billed by size; they survive the server's deletion",
 			fmt.Sprintf("az sql db ltr-policy set --resource-group %s --server %s --name %s --subscription %s --weekly-retention P4W --monthly-retention P12M --yearly-retention P5Y --week-of-year 1", o.ID.ResourceGroup(), parentName(o), o.Name(), o.ID.SubscriptionID()))
 		a.Request.Body = map[string]any{"properties": map[string]any{"weeklyRetention": "P4W", "monthlyRetention": "P12M", "yearlyRetention": "P5Y", "weekOfYear": 1}}
@@ -254,18 +254,6 @@ func requires(a *Action, before ...*Action) {
 	}
 }
 
-// API versions the plan writes with: the ones the SDK clients apply sends through use.
-const (
-	apiLocks    = arm.WriteLocks
-	apiKeyVault = arm.WriteKeyVault
-	apiRSV      = arm.WriteRSV
-	apiBV       = arm.WriteBV
-	apiStorage  = arm.WriteStorage
-	apiSQLShort = arm.WriteSQLShort
-	apiSQLLong  = arm.WriteSQLLong
-	apiSecurity = arm.WriteSecurity
-)
-
 // setting is a change of one property: a PATCH of the resource, or a PUT of a child settings
 // resource. accept lists further values that also satisfy it (AlwaysON satisfies Enabled).
 func (b *builder) setting(r assess.Result, o *arm.Object, kind, method, path, api, property string, value any, irreversible bool, title, ops, cli string, accept ...string) *Action {
@@ -296,14 +284,14 @@ type vaultKind struct {
 
 func vaultKindOf(o *arm.Object) vaultKind {
 	if o.IsType("Microsoft.DataProtection/backupVaults") {
-		return vaultKind{prefix: "bv", label: "Backup vault", api: apiBV,
+		return vaultKind{prefix: "bv", label: "Backup vault", api: arm.WriteBV,
 			softPath: "properties.securitySettings.softDeleteSettings.state", softOn: "On", softAlways: "AlwaysOn", softFlag: "On",
 			immPath: "properties.securitySettings.immutabilitySettings.state",
 			cli: func(o *arm.Object, flag string) string {
 				return fmt.Sprintf("az dataprotection backup-vault update --vault-name %s --resource-group %s --subscription %s %s", o.Name(), o.ID.ResourceGroup(), o.ID.SubscriptionID(), flag)
 			}}
 	}
-	return vaultKind{prefix: "rsv", label: "vault", api: apiRSV,
+	return vaultKind{prefix: "rsv", label: "vault", api: arm.WriteRSV,
 		softPath: "properties.securitySettings.softDeleteSettings.softDeleteState", softOn: "Enabled", softAlways: "AlwaysON", softFlag: "Enable",
 		immPath: "properties.securitySettings.immutabilitySettings.state",
 		cli: func(o *arm.Object, flag string) string {
@@ -350,9 +338,9 @@ func (b *builder) lock(r assess.Result, o *arm.Object) {
 	}
 	a := &Action{Kind: "lock", Key: "lock|" + o.ID.Key(), Title: "Lock " + o.Name() + " (" + level + ")", Operations: ops,
 		AzCLI: fmt.Sprintf("az lock create --name bulwark-no-delete --lock-type %s --resource %s --notes %q", level, o.ID.String(), notes),
-		Request: arm.Request{Method: "PUT", Path: path + "?api-version=" + apiLocks,
+		Request: arm.Request{Method: "PUT", Path: path + "?api-version=" + arm.WriteLocks,
 			Body: map[string]any{"properties": map[string]any{"level": level, "notes": notes}}},
-		Verify: Verify{Path: path + "?api-version=" + apiLocks, Property: "properties.level", Accept: []string{level}}}
+		Verify: Verify{Path: path + "?api-version=" + arm.WriteLocks, Property: "properties.level", Accept: []string{level}}}
 	b.add(a, r, o)
 }
 
@@ -364,7 +352,7 @@ func (b *builder) blob(r assess.Result, o *arm.Object) {
 		return fmt.Sprintf("az storage account blob-service-properties update --account-name %s --resource-group %s --subscription %s %s", o.Name(), o.ID.ResourceGroup(), o.ID.SubscriptionID(), flags)
 	}
 	set := func(kind, property string, value any, body map[string]any, title, ops, flags string) *Action {
-		a := b.setting(r, o, kind, "PUT", path, apiStorage, property, value, false, title, ops, cli(flags))
+		a := b.setting(r, o, kind, "PUT", path, arm.WriteStorage, property, value, false, title, ops, cli(flags))
 		if body != nil {
 			a.Request.Body = body
 		}
@@ -405,8 +393,8 @@ func (b *builder) defender(r assess.Result, o *arm.Object) {
 		a := &Action{Kind: "defender-plan", Key: "defender-plan|" + p.ID.Key(), Title: "Turn on Defender for " + p.Name() + " (Standard)",
 			Operations: "billed per protected resource; alerts on the suspicious operations that precede destruction",
 			AzCLI:      fmt.Sprintf("az security pricing create --subscription %s --name %s --tier Standard", o.ID.SubscriptionID(), p.Name()),
-			Request:    arm.Request{Method: "PUT", Path: p.ID.String() + "?api-version=" + apiSecurity, Body: props("pricingTier", "Standard")},
-			Verify:     Verify{Path: p.ID.String() + "?api-version=" + apiSecurity, Property: "properties.pricingTier", Accept: []string{"Standard"}}}
+			Request:    arm.Request{Method: "PUT", Path: p.ID.String() + "?api-version=" + arm.WriteSecurity, Body: props("pricingTier", "Standard")},
+			Verify:     Verify{Path: p.ID.String() + "?api-version=" + arm.WriteSecurity, Property: "properties.pricingTier", Accept: []string{"Standard"}}}
 		b.add(a, r, p)
 	}
 }
