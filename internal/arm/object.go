@@ -41,6 +41,17 @@ type Object struct {
 	fieldErr error
 }
 
+// headValue decodes one valid JSON value; a string without escapes (every ID and type ARM writes)
+// is taken as it is, without encoding/json.
+func headValue(v []byte) any {
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' && bytes.IndexByte(v, '\\') < 0 {
+		return string(v[1 : len(v)-1])
+	}
+	var out any
+	_ = json.Unmarshal(v, &out)
+	return out
+}
+
 // head is what loading needs from an object; the rest is decoded lazily.
 type head struct {
 	ID   any
@@ -69,10 +80,10 @@ func NewObjectFromValid(raw []byte, src Source) (*Object, error) {
 	}
 	var h head
 	if v, ok := jsonscan.Lookup(raw, "id"); ok {
-		_ = json.Unmarshal(v, &h.ID)
+		h.ID = headValue(v)
 	}
 	if v, ok := jsonscan.Lookup(raw, "type"); ok {
-		_ = json.Unmarshal(v, &h.Type)
+		h.Type = headValue(v)
 	}
 	ids, ok := h.ID.(string)
 	if !ok || strings.TrimSpace(ids) == "" {

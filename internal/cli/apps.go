@@ -67,6 +67,7 @@ func runAppsList(ctx context.Context, app *App, opts *appsListOptions) error {
 	if err != nil {
 		return err
 	}
+	in.limits = ec.Config.Limits
 	f := ec.Apps
 	res, err := in.load(ctx, app, args)
 	if err != nil {

@@ -123,6 +123,7 @@ func runAssess(ctx context.Context, app *App, opts *assessOptions) error {
 	if err != nil {
 		return err
 	}
+	opts.in.limits = ec.Config.Limits
 	inputs := append(append([]string(nil), opts.in.paths...), opts.args...)
 	if opts.save != "" && !opts.live {
 		return usagef("--save writes what --live collected")

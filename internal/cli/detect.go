@@ -181,6 +181,7 @@ func runDetect(ctx context.Context, app *App, opts *detectOptions) error {
 	}
 	dopts.Overrides = nil
 	if len(opts.snap.paths) > 0 {
+		opts.snap.limits = lim
 		res, err := opts.snap.load(ctx, app, nil)
 		if err != nil {
 			return err

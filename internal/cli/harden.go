@@ -94,6 +94,7 @@ func runHarden(ctx context.Context, app *App, opts *hardenOptions) error {
 	if err != nil {
 		return err
 	}
+	opts.in.limits = ec.Config.Limits
 	res, err := opts.in.load(ctx, app, opts.args)
 	if err != nil {
 		return err

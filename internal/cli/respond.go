@@ -143,6 +143,7 @@ func runRespond(ctx context.Context, app *App, opts *respondOptions) error {
 	if err != nil {
 		return err
 	}
+	opts.in.limits = ec.Config.Limits
 	res, err := opts.in.load(ctx, app, nil)
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
+	"github.com/bulwarkhq/bulwark/internal/limits"
 	"github.com/bulwarkhq/bulwark/internal/snapshot"
 )
 
@@ -42,6 +43,8 @@ type snapshotInputs struct {
 	allowPartial bool
 	// unreadable names the inputs that could not be read when --allow-partial let the command go on.
 	unreadable []string
+	// limits are bulwark.yaml's (--config), for the commands that read one before the estate.
+	limits limits.Limits
 }
 
 func (s *snapshotInputs) register(cmd *cobra.Command) {
@@ -118,7 +121,7 @@ func (s *snapshotInputs) load(ctx context.Context, app *App, extra []string) (*s
 
 // loadAny reads the inputs as they are: no check that anything was read.
 func (s *snapshotInputs) loadAny(ctx context.Context, app *App, paths []string) (*snapshot.Result, error) {
-	res, err := snapshot.Load(ctx, paths, snapshot.Options{Stdin: app.Stdin})
+	res, err := snapshot.Load(ctx, paths, snapshot.Options{Stdin: app.Stdin, Limits: s.limits})
 	if err != nil {
 		return res, fmt.Errorf("load snapshot: %w", err)
 	}

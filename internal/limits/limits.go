@@ -18,6 +18,8 @@ type Limits struct {
 	MaxDocumentBytes int64 `yaml:"maxDocumentBytes"`
 	// MaxSnapshotBytes: one estate file (or standard input), decompressed.
 	MaxSnapshotBytes int64 `yaml:"maxSnapshotBytes"`
+	// MaxObjects: the distinct ARM objects of an estate, over all its files.
+	MaxObjects int `yaml:"maxObjects"`
 	// MaxDecompressedBytes: what one gzip input may expand to.
 	MaxDecompressedBytes int64 `yaml:"maxDecompressedBytes"`
 	// MaxCompressionRatio: how many times its compressed size a gzip input may expand to, beyond
@@ -35,13 +37,14 @@ type Limits struct {
 
 // Default: an Activity Log record is at most a few hundred KB (a request body included), an
 // export or a snapshot file rarely more than a few hundred MB, and JSON compresses 10–30 times;
-// a gzip of zeros compresses a thousand times.
+// a gzip of zeros compresses a thousand times. An estate object costs 3–7 KB to assess, so a
+// million of them (the largest tenants' resources and role assignments) take several GB.
 //
 // Detection: 50,000 actors is far more distinct callers than a tenant has in the hour before an
 // alert (what an incident takes their changes from), at about 1 KB each; 100,000 events held is
 // 20 minutes of lateness at five times the busiest tenants' rate. Rules: 2,000,000 values at about
 // 500 bytes each once compiled (1,000,000 regular expressions: 490 MB).
-var Default = Limits{MaxLineBytes: 16 << 20, MaxDocumentBytes: 512 << 20, MaxSnapshotBytes: 1 << 30, MaxDecompressedBytes: 64 << 30, MaxCompressionRatio: 200,
+var Default = Limits{MaxLineBytes: 16 << 20, MaxDocumentBytes: 512 << 20, MaxSnapshotBytes: 1 << 30, MaxObjects: 1_000_000, MaxDecompressedBytes: 64 << 30, MaxCompressionRatio: 200,
 	MaxActors: 50_000, MaxGroups: 100_000, MaxHeld: 100_000, MaxRuleValues: 2_000_000}
 
 // Or returns l with its zero fields set from Default.
@@ -55,6 +58,9 @@ func (l Limits) Or() Limits {
 	}
 	if l.MaxSnapshotBytes <= 0 {
 		l.MaxSnapshotBytes = d.MaxSnapshotBytes
+	}
+	if l.MaxObjects <= 0 {
+		l.MaxObjects = d.MaxObjects
 	}
 	if l.MaxDecompressedBytes <= 0 {
 		l.MaxDecompressedBytes = d.MaxDecompressedBytes

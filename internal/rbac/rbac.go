@@ -4,6 +4,7 @@
 package rbac
 
 import (
+	"encoding/json"
 	"strings"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
@@ -91,8 +92,9 @@ func (a Assignment) JIT() bool { return a.Eligible || a.TimeBound }
 type Model struct {
 	roles       map[string]*Role // by lower-case GUID
 	assignments []Assignment
-	byScope     map[string][]int    // assignment scope key → indexes into assignments
-	mgAncestors map[string][]string // subscription ID (lower) → management group names
+	byScope     map[string][]int        // assignment scope key → indexes into assignments
+	grants      map[scopeAction][]Grant // Who's grants at one scope for one action, worked out once
+	mgAncestors map[string][]string     // subscription ID (lower) → management group names
 }
 
 // New reads role definitions, role assignments, and PIM's eligibility and assignment schedule
@@ -136,7 +138,19 @@ func New(x *arm.Index) *Model {
 		if end, ok := until[o.ID.Key()]; ok && !eligible {
 			a.TimeBound, a.Until = true, end
 		}
-		a.Scope, _ = o.Get("properties.scope").String()
+		// Read once, into the fields needed: the object keeps no decoded copy of itself (a million
+		// role assignments would keep a million maps).
+		var doc struct {
+			Properties struct {
+				Scope            any `json:"scope"`
+				RoleDefinitionID any `json:"roleDefinitionId"`
+				PrincipalID      any `json:"principalId"`
+				PrincipalType    any `json:"principalType"`
+			} `json:"properties"`
+		}
+		_ = json.Unmarshal(o.Raw, &doc) // the snapshot validated it; a field of another type reads as absent
+		str := func(v any) string { s, _ := v.(string); return s }
+		a.Scope = str(doc.Properties.Scope)
 		if a.Scope == "" {
 			if p, ok := o.ID.Parent(); ok {
 				a.Scope = p.String()
@@ -144,10 +158,10 @@ func New(x *arm.Index) *Model {
 				a.Scope = "/"
 			}
 		}
-		rd, _ := o.Get("properties.roleDefinitionId").String()
+		rd := str(doc.Properties.RoleDefinitionID)
 		a.RoleGUID = rd[strings.LastIndexByte(rd, '/')+1:]
-		a.PrincipalID, _ = o.Get("properties.principalId").String()
-		a.PrincipalType, _ = o.Get("properties.principalType").String()
+		a.PrincipalID = str(doc.Properties.PrincipalID)
+		a.PrincipalType = str(doc.Properties.PrincipalType)
 		if eligible && !active(o) {
 			return // expired or revoked eligibility grants nothing
 		}
@@ -248,36 +262,50 @@ func ScopeKey(scope string) string {
 	return arm.KeyOf(s)
 }
 
-// covering returns the indexes of the assignments whose scope covers target: at target or an
-// ancestor, at the root, or at a management group above its subscription. It looks scopes up
-// instead of scanning every assignment, so per-resource checks stay linear in estate size.
-func (m *Model) covering(target arm.ID) []int {
-	var out []int
-	out = append(out, m.byScope[target.Key()]...)
+// Who returns every assignment (active and eligible) that grants action on target. Assignments
+// whose role definition is unknown are skipped: the caller can list them with Unknown. The grants
+// at each scope are worked out once per action and kept: the resources of one resource group share
+// them, and a subscription with 200,000 assignments would otherwise have every role checked again
+// for every resource in it.
+func (m *Model) Who(target arm.ID, action string) []Grant {
+	var out []Grant
+	add := func(scope string) { out = append(out, m.grantsAt(scope, action)...) }
+	add(target.Key())
 	for _, a := range target.Ancestors() {
-		out = append(out, m.byScope[a.Key()]...)
+		add(a.Key())
 	}
-	out = append(out, m.byScope[""]...)
+	add("")
 	for _, mg := range m.mgAncestors[strings.ToLower(target.SubscriptionID())] {
-		out = append(out, m.byScope["/providers/microsoft.management/managementgroups/"+mg]...)
+		add("/providers/microsoft.management/managementgroups/" + mg)
 	}
 	return out
 }
 
-// Who returns every assignment (active and eligible) that grants action on target. Assignments
-// whose role definition is unknown are skipped: the caller can list them with Unknown.
-func (m *Model) Who(target arm.ID, action string) []Grant {
-	var out []Grant
-	for _, i := range m.covering(target) {
-		a := &m.assignments[i]
-		r, ok := m.Role(a.RoleGUID)
-		if !ok || !r.Allows(action) {
-			continue
-		}
-		out = append(out, Grant{Assignment: a, Role: r})
+// grantsAt is the assignments directly at a scope that grant action, in assignment order.
+func (m *Model) grantsAt(scope, action string) []Grant {
+	idx := m.byScope[scope]
+	if len(idx) == 0 {
+		return nil
 	}
-	return out
+	k := scopeAction{scope, action}
+	if gs, ok := m.grants[k]; ok {
+		return gs
+	}
+	var gs []Grant
+	for _, i := range idx {
+		a := &m.assignments[i]
+		if r, ok := m.Role(a.RoleGUID); ok && r.Allows(action) {
+			gs = append(gs, Grant{Assignment: a, Role: r})
+		}
+	}
+	if m.grants == nil {
+		m.grants = map[scopeAction][]Grant{}
+	}
+	m.grants[k] = gs
+	return gs
 }
+
+type scopeAction struct{ scope, action string }
 
 // Assignments returns every assignment and eligibility.
 func (m *Model) Assignments() []Assignment { return m.assignments }

@@ -44,3 +44,26 @@ func TestSnapshotLimits(t *testing.T) {
 		t.Errorf("stdin: %v", err)
 	}
 }
+
+// An estate with more objects than limits.maxObjects is an error naming the file that crossed it.
+func TestMaxObjects(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("[")
+	for i := 0; i < 30; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(`{"id":"/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv` + strings.Repeat("x", i+1) + `","type":"Microsoft.KeyVault/vaults"}`)
+	}
+	b.WriteString("]")
+	p := filepath.Join(dir, "kv.json")
+	os.WriteFile(p, []byte(b.String()), 0o644)
+	if _, err := Load(context.Background(), []string{p}, Options{Limits: limits.Limits{MaxObjects: 30}}); err != nil {
+		t.Errorf("30 objects, limit 30: %v", err)
+	}
+	_, err := Load(context.Background(), []string{p}, Options{Limits: limits.Limits{MaxObjects: 29}})
+	if err == nil || !strings.Contains(err.Error(), "kv.json: the estate has more than 29 objects (limits.maxObjects") {
+		t.Errorf("limit 29: %v", err)
+	}
+}

@@ -242,10 +242,14 @@ func Merge(ctx context.Context, files []File) (*Result, error) {
 		}
 		res.Skipped = append(res.Skipped, d.Skipped...)
 		res.Files = append(res.Files, FileSummary{Name: f.Name, Shape: d.Shape, Objects: len(d.Objects), Skipped: skipped})
+		max := f.limits.Or().MaxObjects
 		for _, o := range d.Objects {
 			k := o.ID.Key()
 			pos, dup := byID[k]
 			if !dup {
+				if len(entries) == max {
+					return nil, &limits.Error{Msg: fmt.Sprintf("%s: the estate has more than %d objects (limits.maxObjects in bulwark.yaml): assess it a subscription or management group at a time, or raise the limit", f.Name, max)}
+				}
 				byID[k] = len(entries)
 				entries = append(entries, entry{obj: o, file: fi, time: t})
 				continue
