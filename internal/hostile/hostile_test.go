@@ -410,3 +410,44 @@ func TestSpecialFiles(t *testing.T) {
 		}
 	}
 }
+
+// Row 8: an estate of many role assignments. Within limits.maxObjects it is assessed (200,000 in
+// about 8 s and 1.4 GB); over it, it is refused with the limit named, not taken as far as memory goes.
+func TestRoleAssignments(t *testing.T) {
+	n, wantCode, limitMB := 20_000, 0, int64(700)
+	if *long {
+		n, wantCode, limitMB = 1_000_000, 3, 3000 // over the default 1,000,000 objects with the demo estate
+	}
+	dir := t.TempDir()
+	if out, code, _, _ := run(t, nil, "demo", "--out", filepath.Join(dir, "demo")); code != 0 {
+		t.Fatalf("demo --out: %d %s", code, out)
+	}
+	estate := filepath.Join(dir, "demo", "estate")
+	f, err := os.Create(filepath.Join(estate, "zz-assignments.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	const sub = "11111111-1111-4111-8111-111111111111"
+	roles := []string{"8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "b24988ac-6180-42a0-ab88-20f7382dd24c", "acdd72a7-3385-48ef-bd42-f606fba81ae7"}
+	rgs := []string{"rg-payments", "rg-shop", "rg-platform", "rg-legacy"}
+	w.WriteString(`{"schema":"bulwark.snapshot/v1","collectedAt":"2026-11-26T06:00:00Z","resources":[`)
+	for i := 0; i < n; i++ {
+		scope := "/subscriptions/" + sub
+		if i%3 != 0 {
+			scope += "/resourceGroups/" + rgs[i%4]
+		}
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		fmt.Fprintf(w, `{"id":"%s/providers/Microsoft.Authorization/roleAssignments/%08x-0000-4000-8000-%012x","type":"Microsoft.Authorization/roleAssignments","properties":{"roleDefinitionId":"/subscriptions/%s/providers/Microsoft.Authorization/roleDefinitions/%s","principalId":"%08x-1111-4000-8000-%012x","principalType":"User","scope":"%s"}}`,
+			scope, i, i, sub, roles[i%3], i, i, scope)
+	}
+	w.WriteString("]}")
+	w.Flush()
+	f.Close()
+	_, code, peak, _ := run(t, nil, "assess", "--snapshot", estate)
+	if code != wantCode || peak > limitMB {
+		t.Errorf("%d role assignments: exit %d (want %d), %d MB (limit %d)", n, code, wantCode, peak, limitMB)
+	}
+}
