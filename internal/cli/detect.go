@@ -167,6 +167,7 @@ func runDetect(ctx context.Context, app *App, opts *detectOptions) error {
 	}
 	lim = lim.Or()
 	dopts.MaxActors, dopts.MaxGroups, dopts.MaxHeld, dopts.MaxRuleValues = lim.MaxActors, lim.MaxGroups, lim.MaxHeld, lim.MaxRuleValues
+	dopts.MaxAlerts = lim.MaxAlerts
 	dopts.Now = now
 	rules, errs := loadRules(!opts.noBuiltin, opts.rules)
 	for _, e := range errs {
@@ -221,6 +222,9 @@ func runDetect(ctx context.Context, app *App, opts *detectOptions) error {
 	if app.Verbose {
 		app.notef("%d events (%d duplicates dropped, %d malformed) in %s; %+v", result.Stats.Events, sum.Duplicates, sum.Malformed,
 			sum.Elapsed.Round(time.Millisecond), result.Stats)
+	}
+	if n := result.Stats.AlertsDropped; n > 0 {
+		app.notef("%d alerts were counted, not kept: %d alerts were kept already (limits.maxAlerts in bulwark.yaml), and these could open no incident, by actors with no other alert", n, dopts.MaxAlerts)
 	}
 	if result.Stats.Late > 0 {
 		app.notef("%d events arrived more than --lateness %s after later ones and were correlated out of order", result.Stats.Late, dopts.Lateness)

@@ -130,6 +130,12 @@ func (d *Detector) onAlert(a sigma.Alert) {
 		}
 		return
 	}
+	if len(d.alerts) >= d.opts.MaxAlerts && ref.IncidentPolicy == PolicyAlert && d.watched[actor] == nil {
+		// Past the cap, an alert that can open no incident, by an actor with no alert kept, is
+		// counted instead of kept: memory stays a function of the caps when every caller alerts.
+		d.stats.AlertsDropped++
+		return
+	}
 	al := &Alert{Type: "detection", Rule: ref, Time: a.Time.UTC(), Last: a.Time.UTC(), Actor: actor, Group: a.Group, key: key, seen: map[string]struct{}{},
 		policy: ref.IncidentPolicy, rule: a.Rule}
 	if a.Rule.Correlation == nil {

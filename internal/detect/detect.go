@@ -44,6 +44,9 @@ type Options struct {
 	// held for Lateness behind the newest; when a log packs more than MaxHeld into that span, the
 	// oldest are passed on early (counted in Stats.ReleasedEarly) instead of being held without bound.
 	MaxHeld int
+	// MaxAlerts caps the alerts kept (default limits.Default.MaxAlerts): past it, an alert of
+	// policy "alert" by an actor with no alert kept is counted in Stats.AlertsDropped instead.
+	MaxAlerts int
 	// MaxRuleValues caps the values all rules together compare with (default
 	// limits.Default.MaxRuleValues); a larger rule set is refused, naming its heaviest rule.
 	MaxRuleValues int
@@ -90,6 +93,8 @@ type Stats struct {
 	Late    int `json:"late"` // arrived after the watermark had passed them
 	// ReleasedEarly counts events passed on before the watermark because MaxHeld events were held.
 	ReleasedEarly int `json:"releasedEarly"`
+	// AlertsDropped counts alerts not kept at MaxAlerts (see Options.MaxAlerts).
+	AlertsDropped int `json:"alertsDropped"`
 	Evicted       int `json:"evictedActors"` // actors dropped at MaxActors
 	LinksLost     int `json:"linksDropped"`  // grants and group deletes dropped at MaxLinks
 	Groups        int `json:"correlationGroups"`
@@ -204,6 +209,9 @@ func New(opts Options) (*Detector, sigma.Errors, error) {
 	}
 	if opts.MaxHeld <= 0 {
 		opts.MaxHeld = limits.Default.MaxHeld
+	}
+	if opts.MaxAlerts <= 0 {
+		opts.MaxAlerts = limits.Default.MaxAlerts
 	}
 	def := config.Default().Detection.Context
 	if opts.Context.Window.Duration <= 0 {

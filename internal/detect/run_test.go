@@ -1,11 +1,11 @@
 package detect
 
 import (
-	"strings"
 	"bytes"
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/bulwarkhq/bulwark/examples"

@@ -118,6 +118,11 @@ func attack(t *testing.T) []line {
 // 50th a VM deallocation, which alerts and feeds a correlation group per caller) with the attack's
 // events among them, in time order, as one diagnostic-export file.
 func callers(t *testing.T, n int, spread time.Duration) string {
+	return callersAlerting(t, n, spread, 50)
+}
+
+// callersAlerting is callers with every alertEvery-th event a VM deallocation (an alert).
+func callersAlerting(t *testing.T, n int, spread time.Duration, alertEvery int) string {
 	path := filepath.Join(t.TempDir(), "callers.json")
 	f, err := os.Create(path)
 	if err != nil {
@@ -137,7 +142,7 @@ func callers(t *testing.T, n int, spread time.Duration) string {
 		}
 		op := "MICROSOFT.RESOURCES/TAGS/WRITE"
 		rid := fmt.Sprintf("/SUBSCRIPTIONS/%s/RESOURCEGROUPS/RG-%d/PROVIDERS/MICROSOFT.RESOURCES/TAGS/DEFAULT", sub, i%1000)
-		if i%50 == 0 {
+		if i%alertEvery == 0 {
 			op = "MICROSOFT.COMPUTE/VIRTUALMACHINES/DEALLOCATE/ACTION"
 			rid = fmt.Sprintf("/SUBSCRIPTIONS/%s/RESOURCEGROUPS/RG-%d/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/VM-%d", sub, i%1000, i)
 		}
@@ -210,6 +215,31 @@ func TestDistinctCallers(t *testing.T) {
 	checkAttack(t, out)
 	if peak > limitMB {
 		t.Errorf("%d callers: peak RSS %d MB, over %d MB", n, peak, limitMB)
+	}
+}
+
+// Every caller alerts (a VM deallocation each, an alert that opens no incident): past
+// limits.maxAlerts they are counted, not kept, so memory stays bounded; the attack is found whole.
+func TestEveryCallerAlerts(t *testing.T) {
+	n, limitMB := 50_000, int64(300)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "bulwark.yaml")
+	os.WriteFile(cfg, []byte("limits:\n  maxAlerts: 5000\n  maxActors: 2000\n"), 0o644)
+	args := []string{"detect", "-o", "json", "--config", cfg}
+	if *long {
+		n, limitMB, args = 1_000_000, 1024, []string{"detect", "-o", "json"}
+	}
+	path := callersAlerting(t, n, 24*time.Hour, 1)
+	out, code, peak, _ := run(t, nil, append(args, path)...)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	checkAttack(t, out)
+	if bytes.Contains(out, []byte(`"alertsDropped":0,`)) {
+		t.Errorf("no alert dropped although all %d callers alerted", n)
+	}
+	if peak > limitMB {
+		t.Errorf("%d alerting callers: peak RSS %d MB, over %d MB", n, peak, limitMB)
 	}
 }
 

@@ -30,6 +30,7 @@ type Limits struct {
 	MaxActors int `yaml:"maxActors"` // actors whose changes are tracked (--max-actors)
 	MaxGroups int `yaml:"maxGroups"` // groups each correlation rule keeps (--max-groups)
 	MaxHeld   int `yaml:"maxHeld"`   // events held to be put in time order (--max-held)
+	MaxAlerts int `yaml:"maxAlerts"` // alerts kept (past it, those that can open no incident, by actors with none kept, are counted)
 	// MaxRuleValues: the values all detection rules together compare with, after their modifiers
 	// expanded them (bulwark rules lint reports it).
 	MaxRuleValues int `yaml:"maxRuleValues"`
@@ -42,10 +43,10 @@ type Limits struct {
 //
 // Detection: 50,000 actors is far more distinct callers than a tenant has in the hour before an
 // alert (what an incident takes their changes from), at about 1 KB each; 100,000 events held is
-// 20 minutes of lateness at five times the busiest tenants' rate. Rules: 2,000,000 values at about
+// 20 minutes of lateness at five times the busiest tenants' rate. An alert kept costs up to 10 KB (its events, its actor's state, its correlation groups). Rules: 2,000,000 values at about
 // 500 bytes each once compiled (1,000,000 regular expressions: 490 MB).
 var Default = Limits{MaxLineBytes: 16 << 20, MaxDocumentBytes: 512 << 20, MaxSnapshotBytes: 1 << 30, MaxObjects: 1_000_000, MaxDecompressedBytes: 64 << 30, MaxCompressionRatio: 200,
-	MaxActors: 50_000, MaxGroups: 100_000, MaxHeld: 100_000, MaxRuleValues: 2_000_000}
+	MaxActors: 50_000, MaxGroups: 100_000, MaxHeld: 100_000, MaxAlerts: 50_000, MaxRuleValues: 2_000_000}
 
 // Or returns l with its zero fields set from Default.
 func (l Limits) Or() Limits {
@@ -76,6 +77,9 @@ func (l Limits) Or() Limits {
 	}
 	if l.MaxHeld <= 0 {
 		l.MaxHeld = d.MaxHeld
+	}
+	if l.MaxAlerts <= 0 {
+		l.MaxAlerts = d.MaxAlerts
 	}
 	if l.MaxRuleValues <= 0 {
 		l.MaxRuleValues = d.MaxRuleValues
