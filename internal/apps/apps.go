@@ -95,8 +95,16 @@ func Parse(r io.Reader) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
+	// The lines of the applications first, from a node tree let go before the decode builds its
+	// own: the two trees are most of the memory a large apps.yaml takes.
+	lines, err := func() ([]int, error) {
+		var root yaml.Node
+		if err := yaml.Unmarshal(data, &root); err != nil {
+			return nil, err
+		}
+		return appLines(&root), nil
+	}()
+	if err != nil {
 		return nil, err
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -105,7 +113,6 @@ func Parse(r io.Reader) (*File, error) {
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
 		return nil, yamlmsg.Explain(err, yamlTerms, "")
 	}
-	lines := appLines(&root)
 	seen := map[string]int{}
 	for i := range f.Apps {
 		a := &f.Apps[i]
