@@ -95,24 +95,26 @@ func (m *mappedLines) pos() int { return m.i }
 // release gives back the mapped pages of the lines before upto, every 8 MB: the kernel keeps
 // them in its page cache, but they would otherwise all count as the process's memory.
 func (m *mappedLines) release(upto int) {
-	const align = 64 << 10 // a multiple of every page size in use (4, 16 and 64 KiB)
 	if m.drop == nil || upto-m.released < 8<<20 {
 		return
 	}
-	end := upto / align * align
-	m.drop(m.b[m.released:end])
-	m.released = end
+	m.released = m.giveBack(m.released, upto)
 }
 
-// dropSkipped gives back the pages of a skipped line (looking for its end read them in): they are
-// the file's, read again if touched.
-func (m *mappedLines) dropSkipped(from, to int) {
-	const align = 64 << 10
-	from = (from + align - 1) / align * align
-	to = to / align * align
+// pageAlign is a multiple of every page size in use (4, 16 and 64 KiB): what is given back starts
+// and ends on it.
+const pageAlign = 64 << 10
+
+// giveBack gives back the pages wholly inside b[from:to] — decoded lines, or a skipped one that
+// looking for its end read in; they are the file's, read again if touched — and returns where
+// they end.
+func (m *mappedLines) giveBack(from, to int) int {
+	from = (from + pageAlign - 1) / pageAlign * pageAlign
+	to = to / pageAlign * pageAlign
 	if m.drop != nil && to > from {
 		m.drop(m.b[from:to])
 	}
+	return to
 }
 
 func (m *mappedLines) next() ([]byte, error) {
@@ -133,10 +135,10 @@ func (m *mappedLines) next() ([]byte, error) {
 		end := min(len(rest), k+8<<20)
 		if j := bytes.IndexByte(rest[k:end], '\n'); j >= 0 {
 			m.i = start + k + j + 1
-			m.dropSkipped(start, m.i)
+			m.giveBack(start, m.i)
 			return nil, &lineTooLong{n: int64(k + j + 1), max: int64(m.max)}
 		}
-		m.dropSkipped(start, start+end)
+		m.giveBack(start, start+end)
 		if end == len(rest) {
 			m.i = len(m.b)
 			return nil, &lineTooLong{n: int64(len(rest)), max: int64(m.max), eof: true}
@@ -176,9 +178,7 @@ func splitJSONLines(ctx context.Context, name string, src lineSource, emit func(
 			if e := add(unit{src: source{name, lineNo}, problem: tl.Error()}); e != nil {
 				return e
 			}
-			if len(pending) > 0 { // a value it was part of cannot be whole
-				pending = pending[:0]
-			}
+			pending = pending[:0] // a value it was part of cannot be whole
 			if tl.eof {
 				break
 			}

@@ -30,7 +30,7 @@ func (r Request) URL() string { return r.Endpoint + r.Path }
 
 // String is the request on one line: the method, the URL and the compact JSON body, if any.
 func (r Request) String() string {
-	body := r.bodyJSON()
+	body := r.BodyJSON()
 	if len(body) == 0 {
 		return r.Method + " " + r.URL()
 	}
@@ -38,9 +38,7 @@ func (r Request) String() string {
 }
 
 // BodyJSON is the body as JSON bytes; nil when there is none.
-func (r Request) BodyJSON() json.RawMessage { return r.bodyJSON() }
-
-func (r Request) bodyJSON() json.RawMessage {
+func (r Request) BodyJSON() json.RawMessage {
 	switch b := r.Body.(type) {
 	case nil:
 		return nil

@@ -160,14 +160,17 @@ func runDetect(ctx context.Context, app *App, opts *detectOptions) error {
 		lim = cfg.Limits
 	}
 	// A flag given wins over bulwark.yaml's limits, which win over the defaults.
-	for name, dst := range map[string]*int{"max-actors": &lim.MaxActors, "max-groups": &lim.MaxGroups, "max-held": &lim.MaxHeld} {
-		if opts.changed[name] {
-			*dst = map[string]int{"max-actors": opts.maxActors, "max-groups": opts.maxGroups, "max-held": opts.maxHeld}[name]
-		}
+	if opts.changed["max-actors"] {
+		lim.MaxActors = opts.maxActors
+	}
+	if opts.changed["max-groups"] {
+		lim.MaxGroups = opts.maxGroups
+	}
+	if opts.changed["max-held"] {
+		lim.MaxHeld = opts.maxHeld
 	}
 	lim = lim.Or()
-	dopts.MaxActors, dopts.MaxGroups, dopts.MaxHeld, dopts.MaxRuleValues = lim.MaxActors, lim.MaxGroups, lim.MaxHeld, lim.MaxRuleValues
-	dopts.MaxAlerts = lim.MaxAlerts
+	dopts.MaxActors, dopts.MaxGroups, dopts.MaxHeld, dopts.MaxAlerts, dopts.MaxRuleValues = lim.MaxActors, lim.MaxGroups, lim.MaxHeld, lim.MaxAlerts, lim.MaxRuleValues
 	dopts.Now = now
 	rules, errs := loadRules(!opts.noBuiltin, opts.rules)
 	for _, e := range errs {

@@ -198,20 +198,10 @@ func New(opts Options) (*Detector, sigma.Errors, error) {
 	if opts.Lateness <= 0 {
 		opts.Lateness = 20 * time.Minute
 	}
-	if opts.MaxGroups <= 0 {
-		opts.MaxGroups = limits.Default.MaxGroups
-	}
-	if opts.MaxActors <= 0 {
-		opts.MaxActors = limits.Default.MaxActors
-	}
+	caps := limits.Limits{MaxGroups: opts.MaxGroups, MaxActors: opts.MaxActors, MaxHeld: opts.MaxHeld, MaxAlerts: opts.MaxAlerts, MaxRuleValues: opts.MaxRuleValues}.Or()
+	opts.MaxGroups, opts.MaxActors, opts.MaxHeld, opts.MaxAlerts, opts.MaxRuleValues = caps.MaxGroups, caps.MaxActors, caps.MaxHeld, caps.MaxAlerts, caps.MaxRuleValues
 	if opts.MaxLinks <= 0 {
 		opts.MaxLinks = 100_000
-	}
-	if opts.MaxHeld <= 0 {
-		opts.MaxHeld = limits.Default.MaxHeld
-	}
-	if opts.MaxAlerts <= 0 {
-		opts.MaxAlerts = limits.Default.MaxAlerts
 	}
 	def := config.Default().Detection.Context
 	if opts.Context.Window.Duration <= 0 {
@@ -239,14 +229,9 @@ func New(opts Options) (*Detector, sigma.Errors, error) {
 	if len(rs.Rules) == 0 {
 		return nil, errs, fmt.Errorf("no valid detection rules")
 	}
-	if max := opts.MaxRuleValues; max >= 0 {
-		if max == 0 {
-			max = limits.Default.MaxRuleValues
-		}
-		if c := rs.Cost(); c.Values > max {
-			return nil, errs, &limits.Error{Msg: fmt.Sprintf("the rules compare with %d values, over the limit of %d (limits.maxRuleValues in bulwark.yaml); the heaviest, %s, has %d",
-				c.Values, max, c.Heaviest.Rule, c.Heaviest.Values)}
-		}
+	if c := rs.Cost(); c.Values > opts.MaxRuleValues {
+		return nil, errs, &limits.Error{Msg: fmt.Sprintf("the rules compare with %d values, over the limit of %d (limits.maxRuleValues in bulwark.yaml); the heaviest, %s, has %d",
+			c.Values, opts.MaxRuleValues, c.Heaviest.Rule, c.Heaviest.Values)}
 	}
 	d := &Detector{opts: opts, rs: rs, corr: rs.NewCorrelator(),
 		grants: newLRU[string, string](opts.MaxLinks), cascades: newLRU[string, string](opts.MaxLinks),

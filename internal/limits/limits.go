@@ -43,48 +43,33 @@ type Limits struct {
 //
 // Detection: 50,000 actors is far more distinct callers than a tenant has in the hour before an
 // alert (what an incident takes their changes from), at about 1 KB each; 100,000 events held is
-// 20 minutes of lateness at five times the busiest tenants' rate. An alert kept costs up to 10 KB (its events, its actor's state, its correlation groups). Rules: 2,000,000 values at about
-// 500 bytes each once compiled (1,000,000 regular expressions: 490 MB).
+// 20 minutes of lateness at five times the busiest tenants' rate. An alert kept costs up to 10 KB
+// (its events, its actor's state, its correlation groups). Rules: 2,000,000 values at about 500
+// bytes each once compiled (1,000,000 regular expressions: 490 MB).
 var Default = Limits{MaxLineBytes: 16 << 20, MaxDocumentBytes: 512 << 20, MaxSnapshotBytes: 1 << 30, MaxObjects: 1_000_000, MaxDecompressedBytes: 64 << 30, MaxCompressionRatio: 200,
 	MaxActors: 50_000, MaxGroups: 100_000, MaxHeld: 100_000, MaxAlerts: 50_000, MaxRuleValues: 2_000_000}
 
-// Or returns l with its zero fields set from Default.
+// Or returns l with its zero (or negative) fields set from Default.
 func (l Limits) Or() Limits {
 	d := Default
-	if l.MaxLineBytes <= 0 {
-		l.MaxLineBytes = d.MaxLineBytes
-	}
-	if l.MaxDocumentBytes <= 0 {
-		l.MaxDocumentBytes = d.MaxDocumentBytes
-	}
-	if l.MaxSnapshotBytes <= 0 {
-		l.MaxSnapshotBytes = d.MaxSnapshotBytes
-	}
-	if l.MaxObjects <= 0 {
-		l.MaxObjects = d.MaxObjects
-	}
-	if l.MaxDecompressedBytes <= 0 {
-		l.MaxDecompressedBytes = d.MaxDecompressedBytes
-	}
-	if l.MaxCompressionRatio <= 0 {
-		l.MaxCompressionRatio = d.MaxCompressionRatio
-	}
-	if l.MaxActors <= 0 {
-		l.MaxActors = d.MaxActors
-	}
-	if l.MaxGroups <= 0 {
-		l.MaxGroups = d.MaxGroups
-	}
-	if l.MaxHeld <= 0 {
-		l.MaxHeld = d.MaxHeld
-	}
-	if l.MaxAlerts <= 0 {
-		l.MaxAlerts = d.MaxAlerts
-	}
-	if l.MaxRuleValues <= 0 {
-		l.MaxRuleValues = d.MaxRuleValues
-	}
+	or(&l.MaxLineBytes, d.MaxLineBytes)
+	or(&l.MaxDocumentBytes, d.MaxDocumentBytes)
+	or(&l.MaxSnapshotBytes, d.MaxSnapshotBytes)
+	or(&l.MaxObjects, d.MaxObjects)
+	or(&l.MaxDecompressedBytes, d.MaxDecompressedBytes)
+	or(&l.MaxCompressionRatio, d.MaxCompressionRatio)
+	or(&l.MaxActors, d.MaxActors)
+	or(&l.MaxGroups, d.MaxGroups)
+	or(&l.MaxHeld, d.MaxHeld)
+	or(&l.MaxAlerts, d.MaxAlerts)
+	or(&l.MaxRuleValues, d.MaxRuleValues)
 	return l
+}
+
+func or[T int | int64](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
 }
 
 // Error is an input stopped at a limit; its message names the input, the limit and its key.

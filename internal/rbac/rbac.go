@@ -6,6 +6,7 @@ package rbac
 import (
 	"encoding/json"
 	"strings"
+	"sync"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
 )
@@ -93,6 +94,7 @@ type Model struct {
 	roles       map[string]*Role // by lower-case GUID
 	assignments []Assignment
 	byScope     map[string][]int        // assignment scope key → indexes into assignments
+	grantsMu    sync.Mutex              // the Model is read from any goroutine; grants is filled lazily
 	grants      map[scopeAction][]Grant // Who's grants at one scope for one action, worked out once
 	mgAncestors map[string][]string     // subscription ID (lower) → management group names
 }
@@ -288,6 +290,8 @@ func (m *Model) grantsAt(scope, action string) []Grant {
 		return nil
 	}
 	k := scopeAction{scope, action}
+	m.grantsMu.Lock()
+	defer m.grantsMu.Unlock()
 	if gs, ok := m.grants[k]; ok {
 		return gs
 	}

@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -114,10 +115,13 @@ func JSON(w io.Writer, rep *assess.Report, checks []*assess.Check, meta Meta) er
 	if err := enc.Encode(doc); err != nil {
 		return err
 	}
-	const tail = "\"results\": []\n}\n"
-	if len(results) == 0 || !bytes.HasSuffix(head.Bytes(), []byte(tail)) {
+	if len(results) == 0 {
 		_, err := w.Write(head.Bytes())
 		return err
+	}
+	const tail = "\"results\": []\n}\n" // results is jsonDoc's last field
+	if !bytes.HasSuffix(head.Bytes(), []byte(tail)) {
+		return errors.New("report: the results are no longer the last field of the JSON document")
 	}
 	bw := bufio.NewWriterSize(w, 1<<16)
 	bw.Write(head.Bytes()[:head.Len()-len(tail)])

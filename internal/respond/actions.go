@@ -14,8 +14,6 @@ import (
 // DefaultEndpoint is Azure Resource Manager in the public cloud.
 const DefaultEndpoint = arm.PublicEndpoint
 
-func (b *builder) url(id, typ string) string { return b.host + b.path(id, typ) }
-
 // path is id with the api-version query of its type, when Bulwark knows one.
 func (b *builder) path(id, typ string) string {
 	v, ok := arm.APIVersion(typ)
