@@ -1,9 +1,11 @@
 package assess
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -132,33 +134,63 @@ func Run(e *Env, checks []*Check) *Report {
 			rep.Results = append(rep.Results, r)
 		}
 	}
-	// Sort indexes, not the large Result values, then lay the results out once in order.
-	order := make([]int, len(rep.Results))
-	risk := make([]float64, len(rep.Results))
-	for i := range order {
-		order[i] = i
-		risk[i] = rep.Results[i].Risk()
-	}
-	sort.SliceStable(order, func(i, j int) bool {
-		a, b := &rep.Results[order[i]], &rep.Results[order[j]]
-		if a.Failed() != b.Failed() {
-			return a.Failed()
-		}
-		if ra, rb := risk[order[i]], risk[order[j]]; ra != rb {
-			return ra > rb
-		}
-		if a.CheckID != b.CheckID {
-			return a.CheckID < b.CheckID
-		}
-		return a.Resource < b.Resource
-	})
-	sorted := make([]Result, len(order))
-	for i, k := range order {
-		sorted[i] = rep.Results[k]
-	}
-	rep.Results = sorted
+	sortResults(rep.Results)
 	rep.Scores = score(rep.Results)
 	return rep
+}
+
+// sortResults orders results failed first, by risk (highest first), then by check and resource,
+// keeping the evaluation order among equals. It sorts small keys rather than the large Result
+// values (pdqsort, the index breaking ties, instead of a stable merge sort's n·log²n moves), then
+// moves each result once into place, following the permutation's cycles, with no second slice.
+func sortResults(results []Result) {
+	type key struct {
+		failed          bool
+		risk            float64
+		check, resource string
+		at              int
+	}
+	keys := make([]key, len(results))
+	for i := range results {
+		r := &results[i]
+		keys[i] = key{r.Failed(), r.Risk(), r.CheckID, r.Resource, i}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if a.failed != b.failed {
+			if a.failed {
+				return -1
+			}
+			return 1
+		}
+		if c := cmp.Compare(b.risk, a.risk); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.check, b.check); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.resource, b.resource); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.at, b.at)
+	})
+	// Position i must receive results[keys[i].at]. Walk each cycle once, marking done places.
+	for i := range keys {
+		if keys[i].at < 0 || keys[i].at == i {
+			continue
+		}
+		held := results[i]
+		j := i
+		for {
+			from := keys[j].at
+			keys[j].at = -1
+			if from == i {
+				results[j] = held
+				break
+			}
+			results[j] = results[from]
+			j = from
+		}
+	}
 }
 
 // except applies the first bulwark.yaml exception that covers a fail or warn: before it expires

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/assess"
+	"github.com/bulwarkhq/bulwark/internal/jsonscan"
 )
 
 // Meta describes the run a report comes from.
@@ -126,15 +127,19 @@ func JSON(w io.Writer, rep *assess.Report, checks []*assess.Check, meta Meta) er
 	bw := bufio.NewWriterSize(w, 1<<16)
 	bw.Write(head.Bytes()[:head.Len()-len(tail)])
 	bw.WriteString("\"results\": [\n    ")
+	var compact bytes.Buffer
+	renc := json.NewEncoder(&compact) // one buffer for every result; Encode adds a newline
+	var indented []byte
 	for i := range results {
 		if i > 0 {
 			bw.WriteString(",\n    ")
 		}
-		data, err := json.MarshalIndent(&results[i], "    ", "  ")
-		if err != nil {
+		compact.Reset()
+		if err := renc.Encode(&results[i]); err != nil {
 			return err
 		}
-		bw.Write(data)
+		indented = jsonscan.AppendIndent(indented[:0], bytes.TrimSuffix(compact.Bytes(), []byte("\n")), "    ", "  ")
+		bw.Write(indented)
 	}
 	bw.WriteString("\n  ]\n}\n")
 	return bw.Flush()
