@@ -5,27 +5,34 @@ package arm
 
 import (
 	"fmt"
+	"slices"
 	"strings"
-
-	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"sync"
 )
 
 // ID is a parsed ARM resource ID. ARM treats IDs case-insensitively and returns them in varying
 // spellings (`/Subscriptions/`, `Backupvaults`), so two IDs are the same resource when their Keys are
 // equal; String keeps the spelling that was read, for display.
+//
+// An ID is four strings and nothing on the heap of its own: the parts (subscription, group, type,
+// name, parent) are found again in the text when asked for, which is cheap for IDs of a few levels,
+// and a parent is a prefix of its child's strings. An estate holds one or more IDs per object, and
+// azcore's parser it replaced built a linked chain of structs for each.
 type ID struct {
-	raw    string
-	key    string
-	parsed *azarm.ResourceID
+	raw   string // as written, with a leading '/' added where ARM left it out
+	key   string // the canonical form lower-cased: what IDs are compared by
+	clean string // the canonical form with empty segments dropped and segments trimmed: what the parts are read from
+	typ   string // the full resource type, e.g. "Microsoft.Network/virtualNetworks/subnets", spelled as in clean
 	// normalized: key is the lower-cased Canonical form, not raw lower-cased (see Canonical).
 	normalized bool
 }
 
-// ParseID parses an ARM resource ID with azcore's parser. Subscription, resource group, management
-// group and tenant-level IDs are all accepted, as are extension resources at any scope. The
-// spellings ARM really returns for one resource are normalised here, and only here (see Canonical):
-// String keeps the ID as written (with a leading '/' added where ARM left it out), Key and the parsed
-// parts use the canonical form.
+// ParseID parses an ARM resource ID the way azcore's arm.ParseResourceID does (the grammar below;
+// TestParseIDAgreesWithAzcore compares the two on every ID in the repository's fixtures and on
+// generated ones). Subscription, resource group, management group and tenant-level IDs are all
+// accepted, as are extension resources at any scope. The spellings ARM really returns for one
+// resource are normalised here, and only here (see Canonical): String keeps the ID as written
+// (with a leading '/' added where ARM left it out), Key and the parts use the canonical form.
 func ParseID(s string) (ID, error) {
 	trimmed := strings.TrimSuffix(strings.TrimSpace(s), "/")
 	written := trimmed
@@ -33,18 +40,175 @@ func ParseID(s string) (ID, error) {
 		written = "/" + written
 	}
 	canon := canonical(written)
-	p, err := azarm.ParseResourceID(canon)
-	if err != nil {
-		return ID{}, fmt.Errorf("%q is not an ARM resource ID: %s", s, idProblem(strings.TrimSpace(s), err))
+	clean := canon
+	if canon != "" && canon[0] == '/' {
+		clean = cleanSegments(canon)
 	}
-	if p.ResourceType.Type == "" && p.Name == "" {
-		return ID{}, fmt.Errorf("%q is not an ARM resource ID: it names the tenant root", s)
+	var last level
+	ok, problem := walkLevels(clean, func(l level) { last = l })
+	if !ok {
+		return ID{}, fmt.Errorf("%q is not an ARM resource ID: %s", s, problem)
 	}
-	id := fromParsed(written, p)
+	id := ID{raw: written, key: strings.ToLower(written), clean: clean, typ: last.typ}
 	if canon != written {
 		id.key, id.normalized = strings.ToLower(canon), true
 	}
 	return id, nil
+}
+
+// cleanSegments returns s with empty segments dropped and each segment's surrounding spaces
+// trimmed, as azcore reads an ID; s itself when it is already so (every ID ARM returns).
+func cleanSegments(s string) string {
+	dirty := strings.Contains(s, "//") || strings.HasSuffix(s, "/")
+	for i := 0; !dirty && i < len(s); i++ {
+		if s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\v' || s[i] == '\f' {
+			dirty = true
+		}
+	}
+	if !dirty {
+		return s
+	}
+	var b strings.Builder
+	for _, seg := range strings.Split(s, "/") {
+		if seg = strings.TrimSpace(seg); seg != "" {
+			b.WriteByte('/')
+			b.WriteString(seg)
+		}
+	}
+	return b.String()
+}
+
+// level is one resource in an ID's chain, outermost (a subscription, or a tenant-level resource)
+// first: end is where its text ends in the clean ID.
+type level struct {
+	end      int
+	typ      string // full type, spelled as in the ID
+	name     string
+	parent   int // index of the parent level, -1 for the tenant root
+	provider bool
+}
+
+const (
+	subscriptionType  = "Microsoft.Resources/subscriptions"
+	resourceGroupType = "Microsoft.Resources/resourceGroups"
+	tenantType        = "Microsoft.Resources/tenants"
+	providerType      = "Microsoft.Resources/providers"
+)
+
+const idGrammar = "it does not follow /subscriptions/{id}/resourceGroups/{group}/providers/{namespace}/{type}/{name}"
+
+// walkLevels calls fn with each level of the clean ID s, outermost first, following azcore's
+// grammar: "subscriptions/{id}" under the tenant and "resourceGroups/{name}" under a subscription
+// are those types; "providers/{namespace}" (alone, or followed by another "providers") is a
+// resource provider, allowed under the tenant or a subscription; "providers/{namespace}/{type}/{name}"
+// starts a resource of that namespace (an extension when under another resource); any other
+// "{type}/{name}" is a child of the level above, its type the parent's with "/{type}" appended; a
+// last lone "{type}" is a child with no name, except under a resource group or for subscriptions
+// or resourceGroups themselves. It reports whether s parses, and if not, why.
+func walkLevels(s string, fn func(level)) (bool, string) {
+	if s == "" {
+		return false, "it is empty"
+	}
+	if s[0] != '/' {
+		return false, "it does not start with '/'"
+	}
+	// The segments, as offsets: seg k is s[starts[k]:ends[k]].
+	var startsBuf, endsBuf [24]int
+	starts, ends := startsBuf[:0], endsBuf[:0]
+	for i := 1; i <= len(s); {
+		j := strings.IndexByte(s[i:], '/')
+		if j < 0 {
+			j = len(s) - i
+		}
+		starts, ends = append(starts, i), append(ends, i+j)
+		i += j + 1
+	}
+	seg := func(k int) string { return s[starts[k]:ends[k]] }
+	if len(starts) < 2 || (!strings.EqualFold(seg(0), "subscriptions") && !strings.EqualFold(seg(0), "providers")) {
+		return false, idGrammar
+	}
+	var levelsBuf [12]level
+	levels := levelsBuf[:0]
+	cur := -1 // the tenant root
+	typeOf := func(k int) string {
+		if k < 0 {
+			return tenantType
+		}
+		return levels[k].typ
+	}
+	isTenant := func(k int) bool { return k < 0 }
+	isSubscription := func(k int) bool {
+		return k >= 0 && strings.EqualFold(levels[k].typ, subscriptionType) && isTenant(levels[k].parent)
+	}
+	isGroup := func(k int) bool {
+		return k >= 0 && strings.EqualFold(levels[k].typ, resourceGroupType) && isSubscription(levels[k].parent)
+	}
+	child := func(t string) string {
+		switch {
+		case strings.EqualFold(t, "resourcegroups") && isSubscription(cur):
+			return resourceGroupType
+		case strings.EqualFold(t, "subscriptions") && isTenant(cur):
+			return subscriptionType
+		}
+		return internType(typeOf(cur), t)
+	}
+	push := func(l level) {
+		l.parent = cur
+		levels = append(levels, l)
+		cur = len(levels) - 1
+		fn(l)
+	}
+	for k := 0; k < len(starts); {
+		switch rem := len(starts) - k; {
+		case rem == 1:
+			if (strings.EqualFold(seg(k), "subscriptions") && isTenant(cur)) || (strings.EqualFold(seg(k), "resourcegroups") && isSubscription(cur)) || isGroup(cur) {
+				return false, idGrammar
+			}
+			push(level{end: ends[k], typ: child(seg(k))})
+			k++
+		case strings.EqualFold(seg(k), "providers") && (rem == 2 || strings.EqualFold(seg(k+2), "providers")):
+			if !isSubscription(cur) && !isTenant(cur) {
+				return false, idGrammar
+			}
+			push(level{end: ends[k+1], typ: providerType, name: seg(k + 1), provider: true})
+			k += 2
+		case rem > 3 && strings.EqualFold(seg(k), "providers"):
+			push(level{end: ends[k+3], typ: internType(seg(k+1), seg(k+2)), name: seg(k + 3)})
+			k += 4
+		case !strings.EqualFold(seg(k), "providers"):
+			push(level{end: ends[k+1], typ: child(seg(k)), name: seg(k + 1)})
+			k += 2
+		default:
+			return false, idGrammar
+		}
+	}
+	return true, ""
+}
+
+// types interns resource type strings: an estate has a few hundred types and millions of IDs.
+var types = struct {
+	sync.RWMutex
+	m map[string]string
+}{m: map[string]string{}}
+
+// internType returns prefix + "/" + t, one string per distinct type (up to a bound, so IDs made
+// up to flood it cost only their own strings).
+func internType(prefix, t string) string {
+	var buf [128]byte
+	b := append(append(append(buf[:0], prefix...), '/'), t...)
+	types.RLock()
+	v, ok := types.m[string(b)]
+	types.RUnlock()
+	if ok {
+		return v
+	}
+	v = string(b)
+	types.Lock()
+	if len(types.m) < 4096 {
+		types.m[v] = v
+	}
+	types.Unlock()
+	return v
 }
 
 // needsSlash reports an ID that ARM returned without its leading '/': subscription diagnostic
@@ -106,19 +270,6 @@ func indexFold(s, sub string) int {
 // equals ParseID(s).Key() for every ID that parses.
 func KeyOf(s string) string { return strings.ToLower(Canonical(s)) }
 
-// idProblem says what is wrong with an ID azcore rejected, without repeating the ID.
-func idProblem(s string, err error) string {
-	switch {
-	case s == "":
-		return "it is empty"
-	case !strings.HasPrefix(s, "/"):
-		return "it does not start with '/'"
-	case strings.Contains(err.Error(), s):
-		return "it does not follow /subscriptions/{id}/resourceGroups/{group}/providers/{namespace}/{type}/{name}"
-	}
-	return err.Error()
-}
-
 // MustParseID is ParseID for IDs written in code and tests; it panics on a malformed ID.
 func MustParseID(s string) ID {
 	id, err := ParseID(s)
@@ -128,12 +279,8 @@ func MustParseID(s string) ID {
 	return id
 }
 
-func fromParsed(raw string, p *azarm.ResourceID) ID {
-	return ID{raw: raw, key: strings.ToLower(raw), parsed: p}
-}
-
 // IsZero reports whether id is the zero ID (nothing parsed).
-func (id ID) IsZero() bool { return id.parsed == nil }
+func (id ID) IsZero() bool { return id.clean == "" }
 
 // String returns the ID as it was read.
 func (id ID) String() string { return id.raw }
@@ -144,44 +291,54 @@ func (id ID) Key() string { return id.key }
 // Equal reports whether two IDs name the same resource, ignoring case.
 func (id ID) Equal(o ID) bool { return id.key == o.key }
 
+// levels returns the ID's chain of levels (at most a dozen, on the stack of the caller).
+func (id ID) levels(buf []level) []level {
+	out := buf[:0]
+	walkLevels(id.clean, func(l level) { out = append(out, l) })
+	return out
+}
+
 // SubscriptionID returns the subscription the ID lives in, or "" for tenant and management-group scopes.
 func (id ID) SubscriptionID() string {
-	if id.parsed == nil {
-		return ""
+	var buf [12]level
+	for _, l := range slices.Backward(id.levels(buf[:])) {
+		if l.typ == subscriptionType { // as azcore: only the type its grammar gives, spelled exactly
+			return l.name
+		}
 	}
-	return id.parsed.SubscriptionID
+	return ""
 }
 
 // ResourceGroup returns the resource group name, or "" above resource-group scope.
 func (id ID) ResourceGroup() string {
-	if id.parsed == nil {
-		return ""
+	var buf [12]level
+	for _, l := range slices.Backward(id.levels(buf[:])) {
+		if l.typ == resourceGroupType {
+			return l.name
+		}
 	}
-	return id.parsed.ResourceGroupName
+	return ""
 }
 
 // Namespace returns the resource provider namespace of the ID's own type, e.g. "Microsoft.Compute".
 func (id ID) Namespace() string {
-	if id.parsed == nil {
-		return ""
+	if i := strings.IndexByte(id.typ, '/'); i >= 0 {
+		return id.typ[:i]
 	}
-	return id.parsed.ResourceType.Namespace
+	return id.typ
 }
 
 // Type returns the full resource type derived from the ID, e.g. "Microsoft.Network/virtualNetworks/subnets".
-func (id ID) Type() string {
-	if id.parsed == nil {
-		return ""
-	}
-	return id.parsed.ResourceType.String()
-}
+func (id ID) Type() string { return id.typ }
 
 // Name returns the last name segment of the ID.
 func (id ID) Name() string {
-	if id.parsed == nil {
+	if id.IsZero() {
 		return ""
 	}
-	return id.parsed.Name
+	var buf [12]level
+	ls := id.levels(buf[:])
+	return ls[len(ls)-1].name
 }
 
 // Parent returns the resource this ID is nested under: a subnet's VNet, a database's server, a
@@ -189,30 +346,43 @@ func (id ID) Name() string {
 // locks, role assignments and diagnostic settings, the scope they are attached to. The tenant root
 // has no ID, so a subscription or management group has no parent.
 func (id ID) Parent() (ID, bool) {
-	if id.parsed == nil || id.parsed.Parent == nil {
+	if id.IsZero() {
 		return ID{}, false
 	}
-	p := id.parsed.Parent
-	if p.ResourceType.Type == "" || (p.Name == "" && p.ResourceType.String() == "Microsoft.Resources/tenants") {
+	var buf [12]level
+	ls := id.levels(buf[:])
+	p := ls[len(ls)-1].parent
+	if p < 0 {
 		return ID{}, false
 	}
-	// Keep the original spelling: the parent is a prefix of the raw ID, and (for the ASCII that
-	// ARM IDs are made of) its key is the same prefix of the key, so nothing is lowered again.
-	raw := p.String()
-	if len(raw) <= len(id.raw) && strings.EqualFold(id.raw[:len(raw)], raw) {
-		raw = id.raw[:len(raw)]
-		if !id.normalized {
-			return ID{raw: raw, key: id.key[:len(raw)], parsed: p}, true
-		}
+	return id.prefix(ls[p]), true
+}
+
+// prefix is the ID of the level l of id. Its text is a prefix of the clean ID; where the clean ID
+// is the ID as written (every ID ARM returns), it is the same prefix of the written ID and of the
+// key, so nothing is copied or lowered again.
+func (id ID) prefix(l level) ID {
+	clean := id.clean[:l.end]
+	if !id.normalized && len(clean) <= len(id.raw) && id.raw[:len(clean)] == clean {
+		return ID{raw: id.raw[:len(clean)], key: id.key[:len(clean)], clean: clean, typ: l.typ}
 	}
-	return fromParsed(raw, p), true
+	raw := clean
+	if len(clean) <= len(id.raw) && strings.EqualFold(id.raw[:len(clean)], clean) {
+		raw = id.raw[:len(clean)]
+	}
+	return ID{raw: raw, key: strings.ToLower(raw), clean: clean, typ: l.typ}
 }
 
 // Ancestors returns the parents of id from the nearest to the outermost scope.
 func (id ID) Ancestors() []ID {
+	if id.IsZero() {
+		return nil
+	}
+	var buf [12]level
+	ls := id.levels(buf[:])
 	var out []ID
-	for p, ok := id.Parent(); ok; p, ok = p.Parent() {
-		out = append(out, p)
+	for p := ls[len(ls)-1].parent; p >= 0; p = ls[p].parent {
+		out = append(out, id.prefix(ls[p]))
 	}
 	return out
 }
