@@ -8,9 +8,10 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/assess"
 )
 
-func mdEscape(s string) string {
-	return strings.NewReplacer("|", "\\|", "\n", " ").Replace(s)
-}
+// mdReplacer is built once: building one per call was most of the time of a large report.
+var mdReplacer = strings.NewReplacer("|", "\\|", "\n", " ")
+
+func mdEscape(s string) string { return mdReplacer.Replace(s) }
 
 // Markdown writes a report to paste into tickets and wikis.
 func Markdown(w io.Writer, rep *assess.Report, meta Meta) error {
@@ -36,20 +37,22 @@ func Markdown(w io.Writer, rep *assess.Report, meta Meta) error {
 	for i, r := range top(rep, 10) {
 		fmt.Fprintf(w, "| %d | %s | %s | `%s` | %d | %s |\n", i+1, r.Severity, r.CheckID, r.Name, r.BlastRadius, mdEscape(r.Message))
 	}
+	byArea := findingsByArea(rep)
 	for _, s := range areasWorstFirst(rep) {
-		f := findingsOf(rep, s.Name)
+		f := byArea[s.Name]
 		if len(f) == 0 {
 			continue
 		}
 		fmt.Fprintf(w, "\n## %s — %s\n", s.Name, outOf100(s))
-		for _, r := range f {
+		for _, i := range f {
+			r := &rep.Results[i]
 			fmt.Fprintf(w, "\n### %s %s: %s — %s\n\n", strings.ToUpper(string(r.Status)), r.CheckID, r.Title, r.Name)
 			fmt.Fprintf(w, "- resource: `%s`", r.Resource)
 			if r.App != "" {
 				fmt.Fprintf(w, " (application %s)", r.App)
 			}
 			fmt.Fprintf(w, "\n- severity: %s · blast radius %d\n- %s\n", r.Severity, r.BlastRadius, mdEscape(r.Message))
-			if n := exceptionNote(r); n != "" {
+			if n := exceptionNote(*r); n != "" {
 				fmt.Fprintf(w, "- **%s**\n", mdEscape(n))
 			}
 			for _, e := range r.Evidence {

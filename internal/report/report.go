@@ -5,9 +5,6 @@ package report
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -15,7 +12,6 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/assess"
-	"github.com/bulwarkhq/bulwark/internal/jsonscan"
 )
 
 // Meta describes the run a report comes from.
@@ -48,6 +44,14 @@ var Formats = []string{"table", "json", "sarif", "markdown", "html", "csv", "xls
 
 // Write renders rep in format.
 func Write(w io.Writer, format string, rep *assess.Report, checks []*assess.Check, meta Meta) error {
+	bw := bufio.NewWriterSize(w, 1<<16) // the renderers write in small pieces
+	if err := write(bw, format, rep, checks, meta); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+func write(w io.Writer, format string, rep *assess.Report, checks []*assess.Check, meta Meta) error {
 	switch format {
 	case "table":
 		return Table(w, rep, meta)
@@ -78,7 +82,7 @@ type jsonDoc struct {
 	Summary     jsonSummary     `json:"summary"`
 	Scores      assess.Scores   `json:"scores"`
 	Checks      []*assess.Check `json:"checks"`
-	Results     []assess.Result `json:"results"`
+	Results     streamedArray   `json:"results"` // rep.Results, written by writeStreamed
 }
 
 type jsonSnapshot struct {
@@ -104,45 +108,8 @@ func JSON(w io.Writer, rep *assess.Report, checks []*assess.Check, meta Meta) er
 		Snapshot: jsonSnapshot{CollectedAt: meta.CollectedAt.UTC(), Objects: meta.Objects, Inputs: nonNil(meta.Inputs), Apps: meta.Apps, IaC: nonNil(meta.IaC), Errors: rep.Errors,
 			Unreadable: nonNil(meta.Unreadable)},
 		Summary: jsonSummary{Counts: rep.Counts, UnknownBecause: rep.Unknown, Checks: rep.Checks, Partial: len(meta.Unreadable) > 0},
-		Scores:  rep.Scores, Checks: checks, Results: rep.Results}
-	// The results are streamed, one at a time, after the rest of the document: the output is
-	// byte for byte what encoding the whole document at once gives, without holding it (or its
-	// indented copy) in memory — at 200,000 results that was most of the command's memory.
-	results := rep.Results
-	doc.Results = []assess.Result{}
-	var head bytes.Buffer
-	enc := json.NewEncoder(&head)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	if len(results) == 0 {
-		_, err := w.Write(head.Bytes())
-		return err
-	}
-	const tail = "\"results\": []\n}\n" // results is jsonDoc's last field
-	if !bytes.HasSuffix(head.Bytes(), []byte(tail)) {
-		return errors.New("report: the results are no longer the last field of the JSON document")
-	}
-	bw := bufio.NewWriterSize(w, 1<<16)
-	bw.Write(head.Bytes()[:head.Len()-len(tail)])
-	bw.WriteString("\"results\": [\n    ")
-	var compact bytes.Buffer
-	renc := json.NewEncoder(&compact) // one buffer for every result; Encode adds a newline
-	var indented []byte
-	for i := range results {
-		if i > 0 {
-			bw.WriteString(",\n    ")
-		}
-		compact.Reset()
-		if err := renc.Encode(&results[i]); err != nil {
-			return err
-		}
-		indented = jsonscan.AppendIndent(indented[:0], bytes.TrimSuffix(compact.Bytes(), []byte("\n")), "    ", "  ")
-		bw.Write(indented)
-	}
-	bw.WriteString("\n  ]\n}\n")
-	return bw.Flush()
+		Scores:  rep.Scores, Checks: checks}
+	return writeStreamed(w, doc, len(rep.Results), func(i int) any { return &rep.Results[i] })
 }
 
 func nonNil(s []string) []string {
@@ -196,24 +163,35 @@ func areasWorstFirst(rep *assess.Report) []assess.Score {
 	return out
 }
 
-// findingsOf returns an area's findings, then its excepted results.
-func findingsOf(rep *assess.Report, areaTitle string) []assess.Result {
-	var out []assess.Result
-	for _, r := range append(rep.Findings(), excepted(rep)...) {
-		if r.Area.Title() == areaTitle {
-			out = append(out, r)
+// findingIndexes returns the positions of the findings (fail, warn) in rep.Results, in order.
+func findingIndexes(rep *assess.Report) []int {
+	var out []int
+	for i := range rep.Results {
+		if rep.Results[i].Failed() {
+			out = append(out, i)
 		}
 	}
 	return out
 }
 
-// excepted returns the results an exception accepts.
-func excepted(rep *assess.Report) []assess.Result {
-	var out []assess.Result
-	for _, r := range rep.Results {
-		if r.Status == assess.Excepted {
-			out = append(out, r)
+// exceptedIndexes returns the positions of the results an exception accepts.
+func exceptedIndexes(rep *assess.Report) []int {
+	var out []int
+	for i := range rep.Results {
+		if rep.Results[i].Status == assess.Excepted {
+			out = append(out, i)
 		}
+	}
+	return out
+}
+
+// findingsByArea returns, per area title, the positions of its findings, then of its excepted
+// results: one pass, and no copy of a result.
+func findingsByArea(rep *assess.Report) map[string][]int {
+	out := map[string][]int{}
+	for _, i := range append(findingIndexes(rep), exceptedIndexes(rep)...) {
+		a := rep.Results[i].Area.Title()
+		out[a] = append(out[a], i)
 	}
 	return out
 }
@@ -230,12 +208,15 @@ func exceptionNote(r assess.Result) string {
 	return fmt.Sprintf("excepted until %s by %s (bulwark.yaml line %d): %s", x.Expires.Format("2006-01-02"), x.Owner, x.Line, x.Reason)
 }
 
+// top returns the first n findings (the results are sorted worst first).
 func top(rep *assess.Report, n int) []assess.Result {
-	f := rep.Findings()
-	if len(f) > n {
-		f = f[:n]
+	var out []assess.Result
+	for i := 0; i < len(rep.Results) && len(out) < n; i++ {
+		if rep.Results[i].Failed() {
+			out = append(out, rep.Results[i])
+		}
 	}
-	return f
+	return out
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

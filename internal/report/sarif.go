@@ -3,7 +3,6 @@ package report
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -22,7 +21,7 @@ type sarifLog struct {
 type sarifRun struct {
 	Tool        sarifTool         `json:"tool"`
 	Invocations []sarifInvocation `json:"invocations,omitempty"`
-	Results     []sarifResult     `json:"results"`
+	Results     streamedArray     `json:"results"` // written by writeStreamed
 	Properties  map[string]any    `json:"properties,omitempty"`
 }
 
@@ -144,7 +143,7 @@ func SARIF(w io.Writer, rep *assess.Report, checks []*assess.Check, meta Meta) e
 				"tags": tags},
 		})
 	}
-	run := sarifRun{Tool: sarifTool{Driver: driver}, Results: []sarifResult{}, Properties: map[string]any{
+	run := sarifRun{Tool: sarifTool{Driver: driver}, Properties: map[string]any{
 		"estateScore": estateScore(rep), "counts": rep.Counts, "unknownBecause": rep.Unknown}}
 	if len(meta.Unreadable) > 0 {
 		inv := sarifInvocation{ExecutionSuccessful: true}
@@ -153,7 +152,9 @@ func SARIF(w io.Writer, rep *assess.Report, checks []*assess.Check, meta Meta) e
 		}
 		run.Invocations = []sarifInvocation{inv}
 	}
-	for _, r := range append(rep.Findings(), excepted(rep)...) {
+	results := append(findingIndexes(rep), exceptedIndexes(rep)...)
+	result := func(i int) any {
+		r := &rep.Results[results[i]]
 		loc := sarifLocation{LogicalLocations: []sarifLogical{{Name: r.Name, FullyQualifiedName: r.Resource, Kind: "resource"}}}
 		if r.Source != "" && r.Source != "-" {
 			uri := filepath.ToSlash(strings.TrimPrefix(r.Source, "embedded:"))
@@ -172,19 +173,17 @@ func SARIF(w io.Writer, rep *assess.Report, checks []*assess.Check, meta Meta) e
 		}
 		sum := sha256.Sum256([]byte(r.CheckID + "|" + strings.ToLower(r.Resource)))
 		res := sarifResult{
-			RuleID: r.CheckID, RuleIndex: index[r.CheckID], Level: sarifLevel(r), Message: sarifText{Text: msg},
+			RuleID: r.CheckID, RuleIndex: index[r.CheckID], Level: sarifLevel(*r), Message: sarifText{Text: msg},
 			Locations: []sarifLocation{loc}, PartialFingerprints: map[string]string{"bulwarkFinding/v1": hex.EncodeToString(sum[:16])},
 			Properties: map[string]any{"status": r.Status, "severity": r.Severity, "blastRadius": r.BlastRadius, "app": r.App},
 		}
 		if r.Status == assess.Excepted {
 			res.Level = sarifLevel(assess.Result{Status: r.Exception.Was, Severity: r.Severity})
-			res.Suppressions = []sarifSuppression{{Kind: "external", Status: "accepted", Justification: exceptionNote(r)}}
+			res.Suppressions = []sarifSuppression{{Kind: "external", Status: "accepted", Justification: exceptionNote(*r)}}
 		}
-		run.Results = append(run.Results, res)
+		return &res
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}})
+	return writeStreamed(w, sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}}, len(results), result)
 }
 
 // ruleName turns a title into the PascalCase identifier SARIF rules carry.
