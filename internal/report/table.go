@@ -65,8 +65,9 @@ func Table(w io.Writer, rep *assess.Report, meta Meta) error {
 		tw.Flush()
 	}
 	for _, s := range areasWorstFirst(rep) {
-		var rows []assess.Result
-		for _, r := range rep.Results {
+		var rows []*assess.Result
+		for i := range rep.Results {
+			r := &rep.Results[i]
 			if r.Area.Title() == s.Name && (r.Failed() || meta.Verbose || r.Status == assess.Unknown || r.Status == assess.Excepted) {
 				rows = append(rows, r)
 			}
@@ -88,7 +89,7 @@ func Table(w io.Writer, rep *assess.Report, meta Meta) error {
 			}
 			line := oneLine(r.Message + ": " + strings.Join(evs, "; "))
 			if r.Status == assess.Excepted {
-				line = oneLine(r.Message + " — " + exceptionNote(r))
+				line = oneLine(r.Message + " — " + exceptionNote(*r))
 			}
 			if !meta.Verbose && len(line) > 200 {
 				line = line[:199] + "…"
