@@ -307,4 +307,24 @@ func TestCSVAndXLSX(t *testing.T) {
 	if n, _ := f.GetCellValue("Results", "M2"); n != strconv.Itoa(rep.Results[0].BlastRadius) {
 		t.Errorf("blast radius %q", n)
 	}
+	if typ, _ := f.GetCellType("Results", "M2"); typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
+		t.Errorf("blast radius is a string cell (%v), not a number", typ)
+	}
+	// The Results sheet is streamed: its filter, frozen header and widths must survive that.
+	if p, err := f.GetPanes("Results"); err != nil || !p.Freeze || p.YSplit != 1 || p.TopLeftCell != "A2" {
+		t.Errorf("panes %+v %v", p, err)
+	}
+	if w, _ := f.GetColWidth("Results", "D"); w != 40 {
+		t.Errorf("column D width %v", w)
+	}
+	filter := false
+	for _, d := range f.GetDefinedName() {
+		last, _ := excelize.CoordinatesToCellName(len(resultColumns), len(rep.Results)+1)
+		if d.Name == "_xlnm._FilterDatabase" && strings.HasSuffix(strings.ReplaceAll(d.RefersTo, "$", ""), "A1:"+last) {
+			filter = true
+		}
+	}
+	if !filter {
+		t.Errorf("no filter over the results: %+v", f.GetDefinedName())
+	}
 }

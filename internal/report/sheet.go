@@ -94,40 +94,57 @@ func XLSX(w io.Writer, rep *assess.Report, meta Meta) error {
 	if _, err := f.NewSheet(res); err != nil {
 		return err
 	}
-	header := make([]any, len(resultColumns))
-	for i, c := range resultColumns {
-		header[i] = c
-	}
-	if err := f.SetSheetRow(res, "A1", &header); err != nil {
-		return err
-	}
-	for i, r := range rep.Results {
-		row := resultRow(r)
-		vals := make([]any, len(row))
-		for j, c := range row {
-			vals[j] = c
-		}
-		vals[12] = r.BlastRadius // a number, to sort by
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
-		if err := f.SetSheetRow(res, cell, &vals); err != nil {
-			return err
-		}
-	}
+	// The filter is set on the sheet before it is streamed: the stream writer writes the sheet's
+	// settings (filter, panes, widths) around the rows it streams, which the workbook never holds.
 	last, _ := excelize.CoordinatesToCellName(len(resultColumns), len(rep.Results)+1)
 	if err := f.AutoFilter(res, "A1:"+last, nil); err != nil {
 		return err
 	}
-	if err := f.SetPanes(res, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+	sw, err := f.NewStreamWriter(res)
+	if err != nil {
 		return err
 	}
-	for col, width := range map[string]float64{"A": 10, "B": 10, "C": 11, "D": 40, "G": 60, "H": 28, "K": 60, "L": 80, "N": 60, "P": 50} {
-		f.SetColWidth(res, col, col, width)
+	for _, cw := range resultWidths {
+		if err := sw.SetColWidth(cw.col, cw.col, cw.width); err != nil {
+			return err
+		}
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return err
+	}
+	header := make([]any, len(resultColumns))
+	for i, c := range resultColumns {
+		header[i] = c
+	}
+	if err := sw.SetRow("A1", header); err != nil {
+		return err
+	}
+	vals := make([]any, len(resultColumns))
+	for i := range rep.Results {
+		r := &rep.Results[i]
+		for j, c := range resultRow(*r) {
+			vals[j] = c
+		}
+		vals[12] = r.BlastRadius // a number, to sort by
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		if err := sw.SetRow(cell, vals); err != nil {
+			return err
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return err
 	}
 	if _, err := f.WriteTo(w); err != nil {
 		return fmt.Errorf("write workbook: %w", err)
 	}
 	return nil
 }
+
+// resultWidths are the Results sheet's column widths, in column order (as the sheet lists them).
+var resultWidths = []struct {
+	col   int
+	width float64
+}{{1, 10}, {2, 10}, {3, 11}, {4, 40}, {7, 60}, {8, 28}, {11, 60}, {12, 80}, {14, 60}, {16, 50}}
 
 func scoreCell(s assess.Score) any {
 	if !s.Assessed {
