@@ -124,6 +124,9 @@ func XLSX(w io.Writer, rep *assess.Report, meta Meta) error {
 		r := &rep.Results[i]
 		for j, c := range resultRow(*r) {
 			vals[j] = c
+			if c == "" {
+				vals[j] = nil // no cell at all: reads back as empty, and a third of the cells are
+			}
 		}
 		vals[12] = r.BlastRadius // a number, to sort by
 		cell, _ := excelize.CoordinatesToCellName(1, i+2)
