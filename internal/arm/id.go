@@ -25,6 +25,7 @@ type ID struct {
 	typ   string // the full resource type, e.g. "Microsoft.Network/virtualNetworks/subnets", spelled as in clean
 	// normalized: key is the lower-cased Canonical form, not raw lower-cased (see Canonical).
 	normalized bool
+	extension  bool // IsExtension, decided when parsed: it is asked of every object many times
 }
 
 // ParseID parses an ARM resource ID the way azcore's arm.ParseResourceID does (the grammar below;
@@ -44,12 +45,13 @@ func ParseID(s string) (ID, error) {
 	if canon != "" && canon[0] == '/' {
 		clean = cleanSegments(canon)
 	}
-	var last level
-	ok, problem := walkLevels(clean, func(l level) { last = l })
+	var buf [12]level
+	ls := buf[:0]
+	ok, problem := walkLevels(clean, func(l level) { ls = append(ls, l) })
 	if !ok {
 		return ID{}, fmt.Errorf("%q is not an ARM resource ID: %s", s, problem)
 	}
-	id := ID{raw: written, key: strings.ToLower(written), clean: clean, typ: last.typ}
+	id := ID{raw: written, key: strings.ToLower(written), clean: clean, typ: ls[len(ls)-1].typ, extension: isExtension(ls, len(ls)-1)}
 	if canon != written {
 		id.key, id.normalized = strings.ToLower(canon), true
 	}
@@ -321,12 +323,7 @@ func (id ID) ResourceGroup() string {
 }
 
 // Namespace returns the resource provider namespace of the ID's own type, e.g. "Microsoft.Compute".
-func (id ID) Namespace() string {
-	if i := strings.IndexByte(id.typ, '/'); i >= 0 {
-		return id.typ[:i]
-	}
-	return id.typ
-}
+func (id ID) Namespace() string { return namespaceOf(id.typ) }
 
 // Type returns the full resource type derived from the ID, e.g. "Microsoft.Network/virtualNetworks/subnets".
 func (id ID) Type() string { return id.typ }
@@ -355,22 +352,24 @@ func (id ID) Parent() (ID, bool) {
 	if p < 0 {
 		return ID{}, false
 	}
-	return id.prefix(ls[p]), true
+	return id.prefix(ls, p), true
 }
 
 // prefix is the ID of the level l of id. Its text is a prefix of the clean ID; where the clean ID
 // is the ID as written (every ID ARM returns), it is the same prefix of the written ID and of the
 // key, so nothing is copied or lowered again.
-func (id ID) prefix(l level) ID {
+func (id ID) prefix(ls []level, k int) ID {
+	l := ls[k]
 	clean := id.clean[:l.end]
+	ext := isExtension(ls, k)
 	if !id.normalized && len(clean) <= len(id.raw) && id.raw[:len(clean)] == clean {
-		return ID{raw: id.raw[:len(clean)], key: id.key[:len(clean)], clean: clean, typ: l.typ}
+		return ID{raw: id.raw[:len(clean)], key: id.key[:len(clean)], clean: clean, typ: l.typ, extension: ext}
 	}
 	raw := clean
 	if len(clean) <= len(id.raw) && strings.EqualFold(id.raw[:len(clean)], clean) {
 		raw = id.raw[:len(clean)]
 	}
-	return ID{raw: raw, key: strings.ToLower(raw), clean: clean, typ: l.typ}
+	return ID{raw: raw, key: strings.ToLower(raw), clean: clean, typ: l.typ, extension: ext}
 }
 
 // Ancestors returns the parents of id from the nearest to the outermost scope.
@@ -382,7 +381,7 @@ func (id ID) Ancestors() []ID {
 	ls := id.levels(buf[:])
 	var out []ID
 	for p := ls[len(ls)-1].parent; p >= 0; p = ls[p].parent {
-		out = append(out, id.prefix(ls[p]))
+		out = append(out, id.prefix(ls, p))
 	}
 	return out
 }
@@ -421,16 +420,26 @@ func (id ID) ResourceGroupScope() (ID, bool) {
 // own. Under a resource, any type from another provider namespace is an extension; directly under a
 // subscription, resource group or management group only the known extension types are, because
 // ordinary resources have those containers as parents too.
-func (id ID) IsExtension() bool {
-	p, ok := id.Parent()
-	if !ok {
+func (id ID) IsExtension() bool { return id.extension }
+
+// isExtension is IsExtension for level k of an ID's levels.
+func isExtension(ls []level, k int) bool {
+	p := ls[k].parent
+	if p < 0 {
 		return false
 	}
-	switch strings.ToLower(p.Type()) {
+	switch strings.ToLower(ls[p].typ) {
 	case "microsoft.resources/subscriptions", "microsoft.resources/resourcegroups", "microsoft.management/managementgroups":
-		return extensionTypes[strings.ToLower(id.Type())]
+		return extensionTypes[strings.ToLower(ls[k].typ)]
 	}
-	return !strings.EqualFold(p.Namespace(), id.Namespace())
+	return !strings.EqualFold(namespaceOf(ls[p].typ), namespaceOf(ls[k].typ))
+}
+
+func namespaceOf(typ string) string {
+	if i := strings.IndexByte(typ, '/'); i >= 0 {
+		return typ[:i]
+	}
+	return typ
 }
 
 // extensionTypes are the extension resource types Bulwark reads at container scopes.

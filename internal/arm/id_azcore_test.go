@@ -123,6 +123,18 @@ func TestParseIDAgreesWithAzcore(t *testing.T) {
 			if ok != theirsOK {
 				t.Errorf("%q level %d: has parent %v, azcore %v", s, level, ok, theirsOK)
 			}
+			wantExt := false // IsExtension as it was written over azcore's parent
+			if theirsOK {
+				switch strings.ToLower(tp.ResourceType.String()) {
+				case "microsoft.resources/subscriptions", "microsoft.resources/resourcegroups", "microsoft.management/managementgroups":
+					wantExt = extensionTypes[strings.ToLower(theirs.ResourceType.String())]
+				default:
+					wantExt = !strings.EqualFold(tp.ResourceType.Namespace, theirs.ResourceType.Namespace)
+				}
+			}
+			if ours.IsExtension() != wantExt {
+				t.Errorf("%q level %d: extension %v, want %v", s, level, ours.IsExtension(), wantExt)
+			}
 			if !ok || !theirsOK {
 				break
 			}
