@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/xuri/excelize/v2"
-
 	"github.com/bulwarkhq/bulwark/internal/assess"
 )
 
@@ -53,10 +51,6 @@ func CSV(w io.Writer, rep *assess.Report) error {
 // one row per result, with filters on every column and the header frozen. Cells are strings or
 // numbers, never formulas.
 func XLSX(w io.Writer, rep *assess.Report, meta Meta) error {
-	f := excelize.NewFile()
-	defer f.Close()
-	const sum, res = "Summary", "Results"
-	f.SetSheetName("Sheet1", sum)
 	rows := [][]any{
 		{"Bulwark assessment"},
 		{"estate score", outOf100(rep.Scores.Estate)},
@@ -83,71 +77,34 @@ func XLSX(w io.Writer, rep *assess.Report, meta Meta) error {
 	for _, s := range rep.Scores.Principles {
 		rows = append(rows, []any{"principle: " + s.Name, scoreCell(s), s.Pass, s.Warn, s.Fail, s.Unknown})
 	}
-	for i, r := range rows {
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		if err := f.SetSheetRow(sum, cell, &r); err != nil {
-			return err
-		}
+	b := newWorkbook(w)
+	b.startSheet("Summary", sheetOptions{widths: []column{{1, 40}, {2, 60}}})
+	for _, r := range rows {
+		b.addRow(r...)
 	}
-	f.SetColWidth(sum, "A", "A", 40)
-	f.SetColWidth(sum, "B", "B", 60)
-	if _, err := f.NewSheet(res); err != nil {
-		return err
-	}
-	// The filter is set on the sheet before it is streamed: the stream writer writes the sheet's
-	// settings (filter, panes, widths) around the rows it streams, which the workbook never holds.
-	last, _ := excelize.CoordinatesToCellName(len(resultColumns), len(rep.Results)+1)
-	if err := f.AutoFilter(res, "A1:"+last, nil); err != nil {
-		return err
-	}
-	sw, err := f.NewStreamWriter(res)
-	if err != nil {
-		return err
-	}
-	for _, cw := range resultWidths {
-		if err := sw.SetColWidth(cw.col, cw.col, cw.width); err != nil {
-			return err
-		}
-	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return err
-	}
+	b.startSheet("Results", sheetOptions{widths: resultWidths, freezeHeader: true, filterCols: len(resultColumns), filterRows: len(rep.Results)})
 	header := make([]any, len(resultColumns))
 	for i, c := range resultColumns {
 		header[i] = c
 	}
-	if err := sw.SetRow("A1", header); err != nil {
-		return err
-	}
+	b.addRow(header...)
 	vals := make([]any, len(resultColumns))
 	for i := range rep.Results {
 		r := &rep.Results[i]
 		for j, c := range resultRow(*r) {
 			vals[j] = c
-			if c == "" {
-				vals[j] = nil // no cell at all: reads back as empty, and a third of the cells are
-			}
 		}
 		vals[12] = r.BlastRadius // a number, to sort by
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
-		if err := sw.SetRow(cell, vals); err != nil {
-			return err
-		}
+		b.addRow(vals...)
 	}
-	if err := sw.Flush(); err != nil {
-		return err
-	}
-	if _, err := f.WriteTo(w); err != nil {
+	if err := b.close(); err != nil {
 		return fmt.Errorf("write workbook: %w", err)
 	}
 	return nil
 }
 
 // resultWidths are the Results sheet's column widths, in column order (as the sheet lists them).
-var resultWidths = []struct {
-	col   int
-	width float64
-}{{1, 10}, {2, 10}, {3, 11}, {4, 40}, {7, 60}, {8, 28}, {11, 60}, {12, 80}, {14, 60}, {16, 50}}
+var resultWidths = []column{{1, 10}, {2, 10}, {3, 11}, {4, 40}, {7, 60}, {8, 28}, {11, 60}, {12, 80}, {14, 60}, {16, 50}}
 
 func scoreCell(s assess.Score) any {
 	if !s.Assessed {
