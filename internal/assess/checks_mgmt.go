@@ -11,14 +11,14 @@ import (
 
 // criticalTargets returns every critical top-level resource (computed once per Env).
 func criticalTargets(e *Env) []Target {
-	if e.critical == nil {
+	e.criticalOnce.Do(func() {
 		e.critical = []Target{}
 		for _, o := range e.Index.All() {
 			if ok, _ := e.Critical(o); ok {
 				e.critical = append(e.critical, Target{Obj: o})
 			}
 		}
-	}
+	})
 	return e.critical
 }
 
@@ -261,9 +261,11 @@ type lockAccesses struct {
 }
 
 func (e *Env) lockAccess() *lockAccesses {
-	if e.locking != nil {
-		return e.locking
-	}
+	e.lockingOnce.Do(func() { e.locking = e.buildLockAccess() })
+	return e.locking
+}
+
+func (e *Env) buildLockAccess() *lockAccesses {
 	la := &lockAccesses{deleters: map[string]*lockDeleter{}, subs: map[string]*lockSubscription{}}
 	seen := map[string]bool{} // JIT grants already listed
 	for _, t := range criticalTargets(e) {
@@ -295,7 +297,6 @@ func (e *Env) lockAccess() *lockAccesses {
 			}
 		}
 	}
-	e.locking = la
 	return la
 }
 

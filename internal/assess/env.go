@@ -2,6 +2,7 @@ package assess
 
 import (
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/apps"
@@ -29,9 +30,13 @@ type Env struct {
 
 	activityWorkspace map[string][]*arm.Object // workspace ID key → subscription diagnostic settings sending to it
 	locksSeen         bool
-	rbacSeen          map[string]bool // subscription ID (lower) → some role assignment applies to it
-	critical          []Target        // computed on first use
-	locking           *lockAccesses   // LOCK-003's view, computed on first use
+	// Views built on first use; Run evaluates checks on several goroutines.
+	rbacMu       sync.Mutex
+	rbacSeen     map[string]bool // subscription ID (lower) → some role assignment applies to it
+	criticalOnce sync.Once
+	critical     []Target
+	lockingOnce  sync.Once
+	locking      *lockAccesses // LOCK-003's view
 }
 
 // Inputs are what NewEnv builds an Env from.
@@ -77,6 +82,8 @@ func (e *Env) rbacCollected(id arm.ID) bool {
 		return e.RBAC.HasAssignmentData()
 	}
 	k := subScope.Key()
+	e.rbacMu.Lock()
+	defer e.rbacMu.Unlock()
 	if seen, ok := e.rbacSeen[k]; ok {
 		return seen
 	}

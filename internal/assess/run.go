@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
@@ -78,65 +81,86 @@ func Run(e *Env, checks []*Check) *Report {
 	if rep.Errors == nil {
 		rep.Errors = []arm.CollectError{}
 	}
-	type pending struct {
-		c       *Check
-		sev     Severity
-		targets []Target
-	}
-	var work []pending
-	total := 0
-	for _, c := range checks {
-		sev := c.Severity
-		if s, ok := e.Config.Severities[c.ID]; ok {
-			if v, err := ParseSeverity(s); err == nil {
-				sev = v
-			}
-		}
-		ts := c.Targets(e)
-		total += len(ts)
-		work = append(work, pending{c, sev, ts})
-	}
-	rep.Results = make([]Result, 0, total)
 	today := e.Today // when exceptions expire
 	if today.IsZero() {
 		today = time.Now()
 	}
-	for _, w := range work {
-		c, sev := w.c, w.sev
-		for _, t := range w.targets {
-			v := c.Eval(e, t)
-			r := Result{Check: c, CheckID: c.ID, Title: c.Title, Area: c.Area, Principle: c.Principle, Severity: sev,
-				Resource: t.ID(), Name: t.Name(), Status: v.Status, Message: v.Message, Evidence: v.Evidence, Missing: v.Missing}
-			if r.Evidence == nil {
-				r.Evidence = []Evidence{}
-			}
-			if t.Obj != nil {
-				r.Type = arm.CanonicalType(t.Obj.Type())
-				r.BlastRadius = e.Graph.BlastRadius(t.Obj.ID)
-				if v.AtRisk > 0 {
-					r.BlastRadius = v.AtRisk
-				}
-				r.Source = t.Obj.Source.File
-				if app, _, ok := e.Members.Of(t.Obj.ID); ok {
-					r.App = app
-				}
-			} else {
-				r.App = t.App
-			}
-			if r.Failed() && c.Fix.Command != nil {
-				r.Command = c.Fix.Command(t)
-			}
-			e.except(&r, t, today)
-			rep.Counts[r.Status]++
-			if r.Status == Unknown {
-				rep.Unknown[r.Missing]++
-			}
-			rep.Results = append(rep.Results, r)
+	// The checks are evaluated on every core: first each check's targets, then its results,
+	// written into one slice at the check's offset, so the report is the same whatever the number
+	// of workers (the Env's lazily built views are built once, under sync.Once or a lock).
+	targets := make([][]Target, len(checks))
+	parallel(len(checks), func(i int) { targets[i] = checks[i].Targets(e) })
+	offset := make([]int, len(checks)+1)
+	for i, ts := range targets {
+		offset[i+1] = offset[i] + len(ts)
+	}
+	rep.Results = make([]Result, offset[len(checks)])
+	parallel(len(checks), func(i int) {
+		evaluate(e, checks[i], targets[i], today, rep.Results[offset[i]:offset[i+1]])
+		targets[i] = nil
+	})
+	for i := range rep.Results {
+		r := &rep.Results[i]
+		rep.Counts[r.Status]++
+		if r.Status == Unknown {
+			rep.Unknown[r.Missing]++
 		}
 	}
 	sortResults(rep.Results)
 	rep.Scores = score(rep.Results)
 	return rep
+}
+
+// parallel calls fn(0) … fn(n-1) on as many goroutines as there are cores.
+func parallel(n int, fn func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// evaluate runs one check over its targets, into out (one result per target).
+func evaluate(e *Env, c *Check, targets []Target, today time.Time, out []Result) {
+	sev := c.Severity
+	if s, ok := e.Config.Severities[c.ID]; ok {
+		if v, err := ParseSeverity(s); err == nil {
+			sev = v
+		}
+	}
+	for k, t := range targets {
+		v := c.Eval(e, t)
+		r := Result{Check: c, CheckID: c.ID, Title: c.Title, Area: c.Area, Principle: c.Principle, Severity: sev,
+			Resource: t.ID(), Name: t.Name(), Status: v.Status, Message: v.Message, Evidence: v.Evidence, Missing: v.Missing}
+		if r.Evidence == nil {
+			r.Evidence = []Evidence{}
+		}
+		if t.Obj != nil {
+			r.Type = arm.CanonicalType(t.Obj.Type())
+			r.BlastRadius = e.Graph.BlastRadius(t.Obj.ID)
+			if v.AtRisk > 0 {
+				r.BlastRadius = v.AtRisk
+			}
+			r.Source = t.Obj.Source.File
+			if app, _, ok := e.Members.Of(t.Obj.ID); ok {
+				r.App = app
+			}
+		} else {
+			r.App = t.App
+		}
+		if r.Failed() && c.Fix.Command != nil {
+			r.Command = c.Fix.Command(t)
+		}
+		e.except(&r, t, today)
+		out[k] = r
+	}
 }
 
 // sortResults orders results failed first, by risk (highest first), then by check and resource,

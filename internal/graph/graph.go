@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/bulwarkhq/bulwark/internal/arm"
 )
@@ -21,8 +22,9 @@ type Graph struct {
 	deps  [][]int32 // deps[i]: what i depends on
 	rdeps [][]int32 // rdeps[i]: what depends on i
 	why   map[[2]int32]string
-	// blast caches BlastRadius results; -1 means not computed.
-	blast []int32
+	// blast caches BlastRadius results; -1 means not computed. blastMu guards it and the marks.
+	blastMu sync.Mutex
+	blast   []int32
 	mark  []uint32
 	gen   uint32
 }
@@ -271,13 +273,15 @@ func (g *Graph) Dependents(o *arm.Object) []*arm.Object {
 }
 
 // BlastRadius returns how many objects depend on the one with id, directly or transitively: what
-// else breaks or is lost when it is destroyed. Unknown IDs have radius 0. Results are cached; the
-// graph is not safe for concurrent use.
+// else breaks or is lost when it is destroyed. Unknown IDs have radius 0. Results are cached; it
+// is safe to call from several goroutines.
 func (g *Graph) BlastRadius(id arm.ID) int {
 	i, ok := g.pos[id.Key()]
 	if !ok {
 		return 0
 	}
+	g.blastMu.Lock()
+	defer g.blastMu.Unlock()
 	if g.blast[i] >= 0 {
 		return int(g.blast[i])
 	}
