@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/examples"
+	"github.com/bulwarkhq/bulwark/internal/estatesim"
 )
 
 // -hostile runs the full-size rows of issue 24 (a million callers, …): minutes and gigabytes of
@@ -480,4 +481,66 @@ func TestRoleAssignments(t *testing.T) {
 	if code != wantCode || peak > limitMB {
 		t.Errorf("%d role assignments: exit %d (want %d), %d MB (limit %d)", n, code, wantCode, peak, limitMB)
 	}
+}
+
+// TestAssessScale (issue 23) runs assess as a process on generated estates in every output format
+// and logs the time and peak RSS per object, so the growth from 10,000 to 200,000 objects shows.
+// Without -hostile it runs 10,000 objects in JSON only. With it, every size and format, and the
+// peak RSS of 100,000 objects must stay under 1 GB in every format.
+func TestAssessScale(t *testing.T) {
+	sizes, formats := []int{10_000}, []string{"json"}
+	if *long {
+		sizes, formats = []int{10_000, 25_000, 50_000, 100_000, 200_000}, []string{"table", "json", "sarif", "markdown", "html", "csv", "xlsx"}
+	}
+	dir := t.TempDir()
+	var table strings.Builder
+	table.WriteString("objects  format    seconds  µs/object  peak MB  KB/object\n")
+	for _, n := range sizes {
+		path := filepath.Join(dir, fmt.Sprintf("estate-%d.json", n))
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := estatesim.Snapshot(f, n); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		for _, format := range formats {
+			outPath := filepath.Join(dir, "out."+format)
+			out, err := os.Create(outPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(binary, "assess", "--snapshot", path, "-o", format, "-q")
+			cmd.Stdout = out
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			start := time.Now()
+			err = cmd.Run()
+			took := time.Since(start)
+			out.Close()
+			if _, ok := err.(*exec.ExitError); err != nil && !ok {
+				t.Fatal(err)
+			}
+			if code := cmd.ProcessState.ExitCode(); code != 0 && code != 1 {
+				t.Fatalf("%d objects -o %s: exit %d: %s", n, format, code, firstLines(stderr.String(), 3))
+			}
+			peak := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss / 1024
+			fmt.Fprintf(&table, "%7d  %-8s  %7.2f  %9.1f  %7d  %9.1f\n", n, format, took.Seconds(), float64(took.Microseconds())/float64(n), peak, float64(peak)*1024/float64(n))
+			if n == 100_000 && peak > 1024 {
+				t.Errorf("%d objects -o %s: peak RSS %d MB, over 1 GB", n, format, peak)
+			}
+			if format == "json" {
+				var doc struct {
+					Snapshot struct{ Objects int }
+					Results  []json.RawMessage
+				}
+				b, _ := os.ReadFile(outPath)
+				if err := json.Unmarshal(b, &doc); err != nil || doc.Snapshot.Objects < n || len(doc.Results) < n {
+					t.Errorf("%d objects: %v, %d objects read, %d results", n, err, doc.Snapshot.Objects, len(doc.Results))
+				}
+			}
+		}
+	}
+	t.Log("\n" + table.String())
 }
