@@ -27,6 +27,9 @@ type fieldMatcher struct {
 	// (for the rule-set index); suffix likewise for "/segment" endswith values.
 	exact  []string
 	suffix []string
+	// patterns, for a keyword search in a rule set with a keyword index, is each value's pattern
+	// in it (-1: matched the usual way); see keywords.go.
+	patterns []int32
 }
 
 type compiledSearch struct {

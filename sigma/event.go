@@ -208,6 +208,9 @@ func refEqual(a, b any, kind strKind, fold bool) bool {
 }
 
 func (fm *fieldMatcher) matchKeywords(ev Event) bool {
+	if ke, ok := ev.(*keywordEvent); ok && fm.patterns != nil {
+		return fm.matchIndexed(ke)
+	}
 	if fm.all {
 		for _, m := range fm.vals {
 			found := ev.Keywords(func(s string) bool { return m.match(s) })

@@ -59,6 +59,10 @@ type RuleSet struct {
 	gen       uint32
 	// Placeholders lists, per rule, placeholders that had no values (lenient mode).
 	Placeholders map[*Rule][]string
+	// keywordIndex finds every plain keyword value in one pass over an event's strings;
+	// keywordEv carries its findings for the event Match is evaluating (keywords.go).
+	keywordIndex *keywordIndex
+	keywordEv    *keywordEvent
 }
 
 // NewRuleSet compiles rules. Invalid rules are left out and reported, each with its position;
@@ -102,6 +106,7 @@ func NewRuleSet(rules []*Rule, opts Options) (*RuleSet, Errors) {
 	}
 	sort.Strings(rs.fields)
 	rs.mark = make([]uint32, len(rs.Rules))
+	rs.indexKeywords()
 	return rs, errs
 }
 
@@ -180,16 +185,24 @@ func (rs *RuleSet) Match(ev Event, fn func(*Rule)) {
 		clear(rs.mark)
 		rs.gen = 1
 	}
+	evalOn := ev
+	if rs.keywordEv != nil {
+		rs.keywordEv.reset(ev)
+		evalOn = rs.keywordEv
+	}
 	rs.candidates(ev, func(i int) bool {
 		if rs.mark[i] == rs.gen {
 			return true
 		}
 		rs.mark[i] = rs.gen
-		if cr := rs.compiled[i]; cr.cond.eval(ev, cr) {
+		if cr := rs.compiled[i]; cr.cond.eval(evalOn, cr) {
 			fn(rs.Rules[i])
 		}
 		return true
 	})
+	if rs.keywordEv != nil {
+		rs.keywordEv.Event = nil // keep no reference to the caller's event
+	}
 }
 
 // MayMatch reports whether Match could call back for ev: whether any rule's required field values
