@@ -1,5 +1,12 @@
 package sigma
 
+import (
+	"bytes"
+	"unicode/utf8"
+
+	"github.com/bulwarkhq/bulwark/internal/jsonscan"
+)
+
 // Keyword searches look for their values in every string of the event. Evaluated rule by rule,
 // each keyword rule walks all of the event's strings again; instead, the rule set gathers the
 // values every keyword search has in common — a case-insensitive "contains" of an ASCII literal,
@@ -116,7 +123,7 @@ func buildKeywordIndex(lits []string) *keywordIndex {
 }
 
 // scan marks in found every pattern that occurs in s, ignoring ASCII case.
-func (k *keywordIndex) scan(s string, found []uint64) {
+func scan[T string | []byte](k *keywordIndex, s T, found []uint64) {
 	st := int32(0)
 	for i := 0; i < len(s); i++ {
 		c := lowerByte(s[i])
@@ -162,10 +169,23 @@ func (e *keywordEvent) reset(ev Event) {
 func (e *keywordEvent) has(p int32) bool {
 	if !e.scanned {
 		clear(e.found)
-		e.Event.Keywords(func(s string) bool {
-			e.index.scan(s, e.found)
-			return false
-		})
+		if je, ok := e.Event.(*JSONEvent); ok {
+			// Straight from the document: a string without escapes is its bytes between quotes.
+			jsonscan.Strings(je.raw, func(q []byte) bool {
+				if bytes.IndexByte(q, '\\') < 0 && utf8.Valid(q) {
+					scan(e.index, q[1:len(q)-1], e.found)
+				} else {
+					s, _ := jsonscan.Unquote(q)
+					scan(e.index, s, e.found)
+				}
+				return false
+			})
+		} else {
+			e.Event.Keywords(func(s string) bool {
+				scan(e.index, s, e.found)
+				return false
+			})
+		}
 		e.scanned = true
 	}
 	return e.found[p>>6]&(1<<(p&63)) != 0

@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -13,7 +14,7 @@ import (
 // ones with wildcards inside, |cased, |all, a keyword search among field searches, overlapping
 // and nested literals (ab, abc, bc), and a list long enough for the sparse automaton.
 func TestKeywordIndexAgreesWithScanning(t *testing.T) {
-	words := []string{"ab", "abc", "bc", "Delete", "listKeys/action", "microsoft.storage", "x*y", "ZZ", "é", "a?c", "roleAssignments/write"}
+	words := []string{"ab", "abc", "bc", "Delete", "listKeys/action", "microsoft.storage", "x*y", "ZZ", "é", "a?c", "roleAssignments/write", `q"t`, "a<b"}
 	rng := rand.New(rand.NewPCG(5, 6))
 	pick := func() string { return words[rng.IntN(len(words))] }
 	var b strings.Builder
@@ -51,6 +52,7 @@ func TestKeywordIndexAgreesWithScanning(t *testing.T) {
 	}
 	scanning, _ := NewRuleSet(rules, Options{})
 	scanning.keywordEv = nil // every value matched over the strings, as before
+	reader := NewJSONReader(JSONOptions{})
 	for i := 0; i < 3000; i++ {
 		var parts []string
 		for range rng.IntN(4) {
@@ -67,10 +69,18 @@ func TestKeywordIndexAgreesWithScanning(t *testing.T) {
 		var got, want []string
 		indexed.Match(ev, func(r *Rule) { got = append(got, r.Title) })
 		scanning.Match(ev, func(r *Rule) { want = append(want, r.Title) })
+		doc, _ := json.Marshal(ev.Data) // the same event as a JSONEvent, found from its bytes
+		je, err := reader.Read(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fromJSON []string
+		indexed.Match(je, func(r *Rule) { fromJSON = append(fromJSON, r.Title) })
 		slices.Sort(got)
 		slices.Sort(want)
-		if !slices.Equal(got, want) {
-			t.Fatalf("event %v: indexed %v, scanning %v", ev.Data, got, want)
+		slices.Sort(fromJSON)
+		if !slices.Equal(got, want) || !slices.Equal(fromJSON, want) {
+			t.Fatalf("event %v: indexed %v, from JSON %v, scanning %v", ev.Data, got, fromJSON, want)
 		}
 	}
 }
@@ -89,7 +99,7 @@ func TestKeywordIndexSparse(t *testing.T) {
 	}
 	for _, s := range []string{"prefix KW15838X suffix", "kw0xkw7919x", "AAAA", "nothing", "kw1x"} {
 		found := make([]uint64, (len(lits)+63)/64)
-		k.scan(s, found)
+		scan(k, s, found)
 		for p, lit := range lits {
 			want := strings.Contains(strings.ToLower(s), lit)
 			if got := found[p>>6]&(1<<(p&63)) != 0; got != want {

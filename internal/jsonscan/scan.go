@@ -247,3 +247,22 @@ func containsByte(s []byte, c byte) bool {
 	}
 	return false
 }
+
+// Strings calls fn with every string value in raw — in objects' members and arrays' elements at
+// any depth, not the keys — as the bytes with their quotes (Unquote them), until fn returns true;
+// it reports whether fn did. raw must be valid JSON.
+func Strings(raw []byte, fn func(quoted []byte) bool) bool {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '"' {
+			continue
+		}
+		end := skipString(raw, i)
+		if j := skipSpace(raw, end); j >= len(raw) || raw[j] != ':' { // not a key
+			if fn(raw[i:end]) {
+				return true
+			}
+		}
+		i = end - 1
+	}
+	return false
+}

@@ -105,3 +105,19 @@ func FuzzLookup(f *testing.F) {
 		}
 	})
 }
+
+func TestStrings(t *testing.T) {
+	raw := []byte(`{"a": "x", "b" : ["y", 1, {"c":"z\"q"}], "d": {"e": true, "f": ""}, "g\"": "w"}`)
+	var got []string
+	Strings(raw, func(q []byte) bool {
+		s, _ := Unquote(q)
+		got = append(got, s)
+		return false
+	})
+	if want := []string{"x", "y", `z"q`, "", "w"}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if !Strings(raw, func(q []byte) bool { return string(q) == `"y"` }) {
+		t.Error("Strings did not report fn's true")
+	}
+}
