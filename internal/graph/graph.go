@@ -25,8 +25,8 @@ type Graph struct {
 	// blast caches BlastRadius results; -1 means not computed. blastMu guards it and the marks.
 	blastMu sync.Mutex
 	blast   []int32
-	mark  []uint32
-	gen   uint32
+	mark    []uint32
+	gen     uint32
 }
 
 // Edge is one dependency with the reason it exists.
