@@ -61,8 +61,9 @@ func (r *JSONReader) Read(doc []byte) (*JSONEvent, error) {
 	return ev, r.ReadInto(ev, doc)
 }
 
-// ReadInto is Read into an event already allocated, reusing its memory: a loop over the lines of
-// a log reads every line into one event.
+// ReadInto is Read into an event already allocated, reusing its memory: a loop matching the lines
+// of a log reads every line into one event. A Correlator keeps the events it is given (an alert
+// carries the events that made it), so events handed to one must each be their own: use Read.
 func (r *JSONReader) ReadInto(ev *JSONEvent, doc []byte) error {
 	ev.raw, ev.top, ev.cache, ev.at = doc, ev.top[:0], ev.cache[:0], time.Time{}
 	first := true
