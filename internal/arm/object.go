@@ -129,6 +129,13 @@ var errNoID = fmt.Errorf(`no string "id"`)
 func IsNoID(err error) bool { return err == errNoID }
 
 func decodeObject(raw []byte) (map[string]any, error) {
+	// jsonscan.Decode gives what the Decoder below gives, several times faster; on anything that
+	// is not one valid JSON document (Raw set by hand), the Decoder decides.
+	if v, err := jsonscan.Decode(raw); err == nil {
+		if m, ok := v.(map[string]any); ok {
+			return m, nil
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
