@@ -428,9 +428,14 @@ func isExtension(ls []level, k int) bool {
 	if p < 0 {
 		return false
 	}
-	switch strings.ToLower(ls[p].typ) {
-	case "microsoft.resources/subscriptions", "microsoft.resources/resourcegroups", "microsoft.management/managementgroups":
-		return extensionTypes[strings.ToLower(ls[k].typ)]
+	if pt := ls[p].typ; strings.EqualFold(pt, subscriptionType) || strings.EqualFold(pt, resourceGroupType) ||
+		strings.EqualFold(pt, "Microsoft.Management/managementGroups") {
+		for t := range extensionTypes { // eight; comparing spares lowering every parent of every ID
+			if strings.EqualFold(t, ls[k].typ) {
+				return true
+			}
+		}
+		return false
 	}
 	return !strings.EqualFold(namespaceOf(ls[p].typ), namespaceOf(ls[k].typ))
 }

@@ -41,17 +41,36 @@ func (r *Role) Allows(action string) bool {
 	return true
 }
 
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
 // Match reports whether an action pattern ("Microsoft.Authorization/*/Delete", "*") matches action.
 func Match(pattern, action string) bool {
-	p, a := strings.ToLower(pattern), strings.ToLower(action)
-	// Iterative wildcard match; patterns are short.
+	p, a := pattern, action
+	if !ascii(p) || !ascii(a) {
+		p, a = strings.ToLower(pattern), strings.ToLower(action)
+	}
+	// Iterative wildcard match, ASCII letters compared ignoring case; patterns are short.
 	pi, ai, star, mark := 0, 0, -1, 0
 	for ai < len(a) {
 		switch {
 		case pi < len(p) && p[pi] == '*':
 			star, mark = pi, ai
 			pi++
-		case pi < len(p) && p[pi] == a[ai]:
+		case pi < len(p) && lower(p[pi]) == lower(a[ai]):
 			pi++
 			ai++
 		case star >= 0:
