@@ -2,7 +2,6 @@ package sigma
 
 import (
 	"container/heap"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -68,10 +67,12 @@ type entry struct {
 }
 
 type group struct {
-	key     string
-	values  map[string]string
-	entries []*entryRec
-	start   time.Time // tumbling window start
+	key    string
+	values map[string]string
+	// win holds the group's matches in the window, oldest first, with the aggregates over them
+	// kept as they come and go (window.go), so a match costs the same however many are held.
+	win   window
+	start time.Time // tumbling window start
 	last    time.Time
 	seen    map[int]time.Time // temporal: last time each rule matched
 	chain   []time.Time       // temporal_ordered: latest start of a chain of length k+1
@@ -197,7 +198,7 @@ func (c *Correlator) Flush(emit func(Alert)) {
 	c.advance(time.Unix(1<<62, 0), emit)
 	for _, st := range c.states {
 		for _, g := range st.groups {
-			if !st.sliding && len(g.entries) > 0 {
+			if !st.sliding && g.win.len() > 0 {
 				c.closeWindow(st, g, emit)
 			}
 		}
@@ -221,7 +222,7 @@ func (c *Correlator) advance(watermark time.Time, emit func(Alert)) {
 func (c *Correlator) sweep(now time.Time) {
 	for _, st := range c.states {
 		for k, g := range st.groups {
-			if now.Sub(g.last) > st.c.Timespan && (st.sliding || len(g.entries) == 0) {
+			if now.Sub(g.last) > st.c.Timespan && (st.sliding || g.win.len() == 0) {
 				delete(st.groups, k)
 			}
 		}
@@ -321,102 +322,45 @@ func (c *Correlator) add(st *corrState, idx int, e *entry, emit func(Alert)) {
 		return
 	}
 	if st.sliding {
-		keep := g.entries[:0]
-		for _, r := range g.entries {
-			if e.t.Sub(r.t) <= st.c.Timespan {
-				keep = append(keep, r)
-			}
-		}
-		g.entries = append(keep, rec)
-		agg := aggregate(st.c, g.entries, rec)
+		g.win.expire(e.t, st.c.Timespan)
+		g.win.push(rec, c.rs.opts.MaxAlertEvents)
+		agg := g.win.aggregate(st.c, rec)
 		if st.c.Condition.Holds(agg) {
-			c.fire(st, g, g.entries, agg, e.t, emit)
-			g.entries = nil
+			c.fire(st, g, g.win.live(), agg, e.t, emit)
+			g.win.reset()
 		}
 		return
 	}
-	if len(g.entries) > 0 && e.t.Sub(g.start) > st.c.Timespan {
+	if g.win.len() > 0 && e.t.Sub(g.start) > st.c.Timespan {
 		c.closeWindow(st, g, emit)
 	}
-	if len(g.entries) == 0 {
+	if g.win.len() == 0 {
 		g.start = e.t
 		heap.Push(&st.due, &due{end: e.t.Add(st.c.Timespan), key: g.key, start: e.t})
 	}
-	g.entries = append(g.entries, rec)
+	g.win.push(rec, c.rs.opts.MaxAlertEvents)
 }
 
 func (c *Correlator) closeWindow(st *corrState, g *group, emit func(Alert)) {
-	if len(g.entries) == 0 {
+	if g.win.len() == 0 {
 		return
 	}
-	agg := aggregate(st.c, g.entries, nil)
+	agg := g.win.aggregate(st.c, nil)
 	if st.c.Condition.Holds(agg) {
-		c.fire(st, g, g.entries, agg, g.entries[len(g.entries)-1].t, emit)
+		live := g.win.live()
+		c.fire(st, g, live, agg, live[len(live)-1].t, emit)
 	}
-	g.entries = nil
-}
-
-// aggregate computes a correlation's value over a window. For value_percentile it is the share
-// (in %) of the window's values equal to the newest value.
-func aggregate(c *Correlation, recs []*entryRec, newest *entryRec) float64 {
-	switch c.Type {
-	case "event_count":
-		return float64(len(recs))
-	case "value_count":
-		distinct := map[string]bool{}
-		for _, r := range recs {
-			if r.val != "" {
-				distinct[r.val] = true
-			}
-		}
-		return float64(len(distinct))
-	case "value_sum", "value_avg":
-		sum, n := 0.0, 0
-		for _, r := range recs {
-			if r.isNum {
-				sum += r.num
-				n++
-			}
-		}
-		if c.Type == "value_sum" {
-			return sum
-		}
-		if n == 0 {
-			return math.NaN()
-		}
-		return sum / float64(n)
-	case "value_percentile":
-		if newest == nil || len(recs) == 0 {
-			return math.NaN()
-		}
-		same := 0
-		for _, r := range recs {
-			if r.val == newest.val {
-				same++
-			}
-		}
-		return 100 * float64(same) / float64(len(recs))
-	}
-	return 0
+	g.win.reset()
 }
 
 func (c *Correlator) temporal(st *corrState, g *group, rec *entryRec, emit func(Alert)) {
 	span := st.c.Timespan
-	keep := g.entries[:0]
-	for _, r := range g.entries {
-		if rec.t.Sub(r.t) <= span {
-			keep = append(keep, r)
-		}
-	}
-	g.entries = append(keep, rec)
+	g.win.expire(rec.t, span)
+	g.win.push(rec, c.rs.opts.MaxAlertEvents)
 	if st.c.Type == "temporal" {
-		distinct := map[int]bool{}
-		for _, r := range g.entries {
-			distinct[r.idx] = true
-		}
-		if len(distinct) >= st.need {
-			c.fire(st, g, g.entries, float64(len(distinct)), rec.t, emit)
-			g.entries = nil
+		if distinct := g.win.distinctRules(); distinct >= st.need {
+			c.fire(st, g, g.win.live(), float64(distinct), rec.t, emit)
+			g.win.reset()
 		}
 		return
 	}
@@ -442,13 +386,14 @@ func (c *Correlator) temporal(st *corrState, g *group, rec *entryRec, emit func(
 	if g.chainOK[n-1] && rec.t.Sub(g.chain[n-1]) <= span {
 		start := g.chain[n-1]
 		var used []*entryRec
-		for _, r := range g.entries {
+		for _, r := range g.win.live() {
 			if !r.t.Before(start) {
 				used = append(used, r)
 			}
 		}
 		c.fire(st, g, used, float64(n), rec.t, emit)
-		g.entries, g.chain, g.chainOK = nil, nil, nil
+		g.win.reset()
+		g.chain, g.chainOK = nil, nil
 	}
 }
 
