@@ -170,7 +170,8 @@ func runDetect(ctx context.Context, app *App, opts *detectOptions) error {
 		lim.MaxHeld = opts.maxHeld
 	}
 	lim = lim.Or()
-	dopts.MaxActors, dopts.MaxGroups, dopts.MaxHeld, dopts.MaxAlerts, dopts.MaxRuleValues = lim.MaxActors, lim.MaxGroups, lim.MaxHeld, lim.MaxAlerts, lim.MaxRuleValues
+	dopts.MaxActors, dopts.MaxGroups, dopts.MaxHeld, dopts.MaxAlerts, dopts.MaxAlertsPerRule, dopts.MaxRuleValues = lim.MaxActors, lim.MaxGroups, lim.MaxHeld,
+		lim.MaxAlerts, lim.MaxAlertsPerRule, lim.MaxRuleValues
 	dopts.Now = now
 	rules, errs := loadRules(!opts.noBuiltin, opts.rules)
 	for _, e := range errs {
@@ -228,6 +229,9 @@ func runDetect(ctx context.Context, app *App, opts *detectOptions) error {
 	}
 	if n := result.Stats.AlertsDropped; n > 0 {
 		app.notef("%d alerts were counted, not kept: %d alerts were kept already (limits.maxAlerts in bulwark.yaml), and these could open no incident, by actors with no other alert", n, dopts.MaxAlerts)
+	}
+	if n := result.Stats.AlertsNotKept; n > 0 {
+		app.notef("%d alerts were counted on an earlier alert of the same rule and actor, not kept: %d of one rule by one actor are kept (limits.maxAlertsPerRule in bulwark.yaml); each such first alert says how many (alertsNotKept)", n, dopts.MaxAlertsPerRule)
 	}
 	if result.Stats.Late > 0 {
 		app.notef("%d events arrived more than --lateness %s after later ones and were correlated out of order", result.Stats.Late, dopts.Lateness)

@@ -30,6 +30,9 @@ type Alert struct {
 	// Churn: the actor removed what it had written itself within the day before (a pipeline's
 	// ephemeral resources); such an alert opens no incident.
 	Churn bool `json:"churn,omitempty"`
+	// NotKept counts the later alerts of this rule by this actor that were counted instead of kept
+	// (limits.maxAlertsPerRule): on the first alert kept.
+	NotKept int `json:"alertsNotKept,omitempty"`
 
 	key       string
 	seen      map[string]struct{}
@@ -136,6 +139,22 @@ func (d *Detector) onAlert(a sigma.Alert) {
 		d.stats.AlertsDropped++
 		return
 	}
+	var per *ruleAlerts
+	if a.Rule.Correlation == nil {
+		k := actor + "|" + ref.ID
+		if per = d.perRule[k]; per == nil {
+			per = &ruleAlerts{}
+			d.perRule[k] = per
+		} else if per.kept >= d.opts.MaxAlertsPerRule {
+			// Past the cap the alert is counted on the first one, but what it tells the tracker
+			// still counts: a privileged grant, what now depends on what.
+			d.notePrivilegedGrant(a.Rule, first)
+			d.dependsOn(first)
+			per.first.NotKept++
+			d.stats.AlertsNotKept++
+			return
+		}
+	}
 	al := &Alert{Type: "detection", Rule: ref, Time: a.Time.UTC(), Last: a.Time.UTC(), Actor: actor, Group: a.Group, key: key, seen: map[string]struct{}{},
 		policy: ref.IncidentPolicy, rule: a.Rule}
 	if a.Rule.Correlation == nil {
@@ -157,7 +176,19 @@ func (d *Detector) onAlert(a sigma.Alert) {
 	}
 	d.alerts = append(d.alerts, al)
 	d.byKey[key] = al
+	if per != nil {
+		if per.first == nil {
+			per.first = al
+		}
+		per.kept++
+	}
 	d.watch(actor)
+}
+
+// ruleAlerts is what the detector keeps of one rule's alerts by one actor.
+type ruleAlerts struct {
+	first *Alert
+	kept  int
 }
 
 func (al *Alert) add(evs []sigma.Event) {

@@ -47,6 +47,10 @@ type Options struct {
 	// MaxAlerts caps the alerts kept (default limits.Default.MaxAlerts): past it, an alert of
 	// policy "alert" by an actor with no alert kept is counted in Stats.AlertsDropped instead.
 	MaxAlerts int
+	// MaxAlertsPerRule caps the detection alerts of one rule kept per actor (default
+	// limits.Default.MaxAlertsPerRule): the rest are still tracked (a grant they make still counts)
+	// and counted on the first alert kept (Alert.NotKept) and in Stats.AlertsNotKept.
+	MaxAlertsPerRule int
 	// MaxRuleValues caps the values all rules together compare with (default
 	// limits.Default.MaxRuleValues); a larger rule set is refused, naming its heaviest rule.
 	MaxRuleValues int
@@ -95,6 +99,9 @@ type Stats struct {
 	ReleasedEarly int `json:"releasedEarly"`
 	// AlertsDropped counts alerts not kept at MaxAlerts (see Options.MaxAlerts).
 	AlertsDropped int `json:"alertsDropped"`
+	// AlertsNotKept counts alerts counted on an earlier alert of their rule and actor instead of
+	// kept, at MaxAlertsPerRule.
+	AlertsNotKept int `json:"alertsNotKept"`
 	Evicted       int `json:"evictedActors"` // actors dropped at MaxActors
 	LinksLost     int `json:"linksDropped"`  // grants and group deletes dropped at MaxLinks
 	Groups        int `json:"correlationGroups"`
@@ -190,7 +197,9 @@ type Detector struct {
 
 	alerts []*Alert
 	byKey  map[string]*Alert
-	stats  Stats
+	// perRule: actor|rule → the first detection alert kept and how many were kept (MaxAlertsPerRule)
+	perRule map[string]*ruleAlerts
+	stats   Stats
 }
 
 // New compiles the rules (after overrides) and returns a Detector.
@@ -198,8 +207,10 @@ func New(opts Options) (*Detector, sigma.Errors, error) {
 	if opts.Lateness <= 0 {
 		opts.Lateness = 20 * time.Minute
 	}
-	caps := limits.Limits{MaxGroups: opts.MaxGroups, MaxActors: opts.MaxActors, MaxHeld: opts.MaxHeld, MaxAlerts: opts.MaxAlerts, MaxRuleValues: opts.MaxRuleValues}.Or()
-	opts.MaxGroups, opts.MaxActors, opts.MaxHeld, opts.MaxAlerts, opts.MaxRuleValues = caps.MaxGroups, caps.MaxActors, caps.MaxHeld, caps.MaxAlerts, caps.MaxRuleValues
+	caps := limits.Limits{MaxGroups: opts.MaxGroups, MaxActors: opts.MaxActors, MaxHeld: opts.MaxHeld, MaxAlerts: opts.MaxAlerts,
+		MaxAlertsPerRule: opts.MaxAlertsPerRule, MaxRuleValues: opts.MaxRuleValues}.Or()
+	opts.MaxGroups, opts.MaxActors, opts.MaxHeld, opts.MaxAlerts, opts.MaxAlertsPerRule, opts.MaxRuleValues = caps.MaxGroups, caps.MaxActors,
+		caps.MaxHeld, caps.MaxAlerts, caps.MaxAlertsPerRule, caps.MaxRuleValues
 	if opts.MaxLinks <= 0 {
 		opts.MaxLinks = 100_000
 	}
@@ -237,7 +248,8 @@ func New(opts Options) (*Detector, sigma.Errors, error) {
 		grants: newLRU[string, string](opts.MaxLinks), cascades: newLRU[string, string](opts.MaxLinks),
 		bodies: newLRU[uint64, string](maxOpenOperations), privGrants: newLRU[string, time.Time](opts.MaxLinks),
 		written: newLRU[string, time.Time](maxWritten),
-		actors:  newLRU[string, *actorState](opts.MaxActors), watched: map[string]*actorState{}, byKey: map[string]*Alert{}}
+		actors:  newLRU[string, *actorState](opts.MaxActors), watched: map[string]*actorState{}, byKey: map[string]*Alert{},
+		perRule: map[string]*ruleAlerts{}}
 	return d, errs, nil
 }
 

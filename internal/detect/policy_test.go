@@ -287,3 +287,40 @@ func TestGeneratorIsDeterministic(t *testing.T) {
 		t.Error("an unknown attack was accepted")
 	}
 }
+
+// TestAlertsPerRuleCap: past limits.maxAlertsPerRule, an actor's further alerts of one rule are
+// counted on its first alert instead of kept; the incident they open is still opened, with the
+// alerts kept, and the count says how many more there were.
+func TestAlertsPerRuleCap(t *testing.T) {
+	var log bytes.Buffer
+	at := time.Date(2026, 11, 25, 22, 0, 0, 0, time.UTC)
+	for i := 0; i < 30; i++ {
+		vault := fmt.Sprintf("/subscriptions/11111111-1111-4111-8111-111111111111/providers/Microsoft.KeyVault/locations/westeurope/deletedVaults/kv-%02d", i)
+		corr := fmt.Sprintf("e0000000-0000-4000-8000-%012d", i)
+		diag(&log, at.Add(time.Duration(i)*time.Minute), "Microsoft.KeyVault/locations/deletedVaults/purge/action", vault, "Success", corr, automation)
+	}
+	opts := builtin(t)
+	opts.MaxAlertsPerRule = 10
+	res := run(t, opts, log.Bytes())
+	var kept []*Alert
+	for _, a := range res.Alerts {
+		if a.Rule.Name == "inh_key_vault_purged" {
+			kept = append(kept, a)
+		}
+	}
+	if len(kept) != 10 || kept[0].NotKept != 20 || res.Stats.AlertsNotKept != 20 {
+		t.Fatalf("%d purge alerts kept, the first counting %d more, stats %d; want 10, 20, 20", len(kept), kept[0].NotKept, res.Stats.AlertsNotKept)
+	}
+	for _, a := range kept[1:] {
+		if a.NotKept != 0 {
+			t.Errorf("alert %s counts %d not kept: only the first should", a.ID, a.NotKept)
+		}
+	}
+	if len(res.Incidents) != 1 || len(res.Incidents[0].Alerts) < 10 {
+		t.Fatalf("%d incidents; want one holding the kept purges", len(res.Incidents))
+	}
+	opts.MaxAlertsPerRule = 0 // the default keeps all thirty
+	if res := run(t, opts, log.Bytes()); res.Stats.AlertsNotKept != 0 {
+		t.Errorf("default cap: %d not kept", res.Stats.AlertsNotKept)
+	}
+}

@@ -544,3 +544,54 @@ func TestAssessScale(t *testing.T) {
 	}
 	t.Log("\n" + table.String())
 }
+
+// One actor raising the same alert over and over (a purge of every soft-deleted vault, each an
+// alert that opens an incident): past limits.maxAlertsPerRule they are counted on the first alert,
+// not kept, so the incident stays bounded however many there are; it still opens.
+func TestOneActorManyAlerts(t *testing.T) {
+	n, limitMB := 30_000, int64(400)
+	if *long {
+		n, limitMB = 1_000_000, 1024
+	}
+	path := filepath.Join(t.TempDir(), "purges.json")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	start := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < n; i++ {
+		at := start.Add(time.Duration(float64(20*time.Hour) * float64(i) / float64(n)))
+		rid := fmt.Sprintf("/SUBSCRIPTIONS/11111111-1111-4111-8111-111111111111/PROVIDERS/MICROSOFT.KEYVAULT/LOCATIONS/WESTEUROPE/DELETEDVAULTS/KV-%07d", i)
+		fmt.Fprintf(w, `{"time":"%s","resourceId":"%s","operationName":"MICROSOFT.KEYVAULT/LOCATIONS/DELETEDVAULTS/PURGE/ACTION","category":"Administrative","resultType":"Success","resultSignature":"Succeeded.OK","callerIpAddress":"203.0.113.9","correlationId":"e0000000-0000-4000-8000-%012d","identity":{"claims":{"http://schemas.microsoft.com/identity/claims/objectidentifier":"0b1d0000-0000-4000-8000-00000000ab01","appid":"a9900000-0000-4000-8000-00000000ab01","idtyp":"app"}},"level":"Information","properties":{"eventCategory":"Administrative","entity":"%s"}}`+"\n",
+			at.Format("2006-01-02T15:04:05.0000000Z"), rid, i, rid)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	out, code, peak, _ := run(t, nil, "detect", "-o", "json", path)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var incidents int
+	var notKept float64
+	for _, l := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
+		var d detectLine
+		if json.Unmarshal(l, &d) != nil {
+			continue
+		}
+		if d.Kind == "incident" {
+			incidents++
+		}
+		if d.Stats != nil {
+			notKept, _ = d.Stats["alertsNotKept"].(float64)
+		}
+	}
+	if incidents != 1 || int(notKept) != n-10_000 {
+		t.Errorf("%d purges by one actor: %d incidents (want 1), %v alerts not kept (want %d)", n, incidents, notKept, n-10_000)
+	}
+	if peak > limitMB {
+		t.Errorf("%d purges by one actor: peak RSS %d MB, over %d MB", n, peak, limitMB)
+	}
+}

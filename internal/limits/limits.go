@@ -31,6 +31,9 @@ type Limits struct {
 	MaxGroups int `yaml:"maxGroups"` // groups each correlation rule keeps (--max-groups)
 	MaxHeld   int `yaml:"maxHeld"`   // events held to be put in time order (--max-held)
 	MaxAlerts int `yaml:"maxAlerts"` // alerts kept (past it, those that can open no incident, by actors with none kept, are counted)
+	// MaxAlertsPerRule: the detection alerts of one rule kept per actor (an incident's alerts come
+	// from its actors); past it they are counted on the first one kept (alertsNotKept).
+	MaxAlertsPerRule int `yaml:"maxAlertsPerRule"`
 	// MaxRuleValues: the values all detection rules together compare with, after their modifiers
 	// expanded them (bulwark rules lint reports it).
 	MaxRuleValues int `yaml:"maxRuleValues"`
@@ -44,10 +47,11 @@ type Limits struct {
 // Detection: 50,000 actors is far more distinct callers than a tenant has in the hour before an
 // alert (what an incident takes their changes from), at about 1 KB each; 100,000 events held is
 // 20 minutes of lateness at five times the busiest tenants' rate. An alert kept costs up to 10 KB
-// (its events, its actor's state, its correlation groups). Rules: 2,000,000 values at about 500
+// (its events, its actor's state, its correlation groups); 10,000 of one rule by one actor (100 MB)
+// is more resources than a playbook restores one by one, and the rest are counted. Rules: 2,000,000 values at about 500
 // bytes each once compiled (1,000,000 regular expressions: 490 MB).
 var Default = Limits{MaxLineBytes: 16 << 20, MaxDocumentBytes: 512 << 20, MaxSnapshotBytes: 1 << 30, MaxObjects: 1_000_000, MaxDecompressedBytes: 64 << 30, MaxCompressionRatio: 200,
-	MaxActors: 50_000, MaxGroups: 100_000, MaxHeld: 100_000, MaxAlerts: 50_000, MaxRuleValues: 2_000_000}
+	MaxActors: 50_000, MaxGroups: 100_000, MaxHeld: 100_000, MaxAlerts: 50_000, MaxAlertsPerRule: 10_000, MaxRuleValues: 2_000_000}
 
 // Or returns l with its zero (or negative) fields set from Default.
 func (l Limits) Or() Limits {
@@ -62,6 +66,7 @@ func (l Limits) Or() Limits {
 	or(&l.MaxGroups, d.MaxGroups)
 	or(&l.MaxHeld, d.MaxHeld)
 	or(&l.MaxAlerts, d.MaxAlerts)
+	or(&l.MaxAlertsPerRule, d.MaxAlertsPerRule)
 	or(&l.MaxRuleValues, d.MaxRuleValues)
 	return l
 }
