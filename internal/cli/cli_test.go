@@ -1581,6 +1581,12 @@ func TestCommandOptions(t *testing.T) {
 		{"rules list", func(ok *bool) *cobra.Command {
 			return newCmdRulesList(app, func(o *rulesListOptions) error { *ok = o.noBuiltin && len(o.paths) == 1; return nil })
 		}, []string{"--no-builtin", "--rules", "r"}},
+		{"rules export", func(ok *bool) *cobra.Command {
+			return newCmdRulesExport(app, func(o *rulesExportOptions) error {
+				*ok = o.format == "bicep" && o.out == "x.bicep" && o.strict && o.noBuiltin && len(o.paths) == 1
+				return nil
+			})
+		}, []string{"--format", "bicep", "-o", "x.bicep", "--strict", "--no-builtin", "--rules", "r"}},
 		{"rules lint", func(ok *bool) *cobra.Command {
 			return newCmdRulesLint(app, func(o *rulesLintOptions) error { *ok = strings.Join(o.args, ",") == "r"; return nil })
 		}, []string{"r"}},
@@ -1630,5 +1636,41 @@ func TestLimitsFromConfig(t *testing.T) {
 	r = run(t, "", "detect", log, "--config", cfg, "--allow-partial", "--max-actors", "15", "-o", "json")
 	if !strings.Contains(r.stdout, `"evictedActors":5`) {
 		t.Errorf("--max-actors 15 over limits.maxActors 7: %s", r.stdout[strings.LastIndex(r.stdout, "\n{")+1:])
+	}
+}
+
+// TestRulesExport: the command writes each format to stdout, a file or a folder (one file per rule
+// for kql and sentinel-yaml), lists what does not convert on stderr, and exits 1 for it with
+// --strict; a bad --format is a usage error.
+func TestRulesExport(t *testing.T) {
+	dir := t.TempDir()
+	r := run(t, "", "rules", "export", "--format", "sentinel-arm", "-o", filepath.Join(dir, "arm.json"))
+	if r.code != 0 || !strings.Contains(r.stderr, "rules converted to sentinel-arm") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var doc struct{ Resources []any }
+	b, _ := os.ReadFile(filepath.Join(dir, "arm.json"))
+	if err := json.Unmarshal(b, &doc); err != nil || len(doc.Resources) < 30 {
+		t.Errorf("%v: %d resources", err, len(doc.Resources))
+	}
+	yamlDir := filepath.Join(dir, "yaml")
+	os.Mkdir(yamlDir, 0o755)
+	if r := run(t, "", "rules", "export", "--format", "sentinel-yaml", "-o", yamlDir); r.code != 0 {
+		t.Fatalf("yaml: exit %d: %s", r.code, r.stderr)
+	}
+	if files, _ := os.ReadDir(yamlDir); len(files) != len(doc.Resources) {
+		t.Errorf("%d YAML files for %d rules", len(files), len(doc.Resources))
+	}
+	if r := run(t, "", "rules", "export", "--format", "kql"); r.code != 0 || !strings.Contains(r.stdout, "AzureActivity") {
+		t.Errorf("kql to stdout: exit %d", r.code)
+	}
+	// A rule over another log source does not convert: listed, and exit 1 with --strict.
+	os.WriteFile(filepath.Join(dir, "win.yml"), []byte("title: Windows rule\nlogsource: {product: windows}\ndetection:\n  sel: {EventID: 4624}\n  condition: sel\nlevel: low\n"), 0o644)
+	r = run(t, "", "rules", "export", "--format", "kql", "--no-builtin", "--rules", filepath.Join(dir, "win.yml"), "--strict")
+	if r.code != 1 || !strings.Contains(r.stderr, "not converted: Windows rule: logsource windows/") {
+		t.Errorf("--strict with an unconvertible rule: exit %d: %s", r.code, r.stderr)
+	}
+	if r := run(t, "", "rules", "export", "--format", "splunk"); r.code != 2 {
+		t.Errorf("bad --format: exit %d", r.code)
 	}
 }

@@ -27,11 +27,11 @@ func NewCmdRules(app *App) *cobra.Command {
 		Short: "Validate and test Sigma rules",
 		Long: `Bulwark's detection rules are Sigma rules (detection and correlation rules, every modifier of the
 v2.1 appendix). 'list' shows the built-in pack; 'lint' validates rule files; 'test' runs each rule
-against its sample events.`,
+against its sample events; 'export' converts them to Microsoft Sentinel analytics rules.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newCmdRulesList(app, nil), newCmdRulesLint(app, nil), newCmdRulesTest(app, nil))
+	cmd.AddCommand(newCmdRulesList(app, nil), newCmdRulesLint(app, nil), newCmdRulesTest(app, nil), newCmdRulesExport(app, nil))
 	return cmd
 }
 
