@@ -71,8 +71,8 @@ type group struct {
 	values map[string]string
 	// win holds the group's matches in the window, oldest first, with the aggregates over them
 	// kept as they come and go (window.go), so a match costs the same however many are held.
-	win   window
-	start time.Time // tumbling window start
+	win     window
+	start   time.Time // tumbling window start
 	last    time.Time
 	seen    map[int]time.Time // temporal: last time each rule matched
 	chain   []time.Time       // temporal_ordered: latest start of a chain of length k+1

@@ -44,7 +44,9 @@ detect's.`,
   bulwark rules export --format kql --rules ./sigmahq/rules/cloud/azure/activity_logs --no-builtin
   bulwark rules export --format sentinel-yaml -o ./analytics/   # one file per rule`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return seam(cmd.Context(), app, &opts, runF, runRulesExport) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return seam(cmd.Context(), app, &opts, runF, runRulesExport)
+		},
 	}
 	cmd.Flags().StringArrayVar(&opts.paths, "rules", nil, "also convert these Sigma rules: a file or folder (repeatable)")
 	cmd.Flags().BoolVar(&opts.noBuiltin, "no-builtin", false, "leave out the built-in pack")
