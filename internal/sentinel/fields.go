@@ -6,7 +6,9 @@
 package sentinel
 
 import (
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -68,6 +70,39 @@ var Fields = []Field{
 // resource-group deletes in the query period.
 const groupDeletes = `let BulwarkGroupDeletes = AzureActivity | where OperationNameValue =~ "MICROSOFT.RESOURCES/SUBSCRIPTIONS/RESOURCEGROUPS/DELETE" | distinct CorrelationId;` + "\n"
 
+// statusAtom and cascadeAtom are the predicates on the computed columns that rules repeat most
+// (every delete rule: the status is Success or Accept, the event is no child of a group delete).
+var statusAtom = regexp.MustCompile(`BulwarkResultType (?:in~ \((?:@"[A-Za-z]+"(?:, )?)+\)|=~ @"[A-Za-z]+")`)
+
+const cascadeAtom = "not(isnotempty(BulwarkCascadeOf))"
+
+// shareAtoms computes a predicate on the computed columns that the query repeats once, as a
+// boolean column of BulwarkActivity (Status1 = BulwarkResultType in~ (…)), and reads that:
+// the same query, shorter, so chains of many rules fit an analytics rule's length.
+func shareAtoms(kql string) (string, []string) {
+	var defs []string
+	counts := map[string]int{}
+	var order []string
+	for _, a := range statusAtom.FindAllString(kql, -1) {
+		if counts[a]++; counts[a] == 1 {
+			order = append(order, a)
+		}
+	}
+	for i, a := range order {
+		if counts[a] < 2 {
+			continue
+		}
+		col := "Status" + strconv.Itoa(i+1)
+		defs = append(defs, col+" = "+a)
+		kql = strings.ReplaceAll(kql, a, col)
+	}
+	if strings.Count(kql, cascadeAtom) >= 2 {
+		defs = append(defs, "NotCascade = "+cascadeAtom)
+		kql = strings.ReplaceAll(kql, cascadeAtom, "NotCascade")
+	}
+	return kql, defs
+}
+
 // IsString reports whether a field expression already yields a string (a string column, or a
 // computed one), so comparisons need no tostring().
 func IsString(expr string) bool {
@@ -115,9 +150,13 @@ func prelude(kql string) string {
 	if strings.Contains(kql, "BulwarkCascadeOf") {
 		b.WriteString(groupDeletes)
 	}
+	kql, shared := shareAtoms(kql) // after: the shared columns read the computed ones
 	b.WriteString("let " + Source + " = " + Table)
 	if len(ext) > 0 {
 		b.WriteString("\n| extend " + strings.Join(ext, ",\n    "))
+	}
+	if len(shared) > 0 { // a second extend: columns of one extend cannot read each other
+		b.WriteString("\n| extend " + strings.Join(shared, ", "))
 	}
 	b.WriteString(";\n")
 	return b.String() + kql
