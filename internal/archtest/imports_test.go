@@ -50,7 +50,7 @@ var allowed = map[string]struct {
 // packages) no package that talks to Azure, writes the journal or runs the CLI.
 var evaluation = []string{"internal/arm", "internal/assess", "internal/graph", "internal/rbac", "internal/jsonscan", "internal/report",
 	"internal/respond", "internal/incident", "internal/detect", "internal/textsafe", "internal/recovery", "sigma",
-	"internal/activity", "internal/config", "internal/apps", "internal/iac", "internal/harden"}
+	"internal/activity", "internal/config", "internal/apps", "internal/iac", "internal/harden", "internal/sentinel"}
 
 var outward = []string{"internal/armclient", "internal/azsdk", "internal/collect", "internal/journal", "internal/cli", "internal/locks", "internal/harden/apply"}
 

@@ -195,3 +195,17 @@ func TestGoldenKQL(t *testing.T) {
 		t.Errorf("the KQL of the built-in pack changed; go test ./internal/sentinel -update rewrites %s", path)
 	}
 }
+
+// TestFieldsDocumented: every field the converter maps is in docs/sentinel.md's table.
+func TestFieldsDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "sentinel.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lower := strings.ToLower(string(doc))
+	for _, f := range documentedFields() {
+		if !strings.Contains(lower, "| `"+f+"`") {
+			t.Errorf("docs/sentinel.md does not list the field %s", f)
+		}
+	}
+}
