@@ -317,8 +317,10 @@ func regexpQuoteRune(r rune) string {
 	return string(r)
 }
 
-// kqlString writes s as a KQL string literal: verbatim (@"…", quotes doubled) when it has only
+// KQLString writes s as a KQL string literal: verbatim (@"…", quotes doubled) when it has only
 // printable characters, else quoted with backslash escapes.
+func KQLString(s string) string { return kqlString(s) }
+
 func kqlString(s string) string {
 	printable := utf8.ValidString(s)
 	for _, r := range s {

@@ -197,10 +197,10 @@ func FieldExpr(name string) (string, bool) {
 		return "Authorization_d" + dynamicPath(name[len("identity.authorization."):]), true
 	case strings.HasPrefix(lower, "authorization."):
 		return "Authorization_d" + dynamicPath(name[len("authorization."):]), true
-	case strings.HasPrefix(lower, "identity.claims."):
-		return `Claims_d["` + name[len("identity.claims."):] + `"]`, true
+	case strings.HasPrefix(lower, "identity.claims."): // a claim's name is a URI, dots and all: one key
+		return "Claims_d[" + quoted(name[len("identity.claims."):]) + "]", true
 	case strings.HasPrefix(lower, "claims."):
-		return `Claims_d["` + name[len("claims."):] + `"]`, true
+		return "Claims_d[" + quoted(name[len("claims."):]) + "]", true
 	}
 	return "", false
 }
@@ -211,9 +211,14 @@ func FieldExpr(name string) (string, bool) {
 func dynamicPath(p string) string {
 	var b strings.Builder
 	for _, seg := range strings.Split(p, ".") {
-		b.WriteString(`["` + strings.ReplaceAll(seg, `"`, `\"`) + `"]`)
+		b.WriteString("[" + quoted(seg) + "]")
 	}
 	return b.String()
+}
+
+// quoted is s as a KQL string literal in double quotes.
+func quoted(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
 // documentedFields lists the field names docs/sentinel.md must hold (TestFieldsDocumented).

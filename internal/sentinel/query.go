@@ -139,8 +139,8 @@ func (c *converter) members(r *sigma.Rule) ([][2]string, error) {
 		// A chained correlation converts when it is "any event of its rules" (event_count ≥ 1) by
 		// the same groups: then its events are its members' events.
 		mc := m.Correlation
-		if v, ok := mc.Condition.Get(sigma.Gte); mc.Type != "event_count" || !ok || v != 1 || len(mc.Condition.String()) == 0 ||
-			strings.Join(mc.GroupBy, ",") != strings.Join(r.Correlation.GroupBy, ",") || !mc.Condition.AtLeast() {
+		if v, ok := mc.Condition.Get(sigma.Gte); mc.Type != "event_count" || !ok || v != 1 || !mc.Condition.AtLeast() ||
+			strings.Join(mc.GroupBy, ",") != strings.Join(r.Correlation.GroupBy, ",") {
 			return nil, &sigma.KQLError{Rule: label(r), Construct: "chained correlation " + name,
 				Reason: "only chains of event_count ≥ 1 building blocks by the same group-by convert"}
 		}
@@ -328,9 +328,6 @@ func (c *converter) correlation(r *sigma.Rule) (Query, error) {
 	if len(conds) > 0 {
 		b.WriteString("\n| where " + strings.Join(conds, " and "))
 	}
-	if corr.Type != "temporal_ordered" {
-		conds = nil
-	}
 	b.WriteString("\n| extend BulwarkRule = " + kqlString(label(r)))
 	freq, period := schedule(corr.Timespan)
 	sort.Strings(notes)
@@ -375,5 +372,4 @@ func compact(s []string) []string {
 	return out
 }
 
-// kqlString is a KQL verbatim string literal.
-func kqlString(s string) string { return `@"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+func kqlString(s string) string { return sigma.KQLString(s) }
