@@ -44,6 +44,7 @@ var allowed = map[string]struct {
 	"internal/collect/collecttest": {[]string{"net/http", "github.com/Azure/azure-sdk-for-go/sdk/"}, "the fake Azure the tests share: the SDK's fake servers"},
 	"internal/harden/apply":        {[]string{"net/http"}, "status codes of the writes the applier makes through azsdk"},
 	"internal/locks":               {[]string{"net/http"}, "status codes of lock writes made through azsdk"},
+	"internal/sink":                {[]string{"net/http"}, "delivery of alerts and incidents: webhook POSTs (and Kafka through franz-go)"},
 }
 
 // evaluation packages decide from what they are given: they may reach (through the module's own
