@@ -80,7 +80,7 @@ func TestWebhookRetriesAndSigns(t *testing.T) {
 	if wh.Stats.Delivered != 3 || wh.Stats.Retries != 9 {
 		t.Errorf("stats %+v", wh.Stats)
 	}
-	// Per record: 500 → base back-off (50–100 ms), 429 with Retry-After 2 s → 2 s, drop → 200–400 ms ... 
+	// Per record: 500 → base back-off (50–100 ms), 429 with Retry-After 2 s → 2 s, drop → 200–400 ms ...
 	if len(delays) != 9 || delays[1] != 2*time.Second || delays[0] > 100*time.Millisecond || delays[2] < 200*time.Millisecond || delays[2] > 400*time.Millisecond {
 		t.Errorf("delays %v", delays)
 	}
