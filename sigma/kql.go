@@ -79,7 +79,7 @@ func (k *kqlConv) cond(c cond, cr *compiledRule) (string, error) {
 		if len(parts) == 1 {
 			return parts[0], nil
 		}
-		return "(" + strings.Join(parts, " "+op+" ") + ")", nil
+		return joinBalanced(parts, op), nil
 	}
 	switch n := c.(type) {
 	case *andNode:
@@ -118,13 +118,13 @@ func (k *kqlConv) search(s *compiledSearch) (string, error) {
 		case 1:
 			ors = append(ors, ands[0])
 		default:
-			ors = append(ors, "("+strings.Join(ands, " and ")+")")
+			ors = append(ors, joinBalanced(ands, "and"))
 		}
 	}
 	if len(ors) == 1 {
 		return ors[0], nil
 	}
-	return "(" + strings.Join(ors, " or ") + ")", nil
+	return joinBalanced(ors, "or"), nil
 }
 
 func (k *kqlConv) field(fm *fieldMatcher) (string, error) {
@@ -196,14 +196,11 @@ func (k *kqlConv) field(fm *fieldMatcher) (string, error) {
 	} else if len(exact) > 1 {
 		parts = append([]string{str + " in~ (" + strings.Join(exact, ", ") + ")"}, parts...)
 	}
-	op := " or "
+	op := "or"
 	if fm.all {
-		op = " and "
+		op = "and"
 	}
-	x := parts[0]
-	if len(parts) > 1 {
-		x = "(" + strings.Join(parts, op) + ")"
-	}
+	x := joinBalanced(parts, op)
 	if fm.neq {
 		return "not(" + x + ")", nil
 	}
@@ -218,6 +215,26 @@ func countContains(vals []valueMatcher) int {
 		}
 	}
 	return n
+}
+
+// maxFlat is how many operands one parenthesised and/or chain takes before joinBalanced nests.
+const maxFlat = 16
+
+// joinBalanced joins parts with op in parentheses, nesting groups of at most maxFlat so a list of
+// thousands of values stays within the Kusto parser's syntax depth (a flat chain of a few hundred
+// or's exceeds it).
+func joinBalanced(parts []string, op string) string {
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	if len(parts) <= maxFlat {
+		return "(" + strings.Join(parts, " "+op+" ") + ")"
+	}
+	var groups []string
+	for i := 0; i < len(parts); i += maxFlat {
+		groups = append(groups, joinBalanced(parts[i:min(i+maxFlat, len(parts))], op))
+	}
+	return joinBalanced(groups, op)
 }
 
 // str is expr as a string.

@@ -46,16 +46,22 @@ func kustoModules() string {
 // AzureActivity columns declared; it skips the test without Node or the package.
 func parseKQL(t *testing.T, queries []string) [][]string {
 	t.Helper()
+	var cols []string
+	for _, c := range Columns {
+		cols = append(cols, c[0]+":"+c[1])
+	}
+	return parseKQLTable(t, Table, "("+strings.Join(cols, ", ")+")", queries)
+}
+
+// parseKQLTable is parseKQL against one table of the given schema.
+func parseKQLTable(t *testing.T, table, schema string, queries []string) [][]string {
+	t.Helper()
 	node, err := exec.LookPath("node")
 	mods := kustoModules()
 	if err != nil || mods == "" {
 		t.Skip("the Kusto language service is not installed (needs node and @kusto/language-service-next 12.4.1 in .ci/kusto or $KUSTO_MODULES; .ci/run installs it)")
 	}
-	var cols []string
-	for _, c := range Columns {
-		cols = append(cols, c[0]+":"+c[1])
-	}
-	req, _ := json.Marshal(map[string]any{"columns": "(" + strings.Join(cols, ", ") + ")", "queries": queries})
+	req, _ := json.Marshal(map[string]any{"table": table, "columns": schema, "queries": queries})
 	cmd := exec.Command(node, filepath.Join("testdata", "kusto-check.js"))
 	cmd.Env = append(os.Environ(), "KUSTO_MODULES="+mods)
 	cmd.Stdin = bytes.NewReader(req)

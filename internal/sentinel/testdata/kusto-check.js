@@ -1,6 +1,7 @@
 // Parses KQL queries with Microsoft's Kusto language service (@kusto/language-service-next), the
-// AzureActivity table declared with its columns, and prints the error diagnostics of each:
-// stdin is {"columns": "(Name:type, …)", "queries": ["…"]}, stdout one JSON array of error lists.
+// table declared with its columns, and prints the error diagnostics of each: stdin is
+// {"table": "AzureActivity", "columns": "(Name:type, …)", "queries": ["…"]}, stdout one JSON
+// array of error lists.
 const path = require("path");
 const dir = process.env.KUSTO_MODULES;
 require(path.join(dir, "@kusto/language-service-next/bridge.min.js"));
@@ -10,7 +11,7 @@ let input = "";
 process.stdin.on("data", (d) => (input += d));
 process.stdin.on("end", () => {
   const req = JSON.parse(input);
-  const table = K.Symbols.TableSymbol.From(req.columns).WithName("AzureActivity");
+  const table = K.Symbols.TableSymbol.From(req.columns).WithName(req.table || "AzureActivity");
   const db = new K.Symbols.DatabaseSymbol.ctor("workspace", [table]);
   const globals = K.GlobalState.Default.WithDatabase(db);
   const out = req.queries.map((q) => {
