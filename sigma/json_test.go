@@ -166,3 +166,54 @@ func dirExists(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.IsDir()
 }
+
+// FuzzJSONEvent: for any JSON object, a JSONEvent's fields are a MapEvent's over encoding/json's
+// decoding, and invalid input is refused.
+func FuzzJSONEvent(f *testing.F) {
+	for _, s := range []string{`{"a":{"b":"c"},"A":{"B":1}}`, `{"a.b":"x","a":{"b":"y"}}`, `{"x\u0041":true,"list":["s",{"k":"v"}]}`, `{"a":`, `[1]`} {
+		f.Add([]byte(s), "a.b")
+	}
+	reader := NewJSONReader(JSONOptions{})
+	f.Fuzz(func(t *testing.T, b []byte, path string) {
+		var data map[string]any
+		merr := json.Unmarshal(b, &data)
+		ev, err := reader.Read(b)
+		if (err == nil) != (merr == nil && data != nil) {
+			t.Fatalf("%q: Read error %v, encoding/json %v", b, err, merr)
+		}
+		if err != nil {
+			return
+		}
+		if !foldUnique(data) {
+			return // keys that differ only in case: a map's order is random, a document's is not
+		}
+		for _, p := range []string{path, "a", "a.b", "A.B", "list"} {
+			wv, wok := MapEvent{Data: data}.Field(p)
+			gv, gok := ev.Field(p)
+			if wok != gok || !reflect.DeepEqual(wv, gv) {
+				t.Fatalf("%q field %q: JSONEvent %#v %v, MapEvent %#v %v", b, p, gv, gok, wv, wok)
+			}
+		}
+	})
+}
+
+// foldUnique reports whether no object in v has two keys equal ignoring case.
+func foldUnique(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		seen := map[string]bool{}
+		for k, e := range x {
+			if seen[strings.ToLower(k)] || !foldUnique(e) {
+				return false
+			}
+			seen[strings.ToLower(k)] = true
+		}
+	case []any:
+		for _, e := range x {
+			if !foldUnique(e) {
+				return false
+			}
+		}
+	}
+	return true
+}

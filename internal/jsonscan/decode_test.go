@@ -52,3 +52,33 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecode: on any input, Decode fails exactly when encoding/json does and otherwise gives its
+// value; AppendIndent of what json.Marshal writes is json.Indent's output.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{`{"a":[1,2,{"b":null}],"c":"\u00e9\n"}`, `[]`, `"x"`, `1e5`, `{"a":1,"a":2}`, "\"\xff\"", `{"a":`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want, werr := decodeStd(b)
+		got, gerr := Decode(b)
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("%q: Decode error %v, encoding/json %v", b, gerr, werr)
+		}
+		if werr != nil {
+			return
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: Decode %#v, encoding/json %#v", b, got, want)
+		}
+		compact, err := json.Marshal(want)
+		if err != nil {
+			return
+		}
+		var ind bytes.Buffer
+		json.Indent(&ind, compact, "  ", "\t")
+		if got := AppendIndent(nil, compact, "  ", "\t"); !bytes.Equal(got, ind.Bytes()) {
+			t.Fatalf("%s: AppendIndent %q, json.Indent %q", compact, got, ind.Bytes())
+		}
+	})
+}
