@@ -53,6 +53,7 @@ detect's.`,
 	cmd.Flags().StringVar(&opts.format, "format", "", "kql, sentinel-arm, sentinel-yaml or bicep (required)")
 	cmd.Flags().StringVarP(&opts.out, "output", "o", "-", "file to write (- for stdout); an existing folder takes one file per rule (kql, sentinel-yaml) or bulwark-sentinel.json / .bicep")
 	cmd.Flags().BoolVar(&opts.strict, "strict", false, "exit 1 when a rule does not convert")
+	cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(sentinel.Formats, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
