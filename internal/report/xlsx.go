@@ -55,8 +55,9 @@ const (
 
 func newWorkbook(w io.Writer) *workbook {
 	zw := zip.NewWriter(w)
-	// Sheets of results are large and repetitive; the fastest deflate level makes them a third
-	// bigger than the default does, in a third of the time.
+	// Sheets of results are large and repetitive: deflate's fastest level keeps compressing from
+	// dominating the time; the workbook comes out about a fifth bigger than at the default level
+	// (2.09 MB against 1.75 MB for 10,000 objects).
 	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) { return flate.NewWriter(out, flate.BestSpeed) })
 	return &workbook{zw: zw}
 }
