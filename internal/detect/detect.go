@@ -200,6 +200,12 @@ type Detector struct {
 	// perRule: actor|rule → the first detection alert kept and how many were kept (MaxAlertsPerRule)
 	perRule map[string]*ruleAlerts
 	stats   Stats
+	// suppressed counts the alerts each suppression silenced; offBefore keeps, from alerts Flush
+	// has let go, when each vault's soft delete was first disabled.
+	suppressed []int
+	offBefore  map[string]time.Time
+	// history: actor → day → rule → resources alerted on, of alerts Flush has let go (contextOpens).
+	history map[string]map[string]map[string]map[uint64]bool
 }
 
 // New compiles the rules (after overrides) and returns a Detector.
@@ -362,6 +368,63 @@ func (d *Detector) Finish() Result {
 	incidents := d.incidents()
 	sort.SliceStable(d.alerts, func(i, j int) bool { return d.alerts[i].Time.Before(d.alerts[j].Time) })
 	return Result{Alerts: d.alerts, Incidents: incidents, Stats: d.stats, Suppressions: supp}
+}
+
+// FlushHorizon is how long after an actor's latest alert its incidents can still change: an
+// opening alert up to ChainWindow later opens a span reaching back ChainWindow, which merges with
+// the spans its earlier alerts opened.
+const FlushHorizon = 2 * ChainWindow
+
+// Flush gives back the alerts and incidents of the actors whose latest alert ended FlushHorizon or
+// more before watermark (the event time up to which events have been processed: nothing earlier
+// can still arrive), and forgets those alerts, so a long-running detector holds only the alerts
+// that can still change. The alerts Flush and then Finish give together are Finish alone's, and
+// so are the incidents — which open, why, their severity, stages, alerts and timeline
+// (TestFlushGivesWhatFinishGives) — except what an incident reads from its actor's tracked state
+// (resources, principals, source IPs): as it was when the incident was built. The correlator, the
+// actors' state, the links between principals and what context alerts judge by (the resources
+// each rule alerted on per actor and day, 8 bytes each, kept 31 days) are kept.
+func (d *Detector) Flush(watermark time.Time) (alerts []*Alert, incidents []*Incident) {
+	latest := map[string]time.Time{}
+	for _, a := range d.alerts {
+		if a.Last.After(latest[a.Actor]) {
+			latest[a.Actor] = a.Last
+		}
+	}
+	done := func(a *Alert) bool { return !latest[a.Actor].Add(FlushHorizon).After(watermark) }
+	keep := d.alerts[:0]
+	for _, a := range d.alerts {
+		if done(a) {
+			alerts = append(alerts, a)
+		} else {
+			keep = append(keep, a)
+		}
+	}
+	if len(alerts) == 0 {
+		return nil, nil
+	}
+	clear(d.alerts[len(keep):])
+	d.alerts = keep
+	// What later incidents read of these alerts: when they disabled soft delete.
+	if d.offBefore == nil {
+		d.offBefore = map[string]time.Time{}
+	}
+	for v, t := range softDeleteOff(alerts, func(a *Alert, _ EventRef) bool { return a.failed() }) {
+		if u, ok := d.offBefore[v]; !ok || t.Before(u) {
+			d.offBefore[v] = t
+		}
+	}
+	d.suppressAlerts(alerts)
+	incidents = d.incidentsOf(alerts)
+	d.remember(alerts)
+	d.forget(watermark)
+	for _, a := range alerts {
+		if d.byKey[a.key] == a {
+			delete(d.byKey, a.key)
+		}
+	}
+	sort.SliceStable(alerts, func(i, j int) bool { return alerts[i].Time.Before(alerts[j].Time) })
+	return alerts, incidents
 }
 
 // Result is what a run found.

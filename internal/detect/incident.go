@@ -31,10 +31,13 @@ func LevelRank(l string) int {
 // incidents applies the incident policy (policy.go) to each actor's alerts: suppressed alerts
 // take no part; each opening alert opens an incident with the actor's alerts within ChainWindow of
 // it.
-func (d *Detector) incidents() []*Incident {
+func (d *Detector) incidents() []*Incident { return d.incidentsOf(d.alerts) }
+
+// incidentsOf builds the incidents of the given alerts (all the alerts of each of their actors).
+func (d *Detector) incidentsOf(all []*Alert) []*Incident {
 	byActor := map[string][]*Alert{}
 	var actors []string
-	for _, a := range d.alerts {
+	for _, a := range all {
 		if a.Suppressed != nil {
 			continue
 		}

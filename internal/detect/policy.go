@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"hash/fnv"
 	"sort"
 	"strings"
 	"time"
@@ -107,20 +108,34 @@ func (d *Detector) grantedBefore(e *activity.Event) (time.Time, bool) {
 
 // suppress marks the alerts a bulwark.yaml suppression in force matches, and counts them.
 func (d *Detector) suppress() []SuppressionCount {
+	d.suppressAlerts(d.alerts)
 	var out []SuppressionCount
-	for _, s := range d.opts.Suppress {
+	for i, s := range d.opts.Suppress {
 		c := SuppressionCount{Line: s.Line, Describe: s.Describe(), Reason: s.Reason, Owner: s.Owner, Expires: s.Until, Expired: !d.opts.Now.Before(s.Until)}
-		if !c.Expired {
-			for _, a := range d.alerts {
-				if a.Suppressed == nil && suppresses(s, a) {
-					a.Suppressed = &Suppressed{Line: s.Line, Reason: s.Reason, Expires: s.Until}
-					c.Alerts++
-				}
-			}
+		if i < len(d.suppressed) {
+			c.Alerts = d.suppressed[i]
 		}
 		out = append(out, c)
 	}
 	return out
+}
+
+// suppressAlerts marks the alerts the suppressions silence, counting them per suppression.
+func (d *Detector) suppressAlerts(alerts []*Alert) {
+	if len(d.suppressed) < len(d.opts.Suppress) {
+		d.suppressed = make([]int, len(d.opts.Suppress))
+	}
+	for i, s := range d.opts.Suppress {
+		if !d.opts.Now.Before(s.Until) { // expired: suppresses nothing
+			continue
+		}
+		for _, a := range alerts {
+			if a.Suppressed == nil && suppresses(s, a) {
+				a.Suppressed = &Suppressed{Line: s.Line, Reason: s.Reason, Expires: s.Until}
+				d.suppressed[i]++
+			}
+		}
+	}
 }
 
 // SuppressionCount is what one suppression did in a run.
@@ -358,8 +373,9 @@ func (d *Detector) contextOpens(a *Alert, mine []*Alert) string {
 		span = a.rule.Correlation.Timespan
 	}
 	now := map[string]bool{}
-	days := map[string]map[string]bool{}
+	days := map[string]map[uint64]bool{}
 	day0 := a.Time.UTC().Truncate(24 * time.Hour)
+	earlier := func(t time.Time) bool { return t.Before(day0) && !t.Before(day0.AddDate(0, 0, -30)) }
 	for _, o := range mine {
 		if !(feeds[strings.ToLower(o.Rule.Name)] || feeds[strings.ToLower(o.Rule.ID)]) || len(o.Events) == 0 {
 			continue
@@ -368,12 +384,30 @@ func (d *Detector) contextOpens(a *Alert, mine []*Alert) string {
 		switch {
 		case !o.Time.Before(a.Time.Add(-span)) && !o.Time.After(a.Last):
 			now[res] = true
-		case o.Time.Before(day0) && !o.Time.Before(day0.AddDate(0, 0, -30)):
+		case earlier(o.Time):
 			k := o.Time.UTC().Format("2006-01-02")
 			if days[k] == nil {
-				days[k] = map[string]bool{}
+				days[k] = map[uint64]bool{}
 			}
-			days[k][res] = true
+			days[k][resourceHash(res)] = true
+		}
+	}
+	// The days whose alerts Flush has let go, from what it kept of them.
+	for k, byRule := range d.history[a.Actor] {
+		t, _ := time.Parse("2006-01-02", k)
+		if !earlier(t) {
+			continue
+		}
+		for r, set := range byRule {
+			if !feeds[r] {
+				continue
+			}
+			if days[k] == nil {
+				days[k] = map[uint64]bool{}
+			}
+			for h := range set {
+				days[k][h] = true
+			}
 		}
 	}
 	busiest := 0
@@ -390,6 +424,60 @@ func (d *Detector) contextOpens(a *Alert, mine []*Alert) string {
 		return fmt.Sprintf("%s: %d resources, %.3g times the actor's busiest earlier day (%d)", a.Rule.Name, n, float64(n)/float64(busiest), busiest)
 	}
 	return ""
+}
+
+// resourceHash is a resource ID (lower case) as the history Flush keeps holds it: 8 bytes.
+func resourceHash(res string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(res))
+	return h.Sum64()
+}
+
+// remember keeps, of alerts Flush lets go, what contextOpens reads of them later: per actor and
+// day, the resources each rule alerted on (under the rule's name and its ID, lower case).
+func (d *Detector) remember(alerts []*Alert) {
+	if d.history == nil {
+		d.history = map[string]map[string]map[string]map[uint64]bool{}
+	}
+	for _, o := range alerts {
+		if o.Type != "detection" || len(o.Events) == 0 {
+			continue
+		}
+		days := d.history[o.Actor]
+		if days == nil {
+			days = map[string]map[string]map[uint64]bool{}
+			d.history[o.Actor] = days
+		}
+		k := o.Time.UTC().Format("2006-01-02")
+		if days[k] == nil {
+			days[k] = map[string]map[uint64]bool{}
+		}
+		h := resourceHash(strings.ToLower(o.Events[0].ResourceID))
+		for _, r := range []string{strings.ToLower(o.Rule.Name), strings.ToLower(o.Rule.ID)} {
+			if r == "" {
+				continue
+			}
+			if days[k][r] == nil {
+				days[k][r] = map[uint64]bool{}
+			}
+			days[k][r][h] = true
+		}
+	}
+}
+
+// forget drops the history of days more than 31 days before t: contextOpens looks back 30.
+func (d *Detector) forget(t time.Time) {
+	cut := t.UTC().Truncate(24*time.Hour).AddDate(0, 0, -31).Format("2006-01-02")
+	for actor, days := range d.history {
+		for k := range days {
+			if k < cut {
+				delete(days, k)
+			}
+		}
+		if len(days) == 0 {
+			delete(d.history, actor)
+		}
+	}
 }
 
 // disablesSoftDelete are the rules whose alerts turn a Recovery Services vault's soft delete off
@@ -421,7 +509,13 @@ func softDeleteOff(alerts []*Alert, refused func(*Alert, EventRef) bool) map[str
 // unprotectedVaults is softDeleteOff over every alert of the run (by anyone), leaving out
 // operations that failed.
 func (d *Detector) unprotectedVaults() map[string]time.Time {
-	return softDeleteOff(d.alerts, func(a *Alert, _ EventRef) bool { return a.failed() })
+	out := softDeleteOff(d.alerts, func(a *Alert, _ EventRef) bool { return a.failed() })
+	for v, t := range d.offBefore { // from alerts already flushed (Flush)
+		if u, ok := out[v]; !ok || t.Before(u) {
+			out[v] = t
+		}
+	}
+	return out
 }
 
 // episodes splits one actor's alerts (oldest first) into the incidents they open: each opening
