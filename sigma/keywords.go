@@ -2,6 +2,7 @@ package sigma
 
 import (
 	"bytes"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/bulwarkhq/bulwark/internal/jsonscan"
@@ -16,7 +17,6 @@ import (
 
 // keywordIndex is the automaton over the literals, lower-cased ASCII, each a pattern number.
 type keywordIndex struct {
-	patterns int
 	// A trie with failure links; goto transitions dense (one row of 256 per state) while the
 	// automaton is small, sparse (a map) when 10,000 keywords would make rows cost too much.
 	dense  []int32
@@ -27,13 +27,6 @@ type keywordIndex struct {
 }
 
 const denseStates = 4096
-
-func lowerByte(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
 
 // buildKeywordIndex builds the automaton for the literals (already lower-cased); pattern i is lits[i].
 func buildKeywordIndex(lits []string) *keywordIndex {
@@ -56,7 +49,7 @@ func buildKeywordIndex(lits []string) *keywordIndex {
 		}
 		nodes[s].out = int32(p)
 	}
-	k := &keywordIndex{patterns: len(lits), fail: make([]int32, len(nodes)), output: make([]int32, len(nodes)), dict: make([]int32, len(nodes))}
+	k := &keywordIndex{fail: make([]int32, len(nodes)), output: make([]int32, len(nodes)), dict: make([]int32, len(nodes))}
 	for i := range nodes {
 		k.output[i] = nodes[i].out
 	}
@@ -126,7 +119,7 @@ func buildKeywordIndex(lits []string) *keywordIndex {
 func scan[T string | []byte](k *keywordIndex, s T, found []uint64) {
 	st := int32(0)
 	for i := 0; i < len(s); i++ {
-		c := lowerByte(s[i])
+		c := lowerASCII(s[i])
 		if k.dense != nil {
 			st = k.dense[int(st)<<8|int(c)]
 		} else {
@@ -209,7 +202,7 @@ func (rs *RuleSet) indexKeywords() {
 				if !ok || sm.kind != strContains || !sm.fold || sm.lit == "" || !isASCII(sm.lit) {
 					continue
 				}
-				lit := lowerASCIIString(sm.lit)
+				lit := strings.ToLower(sm.lit) // ASCII: lower-cased byte for byte
 				id, seen := ids[lit]
 				if !seen {
 					id = int32(len(lits))
@@ -225,14 +218,6 @@ func (rs *RuleSet) indexKeywords() {
 	}
 	rs.keywordIndex = buildKeywordIndex(lits)
 	rs.keywordEv = &keywordEvent{index: rs.keywordIndex, found: make([]uint64, (len(lits)+63)/64)}
-}
-
-func lowerASCIIString(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		b[i] = lowerByte(c)
-	}
-	return string(b)
 }
 
 // matchIndexed is matchKeywords with the automaton's findings: a plain value is looked up, the

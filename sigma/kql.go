@@ -172,12 +172,13 @@ func (k *kqlConv) field(fm *fieldMatcher) (string, error) {
 	// Exact case-insensitive strings together: one in~ (…); three or more case-insensitive
 	// contains together: one regular expression of the quoted literals, a third of the length.
 	var exact, contained []string
+	shareContains := countContains(vals) >= 3
 	for _, v := range vals {
 		if sm, ok := v.(*strMatcher); ok && sm.kind == strExact && sm.fold && !fm.all && !fm.keyword {
 			exact = append(exact, kqlString(sm.lit))
 			continue
 		}
-		if sm, ok := v.(*strMatcher); ok && sm.kind == strContains && sm.fold && !fm.all && !fm.keyword && countContains(vals) >= 3 {
+		if sm, ok := v.(*strMatcher); ok && sm.kind == strContains && sm.fold && !fm.all && !fm.keyword && shareContains {
 			contained = append(contained, regexp.QuoteMeta(sm.lit))
 			continue
 		}

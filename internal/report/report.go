@@ -163,33 +163,26 @@ func areasWorstFirst(rep *assess.Report) []assess.Score {
 	return out
 }
 
-// findingIndexes returns the positions of the findings (fail, warn) in rep.Results, in order.
-func findingIndexes(rep *assess.Report) []int {
-	var out []int
+// reported returns the positions in rep.Results of the findings (fail, warn), then of the results
+// an exception accepts, each in order: what SARIF and the Markdown sections list.
+func reported(rep *assess.Report) []int {
+	var out, excepted []int
 	for i := range rep.Results {
-		if rep.Results[i].Failed() {
+		switch r := &rep.Results[i]; {
+		case r.Failed():
 			out = append(out, i)
+		case r.Status == assess.Excepted:
+			excepted = append(excepted, i)
 		}
 	}
-	return out
-}
-
-// exceptedIndexes returns the positions of the results an exception accepts.
-func exceptedIndexes(rep *assess.Report) []int {
-	var out []int
-	for i := range rep.Results {
-		if rep.Results[i].Status == assess.Excepted {
-			out = append(out, i)
-		}
-	}
-	return out
+	return append(out, excepted...)
 }
 
 // findingsByArea returns, per area title, the positions of its findings, then of its excepted
 // results: one pass, and no copy of a result.
 func findingsByArea(rep *assess.Report) map[string][]int {
 	out := map[string][]int{}
-	for _, i := range append(findingIndexes(rep), exceptedIndexes(rep)...) {
+	for _, i := range reported(rep) {
 		a := rep.Results[i].Area.Title()
 		out[a] = append(out[a], i)
 	}

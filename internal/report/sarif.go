@@ -152,7 +152,7 @@ func SARIF(w io.Writer, rep *assess.Report, checks []*assess.Check, meta Meta) e
 		}
 		run.Invocations = []sarifInvocation{inv}
 	}
-	results := append(findingIndexes(rep), exceptedIndexes(rep)...)
+	results := reported(rep)
 	result := func(i int) any {
 		r := &rep.Results[results[i]]
 		loc := sarifLocation{LogicalLocations: []sarifLogical{{Name: r.Name, FullyQualifiedName: r.Resource, Kind: "resource"}}}

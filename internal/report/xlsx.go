@@ -22,10 +22,8 @@ type workbook struct {
 	sheet  *bufio.Writer // the sheet being written
 	row    int
 	err    error
-	// pendingFilter is the current sheet's filter range, written after its rows.
-	pendingFilter string
-	pipe          *io.PipeWriter // to the goroutine compressing the current sheet
-	copied        chan error     // its result
+	pipe   *io.PipeWriter // to the goroutine compressing the current sheet
+	copied chan error     // its result
 }
 
 type sheetInfo struct {
@@ -106,7 +104,6 @@ func (b *workbook) startSheet(name string, opt sheetOptions) {
 		s.WriteString("</cols>")
 	}
 	s.WriteString("<sheetData>")
-	b.pendingFilter = info.filter
 }
 
 // addRow writes the next row: strings become inline strings (an empty one no cell at all), ints
@@ -147,8 +144,8 @@ func (b *workbook) endSheet() {
 		return
 	}
 	b.sheet.WriteString("</sheetData>")
-	if b.pendingFilter != "" {
-		b.sheet.WriteString(`<autoFilter ref="` + b.pendingFilter + `"/>`)
+	if f := b.sheets[len(b.sheets)-1].filter; f != "" {
+		b.sheet.WriteString(`<autoFilter ref="` + f + `"/>`)
 	}
 	b.sheet.WriteString("</worksheet>")
 	if err := b.sheet.Flush(); err != nil && b.err == nil {

@@ -2,6 +2,7 @@ package sentinel
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -258,7 +259,7 @@ func (c *converter) correlation(r *sigma.Rule) (Query, error) {
 	}
 	agg := []string{"StartTime = min(TimeGenerated)", "EndTime = max(TimeGenerated)", "EventCount = count()"}
 	for _, col := range []string{"Caller", "CallerIpAddress", "ResourceId"} { // the entities, when not grouped by
-		if !contains(by, col) {
+		if !slices.Contains(by, col) {
 			agg = append(agg, col+" = take_any("+col+")")
 		}
 	}
@@ -331,7 +332,7 @@ func (c *converter) correlation(r *sigma.Rule) (Query, error) {
 	b.WriteString("\n| extend BulwarkRule = " + kqlString(label(r)))
 	freq, period := schedule(corr.Timespan)
 	sort.Strings(notes)
-	return Query{Rule: r, KQL: prelude(b.String()), Frequency: freq, Period: period, Notes: compact(notes)}, nil
+	return Query{Rule: r, KQL: prelude(b.String()), Frequency: freq, Period: period, Notes: slices.Compact(notes)}, nil
 }
 
 func timespan(d time.Duration) string {
@@ -351,25 +352,6 @@ func isColumn(expr string) bool {
 		}
 	}
 	return false
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func compact(s []string) []string {
-	out := s[:0]
-	for i, x := range s {
-		if i == 0 || x != s[i-1] {
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 func kqlString(s string) string { return sigma.KQLString(s) }

@@ -36,7 +36,6 @@ type Sink interface {
 type JSONLines struct {
 	mu sync.Mutex
 	w  io.Writer
-	c  io.Closer // closed by Close when the sink opened it
 }
 
 // NewJSONLines writes to w (stdout, or a file the caller opened and closes).
@@ -55,13 +54,8 @@ func (s *JSONLines) Deliver(_ context.Context, r Record) error {
 	return err
 }
 
-// Close implements Sink.
-func (s *JSONLines) Close() error {
-	if s.c != nil {
-		return s.c.Close()
-	}
-	return nil
-}
+// Close implements Sink: the writer is the caller's to close.
+func (s *JSONLines) Close() error { return nil }
 
 // Multi delivers every record to each sink in turn; the first error stops it.
 type Multi []Sink

@@ -144,11 +144,9 @@ func (w *Webhook) post(ctx context.Context, r Record) (retryAfter time.Duration,
 	resp, err := w.Client.Do(req)
 	if err != nil {
 		// The error text of a failed request includes the whole URL: say only what failed.
-		var uerr *url.Error
 		msg := "request failed"
 		if e, ok := err.(*url.Error); ok {
-			uerr = e
-			msg = "request failed: " + uerr.Err.Error()
+			msg = "request failed: " + e.Err.Error()
 		}
 		return 0, &postError{msg: msg, retry: true}
 	}
