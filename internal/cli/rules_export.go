@@ -116,17 +116,13 @@ func writeExport(app *App, opts *rulesExportOptions, rules []sentinel.AnalyticsR
 	return writeExportFile(opts.out, opts.format, rules)
 }
 
-// writeExportFile writes the file whole or not at all (a temporary file renamed into place).
+// writeExportFile writes the file whole or not at all (writeFileAtomic).
 func writeExportFile(path, format string, rules []sentinel.AnalyticsRule) error {
 	var b bytes.Buffer
 	if err := sentinel.Write(&b, format, rules); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return writeFileAtomic(path, b.Bytes())
 }
 
 // safeFileName is a rule name as a file name: letters, digits, dot, dash and underscore kept.

@@ -353,7 +353,7 @@ func runSnapshotMerge(ctx context.Context, app *App, opts *snapshotMergeOptions)
 	return nil
 }
 
-// writeSnapshot writes atomically: a temporary file in the same folder, renamed into place.
+// writeSnapshot writes atomically (writeFileAtomic), or to stdout for "-".
 func writeSnapshot(path string, stdout io.Writer, s *arm.Snapshot) error {
 	if s.CollectedAt.IsZero() {
 		s.CollectedAt = time.Now().UTC().Truncate(time.Second)
@@ -367,7 +367,13 @@ func writeSnapshot(path string, stdout io.Writer, s *arm.Snapshot) error {
 		_, err := stdout.Write(data)
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".bulwark-snapshot-*")
+	return writeFileAtomic(path, data)
+}
+
+// writeFileAtomic writes data to path whole or not at all: a temporary file in the same folder,
+// renamed into place (and removed if anything fails).
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".bulwark-"+filepath.Base(path)+"-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
