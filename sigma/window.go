@@ -38,15 +38,7 @@ func (w *window) push(r *entryRec, maxEvents int) {
 	if w.events >= maxEvents {
 		r.events = nil
 	}
-	w.events += len(r.events)
-	if w.byRule == nil {
-		w.byRule, w.byValue = map[int]int{}, map[string]int{}
-	}
-	w.byRule[r.idx]++
-	if w.byValue[r.val]++; w.byValue[r.val] == 1 && r.val != "" {
-		w.values++
-	}
-	w.recs = append(w.recs, r)
+	w.restore(r)
 }
 
 // expire drops the matches older than span before now.
