@@ -124,6 +124,7 @@ func (d *Detector) onAlert(a sigma.Alert) {
 	}
 	if prev, ok := d.byKey[key]; ok && (a.Rule.Correlation == nil || !a.Time.After(prev.Last.Add(a.Rule.Correlation.Timespan))) {
 		d.stats.Duplicates++
+		d.changed[prev.Actor] = true
 		prev.add(a.Events)
 		if a.Rule.Correlation != nil {
 			prev.EventCount = max(prev.EventCount, len(prev.seen))
@@ -151,6 +152,7 @@ func (d *Detector) onAlert(a sigma.Alert) {
 			d.notePrivilegedGrant(a.Rule, first)
 			d.dependsOn(first)
 			per.first.NotKept++
+			d.changed[per.first.Actor] = true
 			d.stats.AlertsNotKept++
 			return
 		}
@@ -182,6 +184,7 @@ func (d *Detector) onAlert(a sigma.Alert) {
 		}
 		per.kept++
 	}
+	d.changed[actor] = true
 	d.watch(actor)
 }
 

@@ -204,6 +204,8 @@ type Detector struct {
 	// has let go, when each vault's soft delete was first disabled.
 	suppressed []int
 	offBefore  map[string]time.Time
+	// changed: actors with an alert new or changed since Open last ran.
+	changed map[string]bool
 	// history: actor → day → rule → resources alerted on, of alerts Flush has let go (contextOpens).
 	history map[string]map[string]map[string]map[uint64]bool
 }
@@ -255,7 +257,7 @@ func New(opts Options) (*Detector, sigma.Errors, error) {
 		bodies: newLRU[uint64, string](maxOpenOperations), privGrants: newLRU[string, time.Time](opts.MaxLinks),
 		written: newLRU[string, time.Time](maxWritten),
 		actors:  newLRU[string, *actorState](opts.MaxActors), watched: map[string]*actorState{}, byKey: map[string]*Alert{},
-		perRule: map[string]*ruleAlerts{}}
+		perRule: map[string]*ruleAlerts{}, changed: map[string]bool{}}
 	return d, errs, nil
 }
 
@@ -425,6 +427,25 @@ func (d *Detector) Flush(watermark time.Time) (alerts []*Alert, incidents []*Inc
 	}
 	sort.SliceStable(alerts, func(i, j int) bool { return alerts[i].Time.Before(alerts[j].Time) })
 	return alerts, incidents
+}
+
+// Open returns the incidents, as they stand now, of the actors whose alerts are new or changed
+// since the last call (of the alerts not yet flushed), for a long-running caller to report an
+// incident as soon as it opens and again as it grows; Flush gives each incident's final form. An
+// incident keeps its ID as it grows (it is named after its first alert) unless a later alert makes
+// an earlier one open it: then the final incident has another ID than the open one.
+func (d *Detector) Open() []*Incident {
+	if len(d.changed) == 0 {
+		return nil
+	}
+	var mine []*Alert
+	for _, a := range d.alerts {
+		if d.changed[a.Actor] {
+			mine = append(mine, a)
+		}
+	}
+	clear(d.changed)
+	return d.incidentsOf(mine)
 }
 
 // Result is what a run found.

@@ -38,6 +38,7 @@ func (d *Detector) incidentsOf(all []*Alert) []*Incident {
 	byActor := map[string][]*Alert{}
 	var actors []string
 	for _, a := range all {
+		a.Opens, a.Incident = "", "" // decided anew (Open may have decided them before)
 		if a.Suppressed != nil {
 			continue
 		}

@@ -84,6 +84,7 @@ type detectorState struct {
 	Stats     Stats                                     `json:"stats"`
 	Supp      []int                                     `json:"suppressed"`
 	OffBefore map[string]time.Time                      `json:"offBefore"`
+	Changed   []string                                  `json:"changed"` // actors whose alerts changed since Open
 	History   map[string]map[string]map[string][]uint64 `json:"history"`
 }
 
@@ -244,6 +245,9 @@ func (d *Detector) state() *detectorState {
 		}
 		s.PerRule[k] = [2]int{i, p.kept}
 	}
+	for a := range d.changed {
+		s.Changed = append(s.Changed, a)
+	}
 	if d.history != nil {
 		s.History = map[string]map[string]map[string][]uint64{}
 		for actor, days := range d.history {
@@ -361,6 +365,9 @@ func (d *Detector) restore(s *detectorState) error {
 			return fmt.Errorf("alerts of %s: no first alert %d", k, i)
 		}
 		d.perRule[k] = &ruleAlerts{first: first, kept: p[1]}
+	}
+	for _, a := range s.Changed {
+		d.changed[a] = true
 	}
 	if s.History != nil {
 		d.history = map[string]map[string]map[string]map[uint64]bool{}
