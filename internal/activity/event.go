@@ -211,6 +211,17 @@ func (e *Event) flatten(from []byte) {
 	}
 }
 
+// Keep returns the event for holding after the Reader's fn has returned: a time-only event's
+// memory is reused for the next (see Reader.TimeOnly), so it is copied; any other is itself.
+func (e *Event) Keep() *Event {
+	if !e.timeOnly {
+		return e
+	}
+	c := new(Event)
+	*c = timeOnlyValue(e.At, e.Format, e.src, e.keyHash)
+	return c
+}
+
 // Flat reports whether the Reader passed on only the event's flat fields, because Reader.Flat
 // accepted its operation: the raw nested parts — properties, request and response bodies,
 // identity, claims, authorization, HTTP request — are empty, and Field finds nothing in them.

@@ -174,12 +174,7 @@ func (o *ordered) add(e *Event) error {
 	if o.through {
 		return o.fn(e)
 	}
-	if e.timeOnly { // its memory is reused once fn returns (see Reader.TimeOnly): hold a copy
-		c := new(Event)
-		*c = timeOnlyValue(e.At, e.Format, e.src, e.keyHash)
-		e = c
-	}
-	o.buf = append(o.buf, e)
+	o.buf = append(o.buf, e.Keep())
 	if len(o.buf) == probeOrdered && sort.SliceIsSorted(o.buf, func(i, j int) bool { return o.buf[i].At.Before(o.buf[j].At) }) {
 		o.through = true
 		return o.flush()

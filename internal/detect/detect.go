@@ -429,14 +429,15 @@ func (d *Detector) Flush(watermark time.Time) (alerts []*Alert, incidents []*Inc
 	return alerts, incidents
 }
 
-// Open returns the incidents, as they stand now, of the actors whose alerts are new or changed
-// since the last call (of the alerts not yet flushed), for a long-running caller to report an
-// incident as soon as it opens and again as it grows; Flush gives each incident's final form. An
+// Open returns the alerts not yet flushed of the actors whose alerts are new or changed since the
+// last call, and those actors' incidents as they stand now, for a long-running caller to report an
+// alert or incident as soon as it is raised and again as it grows; Flush gives its final form.
+// The alerts are the detector's own and keep changing: render them before processing more. An
 // incident keeps its ID as it grows (it is named after its first alert) unless a later alert makes
 // an earlier one open it: then the final incident has another ID than the open one.
-func (d *Detector) Open() []*Incident {
+func (d *Detector) Open() ([]*Alert, []*Incident) {
 	if len(d.changed) == 0 {
-		return nil
+		return nil, nil
 	}
 	var mine []*Alert
 	for _, a := range d.alerts {
@@ -445,8 +446,18 @@ func (d *Detector) Open() []*Incident {
 		}
 	}
 	clear(d.changed)
-	return d.incidentsOf(mine)
+	return mine, d.incidentsOf(mine)
 }
+
+// Stats returns the counters so far.
+func (d *Detector) Stats() Stats { return d.stats }
+
+// Held is how many alerts the detector holds (not yet flushed).
+func (d *Detector) Held() int { return len(d.alerts) }
+
+// Watermark is the event time up to which the detector has processed events: the latest event
+// time seen less the lateness (what Flush takes).
+func (d *Detector) Watermark() time.Time { return d.maxSeen.Add(-d.opts.Lateness) }
 
 // Result is what a run found.
 type Result struct {

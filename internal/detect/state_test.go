@@ -56,7 +56,7 @@ func TestCheckpointRestoreGoesOn(t *testing.T) {
 			n++
 			if at := e.Time(); at.After(next) {
 				next = at.Add(time.Hour)
-				emit(nil, d.Open())
+				emit(d.Open())
 				emit(d.Flush(at.Add(-d.opts.Lateness - time.Minute)))
 			}
 			if restoreEvery > 0 && rng.IntN(restoreEvery) == 0 {

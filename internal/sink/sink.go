@@ -6,8 +6,7 @@
 // the Kafka record key) for the receiver to deduplicate by; within one process a sink delivers each
 // ID once (Dedup).
 //
-// The package is the delivery stage of bulwark watch (issue 18); the command itself is not built
-// yet, so nothing in the CLI uses it.
+// The package is the delivery stage of bulwark watch (internal/watch).
 package sink
 
 import (
@@ -21,6 +20,7 @@ import (
 // Record is one alert or incident to deliver.
 type Record struct {
 	ID   string // deterministic: the same alert or incident has the same ID on every run
+	Key  string // what the record is about, when records update one another (an incident's ID): the Kafka key; default ID
 	Kind string // "alert" or "incident"
 	JSON []byte // the bulwark.detect/v1 document, one line
 }

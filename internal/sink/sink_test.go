@@ -172,7 +172,7 @@ func TestDedupAndJSONLines(t *testing.T) {
 }
 
 // TestKafkaSink: records reach the topic through franz-go's in-process fake cluster, keyed by ID
-// with their kind as a header.
+// (no Key given) with their kind and delivery ID as headers.
 func TestKafkaSink(t *testing.T) {
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "bulwark-incidents"))
 	if err != nil {
@@ -200,7 +200,7 @@ func TestKafkaSink(t *testing.T) {
 	var keys []string
 	for len(keys) < 2 && ctx.Err() == nil {
 		consumer.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
-			if len(r.Headers) != 1 || string(r.Headers[0].Value) != "incident" || !json.Valid(r.Value) {
+			if len(r.Headers) != 2 || string(r.Headers[0].Value) != "incident" || string(r.Headers[1].Value) != string(r.Key) || !json.Valid(r.Value) {
 				t.Errorf("record %+v", r)
 			}
 			keys = append(keys, string(r.Key))

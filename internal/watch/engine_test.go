@@ -1,0 +1,70 @@
+package watch
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"time"
+	"testing"
+)
+
+// TestEngineMergesStreams: the demo's records dealt at random to 4 streams and handed to one
+// engine a whole stream at a time (the worst a backlog read can do: one partition's records all
+// before the next's) give the incident bulwark detect gives on the file, because a stream that is
+// behind holds the others back.
+func TestEngineMergesStreams(t *testing.T) {
+	recs := demoRecords(t)
+	opts := builtin(t)
+	want := fileDetect(t, opts, recs)
+	if len(want.Incidents) != 1 {
+		t.Fatalf("detect gives %d incidents on the demo, want 1", len(want.Incidents))
+	}
+	ctx := context.Background()
+	parts := spread(recs, 4, 5, rand.New(rand.NewPCG(7, 7)))
+	end := lastTime(t, recs)
+	for p := range parts { // the stream goes on: an hour later, then three days later
+		parts[p] = append(parts[p], envelope(later(end.Add(time.Hour), 2*p)), envelope(later(end.Add(72*time.Hour), 2*p+1)))
+	}
+	out := &collect{}
+	e, err := Open(ctx, Options{Detect: opts, Sink: out}, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"t/0", "t/1", "t/2", "t/3"}
+	for _, n := range names {
+		e.Behind(n, true)
+	}
+	for p, msgs := range parts {
+		for i, m := range msgs {
+			if err := e.Add(ctx, names[p], int64(i), int64(i+1), m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.Behind(names[p], false)
+		e.Drain()
+		if err := e.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.Finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	incs, alerts, dups, finals := out.delivered(t)
+	if finals != len(want.Alerts)+len(want.Incidents) {
+		t.Errorf("%d final records, want one per alert and incident (%d)", finals, len(want.Alerts)+len(want.Incidents))
+	}
+	if got, w := gotCores(t, incs), wantCores(t, want); !slices.Equal(got, w) {
+		t.Errorf("incidents differ from detect's:\n%s", diff(w, got))
+	}
+	if len(alerts) != len(want.Alerts) || len(dups) > 0 {
+		t.Errorf("%d alerts delivered, detect gives %d; delivered twice: %v", len(alerts), len(want.Alerts), dups)
+	}
+	if st := e.Detector().Stats(); st.Late > 0 {
+		t.Errorf("%d events late: the streams were not merged on event time", st.Late)
+	}
+	for p, msgs := range parts {
+		if pos, _ := e.Position(names[p]); pos != int64(len(msgs)) {
+			t.Errorf("%s at %d, want %d", names[p], pos, len(msgs))
+		}
+	}
+}
