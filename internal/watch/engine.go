@@ -23,6 +23,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -48,7 +49,25 @@ type Options struct {
 	// others go on without it (default 200,000).
 	MaxBuffered int
 	Metrics     *Metrics // nil: none
+
+	// crash, in tests, is asked at each point where a process could die; true makes the run stop
+	// there at once with errCrash, as a killed process would (no checkpoint, no commit, no leave).
+	crash func(point string) bool
 }
+
+// errCrash is what a run stopped by Options.crash returns.
+var errCrash = errors.New("crashed (test)")
+
+func (o *Options) defaults() {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxBuffered <= 0 {
+		o.MaxBuffered = 200_000
+	}
+}
+
+func (o *Options) crashes(point string) bool { return o.crash != nil && o.crash(point) }
 
 // Engine is one detector over several streams, checkpointed. It is not safe for concurrent use.
 type Engine struct {
@@ -108,12 +127,7 @@ type engineState struct {
 // Open returns the engine called name (its checkpoint file, in opts.State), restored from its
 // checkpoint when there is one, and delivers what that checkpoint left undelivered.
 func Open(ctx context.Context, opts Options, name string) (*Engine, error) {
-	if opts.Log == nil {
-		opts.Log = slog.New(slog.DiscardHandler)
-	}
-	if opts.MaxBuffered <= 0 {
-		opts.MaxBuffered = 200_000
-	}
+	opts.defaults()
 	e := &Engine{opts: opts, name: name, streams: map[string]*stream{}, emitted: map[string]uint64{}, revs: map[string]int{}, done: map[string]bool{}}
 	e.rd = &activity.Reader{Limits: opts.Limits, Workers: 1}
 	var es *engineState
@@ -333,6 +347,9 @@ func (e *Engine) Tick(ctx context.Context) error {
 	if err := e.checkpoint(); err != nil {
 		return err
 	}
+	if e.opts.crashes("checkpointed") {
+		return errCrash
+	}
 	return e.deliver(ctx)
 }
 
@@ -394,9 +411,15 @@ func (e *Engine) deliver(ctx context.Context) error {
 			e.opts.Metrics.sinkFailure()
 			return fmt.Errorf("delivering %s: %w (it stays in the checkpoint's outbox and is delivered on restart)", r.ID, err)
 		}
+		if e.opts.crashes("delivered-unlogged") {
+			return errCrash // the one record a restart delivers again
+		}
 		e.done[r.ID] = true
 		if err := e.log.add(r.ID); err != nil {
 			return err
+		}
+		if e.opts.crashes("delivered") {
+			return errCrash
 		}
 		final := bytes.Contains(r.JSON[:min(len(r.JSON), 120)], []byte(`"final":true`))
 		switch {

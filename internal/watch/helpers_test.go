@@ -155,7 +155,12 @@ func (c *collect) delivered(t testing.TB) (incidents map[string]json.RawMessage,
 	defer c.mu.Unlock()
 	incidents, alerts = map[string]json.RawMessage{}, map[string]json.RawMessage{}
 	rev := map[string]int{}
+	seen := map[string]bool{}
 	for _, r := range c.recs {
+		if seen[r.ID] { // delivered again (counted below)
+			continue
+		}
+		seen[r.ID] = true
 		var head struct {
 			Schema   string `json:"schema"`
 			Kind     string `json:"kind"`

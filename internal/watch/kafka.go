@@ -51,6 +51,7 @@ func partitionOf(stream string) (string, int32, bool) {
 // Run consumes until ctx is cancelled, then stops consuming, drains, checkpoints, commits and
 // returns nil: a clean shutdown. Any other return is an error that stopped it.
 func Run(ctx context.Context, o Options, k Kafka) error {
+	o.defaults()
 	if k.Tick <= 0 {
 		k.Tick = 10 * time.Second
 	}
@@ -117,7 +118,12 @@ func consume(ctx context.Context, o Options, k Kafka, topic, group string, perPa
 		return fmt.Errorf("kafka: %w", err)
 	}
 	c.cl = cl
-	defer cl.Close()
+	defer func() {
+		cl.Close() // leaves the group: its revoke only lets go (closing)
+		for _, e := range c.engines {
+			e.Close()
+		}
+	}()
 	o.Log.Info("consuming", "topic", topic, "group", group, "brokers", strings.Join(k.Brokers, ","), "perPartition", perPartition)
 	next := time.Now().Add(k.Tick)
 	for {
@@ -150,6 +156,9 @@ func consume(ctx context.Context, o Options, k Kafka, topic, group string, perPa
 		if err == nil {
 			err = c.err
 		}
+		if err != nil {
+			c.closing = true // a crash or a failure: leaving the group must not checkpoint again
+		}
 		c.mu.Unlock()
 		cl.AllowRebalance()
 		if err != nil {
@@ -165,9 +174,6 @@ func consume(ctx context.Context, o Options, k Kafka, topic, group string, perPa
 		return err
 	}
 	c.closing = true
-	for _, e := range c.engines {
-		e.Close()
-	}
 	o.Log.Info("stopped", "topic", topic)
 	return nil
 }
@@ -186,6 +192,10 @@ func (c *consumer) take(ctx context.Context, fetches kgo.Fetches) error {
 			if err = e.Add(ctx, name, r.Offset, r.Offset+1, r.Value); err != nil {
 				return
 			}
+			if c.o.crashes("mid-batch") {
+				err = errCrash
+				return
+			}
 		}
 		last := p.Records[len(p.Records)-1].Offset
 		lag := p.HighWatermark - (last + 1)
@@ -193,12 +203,18 @@ func (c *consumer) take(ctx context.Context, fetches kgo.Fetches) error {
 		c.o.Metrics.Lag(name, lag)
 		touched[e] = true
 	})
+	if err != nil {
+		return err
+	}
 	for e := range touched {
 		before := e.counts.Events
 		e.Drain()
 		c.o.Metrics.processed(c.topic, e.counts.Events-before)
 	}
-	return err
+	if c.o.crashes("drained") {
+		return errCrash
+	}
+	return nil
 }
 
 // tick reports and checkpoints the engines (of only partitions, when given), then commits the
@@ -234,6 +250,9 @@ func (c *consumer) tick(ctx context.Context, only []int32) error {
 			}
 			commit[t][p] = kgo.EpochOffset{Epoch: -1, Offset: pos}
 		}
+	}
+	if c.o.crashes("before-commit") {
+		return errCrash
 	}
 	if len(commit[c.topic]) == 0 {
 		return nil

@@ -119,7 +119,6 @@ func (e *Engine) checkpoint() error {
 // after each delivery round: what a restart must not deliver again.
 type deliveredLog struct {
 	f   *os.File
-	w   *bufio.Writer
 	ids []string // read at open
 }
 
@@ -139,9 +138,10 @@ func openDeliveredLog(dir, name string) (*deliveredLog, error) {
 	if l.f, err = os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
 		return nil, err
 	}
-	l.w = bufio.NewWriter(l.f)
 	if len(data) > 0 && data[len(data)-1] != '\n' { // end the cut line, so the next ID stands alone
-		l.w.WriteByte('\n')
+		if _, err := l.f.Write([]byte{'\n'}); err != nil {
+			return nil, err
+		}
 	}
 	return l, nil
 }
@@ -150,16 +150,13 @@ func (l *deliveredLog) add(id string) error {
 	if l == nil {
 		return nil
 	}
-	l.w.WriteString(id)
-	return l.w.WriteByte('\n')
+	_, err := l.f.Write([]byte(id + "\n")) // unbuffered: once written, a crash of the process keeps it
+	return err
 }
 
 func (l *deliveredLog) sync() error {
 	if l == nil {
 		return nil
-	}
-	if err := l.w.Flush(); err != nil {
-		return err
 	}
 	return l.f.Sync()
 }
@@ -168,7 +165,6 @@ func (l *deliveredLog) reset() error {
 	if l == nil {
 		return nil
 	}
-	l.w.Reset(l.f)
 	if err := l.f.Truncate(0); err != nil {
 		return err
 	}
@@ -179,7 +175,6 @@ func (l *deliveredLog) close() error {
 	if l == nil {
 		return nil
 	}
-	l.w.Flush()
 	return l.f.Close()
 }
 
