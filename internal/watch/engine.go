@@ -84,6 +84,7 @@ type Engine struct {
 	log     *deliveredLog
 	counts  Counts
 	last    time.Time // when the last checkpoint was written
+	upTo    int64     // sub-streams of one partition: the position after the last record added
 }
 
 // Counts are an engine's running totals (also in its checkpoint).
@@ -116,6 +117,7 @@ type engineState struct {
 	Version int                   `json:"version"`
 	Name    string                `json:"name"`
 	Streams map[string][2]int64   `json:"streams"` // name → [position, events of that record already processed]
+	Resume  int64                 `json:"resume"`  // sub-streams of one partition: where to read it from (Resume)
 	Emitted map[string]uint64     `json:"emitted"`
 	Revs    map[string]int        `json:"revisions"`
 	Outbox  []sink.Record         `json:"outbox"`
@@ -156,7 +158,7 @@ func Open(ctx context.Context, opts Options, name string) (*Engine, error) {
 		for n, p := range es.Streams {
 			e.streams[n] = &stream{pos: p[0], skip: int(p[1])}
 		}
-		e.emitted, e.revs, e.outbox, e.counts, e.last = es.Emitted, es.Revs, es.Outbox, es.Counts, es.Written
+		e.emitted, e.revs, e.outbox, e.counts, e.last, e.upTo = es.Emitted, es.Revs, es.Outbox, es.Counts, es.Written, es.Resume
 		if e.emitted == nil {
 			e.emitted = map[string]uint64{}
 		}
@@ -197,6 +199,32 @@ func (e *Engine) Positions() map[string]int64 {
 	return out
 }
 
+// Resume is, for an engine whose streams are sub-streams of one partition (the rekey topic's
+// records from each source partition: positions are the partition's offsets), where the partition
+// must be read from again for nothing to be missed: the first record not fully processed of any
+// sub-stream, or after the last record added when all are. Records before a sub-stream's own
+// position are skipped when read again. -1: nothing added yet.
+func (e *Engine) Resume() int64 {
+	r := e.upTo
+	if r == 0 {
+		r = -1
+	}
+	for _, s := range e.streams {
+		if len(s.queue) > 0 && (r < 0 || s.queue[0].pos < r) {
+			r = s.queue[0].pos
+		}
+	}
+	return r
+}
+
+// BehindAll says of every stream whether it is behind (see Behind): the sub-streams of one
+// partition are behind while the partition is.
+func (e *Engine) BehindAll(behind bool) {
+	for _, s := range e.streams {
+		s.behind = behind
+	}
+}
+
 // Drop forgets a stream (a partition revoked): its fetched records are let go, its position too.
 func (e *Engine) Drop(name string) { delete(e.streams, name) }
 
@@ -226,6 +254,7 @@ func (e *Engine) Add(ctx context.Context, name string, pos, next int64, value []
 	if s.pos < 0 {
 		s.pos = pos
 	}
+	e.upTo = max(e.upTo, next)
 	e.counts.Records++
 	f := &fetched{pos: pos, next: next}
 	malformed := e.rd.Malformed

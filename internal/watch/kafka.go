@@ -189,7 +189,11 @@ func (c *consumer) take(ctx context.Context, fetches kgo.Fetches) error {
 		}
 		name := streamName(p.Topic, p.Partition)
 		for _, r := range p.Records {
-			if err = e.Add(ctx, name, r.Offset, r.Offset+1, r.Value); err != nil {
+			stream := name
+			if c.perPartition {
+				stream = name + "<" + sourceOf(r) // a sub-stream: see Engine.Resume
+			}
+			if err = e.Add(ctx, stream, r.Offset, r.Offset+1, r.Value); err != nil {
 				return
 			}
 			if c.o.crashes("mid-batch") {
@@ -199,7 +203,11 @@ func (c *consumer) take(ctx context.Context, fetches kgo.Fetches) error {
 		}
 		last := p.Records[len(p.Records)-1].Offset
 		lag := p.HighWatermark - (last + 1)
-		e.Behind(name, lag > 0)
+		if c.perPartition {
+			e.BehindAll(lag > 0)
+		} else {
+			e.Behind(name, lag > 0)
+		}
 		c.o.Metrics.Lag(name, lag)
 		touched[e] = true
 	})
@@ -240,6 +248,15 @@ func (c *consumer) tick(ctx context.Context, only []int32) error {
 			return err
 		}
 		c.o.Metrics.held(e.name, e.d.Held())
+		if c.perPartition {
+			if _, p, ok := partitionOf(e.name); ok && e.Resume() >= 0 {
+				if commit[c.topic] == nil {
+					commit[c.topic] = map[int32]kgo.EpochOffset{}
+				}
+				commit[c.topic][p] = kgo.EpochOffset{Epoch: -1, Offset: e.Resume()}
+			}
+			continue
+		}
 		for s, pos := range e.Positions() {
 			t, p, ok := partitionOf(s)
 			if !ok || t != c.topic || pos < 0 {
@@ -288,7 +305,7 @@ func (c *consumer) assigned(ctx context.Context, _ *kgo.Client, as map[string][]
 		if _, ok := c.engines[p]; ok {
 			continue
 		}
-		e, err := Open(ctx, c.o, fmt.Sprintf("%s-%d", c.topic, p))
+		e, err := Open(ctx, c.o, fmt.Sprintf("%s/%d", c.topic, p))
 		if err != nil {
 			if c.err == nil {
 				c.err = err
@@ -311,7 +328,12 @@ func (c *consumer) adjust(_ context.Context, offsets map[string]map[int32]kgo.Of
 		if e == nil {
 			continue
 		}
-		if pos, ok := e.Position(streamName(c.topic, p)); ok && pos >= 0 {
+		pos, ok := e.Position(streamName(c.topic, p))
+		if c.perPartition {
+			pos = e.Resume()
+			ok = pos >= 0
+		}
+		if ok && pos >= 0 {
 			offsets[c.topic][p] = kgo.NewOffset().At(pos).WithEpoch(-1)
 		}
 	}
@@ -352,4 +374,14 @@ func (c *consumer) let(ps []int32) {
 			delete(c.engines, p)
 		}
 	}
+}
+
+// sourceOf is the source partition a rekeyed record came from.
+func sourceOf(r *kgo.Record) string {
+	for _, h := range r.Headers {
+		if h.Key == SourceHeader {
+			return string(h.Value)
+		}
+	}
+	return ""
 }

@@ -6,11 +6,14 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/bulwarkhq/bulwark/internal/sink"
 )
 
 // cluster is franz-go's in-process Kafka with the source topic of 4 partitions, the demo dealt to
@@ -19,12 +22,12 @@ import (
 // later (event time goes on, so alerts and incidents take their final form).
 func cluster(t *testing.T, topics ...string) (*kfake.Cluster, []string, int) {
 	c, brokers, publish := clusterSlowly(t, topics...)
-	return c, brokers, publish(1)
+	return c, brokers, publish(1) + publish(2)
 }
 
 // clusterSlowly is cluster with the messages published as the test says: publish(f) publishes
-// the first fraction f of every partition's messages not published yet, and returns how many it
-// published.
+// the first fraction f of every partition's demo messages not published yet, publish(2) the
+// routine reads an hour and three days later, and each returns how many it published.
 func clusterSlowly(t *testing.T, topics ...string) (*kfake.Cluster, []string, func(f float64) int) {
 	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, topics...))
@@ -35,7 +38,9 @@ func clusterSlowly(t *testing.T, topics ...string) (*kfake.Cluster, []string, fu
 	recs := demoRecords(t)
 	parts := spread(recs, 4, 5, rand.New(rand.NewPCG(11, 3)))
 	end := lastTime(t, recs)
+	demo := make([]int, len(parts))
 	for p := range parts {
+		demo[p] = len(parts[p])
 		parts[p] = append(parts[p], envelope(later(end.Add(time.Hour), 2*p)), envelope(later(end.Add(72*time.Hour), 2*p+1)))
 	}
 	sent := make([]int, len(parts))
@@ -47,7 +52,10 @@ func clusterSlowly(t *testing.T, topics ...string) (*kfake.Cluster, []string, fu
 		defer cl.Close()
 		n := 0
 		for p, msgs := range parts {
-			upto := min(len(msgs), int(f*float64(len(msgs))+0.999))
+			upto := len(msgs)
+			if f <= 1 {
+				upto = min(demo[p], int(f*float64(demo[p])+0.999))
+			}
 			for ; sent[p] < upto; sent[p]++ {
 				if err := cl.ProduceSync(t.Context(), &kgo.Record{Topic: topics[0], Partition: int32(p), Value: msgs[sent[p]]}).FirstErr(); err != nil {
 					t.Fatal(err)
@@ -122,6 +130,9 @@ func TestWatchSurvivesCrashes(t *testing.T) {
 	const runs = 20
 	for i := 0; i < runs; i++ {
 		publish(float64(i+1) / runs) // the log keeps coming while watch crashes and restarts
+		if i == runs-1 {
+			publish(2)
+		}
 		point := points[i%len(points)]
 		after, calls := rng.IntN(8), 0
 		o := Options{Detect: opts, Sink: out, State: state, crash: func(p string) bool {
@@ -161,4 +172,101 @@ func TestWatchSurvivesCrashes(t *testing.T) {
 		t.Errorf("delivered twice: %v; %d crashes fell between a delivery and its log line", dups, crashes["delivered-unlogged"])
 	}
 	t.Logf("crashes: %v; %d records delivered, %d of them twice", crashes, len(out.recs), len(dups))
+}
+
+// tagged is a sink that says which instance delivered.
+type tagged struct {
+	sink *collect
+	n    atomic.Int64
+}
+
+func (s *tagged) Deliver(ctx context.Context, r sink.Record) error {
+	s.n.Add(1)
+	return s.sink.Deliver(ctx, r)
+}
+func (s *tagged) Close() error { return nil }
+
+// TestWatchRekeyFailover: two instances with --rekey-topic (each consuming the source topic,
+// re-publishing by subscription, and correlating the rekey topic's partitions it owns), sharing
+// a state folder; the one correlating the attack's partition is stopped mid-attack, the other
+// takes the partition over from its checkpoint: still the one incident detect gives on the file,
+// every alert and incident once in final form, nothing delivered twice.
+func TestWatchRekeyFailover(t *testing.T) {
+	_, brokers, publish := clusterSlowly(t, "insights-activity-logs", "bulwark-rekeyed")
+	opts := builtin(t)
+	want := fileDetect(t, opts, demoRecords(t))
+	out := &collect{}
+	state := t.TempDir()
+	k := Kafka{Brokers: brokers, Topic: "insights-activity-logs", Group: "bulwark", Start: kgo.NewOffset().AtStart(), Tick: 20 * time.Millisecond, MaxPoll: 5,
+		Rekey: "bulwark-rekeyed"}
+	sinks := [2]*tagged{{sink: out}, {sink: out}}
+	var cancels [2]context.CancelFunc
+	var dones [2]chan error
+	for i := range sinks {
+		ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+		cancels[i], dones[i] = cancel, make(chan error, 1)
+		o := Options{Detect: opts, Sink: sinks[i], State: state}
+		go func() { dones[i] <- Run(ctx, o, k) }()
+	}
+	defer func() {
+		for _, c := range cancels {
+			c()
+		}
+	}()
+	// The log arrives as it does live, a slice at a time (a backlog read through the rekey stage
+	// can be out of order across source partitions: see docs/watch.md).
+	const nSlices = 20
+	slice := 0
+	deadline := time.Now().Add(30 * time.Second)
+	owner := -1
+	for owner < 0 && time.Now().Before(deadline) {
+		if slice < nSlices/2 {
+			slice++
+			publish(float64(slice) / nSlices)
+		}
+		time.Sleep(150 * time.Millisecond)
+		for i, s := range sinks {
+			if s.n.Load() > 0 {
+				owner = i
+			}
+		}
+	}
+	if owner < 0 {
+		t.Fatal("no instance delivered anything in 30 s")
+	}
+	cancels[owner]() // stopped mid-attack: it checkpoints, commits and leaves
+	if err := <-dones[owner]; err != nil {
+		t.Fatalf("instance %d: %v", owner, err)
+	}
+	before, stoppedAt := sinks[1-owner].n.Load(), slice
+	time.Sleep(2 * time.Second) // the other instance takes the partitions over (live, the log goes on meanwhile: seconds of it)
+	for slice < nSlices {
+		slice++
+		publish(float64(slice) / nSlices)
+		time.Sleep(150 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	publish(2) // an hour and three days later
+	total := len(want.Alerts) + len(want.Incidents)
+	for time.Now().Before(deadline.Add(30 * time.Second)) {
+		if _, _, _, finals := out.delivered(t); finals >= total {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancels[1-owner]()
+	if err := <-dones[1-owner]; err != nil {
+		t.Fatalf("instance %d: %v", 1-owner, err)
+	}
+	if sinks[1-owner].n.Load() == before {
+		t.Fatal("the other instance delivered nothing after the owner stopped: it did not take over")
+	}
+	incs, alerts, dups, finals := out.delivered(t)
+	if got, w := gotCores(t, incs), wantCores(t, want); !slices.Equal(got, w) {
+		t.Errorf("incidents differ from detect's:\n%s", diff(w, got))
+	}
+	if len(alerts) != len(want.Alerts) || finals != total || len(dups) > 0 {
+		t.Errorf("%d alerts, %d final records (detect: %d alerts, %d incidents); delivered twice: %v", len(alerts), finals, len(want.Alerts), len(want.Incidents), dups)
+	}
+	t.Logf("stopped after slice %d of %d: instance %d stopped after delivering %d records; instance %d delivered %d in all", stoppedAt, nSlices, owner, sinks[owner].n.Load(), 1-owner, sinks[1-owner].n.Load())
 }

@@ -67,6 +67,11 @@ func rekeyBy(s string) string {
 	return s
 }
 
+// SourceHeader names, on a rekeyed record, the source partition it came from: the correlating
+// stage merges a rekey partition's records per source partition on event time, as it would the
+// source partitions themselves (each is in order; their interleaving is the ingest stages').
+const SourceHeader = "bulwark-source"
+
 // rekey splits one source record into documents of the events of one key each.
 func rekey(ctx context.Context, o Options, k Kafka, rd *activity.Reader, r *kgo.Record) []*kgo.Record {
 	where := fmt.Sprintf("%s@%d", streamName(r.Topic, r.Partition), r.Offset)
@@ -107,7 +112,7 @@ func rekey(ctx context.Context, o Options, k Kafka, rd *activity.Reader, r *kgo.
 		doc, _ := json.Marshal(struct {
 			Records []json.RawMessage `json:"records"`
 		}{groups[key]})
-		out = append(out, &kgo.Record{Key: []byte(key), Value: doc})
+		out = append(out, &kgo.Record{Key: []byte(key), Value: doc, Headers: []kgo.RecordHeader{{Key: SourceHeader, Value: []byte(streamName(r.Topic, r.Partition))}}})
 	}
 	return out
 }

@@ -19,7 +19,10 @@ import (
 // state after it has its own, detect.StateVersion).
 const StateVersion = 1
 
-func checkpointPath(dir, name string) string { return filepath.Join(dir, name+".checkpoint") }
+// fileName is an engine's name as a file name ("insights-activity-logs/3" → "insights-activity-logs-3").
+func fileName(name string) string { return strings.ReplaceAll(name, "/", "-") }
+
+func checkpointPath(dir, name string) string { return filepath.Join(dir, fileName(name)+".checkpoint") }
 
 // readCheckpoint reads an engine's checkpoint: no file is no checkpoint (nil, nil, nil); a file
 // that cannot be read whole is an error naming it, never a silent fresh start.
@@ -68,7 +71,7 @@ func (e *Engine) checkpoint() error {
 		return nil
 	}
 	es := engineState{Version: StateVersion, Name: e.name, Streams: map[string][2]int64{}, Emitted: e.emitted, Revs: e.revs,
-		Outbox: e.outbox, Reader: e.rd.Dedup(), Counts: e.counts, Written: now}
+		Outbox: e.outbox, Reader: e.rd.Dedup(), Counts: e.counts, Written: now, Resume: e.Resume()}
 	for n, s := range e.streams {
 		es.Streams[n] = [2]int64{s.pos, int64(s.skip)}
 	}
@@ -77,7 +80,7 @@ func (e *Engine) checkpoint() error {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	path := checkpointPath(e.opts.State, e.name)
-	tmp, err := os.CreateTemp(e.opts.State, "."+e.name+".checkpoint-*")
+	tmp, err := os.CreateTemp(e.opts.State, "."+fileName(e.name)+".checkpoint-*")
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
@@ -123,7 +126,7 @@ type deliveredLog struct {
 }
 
 func openDeliveredLog(dir, name string) (*deliveredLog, error) {
-	path := filepath.Join(dir, name+".delivered")
+	path := filepath.Join(dir, fileName(name)+".delivered")
 	data, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
