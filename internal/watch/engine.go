@@ -257,18 +257,18 @@ func (e *Engine) Add(ctx context.Context, name string, pos, next int64, value []
 	e.upTo = max(e.upTo, next)
 	e.counts.Records++
 	f := &fetched{pos: pos, next: next}
-	malformed := e.rd.Malformed
+	malformed, dups := e.rd.Malformed, e.rd.Duplicates
 	label := fmt.Sprintf("%s@%d", name, pos)
 	err := e.rd.ReadFrom(ctx, label, bytes.NewReader(value), func(ev *activity.Event) error {
 		f.events = append(f.events, ev.Keep())
 		return nil
 	})
-	if n := e.rd.Malformed - malformed; n > 0 || err != nil {
+	if n := e.rd.Malformed - malformed; n > 0 || err != nil || len(f.events) == 0 && e.rd.Duplicates == dups {
 		e.counts.Malformed += max(n, 1)
-		msg := ""
+		msg := "no Activity Log event in it"
 		if err != nil {
 			msg = err.Error()
-		} else if len(e.rd.Problems) > 0 {
+		} else if n > 0 && len(e.rd.Problems) > 0 {
 			msg = e.rd.Problems[len(e.rd.Problems)-1].String()
 		}
 		e.opts.Log.Warn("malformed record", "stream", name, "position", pos, "problems", max(n, 1), "first", msg)

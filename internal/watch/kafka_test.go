@@ -1,15 +1,22 @@
 package watch
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -270,3 +277,106 @@ func TestWatchRekeyFailover(t *testing.T) {
 	}
 	t.Logf("stopped after slice %d of %d: instance %d stopped after delivering %d records; instance %d delivered %d in all", stoppedAt, nSlices, owner, sinks[owner].n.Load(), 1-owner, sinks[1-owner].n.Load())
 }
+
+// TestWatchPoisonAndMetrics: records that are not JSON, or JSON of no event, among the demo's
+// are counted and logged by partition and offset and change nothing else; /metrics, scraped and
+// parsed as Prometheus text, counts the events, the decode errors, the final alerts and incidents,
+// and the checkpoint; /healthz and /readyz answer.
+func TestWatchPoisonAndMetrics(t *testing.T) {
+	c, brokers, publish := clusterSlowly(t, "insights-activity-logs")
+	publish(0.5)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range []string{`{"records":[{"time":`, "\x00\x01 not json", `{"records":[{"no":"event"}]}`} {
+		if err := cl.ProduceSync(t.Context(), &kgo.Record{Topic: "insights-activity-logs", Partition: int32(i % 4), Value: []byte(v)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl.Close()
+	publish(1)
+	publish(2)
+	opts := builtin(t)
+	want := fileDetect(t, opts, demoRecords(t))
+	out := &collect{}
+	var logs syncBuffer
+	m := NewMetrics()
+	o := Options{Detect: opts, Sink: out, State: t.TempDir(), Metrics: m, Log: slog.New(slog.NewJSONHandler(&logs, nil))}
+	k := Kafka{Brokers: brokers, Topic: "insights-activity-logs", Group: "bulwark", Start: kgo.NewOffset().AtStart(), Tick: 20 * time.Millisecond}
+	if err := until(t, o, k, out, len(want.Alerts)+len(want.Incidents)); err != nil {
+		t.Fatal(err)
+	}
+	incs, _, dups, _ := out.delivered(t)
+	if got, w := gotCores(t, incs), wantCores(t, want); !slices.Equal(got, w) || len(dups) > 0 {
+		t.Errorf("poisoned records changed the incidents (or doubled %v):\n%s", dups, diff(w, got))
+	}
+	if n := strings.Count(logs.String(), `"msg":"malformed record"`); n != 3 {
+		t.Errorf("%d malformed records logged, want 3:\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), `"stream":"insights-activity-logs/1"`) || !strings.Contains(logs.String(), `"position":`) {
+		t.Errorf("the log does not name partition and offset:\n%s", logs.String())
+	}
+	srv := httptest.NewServer(m.Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("/metrics is not Prometheus text: %v", err)
+	}
+	sum := func(name string) float64 {
+		f, ok := families[name]
+		if !ok {
+			t.Errorf("no %s", name)
+			return 0
+		}
+		v := 0.0
+		for _, m := range f.GetMetric() {
+			switch {
+			case m.GetCounter() != nil:
+				v += m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				v += m.GetGauge().GetValue()
+			}
+		}
+		return v
+	}
+	if n := sum("bulwark_watch_events_total"); n < float64(len(demoRecords(t))) {
+		t.Errorf("events_total %v, want at least %d", n, len(demoRecords(t)))
+	}
+	if n := sum("bulwark_watch_decode_errors_total"); n != 3 {
+		t.Errorf("decode_errors_total %v, want 3", n)
+	}
+	if n := sum("bulwark_watch_alerts_total"); n != float64(len(want.Alerts)) {
+		t.Errorf("alerts_total %v, want %d", n, len(want.Alerts))
+	}
+	if n := sum("bulwark_watch_incidents_total"); n != float64(len(want.Incidents)) {
+		t.Errorf("incidents_total %v, want %d", n, len(want.Incidents))
+	}
+	if ts := sum("bulwark_watch_last_checkpoint_timestamp_seconds"); time.Since(time.Unix(int64(ts), 0)) > time.Minute {
+		t.Errorf("last checkpoint at %v", ts)
+	}
+	for _, p := range []string{"/healthz", "/readyz"} {
+		r, err := http.Get(srv.URL + p)
+		if err != nil || r.StatusCode != 200 {
+			t.Errorf("%s: %v %v", p, r.Status, err)
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
