@@ -104,6 +104,7 @@ Start with 'bulwark demo', which runs on an embedded example estate with no Azur
 		NewCmdAssess(app, nil),
 		NewCmdChecks(app),
 		NewCmdDetect(app, nil),
+		NewCmdWatch(app, nil),
 		NewCmdApps(app),
 		NewCmdRespond(app, nil),
 		NewCmdSnapshot(app),

@@ -1548,6 +1548,13 @@ func TestCommandOptions(t *testing.T) {
 		{"demo", func(ok *bool) *cobra.Command {
 			return NewCmdDemo(app, func(o *demoOptions) error { *ok = o.out == "d" && o.force; return nil })
 		}, []string{"--out", "d", "--force"}},
+		{"watch", func(ok *bool) *cobra.Command {
+			return NewCmdWatch(app, func(o *watchOptions) error {
+				*ok = strings.Join(o.brokers, ",") == "a:9092,b:9092" && o.state == "st" && o.rekeyTopic == "rk" && o.from == "earliest" &&
+					o.interval == 5*time.Second && o.maxActors == 7 && o.changed["max-actors"] && o.topic == "insights-activity-logs"
+				return nil
+			})
+		}, []string{"--brokers", "a:9092,b:9092", "--state", "st", "--rekey-topic", "rk", "--from", "earliest", "--checkpoint-interval", "5s", "--max-actors", "7"}},
 		{"version", func(ok *bool) *cobra.Command {
 			return NewCmdVersion(app, func(o *versionOptions) error { *ok = true; return nil })
 		}, nil},

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/bulwarkhq/bulwark/internal/activity"
 	"github.com/bulwarkhq/bulwark/internal/config"
@@ -78,10 +79,7 @@ detection.suppress silences alerts with a reason and an expiry (they stay listed
 				return err
 			}
 			opts.paths, opts.format = args, format
-			opts.changed = map[string]bool{}
-			for _, n := range []string{"max-actors", "max-groups", "max-held"} {
-				opts.changed[n] = cmd.Flags().Changed(n)
-			}
+			opts.flagsGiven(cmd)
 			if runF != nil {
 				return runF(&opts)
 			}
@@ -89,19 +87,12 @@ detection.suppress silences alerts with a reason and an expiry (they stay listed
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&opts.rules, "rules", nil, "more Sigma rules: a file or folder (repeatable)")
-	f.BoolVar(&opts.noBuiltin, "no-builtin", false, "do not run the built-in rule pack")
-	f.StringArrayVar(&opts.snap.paths, "snapshot", nil, "estate snapshot for components and blast radius: a file or folder (repeatable)")
-	f.StringVar(&opts.config, "config", "", "bulwark.yaml: detection.correlations thresholds and windows, detection.context, detection.suppress")
+	opts.detectorFlags(f)
 	f.StringVar(&opts.since, "since", "", "skip events before this time (RFC 3339, a date, or a duration ago such as 24h or 7d)")
 	f.StringVar(&opts.until, "until", "", "skip events at or after this time (same forms as --since)")
-	f.DurationVar(&opts.lateness, "lateness", 20*time.Minute, "how late an out-of-order event may arrive and still be correlated in order")
 	f.StringVar(&opts.failOn, "fail-on", "", "exit 1 when an incident reaches this severity (low|medium|high|critical)")
-	f.IntVar(&opts.maxGroups, "max-groups", limits.Default.MaxGroups, "correlation groups kept per rule (least recently seen evicted beyond it; bulwark.yaml limits.maxGroups)")
 	f.BoolVar(&opts.allowPartial, "allow-partial", false, "exit 0 even when some lines or rows could not be read (the output still says how many)")
 	f.BoolVar(&opts.allowEmpty, "allow-empty", false, "exit 0 when the inputs hold no event at all (by default that is an error: nothing was read)")
-	f.IntVar(&opts.maxActors, "max-actors", limits.Default.MaxActors, "actors whose changes are tracked (least recently seen without an alert evicted beyond it; limits.maxActors)")
-	f.IntVar(&opts.maxHeld, "max-held", limits.Default.MaxHeld, "events held to be put in time order (beyond it the oldest are passed on early, counted as releasedEarly; limits.maxHeld)")
 	cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions(detect.Levels[1:], cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -136,62 +127,9 @@ func runDetect(ctx context.Context, app *App, opts *detectOptions) error {
 		}
 	}
 	now := time.Now().UTC()
-	dopts := detect.Options{Lateness: opts.lateness}
-	var lim limits.Limits
-	if dopts.Since, err = parseTime(opts.since, now); err != nil {
-		return usagef("--since: %v", err)
-	}
-	if dopts.Until, err = parseTime(opts.until, now); err != nil {
-		return usagef("--until: %v", err)
-	}
-	if opts.lateness < 0 {
-		return usagef("--lateness: must not be negative")
-	}
-	if opts.noBuiltin && len(opts.rules) == 0 {
-		return usagef("--no-builtin needs --rules: there would be no rules to run")
-	}
-	if opts.config != "" {
-		cfg, err := load.Config(opts.config)
-		if err != nil {
-			return err
-		}
-		dopts.Overrides = cfg.Detection.Correlations
-		dopts.Context, dopts.Suppress = cfg.Detection.Context, cfg.Detection.Suppress
-		lim = cfg.Limits
-	}
-	// A flag given wins over bulwark.yaml's limits, which win over the defaults.
-	if opts.changed["max-actors"] {
-		lim.MaxActors = opts.maxActors
-	}
-	if opts.changed["max-groups"] {
-		lim.MaxGroups = opts.maxGroups
-	}
-	if opts.changed["max-held"] {
-		lim.MaxHeld = opts.maxHeld
-	}
-	lim = lim.Or()
-	dopts.MaxActors, dopts.MaxGroups, dopts.MaxHeld, dopts.MaxAlerts, dopts.MaxAlertsPerRule, dopts.MaxRuleValues = lim.MaxActors, lim.MaxGroups, lim.MaxHeld,
-		lim.MaxAlerts, lim.MaxAlertsPerRule, lim.MaxRuleValues
-	dopts.Now = now
-	rules, errs := loadRules(!opts.noBuiltin, opts.rules)
-	for _, e := range errs {
-		app.notef("rules: %s", e)
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%s: fix them or leave them out (bulwark rules lint shows every problem)", plural(len(errs), "invalid rule", "invalid rules"))
-	}
-	// The overrides are applied here, once, so that their errors name bulwark.yaml.
-	if dopts.Rules, err = detect.WithOverrides(rules, dopts.Overrides); err != nil {
-		return fmt.Errorf("%s: %w", opts.config, err)
-	}
-	dopts.Overrides = nil
-	if len(opts.snap.paths) > 0 {
-		opts.snap.limits = lim
-		res, err := opts.snap.load(ctx, app, nil)
-		if err != nil {
-			return err
-		}
-		dopts.Estate = detect.NewEstate(res.Snapshot)
+	dopts, lim, err := opts.detector(ctx, app, now)
+	if err != nil {
+		return err
 	}
 	progress := !app.Quiet && isTerminal(app.Stderr)
 	last := time.Now()
@@ -277,4 +215,88 @@ func runDetect(ctx context.Context, app *App, opts *detectOptions) error {
 		}
 	}
 	return nil
+}
+
+// detector builds the detector's options from the flags, bulwark.yaml and --snapshot: what
+// bulwark detect and bulwark watch share.
+func (opts *detectOptions) detector(ctx context.Context, app *App, now time.Time) (detect.Options, limits.Limits, error) {
+	var err error
+	dopts := detect.Options{Lateness: opts.lateness}
+	var lim limits.Limits
+	if dopts.Since, err = parseTime(opts.since, now); err != nil {
+		return dopts, lim, usagef("--since: %v", err)
+	}
+	if dopts.Until, err = parseTime(opts.until, now); err != nil {
+		return dopts, lim, usagef("--until: %v", err)
+	}
+	if opts.lateness < 0 {
+		return dopts, lim, usagef("--lateness: must not be negative")
+	}
+	if opts.noBuiltin && len(opts.rules) == 0 {
+		return dopts, lim, usagef("--no-builtin needs --rules: there would be no rules to run")
+	}
+	if opts.config != "" {
+		cfg, err := load.Config(opts.config)
+		if err != nil {
+			return dopts, lim, err
+		}
+		dopts.Overrides = cfg.Detection.Correlations
+		dopts.Context, dopts.Suppress = cfg.Detection.Context, cfg.Detection.Suppress
+		lim = cfg.Limits
+	}
+	// A flag given wins over bulwark.yaml's limits, which win over the defaults.
+	if opts.changed["max-actors"] {
+		lim.MaxActors = opts.maxActors
+	}
+	if opts.changed["max-groups"] {
+		lim.MaxGroups = opts.maxGroups
+	}
+	if opts.changed["max-held"] {
+		lim.MaxHeld = opts.maxHeld
+	}
+	lim = lim.Or()
+	dopts.MaxActors, dopts.MaxGroups, dopts.MaxHeld, dopts.MaxAlerts, dopts.MaxAlertsPerRule, dopts.MaxRuleValues = lim.MaxActors, lim.MaxGroups, lim.MaxHeld,
+		lim.MaxAlerts, lim.MaxAlertsPerRule, lim.MaxRuleValues
+	dopts.Now = now
+	rules, errs := loadRules(!opts.noBuiltin, opts.rules)
+	for _, e := range errs {
+		app.notef("rules: %s", e)
+	}
+	if len(errs) > 0 {
+		return dopts, lim, fmt.Errorf("%s: fix them or leave them out (bulwark rules lint shows every problem)", plural(len(errs), "invalid rule", "invalid rules"))
+	}
+	// The overrides are applied here, once, so that their errors name bulwark.yaml.
+	if dopts.Rules, err = detect.WithOverrides(rules, dopts.Overrides); err != nil {
+		return dopts, lim, fmt.Errorf("%s: %w", opts.config, err)
+	}
+	dopts.Overrides = nil
+	if len(opts.snap.paths) > 0 {
+		opts.snap.limits = lim
+		res, err := opts.snap.load(ctx, app, nil)
+		if err != nil {
+			return dopts, lim, err
+		}
+		dopts.Estate = detect.NewEstate(res.Snapshot)
+	}
+	return dopts, lim, nil
+}
+
+// detectorFlags are the flags bulwark detect and bulwark watch share.
+func (opts *detectOptions) detectorFlags(f *pflag.FlagSet) {
+	f.StringArrayVar(&opts.rules, "rules", nil, "more Sigma rules: a file or folder (repeatable)")
+	f.BoolVar(&opts.noBuiltin, "no-builtin", false, "do not run the built-in rule pack")
+	f.StringArrayVar(&opts.snap.paths, "snapshot", nil, "estate snapshot for components and blast radius: a file or folder (repeatable)")
+	f.StringVar(&opts.config, "config", "", "bulwark.yaml: detection.correlations thresholds and windows, detection.context, detection.suppress")
+	f.DurationVar(&opts.lateness, "lateness", 20*time.Minute, "how late an out-of-order event may arrive and still be correlated in order")
+	f.IntVar(&opts.maxGroups, "max-groups", limits.Default.MaxGroups, "correlation groups kept per rule (least recently seen evicted beyond it; bulwark.yaml limits.maxGroups)")
+	f.IntVar(&opts.maxActors, "max-actors", limits.Default.MaxActors, "actors whose changes are tracked (least recently seen without an alert evicted beyond it; limits.maxActors)")
+	f.IntVar(&opts.maxHeld, "max-held", limits.Default.MaxHeld, "events held to be put in time order (beyond it the oldest are passed on early, counted as releasedEarly; limits.maxHeld)")
+}
+
+// flagsGiven notes which limits were given on the command line (they win over bulwark.yaml).
+func (opts *detectOptions) flagsGiven(cmd *cobra.Command) {
+	opts.changed = map[string]bool{}
+	for _, n := range []string{"max-actors", "max-groups", "max-held"} {
+		opts.changed[n] = cmd.Flags().Changed(n)
+	}
 }
