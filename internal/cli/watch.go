@@ -47,13 +47,14 @@ type watchOptions struct {
 	webhookSecret   string // env var name
 	deadLetter      string
 	kafkaOut        string
+	dir             string
 }
 
 // NewCmdWatch builds `bulwark watch`.
 func NewCmdWatch(app *App, runF func(*watchOptions) error) *cobra.Command {
 	var opts watchOptions
 	cmd := &cobra.Command{
-		Use:   "watch --brokers HOST:PORT --state DIR [flags]",
+		Use:   "watch (--brokers HOST:PORT | --sasl-connection-string-env NAME | --dir PATH) --state DIR [flags]",
 		Short: "Detect destructive attacks continuously on the Activity Log stream (Event Hubs or Kafka)",
 		Long: `Consume the Azure Activity Log as a subscription's diagnostic setting streams it to an Event Hub
 (through its Kafka endpoint: Standard tier and above), or from any Kafka topic, and run the same
@@ -75,14 +76,21 @@ One instance needs no more. For several, give --rekey-topic: every instance re-p
 events by subscription to that topic and correlates the partitions of it the group gives it, so
 all of a subscription's events meet on one instance; --state must then be a folder every instance
 shares (a new owner of a partition loads its checkpoint). docs/watch.md has the topologies, the
-roles and the limits.`,
+roles and the limits.
+
+With --dir, watch follows the storage export's folder instead (a storage account mounted or synced:
+.../resourceId=/SUBSCRIPTIONS/ID/y=YYYY/m=MM/d=DD/h=HH/m=00/PT1H.json): new hourly blobs and the
+lines appended to them, one stream per subscription, checkpointed the same way.`,
 		Example: `  # Event Hubs: the connection string of a listen-only policy, in an environment variable
   export EH_CONN='Endpoint=sb://contoso-logs.servicebus.windows.net/;SharedAccessKeyName=bulwark-listen;SharedAccessKey=…;EntityPath=insights-activity-logs'
   bulwark watch --sasl-connection-string-env EH_CONN --state /var/lib/bulwark --listen :9464
 
   # Any Kafka, three instances sharing /mnt/bulwark, alerts to a webhook
   bulwark watch --brokers kafka-1:9092 --topic activity --rekey-topic activity-by-subscription \
-    --state /mnt/bulwark --webhook https://soar.example/hooks/bulwark --webhook-secret-env HOOK_KEY`,
+    --state /mnt/bulwark --webhook https://soar.example/hooks/bulwark --webhook-secret-env HOOK_KEY
+
+  # The storage export, mounted
+  bulwark watch --dir /mnt/insights-activity-logs --state /var/lib/bulwark --out alerts.jsonl`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.flagsGiven(cmd)
@@ -113,6 +121,7 @@ roles and the limits.`,
 	f.StringVar(&opts.webhook, "webhook", "", "also POST each alert and incident as JSON to this URL (retried with back-off)")
 	f.StringVar(&opts.webhookSecret, "webhook-secret-env", "", "the environment variable holding the key of the X-Bulwark-Signature HMAC-SHA256 header")
 	f.StringVar(&opts.deadLetter, "webhook-dead-letter", "", "JSON lines file for records the webhook refused or never took (default: STATE/webhook-dead-letter.jsonl)")
+	f.StringVar(&opts.dir, "dir", "", "follow a storage-export folder instead of Kafka (…/y=/m=/d=/h=/m=00/PT1H.json: new hourly blobs, appended lines)")
 	f.StringVar(&opts.kafkaOut, "kafka-topic", "", "also produce each alert and incident to this topic of the same cluster (keyed by its ID)")
 	opts.detectorFlags(f)
 	cmd.RegisterFlagCompletionFunc("from", cobra.FixedCompletions([]string{"earliest", "latest"}, cobra.ShellCompDirectiveNoFileComp))
@@ -243,9 +252,14 @@ func runWatch(ctx context.Context, app *App, opts *watchOptions) error {
 	if err != nil {
 		return err
 	}
-	kopts, brokers, err := opts.kafkaClient(app)
-	if err != nil {
-		return err
+	var kopts []kgo.Opt
+	var brokers []string
+	if opts.dir == "" || opts.kafkaOut != "" {
+		if kopts, brokers, err = opts.kafkaClient(app); err != nil {
+			return err
+		}
+	} else if len(opts.brokers) > 0 || opts.rekeyTopic != "" {
+		return usagef("--dir follows a folder: --brokers and --rekey-topic are for Kafka")
 	}
 	if err := os.MkdirAll(opts.state, 0o700); err != nil {
 		return fmt.Errorf("--state: %w", err)
@@ -322,6 +336,9 @@ func runWatch(ctx context.Context, app *App, opts *watchOptions) error {
 		log.Info("serving metrics", "address", ln.Addr().String())
 	}
 	o := watch.Options{Detect: dopts, Limits: lim, State: opts.state, Sink: &sink.Dedup{Sink: sinks}, Log: log, Metrics: metrics}
+	if opts.dir != "" {
+		return watch.RunDir(ctx, o, watch.Dir{Path: opts.dir, Tick: opts.interval})
+	}
 	k := watch.Kafka{Brokers: brokers, Topic: opts.topic, Group: opts.group, Client: kopts, Start: start,
 		Rekey: opts.rekeyTopic, RekeyBy: opts.rekeyBy, Tick: opts.interval}
 	return watch.Run(ctx, o, k)
