@@ -352,26 +352,12 @@ func (e *Engine) sorted() []*stream {
 // once the records are delivered. The positions the checkpoint covers are then Positions().
 func (e *Engine) Tick(ctx context.Context) error {
 	alerts, incs := e.d.Open()
-	for _, a := range alerts {
-		if err := e.revise("alert", a.ID, a); err != nil {
-			return err
-		}
-	}
-	for _, inc := range incs {
-		if err := e.revise("incident", inc.ID, inc); err != nil {
-			return err
-		}
+	if err := e.put(alerts, incs, false); err != nil {
+		return err
 	}
 	alerts, incs = e.d.Flush(e.d.Watermark())
-	for _, a := range alerts {
-		if err := e.final("alert", a.ID, a); err != nil {
-			return err
-		}
-	}
-	for _, inc := range incs {
-		if err := e.final("incident", inc.ID, inc); err != nil {
-			return err
-		}
+	if err := e.put(alerts, incs, true); err != nil {
+		return err
 	}
 	if err := e.checkpoint(); err != nil {
 		return err
@@ -398,8 +384,23 @@ func line(kind string, rev int, final bool, body []byte) []byte {
 	return append([]byte(head), body[1:]...)
 }
 
-// revise puts an open alert or incident in the outbox when it differs from its last revision.
-func (e *Engine) revise(kind, id string, v any) error {
+// put puts alerts and incidents in the outbox: open ones when they differ from their last
+// revision, final ones always (and then forgets them).
+func (e *Engine) put(alerts []*detect.Alert, incs []*detect.Incident, final bool) error {
+	for _, a := range alerts {
+		if err := e.record("alert", a.ID, a, final); err != nil {
+			return err
+		}
+	}
+	for _, inc := range incs {
+		if err := e.record("incident", inc.ID, inc, final); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *Engine) record(kind, id string, v any, final bool) error {
 	body, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -407,26 +408,19 @@ func (e *Engine) revise(kind, id string, v any) error {
 	h := fnv.New64a()
 	h.Write(body)
 	sum := h.Sum64()
-	if prev, ok := e.emitted[id]; ok && prev == sum {
+	if prev, ok := e.emitted[id]; ok && prev == sum && !final {
 		return nil
 	}
-	e.emitted[id] = sum
 	e.revs[id]++
-	e.outbox = append(e.outbox, sink.Record{ID: fmt.Sprintf("%s@%016x", id, sum), Key: id, Kind: kind, JSON: line(kind, e.revs[id], false, body)})
-	return nil
-}
-
-// final puts the final form of an alert or incident in the outbox, and forgets it.
-func (e *Engine) final(kind, id string, v any) error {
-	body, err := json.Marshal(v)
-	if err != nil {
-		return err
+	r := sink.Record{ID: fmt.Sprintf("%s@%016x", id, sum), Key: id, Kind: kind, JSON: line(kind, e.revs[id], final, body)}
+	if final {
+		r.ID = id + "@final"
+		delete(e.emitted, id)
+		delete(e.revs, id)
+	} else {
+		e.emitted[id] = sum
 	}
-	e.revs[id]++
-	data := line(kind, e.revs[id], true, body)
-	delete(e.emitted, id)
-	delete(e.revs, id)
-	e.outbox = append(e.outbox, sink.Record{ID: id + "@final", Key: id, Kind: kind, JSON: data})
+	e.outbox = append(e.outbox, r)
 	return nil
 }
 
