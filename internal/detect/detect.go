@@ -385,7 +385,8 @@ const FlushHorizon = 2 * ChainWindow
 // (TestFlushGivesWhatFinishGives) — except what an incident reads from its actor's tracked state
 // (resources, principals, source IPs): as it was when the incident was built. The correlator, the
 // actors' state, the links between principals and what context alerts judge by (the resources
-// each rule alerted on per actor and day, 8 bytes each, kept 31 days) are kept.
+// each rule alerted on per actor and day, 8 bytes each, kept 31 days) are kept; a flushed actor's
+// state rejoins the actors bounded by MaxActors.
 func (d *Detector) Flush(watermark time.Time) (alerts []*Alert, incidents []*Incident) {
 	latest := map[string]time.Time{}
 	for _, a := range d.alerts {
@@ -420,9 +421,26 @@ func (d *Detector) Flush(watermark time.Time) (alerts []*Alert, incidents []*Inc
 	incidents = d.incidentsOf(alerts)
 	d.remember(alerts)
 	d.forget(watermark)
+	gone := map[string]bool{}
 	for _, a := range alerts {
 		if d.byKey[a.key] == a {
 			delete(d.byKey, a.key)
+		}
+		gone[a.Actor] = true
+	}
+	// The actors flushed have no alert held: their state goes back among the MaxActors most
+	// recently used, and their per-rule counts go (a flood after 48 quiet hours is counted
+	// afresh), so that a long run holds only what the caps allow.
+	for actor := range gone {
+		if st, ok := d.watched[actor]; ok {
+			delete(d.watched, actor)
+			d.actors.put(actor, st)
+		}
+		delete(d.changed, actor)
+	}
+	for k, p := range d.perRule {
+		if gone[p.first.Actor] {
+			delete(d.perRule, k)
 		}
 	}
 	sort.SliceStable(alerts, func(i, j int) bool { return alerts[i].Time.Before(alerts[j].Time) })

@@ -53,6 +53,20 @@ func TestFlushGivesWhatFinishGives(t *testing.T) {
 			held = max(held, len(d.alerts))
 		}
 	}
+	holding := map[string]bool{}
+	for _, a := range d.alerts {
+		holding[a.Actor] = true
+	}
+	for actor := range d.watched { // a long run keeps the state of actors with alerts held, no more
+		if !holding[actor] {
+			t.Errorf("actor %s is kept for good with no alert held", actor)
+		}
+	}
+	for k, p := range d.perRule {
+		if !holding[p.first.Actor] {
+			t.Errorf("per-rule count %s kept with no alert of its actor held", k)
+		}
+	}
 	rest := d.Finish()
 	got.Alerts, got.Incidents = append(got.Alerts, rest.Alerts...), append(got.Incidents, rest.Incidents...)
 	sort.SliceStable(got.Alerts, func(i, j int) bool { return got.Alerts[i].Time.Before(got.Alerts[j].Time) })
