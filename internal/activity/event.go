@@ -145,6 +145,9 @@ func lowerWord(x uint64) uint64 {
 // for a record inside one.
 func (e *Event) Source() string { return e.src.String() }
 
+// Line is the line (or CSV row) of its input the event was read from, 0 when not known.
+func (e *Event) Line() int { return e.src.line }
+
 // source is where an event was read: a name and, when line is not 0, the line, formatted only when
 // asked for (most events are never shown).
 type source struct {

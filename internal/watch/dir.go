@@ -113,6 +113,7 @@ func RunDir(ctx context.Context, o Options, d Dir) error {
 		if err != nil {
 			return fmt.Errorf("--dir: %w", err)
 		}
+		more := false // some stream has more to read now: scan again at once
 		for name, blobs := range streams {
 			from, ok := readTo[name]
 			if !ok {
@@ -126,6 +127,7 @@ func RunDir(ctx context.Context, o Options, d Dir) error {
 			}
 			readTo[name] = to
 			e.Behind(name, behind)
+			more = more || behind
 		}
 		before := e.counts.Events
 		e.Drain()
@@ -137,6 +139,10 @@ func RunDir(ctx context.Context, o Options, d Dir) error {
 			o.Metrics.held(e.name, e.d.Held())
 			next = time.Now().Add(d.Tick)
 		}
+		wait := d.Poll
+		if more {
+			wait = 0
+		}
 		select {
 		case <-ctx.Done():
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -146,7 +152,7 @@ func RunDir(ctx context.Context, o Options, d Dir) error {
 			}
 			o.Log.Info("stopped", "dir", d.Path)
 			return nil
-		case <-time.After(d.Poll):
+		case <-time.After(wait):
 		}
 	}
 }
@@ -185,19 +191,14 @@ func (e *Engine) follow(ctx context.Context, name string, blobs []blob, from, ma
 			return from, false, fmt.Errorf("%s: a line at byte %d is longer than %d bytes", b.path, off, max)
 		}
 		base := b.hour << offsetBits
-		pos := off
-		for _, line := range bytes.SplitAfter(data[:end], []byte("\n")) {
-			if len(line) == 0 {
-				continue
-			}
-			next := pos + int64(len(line))
-			if len(bytes.TrimSpace(line)) > 0 {
-				if err := e.Add(ctx, name, base|pos, base|next, line); err != nil {
-					return from, false, err
-				}
-			}
-			pos = next
+		chunk := data[:end]
+		if end > 0 && chunk[end-1] != '\n' { // the final record without a newline: AddLines wants one
+			chunk = append(chunk[:end:end], '\n')
 		}
+		if err := e.AddLines(ctx, name, base, off, chunk); err != nil {
+			return from, false, err
+		}
+		pos := off + int64(end)
 		read += int64(end)
 		from = base | pos
 		if off+int64(end) < b.size && int64(len(data)) == n && n < b.size-off {

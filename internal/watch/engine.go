@@ -274,10 +274,67 @@ func (e *Engine) Add(ctx context.Context, name string, pos, next int64, value []
 		e.opts.Log.Warn("malformed record", "stream", name, "position", pos, "problems", max(n, 1), "first", msg)
 		e.opts.Metrics.malformed(name, max(n, 1))
 	}
-	if pos == s.pos && s.skip > 0 { // the checkpoint fell inside this record
+	e.enqueue(s, f)
+	return nil
+}
+
+func (e *Engine) enqueue(s *stream, f *fetched) {
+	if f.pos == s.pos && s.skip > 0 { // the checkpoint fell inside this record
 		f.done = min(s.skip, len(f.events))
 	}
 	s.queue = append(s.queue, f)
+}
+
+// AddLines takes complete JSON lines of a stream at once — data starts at position base|off and
+// ends with a newline — each line a record of its own (its position the line's start), decoded in
+// one pass: what Add per line does, at a fraction of the cost.
+func (e *Engine) AddLines(ctx context.Context, name string, base, off int64, data []byte) error {
+	s := e.stream(name)
+	starts := []int64{0}
+	for i, c := range data {
+		if c == '\n' {
+			starts = append(starts, int64(i+1))
+		}
+	}
+	byLine := map[int][]*activity.Event{}
+	malformed := e.rd.Malformed
+	label := fmt.Sprintf("%s@%d", name, base|off)
+	err := e.rd.ReadFrom(ctx, label, bytes.NewReader(data), func(ev *activity.Event) error {
+		byLine[ev.Line()] = append(byLine[ev.Line()], ev.Keep())
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", label, err)
+	}
+	if n := e.rd.Malformed - malformed; n > 0 {
+		e.counts.Malformed += n
+		msg := ""
+		if len(e.rd.Problems) > 0 {
+			msg = e.rd.Problems[len(e.rd.Problems)-1].String()
+		}
+		e.opts.Log.Warn("malformed lines", "stream", name, "position", base|off, "problems", n, "last", msg)
+		e.opts.Metrics.malformed(name, n)
+	}
+	lines := make([]int, 0, len(byLine))
+	for k := range byLine {
+		lines = append(lines, k)
+	}
+	sort.Ints(lines)
+	for _, k := range lines {
+		if k < 1 || k >= len(starts) {
+			return fmt.Errorf("%s: an event of line %d of %d", label, k, len(starts)-1)
+		}
+		pos, next := base|(off+starts[k-1]), base|(off+starts[k])
+		if s.pos >= 0 && pos < s.pos {
+			continue
+		}
+		if s.pos < 0 {
+			s.pos = pos
+		}
+		e.counts.Records++
+		e.enqueue(s, &fetched{pos: pos, next: next, events: byLine[k]})
+	}
+	e.upTo = max(e.upTo, base|(off+int64(len(data))))
 	return nil
 }
 
