@@ -49,6 +49,8 @@ type Options struct {
 	// others go on without it (default 200,000).
 	MaxBuffered int
 	Metrics     *Metrics // nil: none
+	// Now is the wall clock suppressions expire by (nil: time.Now), read at each Tick.
+	Now func() time.Time
 
 	// crash, in tests, is asked at each point where a process could die; true makes the run stop
 	// there at once with errCrash, as a killed process would (no checkpoint, no commit, no leave).
@@ -408,6 +410,11 @@ func (e *Engine) sorted() []*stream {
 // form of those Flush lets go — after checkpointing (see the package documentation), and returns
 // once the records are delivered. The positions the checkpoint covers are then Positions().
 func (e *Engine) Tick(ctx context.Context) error {
+	if e.opts.Now != nil {
+		e.d.SetNow(e.opts.Now())
+	} else {
+		e.d.SetNow(time.Now())
+	}
 	alerts, incs := e.d.Open()
 	if err := e.put(alerts, incs, false); err != nil {
 		return err

@@ -4,8 +4,11 @@ import (
 	"context"
 	"math/rand/v2"
 	"slices"
-	"time"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/internal/config"
 )
 
 // TestEngineMergesStreams: the demo's records dealt at random to 4 streams and handed to one
@@ -66,5 +69,51 @@ func TestEngineMergesStreams(t *testing.T) {
 		if pos, _ := e.Position(names[p]); pos != int64(len(msgs)) {
 			t.Errorf("%s at %d, want %d", names[p], pos, len(msgs))
 		}
+	}
+}
+
+// TestEngineSuppressionExpires: a bulwark.yaml suppression of the lock-delete rule silences its
+// alerts while it is in force and stops when it expires, though the engine runs on: the clock is
+// read at every Tick, not once at start.
+func TestEngineSuppressionExpires(t *testing.T) {
+	recs := demoRecords(t)
+	end := lastTime(t, recs)
+	recs = append(recs, later(end.Add(time.Hour), 0), later(end.Add(72*time.Hour), 1))
+	expires := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	suppressed := func(now time.Time) int {
+		opts := builtin(t)
+		opts.Suppress = []config.Suppression{{Rule: "imp_lock_deleted", Reason: "change CHG-7", Until: expires, Line: 3}}
+		out := &collect{}
+		clock := expires.Add(-time.Hour) // in force when the engine starts
+		e, err := Open(context.Background(), Options{Detect: opts, Sink: out, Now: func() time.Time { return clock }}, "main")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range recs {
+			if i == len(recs)-1 {
+				clock = now // before the final forms are given
+			}
+			if err := e.Add(context.Background(), "t/0", int64(i), int64(i+1), envelope(r)); err != nil {
+				t.Fatal(err)
+			}
+			e.Drain()
+			if err := e.Tick(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n := 0
+		_, alerts, _, _ := out.delivered(t)
+		for _, a := range alerts {
+			if strings.Contains(string(a), `"suppressed":{`) {
+				n++
+			}
+		}
+		return n
+	}
+	if n := suppressed(expires.Add(-time.Minute)); n != 5 {
+		t.Errorf("in force: %d lock-delete alerts suppressed, want 5", n)
+	}
+	if n := suppressed(expires.Add(time.Minute)); n != 0 {
+		t.Errorf("expired while running: %d alerts still suppressed", n)
 	}
 }

@@ -23,7 +23,7 @@ type Metrics struct {
 	alerts     *prometheus.CounterVec // final alerts by rule and level
 	incidents  *prometheus.CounterVec // final incidents by severity
 	revisions  *prometheus.CounterVec // open revisions by kind
-	stateBytes *prometheus.GaugeVec   // checkpoint header size by engine
+	stateBytes *prometheus.GaugeVec   // checkpoint size by engine
 	heldAlerts *prometheus.GaugeVec   // alerts held by engine
 	ckptTime   *prometheus.GaugeVec   // unix time of the last checkpoint, by engine
 	sinkFail   prometheus.Counter
@@ -41,7 +41,7 @@ func NewMetrics() *Metrics {
 	m.alerts = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bulwark_watch_alerts_total", Help: "Alerts delivered in their final form, by rule and level."}, []string{"rule", "level"})
 	m.incidents = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bulwark_watch_incidents_total", Help: "Incidents delivered in their final form, by severity."}, []string{"severity"})
 	m.revisions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bulwark_watch_open_revisions_total", Help: "Alerts and incidents delivered as they opened or grew, by kind."}, []string{"kind"})
-	m.stateBytes = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bulwark_watch_state_header_bytes", Help: "Size of the last checkpoint's engine header (positions, outbox, duplicate keys), by engine."}, []string{"engine"})
+	m.stateBytes = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bulwark_watch_checkpoint_bytes", Help: "Size of the last checkpoint (the detector's state, positions, outbox, duplicate keys), by engine."}, []string{"engine"})
 	m.heldAlerts = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bulwark_watch_held_alerts", Help: "Alerts held (not yet final), by engine."}, []string{"engine"})
 	m.ckptTime = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bulwark_watch_last_checkpoint_timestamp_seconds", Help: "When the last checkpoint was written (checkpoint age: time() minus this), by engine."}, []string{"engine"})
 	m.sinkFail = prometheus.NewCounter(prometheus.CounterOpts{Name: "bulwark_watch_sink_failures_total", Help: "Deliveries that failed (the record stays in the outbox)."})
@@ -107,7 +107,7 @@ func (m *Metrics) rekey(n int) {
 	}
 }
 
-func (m *Metrics) checkpointed(engine string, size int, at time.Time) {
+func (m *Metrics) checkpointed(engine string, size int64, at time.Time) {
 	if m != nil {
 		m.stateBytes.WithLabelValues(engine).Set(float64(size))
 		m.ckptTime.WithLabelValues(engine).Set(float64(at.UnixNano()) / 1e9)

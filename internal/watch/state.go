@@ -113,7 +113,11 @@ func (e *Engine) checkpoint() error {
 		d.Close()
 	}
 	e.last = now
-	e.opts.Metrics.checkpointed(e.name, len(head), now)
+	size := int64(len(head))
+	if st, err := os.Stat(path); err == nil {
+		size = st.Size()
+	}
+	e.opts.Metrics.checkpointed(e.name, size, now)
 	clear(e.done)
 	return e.log.reset()
 }
