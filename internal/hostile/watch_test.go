@@ -180,4 +180,3 @@ func selfSigned(t *testing.T, dir string) (tls.Certificate, string) {
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: k, Leaf: leaf}, ca
 }
-

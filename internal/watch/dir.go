@@ -76,7 +76,9 @@ func scan(root string) (map[string][]blob, error) {
 		return nil
 	})
 	for _, bs := range out {
-		sort.Slice(bs, func(i, j int) bool { return bs[i].hour < bs[j].hour || bs[i].hour == bs[j].hour && bs[i].path < bs[j].path })
+		sort.Slice(bs, func(i, j int) bool {
+			return bs[i].hour < bs[j].hour || bs[i].hour == bs[j].hour && bs[i].path < bs[j].path
+		})
 	}
 	return out, err
 }
@@ -224,4 +226,3 @@ func readAt(path string, off, n int64) ([]byte, error) {
 	}
 	return buf[:k], nil
 }
-

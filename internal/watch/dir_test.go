@@ -52,7 +52,9 @@ func TestWatchDirFollows(t *testing.T) {
 	run := func(stopAfter func() bool) {
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan error, 1)
-		go func() { done <- RunDir(ctx, Options{Detect: opts, Sink: out, State: state}, Dir{Path: dir, Poll: 10 * time.Millisecond, Tick: 30 * time.Millisecond}) }()
+		go func() {
+			done <- RunDir(ctx, Options{Detect: opts, Sink: out, State: state}, Dir{Path: dir, Poll: 10 * time.Millisecond, Tick: 30 * time.Millisecond})
+		}()
 		deadline := time.Now().Add(30 * time.Second)
 		for !stopAfter() && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)

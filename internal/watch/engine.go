@@ -116,16 +116,16 @@ type fetched struct {
 
 // engineState is the checkpoint's own part; the detector's follows it in the file.
 type engineState struct {
-	Version int                   `json:"version"`
-	Name    string                `json:"name"`
-	Streams map[string][2]int64   `json:"streams"` // name → [position, events of that record already processed]
-	Resume  int64                 `json:"resume"`  // sub-streams of one partition: where to read it from (Resume)
-	Emitted map[string]uint64     `json:"emitted"`
-	Revs    map[string]int        `json:"revisions"`
-	Outbox  []sink.Record         `json:"outbox"`
-	Reader  activity.DedupState   `json:"reader"`
-	Counts  Counts                `json:"counts"`
-	Written time.Time             `json:"written"`
+	Version int                 `json:"version"`
+	Name    string              `json:"name"`
+	Streams map[string][2]int64 `json:"streams"` // name → [position, events of that record already processed]
+	Resume  int64               `json:"resume"`  // sub-streams of one partition: where to read it from (Resume)
+	Emitted map[string]uint64   `json:"emitted"`
+	Revs    map[string]int      `json:"revisions"`
+	Outbox  []sink.Record       `json:"outbox"`
+	Reader  activity.DedupState `json:"reader"`
+	Counts  Counts              `json:"counts"`
+	Written time.Time           `json:"written"`
 }
 
 // Open returns the engine called name (its checkpoint file, in opts.State), restored from its
