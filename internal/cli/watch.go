@@ -283,11 +283,10 @@ func runWatch(ctx context.Context, app *App, opts *watchOptions) error {
 		sinks = append(sinks, sink.NewJSONLines(app.Stdout))
 	case "none", "":
 	default:
-		f, err := os.OpenFile(opts.out, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		f, err := appendTo("--out", opts.out, &closers)
 		if err != nil {
-			return fmt.Errorf("--out: %w", err)
+			return err
 		}
-		closers = append(closers, f)
 		sinks = append(sinks, sink.NewJSONLines(f))
 	}
 	if opts.webhook != "" {
@@ -303,11 +302,10 @@ func runWatch(ctx context.Context, app *App, opts *watchOptions) error {
 		if dl == "" {
 			dl = filepath.Join(opts.state, "webhook-dead-letter.jsonl")
 		}
-		f, err := os.OpenFile(dl, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		f, err := appendTo("--webhook-dead-letter", dl, &closers)
 		if err != nil {
-			return fmt.Errorf("--webhook-dead-letter: %w", err)
+			return err
 		}
-		closers = append(closers, f)
 		w.DeadLetter = f
 		sinks = append(sinks, w)
 	}
@@ -342,4 +340,14 @@ func runWatch(ctx context.Context, app *App, opts *watchOptions) error {
 	k := watch.Kafka{Brokers: brokers, Topic: opts.topic, Group: opts.group, Client: kopts, Start: start,
 		Rekey: opts.rekeyTopic, RekeyBy: opts.rekeyBy, Tick: opts.interval}
 	return watch.Run(ctx, o, k)
+}
+
+// appendTo opens a file of JSON lines to append to (created private), to be closed with closers.
+func appendTo(flag, path string, closers *[]io.Closer) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	*closers = append(*closers, f)
+	return f, nil
 }

@@ -28,6 +28,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/activity"
@@ -266,18 +267,25 @@ func (e *Engine) Add(ctx context.Context, name string, pos, next int64, value []
 		return nil
 	})
 	if n := e.rd.Malformed - malformed; n > 0 || err != nil || len(f.events) == 0 && e.rd.Duplicates == dups {
-		e.counts.Malformed += max(n, 1)
 		msg := "no Activity Log event in it"
 		if err != nil {
 			msg = err.Error()
-		} else if n > 0 && len(e.rd.Problems) > 0 {
-			msg = e.rd.Problems[len(e.rd.Problems)-1].String()
 		}
-		e.opts.Log.Warn("malformed record", "stream", name, "position", pos, "problems", max(n, 1), "first", msg)
-		e.opts.Metrics.malformed(name, max(n, 1))
+		e.malformed("malformed record", name, pos, max(n, 1), n > 0 && err == nil, msg)
 	}
 	e.enqueue(s, f)
 	return nil
+}
+
+// malformed counts and logs n malformed records or lines at a stream's position; the Reader's
+// latest problem describes them when fromReader, else msg does.
+func (e *Engine) malformed(what, name string, pos int64, n int, fromReader bool, msg string) {
+	if fromReader && len(e.rd.Problems) > 0 {
+		msg = e.rd.Problems[len(e.rd.Problems)-1].String()
+	}
+	e.counts.Malformed += n
+	e.opts.Log.Warn(what, "stream", name, "position", pos, "problems", n, "first", msg)
+	e.opts.Metrics.malformed(name, n)
 }
 
 func (e *Engine) enqueue(s *stream, f *fetched) {
@@ -309,13 +317,7 @@ func (e *Engine) AddLines(ctx context.Context, name string, base, off int64, dat
 		return fmt.Errorf("%s: %w", label, err)
 	}
 	if n := e.rd.Malformed - malformed; n > 0 {
-		e.counts.Malformed += n
-		msg := ""
-		if len(e.rd.Problems) > 0 {
-			msg = e.rd.Problems[len(e.rd.Problems)-1].String()
-		}
-		e.opts.Log.Warn("malformed lines", "stream", name, "position", base|off, "problems", n, "last", msg)
-		e.opts.Metrics.malformed(name, n)
+		e.malformed("malformed lines", name, base|off, n, true, "")
 	}
 	lines := make([]int, 0, len(byLine))
 	for k := range byLine {
@@ -350,11 +352,13 @@ func (e *Engine) Drain() {
 		}
 	}
 	streams := e.sorted()
+	for _, s := range streams {
+		e.settle(s)
+	}
 	for {
 		var best *stream
 		var at time.Time
 		for _, s := range streams {
-			e.settle(s)
 			if len(s.queue) == 0 {
 				if s.behind && buffered < e.opts.MaxBuffered {
 					return // wait for it
@@ -508,7 +512,7 @@ func (e *Engine) deliver(ctx context.Context) error {
 		if e.opts.crashes("delivered") {
 			return errCrash
 		}
-		final := bytes.Contains(r.JSON[:min(len(r.JSON), 120)], []byte(`"final":true`))
+		final := strings.HasSuffix(r.ID, "@final")
 		switch {
 		case !final:
 			e.counts.Revisions++
