@@ -45,6 +45,7 @@ var allowed = map[string]struct {
 	"internal/harden/apply":        {[]string{"net/http"}, "status codes of the writes the applier makes through azsdk"},
 	"internal/locks":               {[]string{"net/http"}, "status codes of lock writes made through azsdk"},
 	"internal/sink":                {[]string{"net/http"}, "delivery of alerts and incidents: webhook POSTs (and Kafka through franz-go)"},
+	"internal/atomicfile":          {[]string{"os"}, "files written whole or not at all (snapshots, rule exports, watch's checkpoints)"},
 	"internal/watch":               {[]string{"os", "net/http"}, "watch's checkpoints and delivered log in --state, --dir's blobs, the /metrics handler"},
 }
 

@@ -1,17 +1,18 @@
 package watch
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/bulwarkhq/bulwark/internal/atomicfile"
 	"github.com/bulwarkhq/bulwark/internal/detect"
 )
 
@@ -80,37 +81,13 @@ func (e *Engine) checkpoint() error {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	path := checkpointPath(e.opts.State, e.name)
-	tmp, err := os.CreateTemp(e.opts.State, "."+fileName(e.name)+".checkpoint-*")
-	if err != nil {
+	if err := atomicfile.Write(path, func(w io.Writer) error {
+		if _, err := w.Write(append(head, '\n')); err != nil {
+			return err
+		}
+		return e.d.Checkpoint(w)
+	}); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
-	}
-	fail := func(err error) error {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("checkpoint %s: %w", path, err)
-	}
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	w.Write(head)
-	w.WriteByte('\n')
-	if err := e.d.Checkpoint(w); err != nil {
-		return fail(err)
-	}
-	if err := w.Flush(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("checkpoint %s: %w", path, err)
-	}
-	if d, err := os.Open(e.opts.State); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	e.last = now
 	size := int64(len(head))
