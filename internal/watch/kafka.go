@@ -242,7 +242,7 @@ func (c *consumer) tick(ctx context.Context, only []int32) error {
 			engines = append(engines, e)
 		}
 	}
-	commit := map[string]map[int32]kgo.EpochOffset{}
+	offsets := map[int32]kgo.EpochOffset{}
 	for _, e := range engines {
 		if err := e.Tick(ctx); err != nil {
 			return err
@@ -250,30 +250,23 @@ func (c *consumer) tick(ctx context.Context, only []int32) error {
 		c.o.Metrics.held(e.name, e.d.Held())
 		if c.perPartition {
 			if _, p, ok := partitionOf(e.name); ok && e.Resume() >= 0 {
-				if commit[c.topic] == nil {
-					commit[c.topic] = map[int32]kgo.EpochOffset{}
-				}
-				commit[c.topic][p] = kgo.EpochOffset{Epoch: -1, Offset: e.Resume()}
+				offsets[p] = kgo.EpochOffset{Epoch: -1, Offset: e.Resume()}
 			}
 			continue
 		}
 		for s, pos := range e.Positions() {
-			t, p, ok := partitionOf(s)
-			if !ok || t != c.topic || pos < 0 {
-				continue
+			if t, p, ok := partitionOf(s); ok && t == c.topic && pos >= 0 {
+				offsets[p] = kgo.EpochOffset{Epoch: -1, Offset: pos}
 			}
-			if commit[t] == nil {
-				commit[t] = map[int32]kgo.EpochOffset{}
-			}
-			commit[t][p] = kgo.EpochOffset{Epoch: -1, Offset: pos}
 		}
 	}
 	if c.o.crashes("before-commit") {
 		return errCrash
 	}
-	if len(commit[c.topic]) == 0 {
+	if len(offsets) == 0 {
 		return nil
 	}
+	commit := map[string]map[int32]kgo.EpochOffset{c.topic: offsets}
 	var cerr error
 	c.cl.CommitOffsetsSync(ctx, commit, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
 		if err != nil {
